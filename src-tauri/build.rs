@@ -1,0 +1,7 @@
+fn main() {
+    // The package root is the repository root, so point tauri-build at the shell's capabilities.
+    tauri_build::try_build(
+        tauri_build::Attributes::new().capabilities_path_pattern("src-tauri/capabilities/**/*"),
+    )
+    .expect("tauri-build failed");
+}

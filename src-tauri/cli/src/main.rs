@@ -1,0 +1,127 @@
+//! `shelfmark`: the command line of Shelfmark. Every command is a thin call into
+//! `shelfmark_core::api`; output is human-readable, or JSON with `--json`.
+//! Exit status: 0 on success (problems in the archive are not failures), 1 on error, 2 on bad usage.
+
+mod output;
+
+use clap::{Parser, Subcommand};
+use shelfmark_core::api::{ApiError, Archive};
+use shelfmark_core::scan::ScanOptions;
+use shelfmark_core::search::searcher::SearchRequest;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+
+#[derive(Parser)]
+#[command(name = "shelfmark", version, about = "Index, search and curate archives of Markdown posts, in place.")]
+struct Cli {
+    /// The archive folder (default: the current folder).
+    #[arg(short = 'C', long = "archive", global = true, value_name = "DIR")]
+    archive: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create or update the index of DIR (default: --archive, or `.`).
+    Index {
+        dir: Option<PathBuf>,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Files bigger than this many bytes are not indexed (a problem is recorded).
+        #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
+        max_bytes: u64,
+        /// Follow symlinks that lead out of the archive.
+        #[arg(long)]
+        follow_outside_links: bool,
+    },
+    /// Search the archive (see docs/QUERY.md); an empty QUERY ('') lists every post.
+    Search {
+        query: String,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[arg(long, default_value_t = 0)]
+        offset: u32,
+        /// relevance, date, -date, title or path.
+        #[arg(long, default_value = "relevance", allow_hyphen_values = true)]
+        sort: String,
+    },
+    /// Show one post: its fields, text and problems. PATH is relative to the archive
+    /// (or `hex:<bytes>` for a name that is not valid UTF-8).
+    Show {
+        path: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the files Shelfmark could not read, and why.
+    Problems {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Count tags, categories, authors, sites, years and months of a query's results.
+    Facets {
+        query: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Figures about the archive and its index.
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let msg = e.message.replace('\n', " ");
+            eprintln!("shelfmark: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn open(archive: &Option<PathBuf>) -> Result<Archive, ApiError> {
+    Archive::open(archive.as_deref().unwrap_or_else(|| std::path::Path::new(".")))
+}
+
+fn run(cli: Cli) -> Result<(), ApiError> {
+    let cancel = AtomicBool::new(false);
+    match cli.command {
+        Command::Index { dir, json, max_bytes, follow_outside_links } => {
+            let archive = open(&dir.or(cli.archive))?;
+            let mut opts = ScanOptions { follow_outside_links, ..Default::default() };
+            opts.parse.max_bytes = max_bytes;
+            let bar = output::progress_bar();
+            let summary = archive.index(
+                &opts,
+                &|p| {
+                    bar.set_length(p.total);
+                    bar.set_position(p.done);
+                },
+                &cancel,
+            )?;
+            bar.finish_and_clear();
+            output::index_summary(&summary, json);
+        }
+        Command::Search { query, json, limit, offset, sort } => {
+            let archive = open(&cli.archive)?;
+            let req = SearchRequest { query, sort: Some(sort), limit: Some(limit), offset: Some(offset), facets: false };
+            output::search(&archive.search(&req)?, json);
+        }
+        Command::Show { path, json } => output::show(&open(&cli.archive)?.show(&path)?, json),
+        Command::Problems { json } => output::problems(&open(&cli.archive)?.problems()?, json),
+        Command::Facets { query, json } => {
+            output::facets(&open(&cli.archive)?.facets(query.as_deref().unwrap_or(""))?, json)
+        }
+        Command::Stats { json } => output::stats(&open(&cli.archive)?.stats()?, json),
+    }
+    Ok(())
+}

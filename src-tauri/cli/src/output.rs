@@ -1,0 +1,154 @@
+//! How each command prints its result: human-readable text, or JSON with `--json`.
+
+use shelfmark_core::api::{FacetsResponse, PostDetail, ProblemRow, Stats};
+use shelfmark_core::scan::ScanSummary;
+use shelfmark_core::search::facets::FacetCount;
+use shelfmark_core::search::searcher::SearchResponse;
+use std::io::{IsTerminal, Write};
+
+/// Print a line; a closed pipe (`shelfmark search x | head`) is not an error.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
+fn json<T: serde::Serialize>(value: &T) {
+    let mut out = std::io::stdout().lock();
+    let _ = serde_json::to_writer(&mut out, value);
+    let _ = writeln!(out);
+}
+
+/// A progress bar on stderr, shown only when stderr is a terminal.
+pub fn progress_bar() -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} indexing {pos}/{len} files [{wide_bar}] {per_sec} eta {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+pub fn index_summary(s: &ScanSummary, as_json: bool) {
+    if as_json {
+        return json(s);
+    }
+    out!(
+        "indexed {}, unchanged {}, removed {}, renamed {}, problems {} in {:.2}s",
+        s.indexed, s.unchanged, s.removed, s.renamed, s.problems, s.seconds
+    );
+    if s.problems > 0 {
+        out!("see them with `shelfmark problems`");
+    }
+}
+
+/// Mark highlighted ranges (character offsets) with ANSI bold on a terminal, else with [ ].
+fn marked(text: &str, ranges: &[[u32; 2]], tty: bool) -> String {
+    let (open, close) = if tty { ("\x1b[1m", "\x1b[0m") } else { ("[", "]") };
+    let mut out = String::with_capacity(text.len() + ranges.len() * 8);
+    for (i, c) in text.chars().enumerate() {
+        let i = i as u32;
+        if ranges.iter().any(|r| r[0] == i) {
+            out.push_str(open);
+        }
+        out.push(c);
+        if ranges.iter().any(|r| r[1] == i + 1) {
+            out.push_str(close);
+        }
+    }
+    out
+}
+
+pub fn search(r: &SearchResponse, as_json: bool) {
+    if as_json {
+        return json(r);
+    }
+    let tty = std::io::stdout().is_terminal();
+    out!("{} posts", r.total);
+    for h in &r.hits {
+        let date = h.date.as_deref().map(|d| &d[..d.len().min(10)]).unwrap_or("----------");
+        out!("{date}  {}", marked(&h.title, &h.title_highlights, tty));
+        out!("            {}", h.path);
+        if !h.snippet.is_empty() {
+            out!("            {}", marked(&h.snippet, &h.snippet_highlights, tty));
+        }
+    }
+}
+
+pub fn show(p: &PostDetail, as_json: bool) {
+    if as_json {
+        return json(p);
+    }
+    out!("{}", p.title);
+    out!("path:       {}", p.path);
+    out!("date:       {}", p.date.as_deref().unwrap_or("-"));
+    out!("author:     {}", p.author.as_deref().unwrap_or("-"));
+    out!("source:     {}", p.source.as_deref().unwrap_or("-"));
+    out!("tags:       {}", p.tags.join(", "));
+    out!("categories: {}", p.categories.join(", "));
+    out!("encoding:   {}", p.encoding);
+    for pr in &p.problems {
+        out!("problem:    {} {}", pr.kind, pr.message);
+    }
+    out!("");
+    out!("{}", p.text);
+}
+
+pub fn problems(rows: &[ProblemRow], as_json: bool) {
+    if as_json {
+        return json(&rows);
+    }
+    if rows.is_empty() {
+        out!("no problems");
+    }
+    for r in rows {
+        let pos = match (r.line, r.column) {
+            (Some(l), Some(c)) => format!(":{l}:{c}"),
+            (Some(l), None) => format!(":{l}"),
+            _ => String::new(),
+        };
+        out!("{}{pos}: {}: {}", r.path, r.kind, r.message);
+    }
+}
+
+fn facet_block(name: &str, values: &[FacetCount]) {
+    if values.is_empty() {
+        return;
+    }
+    out!("{name}:");
+    for v in values {
+        out!("  {:>7}  {}", v.count, v.value);
+    }
+}
+
+pub fn facets(f: &FacetsResponse, as_json: bool) {
+    if as_json {
+        return json(f);
+    }
+    out!("{} posts", f.total);
+    facet_block("tags", &f.facets.tags);
+    facet_block("categories", &f.facets.categories);
+    facet_block("authors", &f.facets.authors);
+    facet_block("sites", &f.facets.sites);
+    facet_block("years", &f.facets.years);
+}
+
+pub fn stats(s: &Stats, as_json: bool) {
+    if as_json {
+        return json(s);
+    }
+    out!("archive:    {}", s.archive);
+    out!("index:      {} ({:.1} MB, schema {})", s.index_path, s.index_bytes as f64 / 1e6, s.schema_version);
+    out!("posts:      {}", s.posts);
+    out!("problems:   {} in {} files", s.problems, s.files_with_problems);
+    out!("tags:       {}   categories: {}   authors: {}   sites: {}", s.tags, s.categories, s.authors, s.sites);
+    out!(
+        "dates:      {} … {}",
+        s.earliest.as_deref().unwrap_or("-"),
+        s.latest.as_deref().unwrap_or("-")
+    );
+}

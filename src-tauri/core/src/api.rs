@@ -1,0 +1,307 @@
+//! The one surface that the desktop app, the CLI and `serve` all call. Requests and responses are
+//! serde structs; every failure is an `ApiError { code, message, path? }`.
+
+use crate::error::{Error, SqlContext};
+use crate::scan::{ScanOptions, ScanProgress, ScanSummary};
+use crate::search::facets::Facets;
+use crate::search::searcher::{path_bytes_hex, rfc3339, SearchRequest, SearchResponse, Searcher};
+use rusqlite::OptionalExtension;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Mutex;
+
+/// An error as the user sees it: a stable `code`, a readable `message`, and the file if any.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, thiserror::Error, ts_rs::TS)]
+#[error("{message}")]
+#[ts(export)]
+pub struct ApiError {
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> ApiError {
+        let (code, path) = match &e {
+            Error::Io { path, .. } => ("io", Some(path.display().to_string())),
+            Error::Sqlite { path, .. } => ("index", Some(path.display().to_string())),
+            Error::SchemaTooNew { path, .. } => ("schema-too-new", Some(path.display().to_string())),
+            Error::NotAFolder { path } => ("not-a-folder", Some(path.display().to_string())),
+            Error::PostNotFound { path } => ("not-found", Some(path.clone())),
+            Error::NotIndexed { path } => ("not-indexed", Some(path.display().to_string())),
+            Error::Query(_) => ("bad-query", None),
+            Error::Cancelled => ("cancelled", None),
+        };
+        ApiError { code: code.into(), message: e.to_string(), path }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// One problem with one file, as listed to the user.
+#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
+#[ts(export)]
+pub struct ProblemRow {
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_bytes_hex: Option<String>,
+    pub kind: String,
+    pub message: String,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+}
+
+/// Everything about one post.
+#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
+#[ts(export)]
+pub struct PostDetail {
+    pub id: i64,
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_bytes_hex: Option<String>,
+    pub title: String,
+    pub date: Option<String>,
+    pub date_raw: Option<String>,
+    pub author: Option<String>,
+    pub source: Option<String>,
+    pub site: Option<String>,
+    pub tags: Vec<String>,
+    pub categories: Vec<String>,
+    pub layout: Option<String>,
+    /// Every front matter key, in file order.
+    #[ts(type = "Record<string, unknown>")]
+    pub fields: serde_json::Value,
+    pub epoch_ms: Option<i64>,
+    pub text: String,
+    pub encoding: String,
+    pub front_matter: String,
+    pub problems: Vec<ProblemRow>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
+#[ts(export)]
+pub struct Stats {
+    pub archive: String,
+    pub index_path: String,
+    pub index_bytes: u64,
+    pub schema_version: i64,
+    pub posts: u64,
+    pub problems: u64,
+    pub files_with_problems: u64,
+    pub tags: u64,
+    pub categories: u64,
+    pub authors: u64,
+    pub sites: u64,
+    pub earliest: Option<String>,
+    pub latest: Option<String>,
+    pub segments: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
+#[ts(export)]
+pub struct FacetsResponse {
+    pub total: u64,
+    pub facets: Facets,
+}
+
+/// An open archive: its root, its index, and a reader.
+pub struct Archive {
+    root: PathBuf,
+    searcher: Mutex<Option<Searcher>>,
+}
+
+impl Archive {
+    /// Open an archive folder. Does not scan; see `index`.
+    pub fn open(root: &Path) -> ApiResult<Archive> {
+        let meta = std::fs::metadata(root).map_err(|source| Error::Io { path: root.to_path_buf(), source })?;
+        if !meta.is_dir() {
+            return Err(Error::NotAFolder { path: root.to_path_buf() }.into());
+        }
+        let root = root.canonicalize().map_err(|source| Error::Io { path: root.to_path_buf(), source })?;
+        Ok(Archive { root, searcher: Mutex::new(None) })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Whether an index exists already.
+    pub fn is_indexed(&self) -> bool {
+        crate::store::existing_index_path(&self.root).is_some()
+    }
+
+    /// Create or update the index.
+    pub fn index(
+        &self,
+        opts: &ScanOptions,
+        progress: &(dyn Fn(ScanProgress) + Sync),
+        cancel: &AtomicBool,
+    ) -> ApiResult<ScanSummary> {
+        Ok(crate::scan::scan(&self.root, opts, progress, cancel)?)
+    }
+
+    fn with_searcher<T>(&self, f: impl FnOnce(&mut Searcher) -> Result<T, Error>) -> ApiResult<T> {
+        let mut guard = self.searcher.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.is_none() {
+            let index = crate::store::existing_index_path(&self.root)
+                .ok_or_else(|| Error::NotIndexed { path: self.root.clone() })?;
+            *guard = Some(Searcher::open(&index)?);
+        }
+        match guard.as_mut() {
+            Some(s) => Ok(f(s)?),
+            None => Err(Error::NotIndexed { path: self.root.clone() }.into()),
+        }
+    }
+
+    pub fn search(&self, req: &SearchRequest) -> ApiResult<SearchResponse> {
+        self.with_searcher(|s| s.search(req))
+    }
+
+    pub fn facets(&self, query: &str) -> ApiResult<FacetsResponse> {
+        self.with_searcher(|s| s.facets(query).map(|(total, facets)| FacetsResponse { total, facets }))
+    }
+
+    /// The problems of the archive, sorted by path.
+    pub fn problems(&self) -> ApiResult<Vec<ProblemRow>> {
+        self.with_searcher(|s| {
+            let conn = s.conn();
+            let p = Path::new("index");
+            let mut stmt = conn
+                .prepare("SELECT path, path_text, kind, message, line, col FROM problems ORDER BY path, id")
+                .at(p)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    let bytes: Vec<u8> = r.get(0)?;
+                    Ok(ProblemRow {
+                        path_bytes_hex: path_bytes_hex(&bytes),
+                        path: r.get(1)?,
+                        kind: r.get(2)?,
+                        message: r.get(3)?,
+                        line: r.get(4)?,
+                        column: r.get(5)?,
+                    })
+                })
+                .at(p)?;
+            rows.collect::<Result<Vec<_>, _>>().at(p)
+        })
+    }
+
+    /// One post by its path relative to the archive (or the hex of its bytes).
+    pub fn show(&self, path: &str) -> ApiResult<PostDetail> {
+        let problems = self.problems()?;
+        self.with_searcher(|s| {
+            s.refresh()?;
+            let conn = s.conn();
+            let p = Path::new("index");
+            let bytes = path_bytes_from_arg(path);
+            let row = conn
+                .query_row(
+                    "SELECT id, path, path_text, title, date_ms, date_raw, author, source, site, tags, categories,
+                     layout, fields, epoch_ms, encoding, front_matter, docid FROM posts WHERE path = ?1",
+                    [&bytes],
+                    |r| {
+                        let tags: String = r.get(9)?;
+                        let cats: String = r.get(10)?;
+                        let fields: String = r.get(12)?;
+                        let path_b: Vec<u8> = r.get(1)?;
+                        Ok((
+                            PostDetail {
+                                id: r.get(0)?,
+                                path_bytes_hex: path_bytes_hex(&path_b),
+                                path: r.get(2)?,
+                                title: r.get(3)?,
+                                date: r.get::<_, Option<i64>>(4)?.and_then(rfc3339),
+                                date_raw: r.get(5)?,
+                                author: r.get(6)?,
+                                source: r.get(7)?,
+                                site: r.get(8)?,
+                                tags: serde_json::from_str(&tags).unwrap_or_default(),
+                                categories: serde_json::from_str(&cats).unwrap_or_default(),
+                                layout: r.get(11)?,
+                                fields: serde_json::from_str(&fields).unwrap_or(serde_json::Value::Null),
+                                epoch_ms: r.get(13)?,
+                                text: String::new(),
+                                encoding: r.get(14)?,
+                                front_matter: r.get(15)?,
+                                problems: Vec::new(),
+                            },
+                            r.get::<_, i64>(16)?,
+                            path_b,
+                        ))
+                    },
+                )
+                .optional()
+                .at(p)?;
+            let Some((mut detail, docid, path_b)) = row else {
+                return Err(Error::PostNotFound { path: path.to_string() });
+            };
+            detail.text = conn
+                .query_row("SELECT text FROM post_text WHERE docid = ?1", [docid], |r| r.get(0))
+                .optional()
+                .at(p)?
+                .unwrap_or_default();
+            let hex = path_bytes_hex(&path_b);
+            detail.problems = problems
+                .into_iter()
+                .filter(|pr| pr.path == detail.path && pr.path_bytes_hex == hex)
+                .collect();
+            Ok(detail)
+        })
+    }
+
+    pub fn stats(&self) -> ApiResult<Stats> {
+        let index = crate::store::existing_index_path(&self.root)
+            .ok_or_else(|| Error::NotIndexed { path: self.root.clone() })?;
+        let index_bytes = ["", "-wal"]
+            .iter()
+            .filter_map(|suffix| std::fs::metadata(format!("{}{suffix}", index.display())).ok())
+            .map(|m| m.len())
+            .sum();
+        let root = self.root.display().to_string();
+        self.with_searcher(|s| {
+            s.refresh()?;
+            let conn = s.conn();
+            let p = index.as_path();
+            let one = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, Option<i64>>(0)).at(p);
+            let snap = s.snapshot();
+            let mut tags = std::collections::HashSet::new();
+            let mut cats = std::collections::HashSet::new();
+            for d in &snap.docs {
+                tags.extend(d.tags.iter().copied());
+                cats.extend(d.categories.iter().copied());
+            }
+            Ok(Stats {
+                archive: root,
+                index_path: index.display().to_string(),
+                index_bytes,
+                schema_version: crate::store::SCHEMA_VERSION,
+                posts: snap.len() as u64,
+                problems: one("SELECT count(*) FROM problems")?.unwrap_or(0) as u64,
+                files_with_problems: one("SELECT count(DISTINCT path) FROM problems")?.unwrap_or(0) as u64,
+                tags: tags.len() as u64,
+                categories: cats.len() as u64,
+                authors: snap.authors.values.len() as u64,
+                sites: snap.sites.values.len() as u64,
+                earliest: one("SELECT min(date_ms) FROM posts")?.and_then(rfc3339),
+                latest: one("SELECT max(date_ms) FROM posts")?.and_then(rfc3339),
+                segments: one("SELECT count(*) FROM segments")?.unwrap_or(0) as u64,
+            })
+        })
+    }
+}
+
+/// A path argument: relative to the archive, or `hex:<bytes>` for a name that is not UTF-8.
+pub fn path_bytes_from_arg(arg: &str) -> Vec<u8> {
+    if let Some(hex) = arg.strip_prefix("hex:") {
+        let bytes: Option<Vec<u8>> = (0..hex.len())
+            .step_by(2)
+            .map(|i| hex.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+            .collect();
+        if let Some(b) = bytes {
+            return b;
+        }
+    }
+    arg.trim_start_matches("./").as_bytes().to_vec()
+}

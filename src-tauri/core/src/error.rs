@@ -1,0 +1,45 @@
+//! Errors of the core. Each message names the file or thing involved and what went wrong.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+
+    #[error("the index at {path} failed: {source}")]
+    Sqlite { path: PathBuf, source: rusqlite::Error },
+
+    #[error(
+        "the index at {path} was written by a newer Shelfmark (schema {found}, this version knows up to {supported}); upgrade Shelfmark or delete the index to rebuild it"
+    )]
+    SchemaTooNew { path: PathBuf, found: i64, supported: i64 },
+
+    #[error("{path} is not a folder")]
+    NotAFolder { path: PathBuf },
+
+    #[error("no post at {path} in the index; run `shelfmark index` if it was added recently")]
+    PostNotFound { path: String },
+
+    #[error("the archive has not been indexed yet; run `shelfmark index {path}` first")]
+    NotIndexed { path: PathBuf },
+
+    #[error("invalid query: {0}")]
+    Query(String),
+
+    #[error("cancelled")]
+    Cancelled,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Attach the index path to rusqlite errors.
+pub trait SqlContext<T> {
+    fn at(self, path: &std::path::Path) -> Result<T>;
+}
+
+impl<T> SqlContext<T> for rusqlite::Result<T> {
+    fn at(self, path: &std::path::Path) -> Result<T> {
+        self.map_err(|source| Error::Sqlite { path: path.to_path_buf(), source })
+    }
+}

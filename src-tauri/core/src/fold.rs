@@ -1,0 +1,148 @@
+//! Folding makes equivalent text compare equal for search: Traditional → Simplified Chinese,
+//! full-width → half-width, case, and invisible characters dropped. It works one character at a
+//! time and never changes a character into more than one, so positions in folded text map back to
+//! the original (which snippets and highlights need).
+
+use std::sync::OnceLock;
+
+/// The range of the table of Traditional → Simplified mappings (all of the BMP's CJK blocks).
+const T2S_FIRST: u32 = 0x3400;
+const T2S_LAST: u32 = 0xFAFF;
+
+fn t2s_table() -> &'static [char] {
+    static TABLE: OnceLock<Vec<char>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut buf = [0u8; 4];
+        (T2S_FIRST..=T2S_LAST)
+            .map(|cp| match char::from_u32(cp) {
+                // One character at a time, with no neighbours, so the mapping is context-free:
+                // the same character folds the same way in a post and in a query.
+                Some(c) => fast2s::convert(c.encode_utf8(&mut buf)).chars().next().unwrap_or(c),
+                None => ' ',
+            })
+            .collect()
+    })
+}
+
+/// Characters that carry no text: zero-width, bidi controls, soft hyphen, BOM, and controls.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{180E}')
+        || (c.is_control() && !c.is_whitespace())
+}
+
+/// Fold one character; `None` means the character is dropped.
+#[inline]
+pub fn fold_char(c: char) -> Option<char> {
+    if c.is_ascii() {
+        return Some(if c.is_ascii_whitespace() {
+            ' '
+        } else if c.is_ascii_control() {
+            return None;
+        } else {
+            c.to_ascii_lowercase()
+        });
+    }
+    let cp = c as u32;
+    if (T2S_FIRST..=T2S_LAST).contains(&cp) {
+        return Some(t2s_table()[(cp - T2S_FIRST) as usize]);
+    }
+    if (0xFF01..=0xFF5E).contains(&cp) {
+        // Full-width ASCII forms.
+        let half = char::from_u32(cp - 0xFEE0).unwrap_or(c);
+        return Some(half.to_ascii_lowercase());
+    }
+    if is_invisible(c) {
+        return None;
+    }
+    if c.is_whitespace() {
+        return Some(' ');
+    }
+    let mut lower = c.to_lowercase();
+    match (lower.next(), lower.next()) {
+        (Some(l), None) => Some(l),
+        _ => Some(c),
+    }
+}
+
+/// Fold a whole string (see the module docs).
+pub fn fold(s: &str) -> String {
+    s.chars().filter_map(fold_char).collect()
+}
+
+/// Fold a string and remember, for every folded character, the byte offset of the original
+/// character it came from. The last entry is `s.len()`, so spans can be mapped back.
+pub fn fold_with_offsets(s: &str) -> (Vec<char>, Vec<usize>) {
+    let mut chars = Vec::with_capacity(s.len() / 2);
+    let mut offsets = Vec::with_capacity(s.len() / 2 + 1);
+    for (i, c) in s.char_indices() {
+        if let Some(f) = fold_char(c) {
+            chars.push(f);
+            offsets.push(i);
+        }
+    }
+    offsets.push(s.len());
+    (chars, offsets)
+}
+
+/// Scripts written without spaces between words, indexed character by character.
+#[inline]
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF     // Hiragana, Katakana
+        | 0x3400..=0x4DBF   // CJK Extension A
+        | 0x4E00..=0x9FFF   // CJK Unified Ideographs
+        | 0xAC00..=0xD7AF   // Hangul syllables
+        | 0xF900..=0xFAFF   // CJK Compatibility Ideographs
+        | 0x20000..=0x3134F // CJK Extensions B–G
+        | 0x3005 | 0x3007)
+}
+
+/// Characters that make up Latin-style words (letters and digits of scripts that use spaces).
+#[inline]
+pub fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() && !is_cjk(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traditional_folds_to_simplified() {
+        assert_eq!(fold("兩岸關係"), fold("两岸关系"));
+        assert_eq!(fold("臺灣"), "台湾");
+        assert_eq!(fold("乾"), fold("干"));
+    }
+
+    #[test]
+    fn full_width_folds_to_half_width_and_case_folds() {
+        assert_eq!(fold("ＡＢＣ１２３！"), "abc123!");
+        assert_eq!(fold("iPhone"), "iphone");
+        assert_eq!(fold("ÉCOLE"), "école");
+    }
+
+    #[test]
+    fn invisible_characters_are_dropped_and_spaces_unified() {
+        assert_eq!(fold("a\u{200B}b\u{FEFF}c"), "abc");
+        assert_eq!(fold("a\u{3000}b\u{00A0}c\nd"), "a b c d");
+    }
+
+    #[test]
+    fn offsets_map_folded_characters_back() {
+        let s = "x\u{200B}兩岸";
+        let (chars, offsets) = fold_with_offsets(s);
+        assert_eq!(chars, vec!['x', '两', '岸']);
+        assert_eq!(offsets, vec![0, 4, 7, 10]);
+    }
+
+    #[test]
+    fn folding_is_idempotent_on_cjk_blocks() {
+        for cp in (0x4E00u32..0x9FFF).step_by(7) {
+            let c = char::from_u32(cp).unwrap();
+            let once = fold_char(c).unwrap();
+            assert_eq!(fold_char(once), Some(once), "{c} → {once}");
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! shelfmark-core: everything an archive does. No Tauri, no HTTP, no clap.
+//!
+//! Data flows one way: files → `post::parse` → `scan` → `store` → `search`/`api`.
+
+pub mod api;
+pub mod error;
+pub mod fold;
+pub mod post;
+pub mod problem;
+pub mod scan;
+pub mod search;
+pub mod store;
+pub use error::{Error, Result};

@@ -1,0 +1,247 @@
+//! One file becomes a `Post`: decode, split front matter, read typed fields, and turn the body into
+//! plain text for search. Nothing here panics on any input; trouble becomes `Problem`s.
+
+mod date;
+mod decode;
+mod fields;
+mod front_matter;
+mod spans;
+mod split;
+mod text;
+
+#[cfg(test)]
+mod real_corpus;
+#[cfg(test)]
+mod tests;
+
+use crate::problem::{Problem, ProblemKind};
+use front_matter::FrontMatterError;
+use serde::{Deserialize, Serialize};
+
+/// How the file's bytes were decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum TextEncoding {
+    Utf8,
+    Utf8Bom,
+    Utf16Le,
+    Utf16Be,
+    Gb18030,
+    Big5,
+}
+
+impl TextEncoding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TextEncoding::Utf8 => "utf-8",
+            TextEncoding::Utf8Bom => "utf-8-bom",
+            TextEncoding::Utf16Le => "utf-16le",
+            TextEncoding::Utf16Be => "utf-16be",
+            TextEncoding::Gb18030 => "gb18030",
+            TextEncoding::Big5 => "big5",
+        }
+    }
+}
+
+/// Which front matter block the file had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FrontMatterKind {
+    Yaml,
+    Toml,
+    None,
+}
+
+/// A parsed date: the instant in UTC (milliseconds since the epoch) and the text it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostDate {
+    pub utc_ms: i64,
+    /// The original text (`date:` value, or the file name prefix).
+    pub raw: String,
+    /// Whether the date came from the `YYYY-MM-DD-` file name prefix rather than front matter.
+    pub from_file_name: bool,
+}
+
+/// The byte span of one top-level front matter key in the *original file bytes*: from the first
+/// byte of the key to the end of its value, including the line ending of its last line.
+/// Only recorded for UTF-8 files (the edit path refuses other encodings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeySpan {
+    pub key: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Options for parsing one file.
+#[derive(Debug, Clone)]
+pub struct ParseOptions {
+    /// Files bigger than this are not parsed (a `too-large` problem).
+    pub max_bytes: u64,
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        ParseOptions { max_bytes: 16 * 1024 * 1024 }
+    }
+}
+
+/// Everything Shelfmark knows about one post file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Post {
+    /// The title to show: front matter `title` (trimmed), else the first Markdown heading or
+    /// `[text](url)` line of the body, else the file name without date prefix and extension.
+    pub title: String,
+    pub date: Option<PostDate>,
+    pub author: Option<String>,
+    /// Source URL: `from`, else `source`, `url` or `link`.
+    pub source: Option<String>,
+    pub tags: Vec<String>,
+    pub categories: Vec<String>,
+    pub layout: Option<String>,
+    /// Every front matter key with its value as JSON, in file order.
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    /// The `<!--1610366114000-->` comment at the top of the body, if any (`NaN` gives None).
+    pub epoch_ms: Option<i64>,
+    /// Plain text of the body for search: no tags, no script/style, entities decoded,
+    /// whitespace at block boundaries, zero-width and control characters removed.
+    pub text: String,
+    pub encoding: TextEncoding,
+    pub front_matter: FrontMatterKind,
+    /// Whether the file uses CRLF line endings (in its front matter, or overall without one).
+    pub crlf: bool,
+    /// Byte spans of each top-level key (UTF-8 files only; empty otherwise).
+    pub key_spans: Vec<KeySpan>,
+    /// Byte offset in the original file where the body starts (after the closing delimiter line).
+    pub body_offset: usize,
+}
+
+/// The outcome of reading one file: a post (unless the file could not be read as a post at all)
+/// and the problems found on the way. A post with problems is still indexed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed {
+    pub post: Option<Post>,
+    pub problems: Vec<Problem>,
+}
+
+/// The problem for a file over the size limit; the caller may check the size before reading and
+/// report it the same way.
+pub fn too_large_problem(size: u64, max_bytes: u64) -> Problem {
+    const MIB: f64 = 1024.0 * 1024.0;
+    Problem::new(
+        ProblemKind::TooLarge,
+        format!(
+            "the file is {:.1} MiB, over the {:.1} MiB limit, so it is not indexed; raise the size limit to include it",
+            size as f64 / MIB,
+            max_bytes as f64 / MIB
+        ),
+    )
+}
+
+/// Parse one file's bytes. `file_name` is the last path component (used for the date prefix and
+/// as the fallback title); it may not be valid UTF-8, so it is passed lossily.
+pub fn parse(file_name: &str, bytes: &[u8], opts: &ParseOptions) -> Parsed {
+    let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    if size > opts.max_bytes {
+        return Parsed { post: None, problems: vec![too_large_problem(size, opts.max_bytes)] };
+    }
+    let decoded = match decode::decode(bytes) {
+        Ok(decoded) => decoded,
+        Err(problem) => return Parsed { post: None, problems: vec![problem] },
+    };
+    let mut problems: Vec<Problem> = decoded.problem.iter().cloned().collect();
+    let text: &str = &decoded.text;
+    let split = split::split_front_matter(text);
+    if split.unclosed {
+        problems.push(
+            Problem::new(
+                ProblemKind::UnclosedFrontMatter,
+                "the front matter opened on line 1 is never closed by a `---` line, so the whole file \
+                 is read as the body; add the closing line to use its fields",
+            )
+            .at(Some(1), None),
+        );
+    }
+
+    let first_line = split::line_of(text, split.front_matter_start);
+    let parsed_front_matter = match split.kind {
+        FrontMatterKind::None => None,
+        FrontMatterKind::Yaml => Some(front_matter::parse_yaml(split.front_matter)),
+        FrontMatterKind::Toml => Some(front_matter::parse_toml(split.front_matter)),
+    };
+    let mut fields_map = serde_json::Map::new();
+    let mut key_spans = Vec::new();
+    match parsed_front_matter {
+        None => {}
+        Some(Ok(front_matter)) => {
+            for key in &front_matter.duplicate_keys {
+                problems.push(Problem::new(
+                    ProblemKind::BadField,
+                    format!("field `{key}` is written more than once in the front matter; the last one is used"),
+                ));
+            }
+            if split.kind == FrontMatterKind::Yaml && decoded.is_exact_utf8() && front_matter.duplicate_keys.is_empty() {
+                let base = decoded.bom_len + split.front_matter_start;
+                if let Some(spans) = spans::key_spans(split.front_matter, base) {
+                    // Only spans the parser agrees with are safe to splice.
+                    if spans.iter().map(|s| &s.key).eq(front_matter.fields.keys()) {
+                        key_spans = spans;
+                    }
+                }
+            }
+            fields_map = front_matter.fields;
+        }
+        Some(Err(error)) => problems.push(front_matter_problem(error, split.kind, first_line)),
+    }
+
+    let fields = fields::read_fields(&fields_map, &mut problems);
+    let body = split.body(text);
+    let title = fields
+        .title
+        .or_else(|| text::first_heading(body))
+        .unwrap_or_else(|| fields::file_name_title(file_name));
+    let date = if fields.has_date {
+        fields.date
+    } else {
+        date::file_name_date(file_name).map(|(utc_ms, raw)| PostDate { utc_ms, raw: raw.to_owned(), from_file_name: true })
+    };
+    let post = Post {
+        title,
+        date,
+        author: fields.author,
+        source: fields.source,
+        tags: fields.tags,
+        categories: fields.categories,
+        layout: fields.layout,
+        fields: fields_map,
+        epoch_ms: text::epoch_comment(body),
+        text: text::body_text(body),
+        encoding: decoded.encoding,
+        front_matter: split.kind,
+        crlf: split.crlf,
+        key_spans,
+        body_offset: decoded.source_offset(bytes, split.body_start),
+    };
+    Parsed { post: Some(post), problems }
+}
+
+/// A front matter that could not be read, as a problem positioned in the file.
+fn front_matter_problem(error: FrontMatterError, kind: FrontMatterKind, first_line: u32) -> Problem {
+    let format = if kind == FrontMatterKind::Toml { "TOML" } else { "YAML" };
+    match error {
+        FrontMatterError::Malformed { message, line, column } => Problem::new(
+            ProblemKind::MalformedFrontMatter,
+            format!("the front matter is not valid {format} ({message}); its fields are ignored until it is fixed"),
+        )
+        .at(Some(line.map_or(first_line, |l| first_line.saturating_add(l.saturating_sub(1)))), column),
+        FrontMatterError::NotAMapping { found } => Problem::new(
+            ProblemKind::NotAMapping,
+            format!("the front matter is {found}, not `key: value` pairs; its fields are ignored"),
+        )
+        .at(Some(first_line), None),
+        FrontMatterError::TooComplex { message } => {
+            Problem::new(ProblemKind::FrontMatterTooComplex, format!("{message}; its fields are ignored"))
+                .at(Some(first_line), None)
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! Scanning brings the index up to date with the files: a parallel walk, a decision per file
+//! (unchanged by size and mtime, then by hash), parallel parsing, and one writer.
+//! Scanning only reads the archive; it never writes to a post file.
+
+mod walk;
+
+pub use walk::{is_post_name, walk};
+
+use crate::error::{Error, Result, SqlContext};
+use crate::post::{self, ParseOptions};
+use crate::problem::{Problem, ProblemKind};
+use crate::search::grams::count_doc_grams;
+use crate::store::writer::{FileStat, PostRecord, Writer};
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
+
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    pub parse: ParseOptions,
+    /// Follow symlinks that lead out of the archive (off by default).
+    pub follow_outside_links: bool,
+}
+
+/// What a scan did. `problems` counts every problem now recorded for the archive.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, ts_rs::TS)]
+#[ts(export)]
+pub struct ScanSummary {
+    pub indexed: u64,
+    pub unchanged: u64,
+    pub removed: u64,
+    pub renamed: u64,
+    pub problems: u64,
+    pub seconds: f64,
+}
+
+/// Progress of a running scan, reported often and cheaply.
+#[derive(Debug, Clone, Copy, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct ScanProgress {
+    /// Files looked at so far.
+    pub done: u64,
+    /// Files to look at (known once the walk is over).
+    pub total: u64,
+}
+
+struct Known {
+    size: u64,
+    mtime_ns: i64,
+    hash: [u8; 32],
+}
+
+enum Outcome {
+    Touch(FileStat),
+    /// A new path with the content of a file that vanished.
+    Rename { hash: [u8; 32], new: FileStat },
+    Post(Box<PostRecord>, Vec<Problem>),
+    ProblemsOnly(Vec<u8>, Vec<Problem>),
+}
+
+/// Bring the index of `archive` up to date. `progress` is called from worker threads.
+pub fn scan(
+    archive: &Path,
+    opts: &ScanOptions,
+    progress: &(dyn Fn(ScanProgress) + Sync),
+    cancel: &AtomicBool,
+) -> Result<ScanSummary> {
+    let started = Instant::now();
+    let root = archive.canonicalize().map_err(|source| Error::Io { path: archive.to_path_buf(), source })?;
+    if !root.is_dir() {
+        return Err(Error::NotAFolder { path: archive.to_path_buf() });
+    }
+    let index = crate::store::index_path(&root);
+    let mut writer = Writer::open(&index)?;
+    let known = load_known(&writer)?;
+
+    let walked = walk::walk(&root, opts.follow_outside_links);
+    let total = walked.files.len() as u64;
+    progress(ScanProgress { done: 0, total });
+
+    let seen: HashSet<&[u8]> = walked.files.iter().map(|f| f.rel.as_slice()).collect();
+    let mut summary = ScanSummary::default();
+    let mut changed = Vec::new();
+    for f in &walked.files {
+        match known.get(&f.rel) {
+            Some(k) if k.size == f.size && k.mtime_ns == f.mtime_ns => summary.unchanged += 1,
+            _ => changed.push(f),
+        }
+    }
+    // Content of files that vanished, to recognise them when they reappear under a new name.
+    let mut vanished: HashMap<[u8; 32], Vec<Vec<u8>>> = HashMap::new();
+    for (path, k) in &known {
+        if !seen.contains(path.as_slice()) {
+            vanished.entry(k.hash).or_default().push(path.clone());
+        }
+    }
+    let vanished_hashes: HashSet<[u8; 32]> = vanished.keys().copied().collect();
+    let done = AtomicU64::new(summary.unchanged);
+    progress(ScanProgress { done: summary.unchanged, total });
+
+    let (tx, rx) = crossbeam_channel::bounded::<Outcome>(256);
+    let mut renamed_from: HashSet<Vec<u8>> = HashSet::new();
+    let result: Result<()> = std::thread::scope(|s| {
+        let known = &known;
+        let vanished_hashes = &vanished_hashes;
+        let done = &done;
+        s.spawn(move || {
+            changed.par_iter().for_each_with(tx, |tx, f| {
+                if cancel.load(Ordering::Relaxed) {
+                    return;
+                }
+                let outcome = process(f, known.get(&f.rel), vanished_hashes, opts);
+                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                if n.is_multiple_of(64) || n == total {
+                    progress(ScanProgress { done: n, total });
+                }
+                let _ = tx.send(outcome);
+            });
+        });
+        for outcome in rx {
+            if cancel.load(Ordering::Relaxed) {
+                continue;
+            }
+            match outcome {
+                Outcome::Touch(stat) => {
+                    writer.touch(&stat)?;
+                    summary.unchanged += 1;
+                }
+                Outcome::Rename { hash, new } => {
+                    let old = vanished.get(&hash).and_then(|paths| paths.iter().find(|p| !renamed_from.contains(*p)));
+                    match old.cloned() {
+                        Some(old) => {
+                            writer.rename(&old, &new)?;
+                            renamed_from.insert(old);
+                            summary.renamed += 1;
+                        }
+                        None => {
+                            // Two new files with the content of one vanished file: index this one afresh.
+                            let f = walked.files.iter().find(|f| f.rel == new.path);
+                            if let Some(f) = f {
+                                match process(f, None, &HashSet::new(), opts) {
+                                    Outcome::Post(rec, problems) => {
+                                        writer.upsert(&rec)?;
+                                        writer.set_problems(&rec.stat.path, &problems)?;
+                                        summary.indexed += 1;
+                                    }
+                                    Outcome::ProblemsOnly(path, problems) => writer.set_problems(&path, &problems)?,
+                                    _ => {}
+                                }
+                            }
+                        }
+                    }
+                }
+                Outcome::Post(rec, problems) => {
+                    writer.upsert(&rec)?;
+                    writer.set_problems(&rec.stat.path, &problems)?;
+                    summary.indexed += 1;
+                }
+                Outcome::ProblemsOnly(path, problems) => {
+                    if known.contains_key(&path) {
+                        writer.remove(&path)?;
+                        summary.removed += 1;
+                    }
+                    writer.set_problems(&path, &problems)?;
+                }
+            }
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        writer.rollback()?;
+        return Err(e);
+    }
+    if cancel.load(Ordering::Relaxed) {
+        writer.rollback()?;
+        return Err(Error::Cancelled);
+    }
+    for (path, _) in known.iter().filter(|(p, _)| !seen.contains(p.as_slice())) {
+        if !renamed_from.contains(path) {
+            writer.remove(path)?;
+            summary.removed += 1;
+        }
+    }
+    let mut problem_paths: HashSet<Vec<u8>> = walked.files.iter().map(|f| f.rel.clone()).collect();
+    for (path, problem) in &walked.problems {
+        writer.set_problems(path, std::slice::from_ref(problem))?;
+        problem_paths.insert(path.clone());
+    }
+    writer.drop_problems_except(&problem_paths)?;
+    writer.commit()?;
+    summary.problems =
+        writer.conn().query_row("SELECT count(*) FROM problems", [], |r| r.get::<_, i64>(0)).at(writer.path())?
+            as u64;
+    progress(ScanProgress { done: total, total });
+    summary.seconds = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+fn load_known(writer: &Writer) -> Result<HashMap<Vec<u8>, Known>> {
+    let mut stmt = writer.conn().prepare("SELECT path, size, mtime_ns, hash FROM posts").at(writer.path())?;
+    let rows = stmt
+        .query_map([], |r| {
+            let hash: Vec<u8> = r.get(3)?;
+            let mut h = [0u8; 32];
+            if hash.len() == 32 {
+                h.copy_from_slice(&hash);
+            }
+            Ok((r.get::<_, Vec<u8>>(0)?, Known { size: r.get::<_, i64>(1)? as u64, mtime_ns: r.get(2)?, hash: h }))
+        })
+        .at(writer.path())?;
+    let mut known = HashMap::new();
+    for row in rows {
+        let (path, k) = row.at(writer.path())?;
+        known.insert(path, k);
+    }
+    Ok(known)
+}
+
+/// Read, hash and parse one file (runs on a worker thread).
+fn process(
+    f: &walk::Found,
+    known: Option<&Known>,
+    vanished: &HashSet<[u8; 32]>,
+    opts: &ScanOptions,
+) -> Outcome {
+    let stat = FileStat { path: f.rel.clone(), size: f.size, mtime_ns: f.mtime_ns };
+    if f.size > opts.parse.max_bytes {
+        let msg = format!(
+            "is {} bytes, over the {}-byte limit; not indexed (raise the limit to index it)",
+            f.size, opts.parse.max_bytes
+        );
+        return Outcome::ProblemsOnly(stat.path, vec![Problem::new(ProblemKind::TooLarge, msg)]);
+    }
+    let bytes = match std::fs::read(&f.abs) {
+        Ok(b) => b,
+        Err(err) => {
+            let msg = format!("cannot be read: {err}");
+            return Outcome::ProblemsOnly(stat.path, vec![Problem::new(ProblemKind::Unreadable, msg)]);
+        }
+    };
+    let hash: [u8; 32] = *blake3::hash(&bytes).as_bytes();
+    if known.is_some_and(|k| k.hash == hash) {
+        return Outcome::Touch(stat);
+    }
+    if known.is_none() && vanished.contains(&hash) {
+        return Outcome::Rename { hash, new: stat };
+    }
+    let name = f.abs.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let parsed = post::parse(&name, &bytes, &opts.parse);
+    match parsed.post {
+        Some(post) => {
+            let (grams, text_chars) = doc_grams(&post.title, &post.text);
+            Outcome::Post(
+                Box::new(PostRecord { stat, hash, post, grams, text_chars }),
+                parsed.problems,
+            )
+        }
+        None => Outcome::ProblemsOnly(stat.path, parsed.problems),
+    }
+}
+
+/// The grams of a post's title and text, and the text's length in characters.
+pub fn doc_grams(title: &str, text: &str) -> (Vec<(u64, u32)>, u32) {
+    thread_local! {
+        static COUNTS: std::cell::RefCell<FxHashMap<u64, u32>> = std::cell::RefCell::new(FxHashMap::default());
+    }
+    let mut chars: Vec<char> = Vec::with_capacity(title.len() + text.len() / 2);
+    chars.extend(title.chars().filter_map(crate::fold::fold_char));
+    chars.push(' ');
+    let title_len = chars.len();
+    chars.extend(text.chars().filter_map(crate::fold::fold_char));
+    let text_chars = (chars.len() - title_len) as u32;
+    COUNTS.with(|c| {
+        let mut counts = c.borrow_mut();
+        count_doc_grams(&chars, &mut counts);
+        (counts.iter().map(|(&g, &n)| (g, n)).collect(), text_chars)
+    })
+}

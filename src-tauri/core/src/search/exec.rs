@@ -1,0 +1,254 @@
+//! Running a query: each clause becomes a set of documents (posting lists intersected and
+//! verified for text, the snapshot for fields), clauses are combined, then scored (BM25F, title
+//! above body), sorted, paged, and given snippets. Facets count over the whole result set.
+
+use super::bitset::BitSet;
+use super::grams::plan_atom;
+use super::matcher::{count, find_all, fold_for_match};
+use super::query::{Atom, Clause, Field, FieldValue, HasWhat, Query, Sort};
+use super::segment::read_postings;
+use super::snapshot::Snapshot;
+use crate::error::{Result, SqlContext};
+use rusqlite::{Connection, OptionalExtension};
+use std::collections::HashMap;
+use std::path::Path;
+
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+const TITLE_WEIGHT: f32 = 4.0;
+const BODY_WEIGHT: f32 = 1.0;
+
+/// The documents a query matched, with scores, before sorting and paging.
+pub struct Matched {
+    pub set: BitSet,
+    pub scores: Vec<f32>,
+    /// Folded text needles of the positive text atoms (for highlights).
+    pub needles: Vec<Vec<char>>,
+}
+
+/// Evaluate a parsed query over the snapshot.
+pub fn evaluate(conn: &Connection, path: &Path, snap: &Snapshot, query: &Query) -> Result<Matched> {
+    let n = snap.len();
+    let mut set = BitSet::full(n);
+    let mut scores = vec![0f32; n];
+    let mut needles = Vec::new();
+    for clause in &query.clauses {
+        let Clause::Term { negated, alternatives } = clause;
+        let mut clause_set = BitSet::empty(n);
+        for atom in alternatives {
+            let (s, atom_scores) = eval_atom(conn, path, snap, atom, Some(&set))?;
+            if !negated {
+                if let Some(sc) = atom_scores {
+                    for (i, v) in sc {
+                        scores[i] += v;
+                    }
+                }
+                if let Atom::Text(t) | Atom::Phrase(t) = atom {
+                    let f = fold_for_match(t);
+                    if !f.is_empty() {
+                        needles.push(f);
+                    }
+                }
+            }
+            clause_set.or(&s);
+        }
+        if *negated {
+            set.and_not(&clause_set);
+        } else {
+            set.and(&clause_set);
+        }
+    }
+    Ok(Matched { set, scores, needles })
+}
+
+type Scores = Vec<(usize, f32)>;
+
+/// Evaluate one atom. `within` is the set still alive: text verification can skip the rest.
+fn eval_atom(
+    conn: &Connection,
+    path: &Path,
+    snap: &Snapshot,
+    atom: &Atom,
+    within: Option<&BitSet>,
+) -> Result<(BitSet, Option<Scores>)> {
+    let n = snap.len();
+    match atom {
+        Atom::Text(t) | Atom::Phrase(t) => eval_text(conn, path, snap, t, within),
+        Atom::Field { field, value } => {
+            let mut set = BitSet::empty(n);
+            match (field, value) {
+                (Field::Tag | Field::Category, FieldValue::Text(v)) => {
+                    let want = crate::fold::fold(v.trim());
+                    let ids = snap.terms.matching(|f| f == want);
+                    for (i, d) in snap.docs.iter().enumerate() {
+                        let list = if matches!(field, Field::Tag) { &d.tags } else { &d.categories };
+                        if list.iter().any(|t| ids.contains(t)) {
+                            set.insert(i);
+                        }
+                    }
+                }
+                (Field::Author, FieldValue::Text(v)) => {
+                    let want = crate::fold::fold(v.trim());
+                    let ids = snap.authors.matching(|f| f == want);
+                    mark(&mut set, snap, |d| d.author.is_some_and(|a| ids.contains(&a)));
+                }
+                (Field::Site, FieldValue::Text(v)) => {
+                    let want = crate::fold::fold(v.trim()).trim_start_matches("www.").to_string();
+                    let suffix = format!(".{want}");
+                    let ids = snap.sites.matching(|f| f == want || f.ends_with(&suffix));
+                    mark(&mut set, snap, |d| d.site.is_some_and(|s| ids.contains(&s)));
+                }
+                (Field::Title, FieldValue::Text(v)) => {
+                    let needle = fold_for_match(v);
+                    mark(&mut set, snap, |d| contains(&d.title_folded, &needle));
+                }
+                (Field::Path, FieldValue::Text(v)) => {
+                    let needle = crate::fold::fold(v);
+                    mark(&mut set, snap, |d| crate::fold::fold(&d.path_text).contains(&needle));
+                }
+                (_, FieldValue::DateRange(r)) => mark(&mut set, snap, |d| {
+                    d.date_ms.is_some_and(|ms| r.from_ms.is_none_or(|f| ms >= f) && r.to_ms.is_none_or(|t| ms < t))
+                }),
+                (_, FieldValue::Has(what)) => mark(&mut set, snap, |d| match what {
+                    HasWhat::Problem => d.has_problem,
+                    HasWhat::Date => d.date_ms.is_some(),
+                    HasWhat::Tags => !d.tags.is_empty(),
+                    HasWhat::Source => d.source.is_some(),
+                }),
+                (Field::Key(key), FieldValue::Text(v)) => {
+                    let want = crate::fold::fold(v.trim());
+                    let mut stmt = conn
+                        .prepare_cached(
+                            "SELECT DISTINCT p.docid FROM post_fields f JOIN posts p ON p.id = f.post_id
+                             WHERE f.key = ?1 COLLATE NOCASE AND f.folded = ?2",
+                        )
+                        .at(path)?;
+                    let rows = stmt.query_map(rusqlite::params![key, want], |r| r.get::<_, i64>(0)).at(path)?;
+                    for r in rows {
+                        if let Some(i) = snap.index_of_docid(r.at(path)? as u32) {
+                            set.insert(i);
+                        }
+                    }
+                }
+                // Text-valued field that is not one of the above (e.g. `date:` given text): nothing matches.
+                _ => {}
+            }
+            Ok((set, None))
+        }
+    }
+}
+
+fn mark(set: &mut BitSet, snap: &Snapshot, pred: impl Fn(&super::snapshot::DocMeta) -> bool) {
+    for (i, d) in snap.docs.iter().enumerate() {
+        if pred(d) {
+            set.insert(i);
+        }
+    }
+}
+
+fn contains(hay: &[char], needle: &[char]) -> bool {
+    needle.is_empty() || !find_all(hay, needle).is_empty()
+}
+
+fn eval_text(
+    conn: &Connection,
+    path: &Path,
+    snap: &Snapshot,
+    text: &str,
+    within: Option<&BitSet>,
+) -> Result<(BitSet, Option<Scores>)> {
+    let n = snap.len();
+    let needle = fold_for_match(text);
+    let mut set = BitSet::empty(n);
+    if needle.is_empty() {
+        // Nothing searchable (only invisible characters): matches everything, like an empty query.
+        return Ok((BitSet::full(n), None));
+    }
+    let plan = plan_atom(&needle);
+    // Candidates with the total tf of the (single) gram when exact.
+    let candidates: Vec<(usize, u32)> = if plan.grams.is_empty() {
+        (0..n).map(|i| (i, 0)).collect()
+    } else {
+        let mut lists: Vec<Vec<(u32, u32)>> = Vec::with_capacity(plan.grams.len());
+        for g in &plan.grams {
+            let mut list = Vec::new();
+            read_postings(conn, *g, &mut list).at(path)?;
+            lists.push(list);
+        }
+        lists.sort_by_key(|l| l.len());
+        let mut cands: Vec<(usize, u32)> = Vec::new();
+        if let Some(first) = lists.first() {
+            let rest: Vec<std::collections::HashSet<u32>> =
+                lists[1..].iter().map(|l| l.iter().map(|p| p.0).collect()).collect();
+            for &(doc, tf) in first {
+                if rest.iter().all(|r| r.contains(&doc)) {
+                    if let Some(i) = snap.index_of_docid(doc) {
+                        cands.push((i, tf));
+                    }
+                }
+            }
+        }
+        cands
+    };
+    let n_docs = n as f32;
+    let mut matches: Vec<(usize, u32, u32)> = Vec::with_capacity(candidates.len());
+    if plan.exact {
+        for (i, tf) in candidates {
+            let title_tf = count(&snap.docs[i].title_folded, &needle);
+            matches.push((i, title_tf, tf.saturating_sub(title_tf)));
+        }
+    } else {
+        let mut stmt = conn.prepare_cached("SELECT text FROM post_text WHERE docid = ?1").at(path)?;
+        for (i, _) in candidates {
+            if within.is_some_and(|w| !w.contains(i)) {
+                continue;
+            }
+            let d = &snap.docs[i];
+            let title_tf = count(&d.title_folded, &needle);
+            let body: Option<String> = stmt.query_row([d.docid], |r| r.get(0)).optional().at(path)?;
+            let body_tf = body.map(|b| count(&fold_for_match(&b), &needle)).unwrap_or(0);
+            if title_tf + body_tf > 0 {
+                matches.push((i, title_tf, body_tf));
+            }
+        }
+    }
+    let df = matches.len() as f32;
+    let idf = (1.0 + (n_docs - df + 0.5) / (df + 0.5)).ln();
+    let mut scores = Vec::with_capacity(matches.len());
+    for (i, title_tf, body_tf) in matches {
+        set.insert(i);
+        let d = &snap.docs[i];
+        let lt = d.title_folded.len() as f32 / snap.avg_title_chars;
+        let lb = d.text_chars as f32 / snap.avg_text_chars;
+        let tf = TITLE_WEIGHT * title_tf as f32 / (1.0 - B + B * lt) + BODY_WEIGHT * body_tf as f32 / (1.0 - B + B * lb);
+        scores.push((i, idf * tf * (K1 + 1.0) / (tf + K1)));
+    }
+    Ok((set, Some(scores)))
+}
+
+/// Sort the matched positions.
+pub fn sort(snap: &Snapshot, matched: &Matched, sort: Sort) -> Vec<usize> {
+    let mut ids: Vec<usize> = matched.set.iter().collect();
+    let date_desc = |a: &usize, b: &usize| {
+        let (da, db) = (snap.docs[*a].date_ms, snap.docs[*b].date_ms);
+        db.cmp(&da).then_with(|| snap.docs[*a].path.cmp(&snap.docs[*b].path))
+    };
+    match sort {
+        Sort::Relevance => ids.sort_by(|a, b| {
+            matched.scores[*b].total_cmp(&matched.scores[*a]).then_with(|| date_desc(a, b))
+        }),
+        Sort::DateDesc => ids.sort_by(date_desc),
+        Sort::Date => ids.sort_by(|a, b| {
+            let (da, db) = (snap.docs[*a].date_ms, snap.docs[*b].date_ms);
+            // Undated posts go last.
+            (da.is_none(), da).cmp(&(db.is_none(), db)).then_with(|| snap.docs[*a].path.cmp(&snap.docs[*b].path))
+        }),
+        Sort::Title => {
+            let keys: HashMap<usize, String> =
+                ids.iter().map(|&i| (i, snap.docs[i].title_folded.iter().collect())).collect();
+            ids.sort_by(|a, b| keys[a].cmp(&keys[b]).then_with(|| date_desc(a, b)))
+        }
+        Sort::Path => ids.sort_by(|a, b| snap.docs[*a].path.cmp(&snap.docs[*b].path)),
+    }
+    ids
+}

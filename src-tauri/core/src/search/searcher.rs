@@ -1,0 +1,166 @@
+//! A reader of the index: its own connection and the snapshot of the current generation.
+
+use super::exec::{evaluate, sort};
+use super::facets::{self, Facets};
+use super::matcher::{highlight, snippet};
+use super::query::{self, Sort};
+use super::snapshot::Snapshot;
+use crate::error::{Error, Result, SqlContext};
+use rusqlite::{Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// How many characters a snippet holds.
+const SNIPPET_CHARS: usize = 160;
+/// How many values each facet lists at most.
+const FACET_LIMIT: usize = 200;
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ts_rs::TS)]
+#[serde(default)]
+#[ts(export)]
+pub struct SearchRequest {
+    pub query: String,
+    /// `relevance` (default), `date`, `-date`, `title`, `path`.
+    pub sort: Option<String>,
+    pub limit: Option<u32>,
+    pub offset: Option<u32>,
+    /// Also count facets over the whole result set.
+    pub facets: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
+#[ts(export)]
+pub struct SearchHit {
+    pub id: i64,
+    /// Relative to the archive root (lossy when the name is not UTF-8; see `path_bytes_hex`).
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_bytes_hex: Option<String>,
+    pub title: String,
+    /// RFC 3339, UTC.
+    pub date: Option<String>,
+    pub author: Option<String>,
+    pub source: Option<String>,
+    pub site: Option<String>,
+    pub tags: Vec<String>,
+    pub categories: Vec<String>,
+    pub snippet: String,
+    /// `[start, end)` in characters of `snippet`.
+    pub snippet_highlights: Vec<[u32; 2]>,
+    /// `[start, end)` in characters of `title`.
+    pub title_highlights: Vec<[u32; 2]>,
+    pub has_problem: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
+#[ts(export)]
+pub struct SearchResponse {
+    pub total: u64,
+    pub hits: Vec<SearchHit>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facets: Option<Facets>,
+}
+
+pub struct Searcher {
+    conn: Connection,
+    path: PathBuf,
+    snap: Arc<Snapshot>,
+}
+
+/// Hex of a path's bytes, when they are not valid UTF-8 (so the path can be given back exactly).
+pub fn path_bytes_hex(path: &[u8]) -> Option<String> {
+    if std::str::from_utf8(path).is_ok() {
+        return None;
+    }
+    Some(path.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+pub fn rfc3339(ms: i64) -> Option<String> {
+    chrono::DateTime::from_timestamp_millis(ms).map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+}
+
+impl Searcher {
+    pub fn open(index: &Path) -> Result<Searcher> {
+        let conn = crate::store::open_for_read(index)?;
+        let generation = crate::store::generation(&conn, index)?;
+        let snap = Snapshot::load(&conn, index, generation)?;
+        Ok(Searcher { conn, path: index.to_path_buf(), snap: Arc::new(snap) })
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Reload the snapshot when the writer committed since it was taken.
+    pub fn refresh(&mut self) -> Result<()> {
+        let generation = crate::store::generation(&self.conn, &self.path)?;
+        if generation != self.snap.generation {
+            self.snap = Arc::new(Snapshot::load(&self.conn, &self.path, generation)?);
+        }
+        Ok(())
+    }
+
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snap
+    }
+
+    pub fn search(&mut self, req: &SearchRequest) -> Result<SearchResponse> {
+        self.refresh()?;
+        let q = query::parse(&req.query).map_err(|e| Error::Query(e.to_string()))?;
+        let sort_by = match req.sort.as_deref() {
+            None | Some("") => Sort::Relevance,
+            Some(s) => s.parse::<Sort>().map_err(|e| Error::Query(e.to_string()))?,
+        };
+        // Reading the index in one transaction gives a consistent view while the writer works.
+        self.conn.execute_batch("BEGIN").at(&self.path)?;
+        let result = self.search_in_tx(&q, sort_by, req);
+        let _ = self.conn.execute_batch("COMMIT");
+        result
+    }
+
+    fn search_in_tx(&self, q: &query::Query, sort_by: Sort, req: &SearchRequest) -> Result<SearchResponse> {
+        let snap = &self.snap;
+        let matched = evaluate(&self.conn, &self.path, snap, q)?;
+        let total = matched.set.count() as u64;
+        let facets = req.facets.then(|| facets::count(snap, &matched.set, FACET_LIMIT));
+        let order = sort(snap, &matched, sort_by);
+        let offset = req.offset.unwrap_or(0) as usize;
+        let limit = req.limit.unwrap_or(50).min(10_000) as usize;
+        let mut hits = Vec::with_capacity(limit);
+        let mut text_stmt = self.conn.prepare_cached("SELECT text FROM post_text WHERE docid = ?1").at(&self.path)?;
+        for &i in order.iter().skip(offset).take(limit) {
+            let d = &snap.docs[i];
+            let text: String =
+                text_stmt.query_row([d.docid], |r| r.get(0)).optional().at(&self.path)?.unwrap_or_default();
+            let snip = snippet(&text, &matched.needles, SNIPPET_CHARS);
+            let title = highlight(&d.title, &matched.needles);
+            let terms = |ids: &[u32]| ids.iter().map(|&t| snap.terms.values[t as usize].clone()).collect();
+            hits.push(SearchHit {
+                id: d.id,
+                path: d.path_text.clone(),
+                path_bytes_hex: path_bytes_hex(&d.path),
+                title: d.title.clone(),
+                date: d.date_ms.and_then(rfc3339),
+                author: d.author.map(|a| snap.authors.values[a as usize].clone()),
+                source: d.source.clone(),
+                site: d.site.map(|s| snap.sites.values[s as usize].clone()),
+                tags: terms(&d.tags),
+                categories: terms(&d.categories),
+                snippet: snip.text,
+                snippet_highlights: snip.highlights,
+                title_highlights: title.highlights,
+                has_problem: d.has_problem,
+            });
+        }
+        Ok(SearchResponse { total, hits, facets })
+    }
+
+    /// Facets of a query's result set alone.
+    pub fn facets(&mut self, query_text: &str) -> Result<(u64, Facets)> {
+        self.refresh()?;
+        let q = query::parse(query_text).map_err(|e| Error::Query(e.to_string()))?;
+        let matched = evaluate(&self.conn, &self.path, &self.snap, &q)?;
+        Ok((matched.set.count() as u64, facets::count(&self.snap, &matched.set, FACET_LIMIT)))
+    }
+}

@@ -1,0 +1,181 @@
+//! Posting lists on disk. A segment is the postings of the documents added by one write batch,
+//! stored like an SSTable: grams sorted by id and packed into blocks of about `BLOCK_BYTES`, one
+//! row per block keyed by its first gram. A lookup reads one block per segment.
+//!
+//! Block format: repeated `[gram: i64 LE][len: varint][postings: len bytes]`.
+
+use super::grams::{decode_postings, encode_posting, GramId};
+use rusqlite::{params, Connection, OptionalExtension};
+use rustc_hash::FxHashMap;
+
+const BLOCK_BYTES: usize = 16 * 1024;
+
+#[derive(Default)]
+struct PostingBuf {
+    last_doc: Option<u32>,
+    bytes: Vec<u8>,
+}
+
+/// Collects the postings of documents in increasing document id order.
+#[derive(Default)]
+pub struct SegmentBuilder {
+    lists: FxHashMap<GramId, PostingBuf>,
+    docs: u32,
+    bytes: usize,
+}
+
+impl SegmentBuilder {
+    pub fn is_empty(&self) -> bool {
+        self.docs == 0
+    }
+
+    pub fn docs(&self) -> u32 {
+        self.docs
+    }
+
+    /// Bytes of encoded postings so far (the writer flushes when this grows too big).
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Add one document. Document ids must increase from call to call.
+    pub fn add(&mut self, doc: u32, grams: &[(GramId, u32)]) {
+        for &(g, tf) in grams {
+            let list = self.lists.entry(g).or_default();
+            let before = list.bytes.len();
+            encode_posting(&mut list.bytes, &mut list.last_doc, doc, tf);
+            self.bytes += list.bytes.len() - before;
+        }
+        self.docs += 1;
+    }
+
+    /// Write the segment as blocks into `gram_blocks` and register it; returns the segment id.
+    pub fn write(self, conn: &Connection) -> rusqlite::Result<i64> {
+        conn.execute("INSERT INTO segments(docs, bytes) VALUES (?1, ?2)", params![self.docs, self.bytes as i64])?;
+        let seg = conn.last_insert_rowid();
+        let mut grams: Vec<(i64, PostingBuf)> =
+            self.lists.into_iter().map(|(g, p)| (g as i64, p)).collect();
+        grams.sort_unstable_by_key(|(g, _)| *g);
+        let mut stmt = conn.prepare_cached("INSERT INTO gram_blocks(seg, first_gram, data) VALUES (?1, ?2, ?3)")?;
+        let mut block: Vec<u8> = Vec::with_capacity(BLOCK_BYTES * 2);
+        let mut first: Option<i64> = None;
+        for (g, list) in grams {
+            if first.is_none() {
+                first = Some(g);
+            }
+            block.extend_from_slice(&g.to_le_bytes());
+            let mut len = Vec::with_capacity(5);
+            let mut l = list.bytes.len() as u64;
+            while l >= 0x80 {
+                len.push((l as u8) | 0x80);
+                l >>= 7;
+            }
+            len.push(l as u8);
+            block.extend_from_slice(&len);
+            block.extend_from_slice(&list.bytes);
+            if block.len() >= BLOCK_BYTES {
+                stmt.execute(params![seg, first, block])?;
+                block.clear();
+                first = None;
+            }
+        }
+        if let Some(f) = first {
+            stmt.execute(params![seg, f, block])?;
+        }
+        Ok(seg)
+    }
+}
+
+/// Read the postings of one gram across all segments, in segment order.
+pub fn read_postings(conn: &Connection, gram: GramId, out: &mut Vec<(u32, u32)>) -> rusqlite::Result<()> {
+    let g = gram as i64;
+    let mut segs = conn.prepare_cached("SELECT id FROM segments ORDER BY id")?;
+    let seg_ids: Vec<i64> = segs.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT data FROM gram_blocks WHERE seg = ?1 AND first_gram <= ?2 ORDER BY first_gram DESC LIMIT 1",
+    )?;
+    for seg in seg_ids {
+        let block: Option<Vec<u8>> = stmt.query_row(params![seg, g], |r| r.get(0)).optional()?;
+        if let Some(block) = block {
+            if let Some(list) = find_in_block(&block, g) {
+                decode_postings(list, out);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn find_in_block(mut block: &[u8], gram: i64) -> Option<&[u8]> {
+    while block.len() >= 8 {
+        let (head, rest) = block.split_at(8);
+        let g = i64::from_le_bytes(head.try_into().ok()?);
+        let mut rest = rest;
+        let mut len: u64 = 0;
+        let mut shift = 0;
+        loop {
+            let (&b, r) = rest.split_first()?;
+            rest = r;
+            len |= ((b & 0x7F) as u64) << shift;
+            if b & 0x80 == 0 {
+                break;
+            }
+            shift += 7;
+            if shift > 63 {
+                return None;
+            }
+        }
+        let len = usize::try_from(len).ok()?;
+        if rest.len() < len {
+            return None;
+        }
+        if g == gram {
+            return Some(&rest[..len]);
+        }
+        if g > gram {
+            return None;
+        }
+        block = &rest[len..];
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> Connection {
+        let c = Connection::open_in_memory().unwrap();
+        c.execute_batch(
+            "CREATE TABLE segments(id INTEGER PRIMARY KEY, docs INTEGER, bytes INTEGER);
+             CREATE TABLE gram_blocks(seg INTEGER, first_gram INTEGER, data BLOB, PRIMARY KEY(seg, first_gram)) WITHOUT ROWID;",
+        )
+        .unwrap();
+        c
+    }
+
+    #[test]
+    fn postings_are_found_across_blocks_and_segments() {
+        let c = db();
+        let mut b = SegmentBuilder::default();
+        // Enough grams to fill many blocks, including negative (word) ids.
+        for doc in 0..50u32 {
+            let grams: Vec<(GramId, u32)> =
+                (0..400u64).map(|i| (i.wrapping_mul(0x9E37_79B9_7F4A_7C15), doc % 3 + 1)).collect();
+            b.add(doc, &grams);
+        }
+        b.write(&c).unwrap();
+        let mut b2 = SegmentBuilder::default();
+        b2.add(50, &[(7u64.wrapping_mul(0x9E37_79B9_7F4A_7C15), 9)]);
+        b2.write(&c).unwrap();
+        let blocks: i64 = c.query_row("SELECT count(*) FROM gram_blocks", [], |r| r.get(0)).unwrap();
+        assert!(blocks > 3);
+        let mut out = Vec::new();
+        read_postings(&c, 7u64.wrapping_mul(0x9E37_79B9_7F4A_7C15), &mut out).unwrap();
+        assert_eq!(out.len(), 51);
+        assert_eq!(out[0], (0, 1));
+        assert_eq!(out[50], (50, 9));
+        out.clear();
+        read_postings(&c, 12345, &mut out).unwrap();
+        assert!(out.is_empty());
+    }
+}

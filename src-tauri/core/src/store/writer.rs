@@ -1,0 +1,334 @@
+//! The one writer of the index. It batches changes into transactions; each transaction also
+//! writes the postings of the documents it added, so every commit leaves a consistent index.
+
+use crate::error::{Result, SqlContext};
+use crate::post::Post;
+use crate::problem::Problem;
+use crate::search::grams::GramId;
+use crate::search::segment::SegmentBuilder;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::{Path, PathBuf};
+
+/// Flush a segment (and commit) once its postings grow past this many bytes.
+const SEGMENT_BYTES: usize = 96 * 1024 * 1024;
+
+/// A file's identity on disk, as the scanner saw it.
+#[derive(Debug, Clone)]
+pub struct FileStat {
+    /// Path relative to the archive root, byte-exact.
+    pub path: Vec<u8>,
+    pub size: u64,
+    pub mtime_ns: i64,
+}
+
+/// A parsed post ready to be stored, with its grams for the text index.
+#[derive(Debug, Clone)]
+pub struct PostRecord {
+    pub stat: FileStat,
+    pub hash: [u8; 32],
+    pub post: Post,
+    pub grams: Vec<(GramId, u32)>,
+    pub text_chars: u32,
+}
+
+pub struct Writer {
+    conn: Connection,
+    path: PathBuf,
+    segment: SegmentBuilder,
+    next_docid: u32,
+    in_tx: bool,
+}
+
+/// Lossy display form of a byte path.
+pub fn path_text(path: &[u8]) -> String {
+    String::from_utf8_lossy(path).into_owned()
+}
+
+/// The host of a source URL, lower-cased, without a leading `www.`.
+pub fn site_of(source: &str) -> Option<String> {
+    let url = url::Url::parse(source.trim()).ok()?;
+    let host = url.host_str()?.trim_end_matches('.').to_ascii_lowercase();
+    Some(host.strip_prefix("www.").unwrap_or(&host).to_string())
+}
+
+impl Writer {
+    pub fn open(path: &Path) -> Result<Writer> {
+        let conn = super::open_for_write(path)?;
+        let next: String =
+            conn.query_row("SELECT value FROM meta WHERE key='next_docid'", [], |r| r.get(0)).at(path)?;
+        Ok(Writer {
+            conn,
+            path: path.to_path_buf(),
+            segment: SegmentBuilder::default(),
+            next_docid: next.parse().unwrap_or(1),
+            in_tx: false,
+        })
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        if !self.in_tx {
+            self.conn.execute_batch("BEGIN IMMEDIATE").at(&self.path)?;
+            self.in_tx = true;
+        }
+        Ok(())
+    }
+
+    /// Write the pending segment and commit everything so far.
+    pub fn commit(&mut self) -> Result<()> {
+        if !self.in_tx {
+            return Ok(());
+        }
+        let segment = std::mem::take(&mut self.segment);
+        if !segment.is_empty() {
+            segment.write(&self.conn).at(&self.path)?;
+        }
+        self.conn
+            .execute(
+                "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'",
+                [],
+            )
+            .at(&self.path)?;
+        self.conn
+            .execute("UPDATE meta SET value = ?1 WHERE key = 'next_docid'", [self.next_docid.to_string()])
+            .at(&self.path)?;
+        self.conn.execute_batch("COMMIT").at(&self.path)?;
+        self.in_tx = false;
+        Ok(())
+    }
+
+    /// Abandon everything since the last commit.
+    pub fn rollback(&mut self) -> Result<()> {
+        if self.in_tx {
+            self.conn.execute_batch("ROLLBACK").at(&self.path)?;
+            self.in_tx = false;
+        }
+        self.segment = SegmentBuilder::default();
+        let next: String =
+            self.conn.query_row("SELECT value FROM meta WHERE key='next_docid'", [], |r| r.get(0)).at(&self.path)?;
+        self.next_docid = next.parse().unwrap_or(1);
+        Ok(())
+    }
+
+    /// Insert a new post or replace the post at the same path. Returns the post id.
+    pub fn upsert(&mut self, rec: &PostRecord) -> Result<i64> {
+        self.begin()?;
+        let p = &rec.post;
+        let docid = self.next_docid;
+        self.next_docid += 1;
+        let existing: Option<(i64, i64)> = self
+            .conn
+            .prepare_cached("SELECT id, docid FROM posts WHERE path = ?1")
+            .and_then(|mut s| s.query_row([&rec.stat.path], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .at(&self.path)?;
+        let tags = serde_json::to_string(&p.tags).unwrap_or_else(|_| "[]".into());
+        let cats = serde_json::to_string(&p.categories).unwrap_or_else(|_| "[]".into());
+        let fields = serde_json::to_string(&p.fields).unwrap_or_else(|_| "{}".into());
+        let spans = serde_json::to_string(&p.key_spans).unwrap_or_else(|_| "[]".into());
+        let site = p.source.as_deref().and_then(site_of);
+        let fm = match p.front_matter {
+            crate::post::FrontMatterKind::Yaml => "yaml",
+            crate::post::FrontMatterKind::Toml => "toml",
+            crate::post::FrontMatterKind::None => "none",
+        };
+        let values = params![
+            rec.stat.path,
+            path_text(&rec.stat.path),
+            rec.stat.size as i64,
+            rec.stat.mtime_ns,
+            &rec.hash[..],
+            docid,
+            p.title,
+            p.date.as_ref().map(|d| d.utc_ms),
+            p.date.as_ref().map(|d| d.raw.as_str()),
+            p.date.as_ref().is_some_and(|d| d.from_file_name),
+            p.author,
+            p.source,
+            site,
+            p.layout,
+            tags,
+            cats,
+            fields,
+            p.epoch_ms,
+            p.encoding.as_str(),
+            fm,
+            p.crlf,
+            p.body_offset as i64,
+            spans,
+            rec.text_chars,
+        ];
+        let id = match existing {
+            Some((id, old_docid)) => {
+                self.conn
+                    .prepare_cached("DELETE FROM post_text WHERE docid = ?1")
+                    .and_then(|mut s| s.execute([old_docid]))
+                    .at(&self.path)?;
+                self.conn
+                    .prepare_cached("DELETE FROM post_fields WHERE post_id = ?1")
+                    .and_then(|mut s| s.execute([id]))
+                    .at(&self.path)?;
+                self.conn
+                    .prepare_cached(
+                        "UPDATE posts SET path=?1, path_text=?2, size=?3, mtime_ns=?4, hash=?5, docid=?6, title=?7,
+                         date_ms=?8, date_raw=?9, date_from_name=?10, author=?11, source=?12, site=?13, layout=?14,
+                         tags=?15, categories=?16, fields=?17, epoch_ms=?18, encoding=?19, front_matter=?20,
+                         crlf=?21, body_offset=?22, key_spans=?23, text_chars=?24 WHERE id=?25",
+                    )
+                    .and_then(|mut s| {
+                        let mut v: Vec<&dyn rusqlite::ToSql> = values.to_vec();
+                        v.push(&id);
+                        s.execute(v.as_slice())
+                    })
+                    .at(&self.path)?;
+                id
+            }
+            None => {
+                self.conn
+                    .prepare_cached(
+                        "INSERT INTO posts(path, path_text, size, mtime_ns, hash, docid, title, date_ms, date_raw,
+                         date_from_name, author, source, site, layout, tags, categories, fields, epoch_ms, encoding,
+                         front_matter, crlf, body_offset, key_spans, text_chars)
+                         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24)",
+                    )
+                    .and_then(|mut s| s.execute(values))
+                    .at(&self.path)?;
+                self.conn.last_insert_rowid()
+            }
+        };
+        self.conn
+            .prepare_cached("INSERT INTO post_text(docid, text) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![docid, p.text]))
+            .at(&self.path)?;
+        self.insert_fields(id, p)?;
+        self.segment.add(docid, &rec.grams);
+        if self.segment.bytes() >= SEGMENT_BYTES {
+            self.commit()?;
+        }
+        Ok(id)
+    }
+
+    fn insert_fields(&mut self, id: i64, p: &Post) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("INSERT INTO post_fields(post_id, key, value, folded) VALUES (?1, ?2, ?3, ?4)")
+            .at(&self.path)?;
+        for (key, value) in &p.fields {
+            let mut put = |v: &serde_json::Value| -> rusqlite::Result<()> {
+                let text = match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Null => return Ok(()),
+                    other => other.to_string(),
+                };
+                let folded = crate::fold::fold(text.trim());
+                stmt.execute(params![id, key, text, folded]).map(|_| ())
+            };
+            match value {
+                serde_json::Value::Array(items) => {
+                    for item in items {
+                        put(item).at(&self.path)?;
+                    }
+                }
+                v => put(v).at(&self.path)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// The file is unchanged in content: record its new size/mtime.
+    pub fn touch(&mut self, stat: &FileStat) -> Result<()> {
+        self.begin()?;
+        self.conn
+            .prepare_cached("UPDATE posts SET size = ?2, mtime_ns = ?3 WHERE path = ?1")
+            .and_then(|mut s| s.execute(params![stat.path, stat.size as i64, stat.mtime_ns]))
+            .at(&self.path)?;
+        Ok(())
+    }
+
+    /// A file moved: same content at a new path. The post keeps its id (collections rely on it).
+    pub fn rename(&mut self, old_path: &[u8], new: &FileStat) -> Result<()> {
+        self.begin()?;
+        self.conn
+            .prepare_cached("UPDATE posts SET path = ?2, path_text = ?3, size = ?4, mtime_ns = ?5 WHERE path = ?1")
+            .and_then(|mut s| {
+                s.execute(params![old_path, new.path, path_text(&new.path), new.size as i64, new.mtime_ns])
+            })
+            .at(&self.path)?;
+        self.conn
+            .prepare_cached("DELETE FROM problems WHERE path = ?1")
+            .and_then(|mut s| s.execute([old_path]))
+            .at(&self.path)?;
+        Ok(())
+    }
+
+    /// The file is gone from the archive.
+    pub fn remove(&mut self, path: &[u8]) -> Result<()> {
+        self.begin()?;
+        let docid: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT docid FROM posts WHERE path = ?1")
+            .and_then(|mut s| s.query_row([path], |r| r.get(0)).optional())
+            .at(&self.path)?;
+        if let Some(docid) = docid {
+            self.conn
+                .prepare_cached("DELETE FROM post_text WHERE docid = ?1")
+                .and_then(|mut s| s.execute([docid]))
+                .at(&self.path)?;
+        }
+        self.conn
+            .prepare_cached("DELETE FROM posts WHERE path = ?1")
+            .and_then(|mut s| s.execute([path]))
+            .at(&self.path)?;
+        self.set_problems(path, &[])?;
+        Ok(())
+    }
+
+    /// Replace the problems recorded for one path.
+    pub fn set_problems(&mut self, path: &[u8], problems: &[Problem]) -> Result<()> {
+        self.begin()?;
+        self.conn
+            .prepare_cached("DELETE FROM problems WHERE path = ?1")
+            .and_then(|mut s| s.execute([path]))
+            .at(&self.path)?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("INSERT INTO problems(path, path_text, kind, message, line, col) VALUES (?1,?2,?3,?4,?5,?6)")
+            .at(&self.path)?;
+        for p in problems {
+            stmt.execute(params![path, path_text(path), p.kind.as_str(), p.message, p.line, p.column])
+                .at(&self.path)?;
+        }
+        Ok(())
+    }
+
+    /// Forget problems of paths that are not posts and were not seen in this scan.
+    pub fn drop_problems_except(&mut self, seen: &std::collections::HashSet<Vec<u8>>) -> Result<()> {
+        self.begin()?;
+        let paths: Vec<Vec<u8>> = self
+            .conn
+            .prepare("SELECT DISTINCT path FROM problems")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .at(&self.path)?;
+        for p in paths {
+            if !seen.contains(&p) {
+                self.set_problems(&p, &[])?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // An unfinished batch is abandoned, never half-written.
+        if self.in_tx {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
