@@ -5,7 +5,10 @@ use chrono::NaiveDate;
 
 /// Milliseconds since the epoch (UTC) for a date written in any of the accepted shapes, or None.
 pub(super) fn parse_date(text: &str) -> Option<i64> {
-    let mut c = Cursor { s: text.trim().as_bytes(), pos: 0 };
+    let mut c = Cursor {
+        s: text.trim().as_bytes(),
+        pos: 0,
+    };
     let date = c.date()?;
     if c.at_end() {
         return Some(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis());
@@ -39,14 +42,20 @@ pub(super) fn file_name_date(file_name: &str) -> Option<(i64, &str)> {
     if file_name.as_bytes().get(10) != Some(&b'-') {
         return None;
     }
-    let mut c = Cursor { s: prefix.as_bytes(), pos: 0 };
+    let mut c = Cursor {
+        s: prefix.as_bytes(),
+        pos: 0,
+    };
     let year = c.number(4, 4)?;
     c.expect(b'-')?;
     let month = c.number(2, 2)?;
     c.expect(b'-')?;
     let day = c.number(2, 2)?;
     let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?;
-    Some((date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis(), prefix))
+    Some((
+        date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis(),
+        prefix,
+    ))
 }
 
 struct Cursor<'a> {
@@ -139,7 +148,10 @@ impl Cursor<'_> {
         if rest.is_empty() {
             return Some(0);
         }
-        if rest.eq_ignore_ascii_case(b"z") || rest.eq_ignore_ascii_case(b"utc") || rest.eq_ignore_ascii_case(b"gmt") {
+        if rest.eq_ignore_ascii_case(b"z")
+            || rest.eq_ignore_ascii_case(b"utc")
+            || rest.eq_ignore_ascii_case(b"gmt")
+        {
             self.pos = self.s.len();
             return Some(0);
         }
@@ -166,47 +178,100 @@ mod tests {
     use proptest::prelude::*;
 
     fn ms(rfc3339: &str) -> i64 {
-        DateTime::parse_from_rfc3339(rfc3339).unwrap().timestamp_millis()
+        DateTime::parse_from_rfc3339(rfc3339)
+            .unwrap()
+            .timestamp_millis()
     }
 
     #[test]
     fn feed_timestamps_with_zero_and_real_milliseconds_parse() {
-        assert_eq!(parse_date("2021-01-11T11:55:14.000Z"), Some(1_610_366_114_000));
-        assert_eq!(parse_date("2021-01-11T11:55:14.123Z"), Some(1_610_366_114_123));
-        assert_eq!(parse_date("2021-01-11T11:55:14.5Z"), Some(1_610_366_114_500));
-        assert_eq!(parse_date("2021-01-11T11:55:14.123456789Z"), Some(1_610_366_114_123));
+        assert_eq!(
+            parse_date("2021-01-11T11:55:14.000Z"),
+            Some(1_610_366_114_000)
+        );
+        assert_eq!(
+            parse_date("2021-01-11T11:55:14.123Z"),
+            Some(1_610_366_114_123)
+        );
+        assert_eq!(
+            parse_date("2021-01-11T11:55:14.5Z"),
+            Some(1_610_366_114_500)
+        );
+        assert_eq!(
+            parse_date("2021-01-11T11:55:14.123456789Z"),
+            Some(1_610_366_114_123)
+        );
     }
 
     #[test]
     fn offsets_shift_the_instant_to_utc() {
-        assert_eq!(parse_date("2021-01-11T11:55:14+08:00"), Some(ms("2021-01-11T03:55:14Z")));
-        assert_eq!(parse_date("2018-03-03T20:45:09+01:00"), Some(ms("2018-03-03T19:45:09Z")));
-        assert_eq!(parse_date("2021-01-11T11:55:14-05:30"), Some(ms("2021-01-11T17:25:14Z")));
-        assert_eq!(parse_date("2021-01-11T11:55:14+00:00"), Some(ms("2021-01-11T11:55:14Z")));
+        assert_eq!(
+            parse_date("2021-01-11T11:55:14+08:00"),
+            Some(ms("2021-01-11T03:55:14Z"))
+        );
+        assert_eq!(
+            parse_date("2018-03-03T20:45:09+01:00"),
+            Some(ms("2018-03-03T19:45:09Z"))
+        );
+        assert_eq!(
+            parse_date("2021-01-11T11:55:14-05:30"),
+            Some(ms("2021-01-11T17:25:14Z"))
+        );
+        assert_eq!(
+            parse_date("2021-01-11T11:55:14+00:00"),
+            Some(ms("2021-01-11T11:55:14Z"))
+        );
     }
 
     #[test]
     fn utc_without_fraction_and_date_only_parse() {
-        assert_eq!(parse_date("2021-01-11T11:55:14Z"), Some(ms("2021-01-11T11:55:14Z")));
+        assert_eq!(
+            parse_date("2021-01-11T11:55:14Z"),
+            Some(ms("2021-01-11T11:55:14Z"))
+        );
         assert_eq!(parse_date("2021-01-11"), Some(ms("2021-01-11T00:00:00Z")));
         assert_eq!(parse_date("  2021-1-5 "), Some(ms("2021-01-05T00:00:00Z")));
     }
 
     #[test]
     fn jekyll_space_separated_dates_parse_with_or_without_zone() {
-        assert_eq!(parse_date("2021-01-11 11:55:14 +0800"), Some(ms("2021-01-11T03:55:14Z")));
-        assert_eq!(parse_date("2021-01-11 11:55:14"), Some(ms("2021-01-11T11:55:14Z")));
-        assert_eq!(parse_date("2021-01-11 11:55"), Some(ms("2021-01-11T11:55:00Z")));
-        assert_eq!(parse_date("2021-01-11 11:55:14 UTC"), Some(ms("2021-01-11T11:55:14Z")));
-        assert_eq!(parse_date("2021-01-11 9:05:00 -07"), Some(ms("2021-01-11T16:05:00Z")));
+        assert_eq!(
+            parse_date("2021-01-11 11:55:14 +0800"),
+            Some(ms("2021-01-11T03:55:14Z"))
+        );
+        assert_eq!(
+            parse_date("2021-01-11 11:55:14"),
+            Some(ms("2021-01-11T11:55:14Z"))
+        );
+        assert_eq!(
+            parse_date("2021-01-11 11:55"),
+            Some(ms("2021-01-11T11:55:00Z"))
+        );
+        assert_eq!(
+            parse_date("2021-01-11 11:55:14 UTC"),
+            Some(ms("2021-01-11T11:55:14Z"))
+        );
+        assert_eq!(
+            parse_date("2021-01-11 9:05:00 -07"),
+            Some(ms("2021-01-11T16:05:00Z"))
+        );
     }
 
     #[test]
     fn impossible_or_garbled_dates_are_refused() {
         for bad in [
-            "2021-13-45", "2021-02-30", "2021-01-11T25:00:00Z", "2021-01-11T11:61", "yesterday", "",
-            "2021-01-11T11:55:14+8", "2021-01-11 11:55:14 +0800 extra", "21-01-11", "2021-01-11T",
-            "2021-01-11T11:55:14.Z", "2021-01-11T11:55:14+24:00",
+            "2021-13-45",
+            "2021-02-30",
+            "2021-01-11T25:00:00Z",
+            "2021-01-11T11:61",
+            "yesterday",
+            "",
+            "2021-01-11T11:55:14+8",
+            "2021-01-11 11:55:14 +0800 extra",
+            "21-01-11",
+            "2021-01-11T",
+            "2021-01-11T11:55:14.Z",
+            "2021-01-11T11:55:14+24:00",
         ] {
             assert_eq!(parse_date(bad), None, "{bad:?}");
         }
@@ -214,7 +279,10 @@ mod tests {
 
     #[test]
     fn file_name_prefix_gives_a_date_only_when_it_is_a_real_date() {
-        assert_eq!(file_name_date("2021-01-11-新闻.md"), Some((ms("2021-01-11T00:00:00Z"), "2021-01-11")));
+        assert_eq!(
+            file_name_date("2021-01-11-新闻.md"),
+            Some((ms("2021-01-11T00:00:00Z"), "2021-01-11"))
+        );
         assert_eq!(file_name_date("2021-13-11-x.md"), None);
         assert_eq!(file_name_date("2021-01-11.md"), None);
         assert_eq!(file_name_date("新闻.md"), None);

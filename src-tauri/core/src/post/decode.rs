@@ -69,13 +69,23 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Decoded<'_>, Problem> {
     decode_utf8(bytes, TextEncoding::Utf8, 0)
 }
 
-fn decode_utf8(bytes: &[u8], encoding: TextEncoding, bom_len: usize) -> Result<Decoded<'_>, Problem> {
+fn decode_utf8(
+    bytes: &[u8],
+    encoding: TextEncoding,
+    bom_len: usize,
+) -> Result<Decoded<'_>, Problem> {
     if memchr::memchr(0, bytes).is_some() {
         return Err(binary_problem("it contains NUL bytes"));
     }
     check_control_bytes(bytes)?;
     if let Ok(text) = std::str::from_utf8(bytes) {
-        return Ok(Decoded { text: Cow::Borrowed(text), encoding, bom_len, lossy: false, problem: None });
+        return Ok(Decoded {
+            text: Cow::Borrowed(text),
+            encoding,
+            bom_len,
+            lossy: false,
+            problem: None,
+        });
     }
     let (invalid, valid_non_ascii) = count_utf8_chunks(bytes);
     if encoding == TextEncoding::Utf8Bom || invalid * 10 <= valid_non_ascii {
@@ -91,7 +101,13 @@ fn decode_utf8(bytes: &[u8], encoding: TextEncoding, bom_len: usize) -> Result<D
                  edits will be refused until the file is saved as UTF-8"
             ),
         );
-        return Ok(Decoded { text: Cow::Owned(text), encoding, bom_len, lossy: true, problem: Some(problem) });
+        return Ok(Decoded {
+            text: Cow::Owned(text),
+            encoding,
+            bom_len,
+            lossy: true,
+            problem: Some(problem),
+        });
     }
     decode_legacy(bytes)
 }
@@ -116,7 +132,13 @@ fn decode_legacy(bytes: &[u8]) -> Result<Decoded<'_>, Problem> {
                 guess.name()
             ),
         );
-        return Ok(Decoded { text: Cow::Owned(text), encoding: TextEncoding::Utf8, bom_len: 0, lossy: true, problem: Some(problem) });
+        return Ok(Decoded {
+            text: Cow::Owned(text),
+            encoding: TextEncoding::Utf8,
+            bom_len: 0,
+            lossy: true,
+            problem: Some(problem),
+        });
     };
     let (text, had_errors) = decoder.decode_without_bom_handling(bytes);
     check_decoded(&text)?;
@@ -124,15 +146,33 @@ fn decode_legacy(bytes: &[u8]) -> Result<Decoded<'_>, Problem> {
         ProblemKind::Encoding,
         format!(
             "decoded as {}{}; edits will be refused until the file is saved as UTF-8",
-            decoder.name(),
-            if had_errors { " with some undecodable bytes replaced" } else { "" }
+            display_name(encoding),
+            if had_errors {
+                " with some undecodable bytes replaced"
+            } else {
+                ""
+            }
         ),
     );
-    Ok(Decoded { text: Cow::Owned(text.into_owned()), encoding, bom_len: 0, lossy: had_errors, problem: Some(problem) })
+    Ok(Decoded {
+        text: Cow::Owned(text.into_owned()),
+        encoding,
+        bom_len: 0,
+        lossy: had_errors,
+        problem: Some(problem),
+    })
 }
 
-fn decode_utf16(bytes: &[u8], encoding: TextEncoding, bom_len: usize) -> Result<Decoded<'_>, Problem> {
-    let decoder = if encoding == TextEncoding::Utf16Be { encoding_rs::UTF_16BE } else { encoding_rs::UTF_16LE };
+fn decode_utf16(
+    bytes: &[u8],
+    encoding: TextEncoding,
+    bom_len: usize,
+) -> Result<Decoded<'_>, Problem> {
+    let decoder = if encoding == TextEncoding::Utf16Be {
+        encoding_rs::UTF_16BE
+    } else {
+        encoding_rs::UTF_16LE
+    };
     let (text, had_errors) = decoder.decode_without_bom_handling(bytes);
     if text.contains('\0') {
         return Err(binary_problem("it contains NUL characters"));
@@ -142,11 +182,33 @@ fn decode_utf16(bytes: &[u8], encoding: TextEncoding, bom_len: usize) -> Result<
         ProblemKind::Encoding,
         format!(
             "decoded as {}{}; edits will be refused until the file is saved as UTF-8",
-            decoder.name(),
-            if had_errors { " with some broken characters replaced" } else { "" }
+            display_name(encoding),
+            if had_errors {
+                " with some broken characters replaced"
+            } else {
+                ""
+            }
         ),
     );
-    Ok(Decoded { text: Cow::Owned(text.into_owned()), encoding, bom_len, lossy: had_errors, problem: Some(problem) })
+    Ok(Decoded {
+        text: Cow::Owned(text.into_owned()),
+        encoding,
+        bom_len,
+        lossy: had_errors,
+        problem: Some(problem),
+    })
+}
+
+/// How an encoding is named in messages.
+fn display_name(encoding: TextEncoding) -> &'static str {
+    match encoding {
+        TextEncoding::Utf8 => "UTF-8",
+        TextEncoding::Utf8Bom => "UTF-8 with BOM",
+        TextEncoding::Utf16Le => "UTF-16LE",
+        TextEncoding::Utf16Be => "UTF-16BE",
+        TextEncoding::Gb18030 => "GB18030",
+        TextEncoding::Big5 => "Big5",
+    }
 }
 
 /// UTF-16 without a BOM still shows itself: ASCII characters leave a NUL in every other byte.
@@ -174,7 +236,10 @@ fn sniff_utf16(bytes: &[u8]) -> Option<TextEncoding> {
 /// Control bytes (other than tab, newlines, form feed and escape) are rare in text, common in binaries.
 fn check_control_bytes(bytes: &[u8]) -> Result<(), Problem> {
     let sample = &bytes[..bytes.len().min(SNIFF_LEN)];
-    let controls = sample.iter().filter(|&&b| is_binary_control(u32::from(b))).count();
+    let controls = sample
+        .iter()
+        .filter(|&&b| is_binary_control(u32::from(b)))
+        .count();
     if controls > 8 && controls * 100 > sample.len() {
         return Err(binary_problem("it is full of control bytes"));
     }
@@ -238,7 +303,13 @@ mod tests {
 
     fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
         text.encode_utf16()
-            .flat_map(|u| if big_endian { u.to_be_bytes() } else { u.to_le_bytes() })
+            .flat_map(|u| {
+                if big_endian {
+                    u.to_be_bytes()
+                } else {
+                    u.to_le_bytes()
+                }
+            })
             .collect()
     }
 
@@ -292,7 +363,7 @@ mod tests {
         assert_eq!((d.encoding, &*d.text), (TextEncoding::Gb18030, text));
         let problem = d.problem.unwrap();
         assert_eq!(problem.kind, ProblemKind::Encoding);
-        assert!(problem.message.contains("gb18030"), "{}", problem.message);
+        assert!(problem.message.contains("GB18030"), "{}", problem.message);
     }
 
     #[test]
@@ -311,7 +382,9 @@ mod tests {
 
     #[test]
     fn a_few_broken_bytes_in_utf8_keep_it_utf8_but_lossy() {
-        let mut bytes = "---\ntitle: 中文标题\n---\n正文内容很长很长".as_bytes().to_vec();
+        let mut bytes = "---\ntitle: 中文标题\n---\n正文内容很长很长"
+            .as_bytes()
+            .to_vec();
         bytes.push(0xE4); // a character cut in half at the end
         let d = decode(&bytes).unwrap();
         assert_eq!(d.encoding, TextEncoding::Utf8);
@@ -330,6 +403,9 @@ mod tests {
         let mut le = b"\xFF\xFE".to_vec();
         le.extend(utf16(text, false));
         let d = decode(&le).unwrap();
-        assert_eq!(d.source_offset(&le, at), 2 + 2 * text[..at].encode_utf16().count());
+        assert_eq!(
+            d.source_offset(&le, at),
+            2 + 2 * text[..at].encode_utf16().count()
+        );
     }
 }

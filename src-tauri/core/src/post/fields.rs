@@ -24,18 +24,36 @@ pub(super) fn read_fields(map: &Map<String, Value>, problems: &mut Vec<Problem>)
     let date_value = map.get("date").filter(|v| !is_empty(v));
     let date = date_value.and_then(|value| read_date(value, problems));
     Fields {
-        title: map.get("title").and_then(|v| field_text("title", v, problems)).map(|t| clean_title(&t)).filter(|t| !t.is_empty()),
+        title: map
+            .get("title")
+            .and_then(|v| field_text("title", v, problems))
+            .map(|t| clean_title(&t))
+            .filter(|t| !t.is_empty()),
         has_date: date_value.is_some(),
         date,
-        author: map.get("author").and_then(|v| field_text("author", v, problems)).map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()),
+        author: map
+            .get("author")
+            .and_then(|v| field_text("author", v, problems))
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty()),
         source: ["from", "source", "url", "link"]
             .iter()
             .filter_map(|key| map.get(*key).and_then(scalar_text))
             .map(|t| t.trim().to_owned())
             .find(|t| !t.is_empty()),
-        tags: map.get("tags").map(|v| term_list("tags", v, problems)).unwrap_or_default(),
-        categories: map.get("categories").map(|v| term_list("categories", v, problems)).unwrap_or_default(),
-        layout: map.get("layout").and_then(|v| field_text("layout", v, problems)).map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()),
+        tags: map
+            .get("tags")
+            .map(|v| term_list("tags", v, problems))
+            .unwrap_or_default(),
+        categories: map
+            .get("categories")
+            .map(|v| term_list("categories", v, problems))
+            .unwrap_or_default(),
+        layout: map
+            .get("layout")
+            .and_then(|v| field_text("layout", v, problems))
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty()),
     }
 }
 
@@ -51,7 +69,11 @@ fn read_date(value: &Value, problems: &mut Vec<Problem>) -> Option<PostDate> {
     let raw = scalar_text(value);
     let parsed = raw.as_deref().and_then(date::parse_date);
     match (raw, parsed) {
-        (Some(raw), Some(utc_ms)) => Some(PostDate { utc_ms, raw, from_file_name: false }),
+        (Some(raw), Some(utc_ms)) => Some(PostDate {
+            utc_ms,
+            raw,
+            from_file_name: false,
+        }),
         (raw, _) => {
             let shown = raw.unwrap_or_else(|| value.to_string());
             problems.push(Problem::new(
@@ -82,10 +104,17 @@ fn field_text(key: &str, value: &Value, problems: &mut Vec<Problem>) -> Option<S
     match value {
         Value::Null => None,
         Value::Array(_) | Value::Object(_) => {
-            let shape = if value.is_array() { "a list" } else { "a mapping" };
+            let shape = if value.is_array() {
+                "a list"
+            } else {
+                "a mapping"
+            };
             problems.push(Problem::new(
                 ProblemKind::BadField,
-                format!("field `{key}` is {shape} ({}); it should be text", shorten(&value.to_string())),
+                format!(
+                    "field `{key}` is {shape} ({}); it should be text",
+                    shorten(&value.to_string())
+                ),
             ));
             None
         }
@@ -123,14 +152,17 @@ fn is_invisible(c: char) -> bool {
 fn term_list(key: &str, value: &Value, problems: &mut Vec<Problem>) -> Vec<String> {
     let mut terms: Vec<String> = Vec::new();
     let mut add = |term: &str| {
-        let term = term.trim_matches(|c: char| c.is_whitespace() || c.is_control() || is_invisible(c));
+        let term =
+            term.trim_matches(|c: char| c.is_whitespace() || c.is_control() || is_invisible(c));
         if !term.is_empty() && !terms.iter().any(|t| t == term) {
             terms.push(term.to_owned());
         }
     };
     match value {
         Value::Null => {}
-        Value::String(s) => s.split(|c: char| c.is_whitespace() || matches!(c, ',' | '，' | '、')).for_each(&mut add),
+        Value::String(s) => s
+            .split(|c: char| c.is_whitespace() || matches!(c, ',' | '，' | '、'))
+            .for_each(&mut add),
         Value::Number(_) | Value::Bool(_) => add(&scalar_text(value).unwrap_or_default()),
         Value::Array(items) => {
             for item in items {
@@ -138,7 +170,11 @@ fn term_list(key: &str, value: &Value, problems: &mut Vec<Problem>) -> Vec<Strin
                     Value::Null => {}
                     Value::Array(_) | Value::Object(_) => problems.push(Problem::new(
                         ProblemKind::BadField,
-                        format!("field `{key}` holds a nested {} ({}); it is skipped", if item.is_array() { "list" } else { "mapping" }, shorten(&item.to_string())),
+                        format!(
+                            "field `{key}` holds a nested {} ({}); it is skipped",
+                            if item.is_array() { "list" } else { "mapping" },
+                            shorten(&item.to_string())
+                        ),
                     )),
                     other => add(&scalar_text(other).unwrap_or_default()),
                 }
@@ -146,7 +182,10 @@ fn term_list(key: &str, value: &Value, problems: &mut Vec<Problem>) -> Vec<Strin
         }
         Value::Object(_) => problems.push(Problem::new(
             ProblemKind::BadField,
-            format!("field `{key}` is a mapping ({}); it should be a list or text", shorten(&value.to_string())),
+            format!(
+                "field `{key}` is a mapping ({}); it should be a list or text",
+                shorten(&value.to_string())
+            ),
         )),
     }
     terms
@@ -170,7 +209,11 @@ pub(super) fn file_name_title(file_name: &str) -> String {
         None => file_name,
     };
     let stem = match without_date.rsplit_once('.') {
-        Some((stem, ext)) if (1..=10).contains(&ext.len()) && ext.bytes().all(|b| b.is_ascii_alphanumeric()) => stem,
+        Some((stem, ext))
+            if (1..=10).contains(&ext.len()) && ext.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+        {
+            stem
+        }
         _ => without_date,
     };
     let title = clean_title(stem);
@@ -200,15 +243,41 @@ mod tests {
         }));
         assert!(problems.is_empty());
         assert_eq!(f.title.as_deref(), Some("新冠疫苗：交付"));
-        assert_eq!(f.date, Some(PostDate { utc_ms: 1_610_366_114_000, raw: "2021-01-11T11:55:14.000Z".into(), from_file_name: false }));
-        assert_eq!((f.author.as_deref(), f.source.as_deref(), f.layout.as_deref()), (Some("法广"), Some("http://www.rfi.fr/cn/x"), Some("post")));
-        assert_eq!((f.tags, f.categories), (vec!["法广".to_string()], vec!["法广".to_string()]));
+        assert_eq!(
+            f.date,
+            Some(PostDate {
+                utc_ms: 1_610_366_114_000,
+                raw: "2021-01-11T11:55:14.000Z".into(),
+                from_file_name: false
+            })
+        );
+        assert_eq!(
+            (
+                f.author.as_deref(),
+                f.source.as_deref(),
+                f.layout.as_deref()
+            ),
+            (Some("法广"), Some("http://www.rfi.fr/cn/x"), Some("post"))
+        );
+        assert_eq!(
+            (f.tags, f.categories),
+            (vec!["法广".to_string()], vec!["法广".to_string()])
+        );
     }
 
     #[test]
     fn title_is_trimmed_of_nbsp_and_ideographic_spaces_and_numbers_become_text() {
-        assert_eq!(read(json!({"title": "\u{A0}\u{3000} a \n b\u{200B} "})).0.title.as_deref(), Some("a b"));
-        assert_eq!(read(json!({"title": 2021})).0.title.as_deref(), Some("2021"));
+        assert_eq!(
+            read(json!({"title": "\u{A0}\u{3000} a \n b\u{200B} "}))
+                .0
+                .title
+                .as_deref(),
+            Some("a b")
+        );
+        assert_eq!(
+            read(json!({"title": 2021})).0.title.as_deref(),
+            Some("2021")
+        );
         assert_eq!(read(json!({"title": "   "})).0.title, None);
     }
 
@@ -230,7 +299,8 @@ mod tests {
 
     #[test]
     fn tag_lists_turn_numbers_into_text_and_drop_empties_and_repeats() {
-        let (f, problems) = read(json!({"tags": [2021, " x ", "", null, "x", true, 1.5, ["nested"]]}));
+        let (f, problems) =
+            read(json!({"tags": [2021, " x ", "", null, "x", true, 1.5, ["nested"]]}));
         assert_eq!(f.tags, ["2021", "x", "true", "1.5"]);
         assert_eq!(problems.len(), 1);
         assert_eq!(read(json!({"tags": 7})).0.tags, ["7"]);
@@ -238,9 +308,21 @@ mod tests {
 
     #[test]
     fn source_is_from_then_source_url_link() {
-        assert_eq!(read(json!({"url": "u", "from": "f"})).0.source.as_deref(), Some("f"));
-        assert_eq!(read(json!({"link": "l", "source": "s"})).0.source.as_deref(), Some("s"));
-        assert_eq!(read(json!({"from": "", "link": "l"})).0.source.as_deref(), Some("l"));
+        assert_eq!(
+            read(json!({"url": "u", "from": "f"})).0.source.as_deref(),
+            Some("f")
+        );
+        assert_eq!(
+            read(json!({"link": "l", "source": "s"}))
+                .0
+                .source
+                .as_deref(),
+            Some("s")
+        );
+        assert_eq!(
+            read(json!({"from": "", "link": "l"})).0.source.as_deref(),
+            Some("l")
+        );
     }
 
     #[test]
@@ -250,7 +332,9 @@ mod tests {
         assert!(f.has_date);
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].kind, ProblemKind::BadField);
-        assert!(problems[0].message.contains("`date`") && problems[0].message.contains("2021-13-45"));
+        assert!(
+            problems[0].message.contains("`date`") && problems[0].message.contains("2021-13-45")
+        );
     }
 
     #[test]

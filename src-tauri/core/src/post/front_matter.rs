@@ -2,7 +2,9 @@
 //! TOML through toml, both into one bounded visitor: alias bombs and deep nesting stop at a budget
 //! instead of eating memory or the stack.
 
-use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor};
+use serde::de::{
+    self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor,
+};
 use serde_json::{Map, Value};
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -26,7 +28,11 @@ pub(super) struct FrontMatter {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum FrontMatterError {
     /// Not valid YAML/TOML. Line and column are 1-based within the front matter text.
-    Malformed { message: String, line: Option<u32>, column: Option<u32> },
+    Malformed {
+        message: String,
+        line: Option<u32>,
+        column: Option<u32>,
+    },
     /// Valid, but a list or a scalar rather than a mapping.
     NotAMapping { found: &'static str },
     /// Too big, too deep, or aliases that expand too far.
@@ -36,13 +42,19 @@ pub(super) enum FrontMatterError {
 pub(super) fn parse_yaml(text: &str) -> Result<FrontMatter, FrontMatterError> {
     screen(text)?;
     let budget = Budget::default();
-    let result = JsonSeed { budget: &budget, depth: 0 }.deserialize(serde_yaml::Deserializer::from_str(text));
+    let result = JsonSeed {
+        budget: &budget,
+        depth: 0,
+    }
+    .deserialize(serde_yaml::Deserializer::from_str(text));
     match result {
         Ok(value) => into_front_matter(value, budget),
         Err(_) if budget.exceeded.get().is_some() => Err(budget.too_complex()),
         Err(err) => {
             let message = strip_positions(&err.to_string());
-            if message.contains("recursion limit exceeded") || message.contains("repetition limit exceeded") {
+            if message.contains("recursion limit exceeded")
+                || message.contains("repetition limit exceeded")
+            {
                 return Err(FrontMatterError::TooComplex {
                     message: format!("the front matter nests or repeats too much ({message})"),
                 });
@@ -51,7 +63,9 @@ pub(super) fn parse_yaml(text: &str) -> Result<FrontMatter, FrontMatterError> {
             Err(FrontMatterError::Malformed {
                 message,
                 line: location.as_ref().and_then(|l| u32::try_from(l.line()).ok()),
-                column: location.as_ref().and_then(|l| u32::try_from(l.column()).ok()),
+                column: location
+                    .as_ref()
+                    .and_then(|l| u32::try_from(l.column()).ok()),
             })
         }
     }
@@ -60,18 +74,31 @@ pub(super) fn parse_yaml(text: &str) -> Result<FrontMatter, FrontMatterError> {
 pub(super) fn parse_toml(text: &str) -> Result<FrontMatter, FrontMatterError> {
     screen(text)?;
     let budget = Budget::default();
-    let result = toml::Deserializer::parse(text)
-        .and_then(|de| JsonSeed { budget: &budget, depth: 0 }.deserialize(de));
+    let result = toml::Deserializer::parse(text).and_then(|de| {
+        JsonSeed {
+            budget: &budget,
+            depth: 0,
+        }
+        .deserialize(de)
+    });
     match result {
         Ok(value) => into_front_matter(value, budget),
         Err(_) if budget.exceeded.get().is_some() => Err(budget.too_complex()),
         Err(err) => {
-            let (line, column) = err.span().map_or((None, None), |span| line_column(text, span.start));
+            let (line, column) = err
+                .span()
+                .map_or((None, None), |span| line_column(text, span.start));
             let message = err.message().trim().to_string();
             if message.contains("recursion limit") {
-                return Err(FrontMatterError::TooComplex { message: format!("the front matter nests too deeply ({message})") });
+                return Err(FrontMatterError::TooComplex {
+                    message: format!("the front matter nests too deeply ({message})"),
+                });
             }
-            Err(FrontMatterError::Malformed { message, line, column })
+            Err(FrontMatterError::Malformed {
+                message,
+                line,
+                column,
+            })
         }
     }
 }
@@ -79,9 +106,15 @@ pub(super) fn parse_toml(text: &str) -> Result<FrontMatter, FrontMatterError> {
 fn into_front_matter(value: Value, budget: Budget) -> Result<FrontMatter, FrontMatterError> {
     let duplicate_keys = budget.duplicate_keys.into_inner();
     match value {
-        Value::Object(fields) => Ok(FrontMatter { fields, duplicate_keys }),
+        Value::Object(fields) => Ok(FrontMatter {
+            fields,
+            duplicate_keys,
+        }),
         // Only comments, or nothing at all, between the delimiters.
-        Value::Null => Ok(FrontMatter { fields: Map::new(), duplicate_keys }),
+        Value::Null => Ok(FrontMatter {
+            fields: Map::new(),
+            duplicate_keys,
+        }),
         Value::Array(_) => Err(FrontMatterError::NotAMapping { found: "a list" }),
         Value::String(_) => Err(FrontMatterError::NotAMapping { found: "a string" }),
         Value::Number(_) => Err(FrontMatterError::NotAMapping { found: "a number" }),
@@ -108,7 +141,9 @@ fn screen(text: &str) -> Result<(), FrontMatterError> {
                 depth += 1;
                 if depth > MAX_DEPTH {
                     return Err(FrontMatterError::TooComplex {
-                        message: format!("the front matter nests brackets more than {MAX_DEPTH} deep"),
+                        message: format!(
+                            "the front matter nests brackets more than {MAX_DEPTH} deep"
+                        ),
                     });
                 }
             }
@@ -162,7 +197,8 @@ struct Budget {
 impl Budget {
     fn charge<E: de::Error>(&self, string_len: usize) -> Result<(), E> {
         self.nodes.set(self.nodes.get() + 1);
-        self.string_bytes.set(self.string_bytes.get().saturating_add(string_len));
+        self.string_bytes
+            .set(self.string_bytes.get().saturating_add(string_len));
         if self.nodes.get() > MAX_NODES {
             return Err(self.exceed("its aliases expand to too many values"));
         }
@@ -179,7 +215,9 @@ impl Budget {
 
     fn too_complex(&self) -> FrontMatterError {
         let why = self.exceeded.get().unwrap_or("it is too complex");
-        FrontMatterError::TooComplex { message: format!("the front matter is not read: {why}") }
+        FrontMatterError::TooComplex {
+            message: format!("the front matter is not read: {why}"),
+        }
     }
 }
 
@@ -195,7 +233,10 @@ impl JsonSeed<'_> {
         if self.depth >= MAX_DEPTH {
             return Err(self.budget.exceed("it nests more than 64 levels deep"));
         }
-        Ok(JsonSeed { budget: self.budget, depth: self.depth + 1 })
+        Ok(JsonSeed {
+            budget: self.budget,
+            depth: self.depth + 1,
+        })
     }
 }
 
@@ -242,7 +283,8 @@ impl<'de> Visitor<'de> for JsonSeed<'_> {
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
         self.budget.charge(0)?;
         // JSON has no NaN or infinity: keep them as text.
-        Ok(serde_json::Number::from_f64(v).map_or_else(|| Value::String(v.to_string()), Value::Number))
+        Ok(serde_json::Number::from_f64(v)
+            .map_or_else(|| Value::String(v.to_string()), Value::Number))
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
@@ -273,7 +315,10 @@ impl<'de> Visitor<'de> for JsonSeed<'_> {
         self.deserialize(deserializer)
     }
 
-    fn visit_newtype_struct<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+    fn visit_newtype_struct<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Value, D::Error> {
         self.deserialize(deserializer)
     }
 
@@ -406,7 +451,14 @@ mod tests {
     #[test]
     fn malformed_yaml_reports_a_position_inside_the_front_matter() {
         let err = parse_yaml("title: ok\ntags: [a, b\nauthor: x\n").unwrap_err();
-        let FrontMatterError::Malformed { message, line, column } = err else { panic!("{err:?}") };
+        let FrontMatterError::Malformed {
+            message,
+            line,
+            column,
+        } = err
+        else {
+            panic!("{err:?}")
+        };
         assert!(line.is_some() && column.is_some());
         assert!(!message.contains(" at line "), "{message}");
         let err = parse_yaml("title: \"unterminated\nnext: 1\n").unwrap_err();
@@ -415,13 +467,21 @@ mod tests {
 
     #[test]
     fn lists_and_scalars_are_not_mappings() {
-        assert_eq!(parse_yaml("- a\n- b\n").unwrap_err(), FrontMatterError::NotAMapping { found: "a list" });
-        assert_eq!(parse_yaml("just text\n").unwrap_err(), FrontMatterError::NotAMapping { found: "a string" });
+        assert_eq!(
+            parse_yaml("- a\n- b\n").unwrap_err(),
+            FrontMatterError::NotAMapping { found: "a list" }
+        );
+        assert_eq!(
+            parse_yaml("just text\n").unwrap_err(),
+            FrontMatterError::NotAMapping { found: "a string" }
+        );
     }
 
     #[test]
     fn billion_laughs_stops_quickly_as_too_complex() {
-        let mut yaml = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+        let mut yaml = String::from(
+            "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
         for level in 1..10 {
             let prev = (b'a' + level - 1) as char;
             let name = (b'a' + level) as char;
@@ -430,7 +490,10 @@ mod tests {
         }
         let started = std::time::Instant::now();
         let err = parse_yaml(&yaml).unwrap_err();
-        assert!(matches!(err, FrontMatterError::TooComplex { .. }), "{err:?}");
+        assert!(
+            matches!(err, FrontMatterError::TooComplex { .. }),
+            "{err:?}"
+        );
         assert!(started.elapsed().as_secs() < 5);
     }
 
@@ -439,7 +502,10 @@ mod tests {
         let big = vec!["x"; 20_000].join(",");
         let refs = vec!["*a"; 2_000].join(",");
         let yaml = format!("a: &a [{big}]\nb: [{refs}]\n");
-        assert!(matches!(parse_yaml(&yaml).unwrap_err(), FrontMatterError::TooComplex { .. }));
+        assert!(matches!(
+            parse_yaml(&yaml).unwrap_err(),
+            FrontMatterError::TooComplex { .. }
+        ));
     }
 
     #[test]
@@ -452,7 +518,13 @@ mod tests {
     fn deep_bracket_nesting_is_refused_without_overflowing_the_stack() {
         for depth in [65, 10_000] {
             let yaml = format!("a: {}{}\n", "[".repeat(depth), "]".repeat(depth));
-            assert!(matches!(parse_yaml(&yaml).unwrap_err(), FrontMatterError::TooComplex { .. }), "{depth}");
+            assert!(
+                matches!(
+                    parse_yaml(&yaml).unwrap_err(),
+                    FrontMatterError::TooComplex { .. }
+                ),
+                "{depth}"
+            );
         }
         let unclosed = format!("a: {}\n", "[".repeat(10_000));
         assert!(parse_yaml(&unclosed).is_err());
@@ -465,7 +537,10 @@ mod tests {
             yaml.push_str(&" ".repeat(level));
             yaml.push_str("k:\n");
         }
-        assert!(matches!(parse_yaml(&yaml).unwrap_err(), FrontMatterError::TooComplex { .. }));
+        assert!(matches!(
+            parse_yaml(&yaml).unwrap_err(),
+            FrontMatterError::TooComplex { .. }
+        ));
         let dashes = format!("a: {}x\n", "- ".repeat(5_000));
         assert!(parse_yaml(&dashes).is_err());
     }
@@ -479,7 +554,10 @@ mod tests {
     #[test]
     fn oversized_front_matter_is_not_parsed() {
         let yaml = format!("a: \"{}\"\n", "x".repeat(MAX_FRONT_MATTER_BYTES));
-        assert!(matches!(parse_yaml(&yaml).unwrap_err(), FrontMatterError::TooComplex { .. }));
+        assert!(matches!(
+            parse_yaml(&yaml).unwrap_err(),
+            FrontMatterError::TooComplex { .. }
+        ));
     }
 
     #[test]
@@ -494,7 +572,9 @@ mod tests {
     #[test]
     fn malformed_toml_reports_a_position() {
         let err = parse_toml("title = \"x\"\ndate = = 3\n").unwrap_err();
-        let FrontMatterError::Malformed { line, .. } = err else { panic!("{err:?}") };
+        let FrontMatterError::Malformed { line, .. } = err else {
+            panic!("{err:?}")
+        };
         assert_eq!(line, Some(2));
     }
 
@@ -502,6 +582,16 @@ mod tests {
     fn deep_toml_dotted_keys_do_not_overflow_the_stack() {
         let toml = format!("{} = 1\n", vec!["a"; 10_000].join("."));
         assert!(parse_toml(&toml).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parsers_never_panic_on_yaml_or_toml_like_text(
+            text in "([-?:,\\[\\]{}#&*!|>'\"%@`=+. \t\na-c0-9中]|\\.\\.\\.|---){0,80}"
+        ) {
+            let _ = parse_yaml(&text);
+            let _ = parse_toml(&text);
+        }
     }
 
     #[test]

@@ -3,8 +3,11 @@
 
 mod date;
 mod decode;
+mod entities;
 mod fields;
 mod front_matter;
+mod html;
+mod markdown;
 mod spans;
 mod split;
 mod text;
@@ -82,14 +85,17 @@ pub struct ParseOptions {
 
 impl Default for ParseOptions {
     fn default() -> Self {
-        ParseOptions { max_bytes: 16 * 1024 * 1024 }
+        ParseOptions {
+            max_bytes: 16 * 1024 * 1024,
+        }
     }
 }
 
 /// Everything Shelfmark knows about one post file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Post {
-    /// The title to show: front matter `title` (trimmed), else the first Markdown heading or
+    /// The title to show: front matter `title` (entities decoded, whitespace trimmed and collapsed,
+    /// invisible characters dropped), else the first Markdown heading or
     /// `[text](url)` line of the body, else the file name without date prefix and extension.
     pub title: String,
     pub date: Option<PostDate>,
@@ -110,9 +116,12 @@ pub struct Post {
     pub front_matter: FrontMatterKind,
     /// Whether the file uses CRLF line endings (in its front matter, or overall without one).
     pub crlf: bool,
-    /// Byte spans of each top-level key (UTF-8 files only; empty otherwise).
+    /// Byte spans of each top-level key, in file order. Empty unless the file is clean UTF-8 YAML
+    /// whose keys the span scanner and the parser agree on (no duplicates, no merge keys), so an
+    /// empty list means "do not splice".
     pub key_spans: Vec<KeySpan>,
-    /// Byte offset in the original file where the body starts (after the closing delimiter line).
+    /// Byte offset in the original file where the body starts (after the closing delimiter line;
+    /// without front matter, or when it is unclosed, just after any BOM).
     pub body_offset: usize,
 }
 
@@ -127,15 +136,26 @@ pub struct Parsed {
 /// The problem for a file over the size limit; the caller may check the size before reading and
 /// report it the same way.
 pub fn too_large_problem(size: u64, max_bytes: u64) -> Problem {
-    const MIB: f64 = 1024.0 * 1024.0;
     Problem::new(
         ProblemKind::TooLarge,
         format!(
-            "the file is {:.1} MiB, over the {:.1} MiB limit, so it is not indexed; raise the size limit to include it",
-            size as f64 / MIB,
-            max_bytes as f64 / MIB
+            "the file is {}, over the {} limit, so it is not indexed; raise the size limit to include it",
+            human_size(size),
+            human_size(max_bytes)
         ),
     )
+}
+
+fn human_size(bytes: u64) -> String {
+    const KIB: f64 = 1024.0;
+    let b = bytes as f64;
+    if b >= KIB * KIB {
+        format!("{:.1} MiB", b / (KIB * KIB))
+    } else if b >= KIB {
+        format!("{:.1} KiB", b / KIB)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 /// Parse one file's bytes. `file_name` is the last path component (used for the date prefix and
@@ -143,11 +163,19 @@ pub fn too_large_problem(size: u64, max_bytes: u64) -> Problem {
 pub fn parse(file_name: &str, bytes: &[u8], opts: &ParseOptions) -> Parsed {
     let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
     if size > opts.max_bytes {
-        return Parsed { post: None, problems: vec![too_large_problem(size, opts.max_bytes)] };
+        return Parsed {
+            post: None,
+            problems: vec![too_large_problem(size, opts.max_bytes)],
+        };
     }
     let decoded = match decode::decode(bytes) {
         Ok(decoded) => decoded,
-        Err(problem) => return Parsed { post: None, problems: vec![problem] },
+        Err(problem) => {
+            return Parsed {
+                post: None,
+                problems: vec![problem],
+            }
+        }
     };
     let mut problems: Vec<Problem> = decoded.problem.iter().cloned().collect();
     let text: &str = &decoded.text;
@@ -156,8 +184,8 @@ pub fn parse(file_name: &str, bytes: &[u8], opts: &ParseOptions) -> Parsed {
         problems.push(
             Problem::new(
                 ProblemKind::UnclosedFrontMatter,
-                "the front matter opened on line 1 is never closed by a `---` line, so the whole file \
-                 is read as the body; add the closing line to use its fields",
+                "the front matter opened on line 1 is never closed (no later `---` or `+++` line), so \
+                 the whole file is read as the body; add the closing line to use its fields",
             )
             .at(Some(1), None),
         );
@@ -180,7 +208,10 @@ pub fn parse(file_name: &str, bytes: &[u8], opts: &ParseOptions) -> Parsed {
                     format!("field `{key}` is written more than once in the front matter; the last one is used"),
                 ));
             }
-            if split.kind == FrontMatterKind::Yaml && decoded.is_exact_utf8() && front_matter.duplicate_keys.is_empty() {
+            if split.kind == FrontMatterKind::Yaml
+                && decoded.is_exact_utf8()
+                && front_matter.duplicate_keys.is_empty()
+            {
                 let base = decoded.bom_len + split.front_matter_start;
                 if let Some(spans) = spans::key_spans(split.front_matter, base) {
                     // Only spans the parser agrees with are safe to splice.
@@ -198,12 +229,19 @@ pub fn parse(file_name: &str, bytes: &[u8], opts: &ParseOptions) -> Parsed {
     let body = split.body(text);
     let title = fields
         .title
-        .or_else(|| text::first_heading(body))
+        // Jekyll writes titles into HTML unescaped, so `&quot;` shows as `"`.
+        .map(|title| fields::clean_title(&entities::decode_entities(&title)))
+        .filter(|title| !title.is_empty())
+        .or_else(|| markdown::first_heading(body))
         .unwrap_or_else(|| fields::file_name_title(file_name));
     let date = if fields.has_date {
         fields.date
     } else {
-        date::file_name_date(file_name).map(|(utc_ms, raw)| PostDate { utc_ms, raw: raw.to_owned(), from_file_name: true })
+        date::file_name_date(file_name).map(|(utc_ms, raw)| PostDate {
+            utc_ms,
+            raw: raw.to_owned(),
+            from_file_name: true,
+        })
     };
     let post = Post {
         title,
@@ -222,12 +260,23 @@ pub fn parse(file_name: &str, bytes: &[u8], opts: &ParseOptions) -> Parsed {
         key_spans,
         body_offset: decoded.source_offset(bytes, split.body_start),
     };
-    Parsed { post: Some(post), problems }
+    Parsed {
+        post: Some(post),
+        problems,
+    }
 }
 
 /// A front matter that could not be read, as a problem positioned in the file.
-fn front_matter_problem(error: FrontMatterError, kind: FrontMatterKind, first_line: u32) -> Problem {
-    let format = if kind == FrontMatterKind::Toml { "TOML" } else { "YAML" };
+fn front_matter_problem(
+    error: FrontMatterError,
+    kind: FrontMatterKind,
+    first_line: u32,
+) -> Problem {
+    let format = if kind == FrontMatterKind::Toml {
+        "TOML"
+    } else {
+        "YAML"
+    };
     match error {
         FrontMatterError::Malformed { message, line, column } => Problem::new(
             ProblemKind::MalformedFrontMatter,

@@ -3,7 +3,7 @@
 //! `measure_text_extraction_throughput` is `#[ignore]`d; run it in release:
 //! `cargo test --release -p shelfmark-core post::real_corpus -- --ignored --nocapture`.
 
-use super::{parse, split, text, ParseOptions};
+use super::{front_matter, parse, split, text, ParseOptions};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -11,7 +11,8 @@ const DEFAULT_CORPUS: &str = "/work/shared/corpus/real-dev";
 
 /// Every file of the corpus (name, bytes), or None (after saying so) when it is absent.
 fn corpus_files() -> Option<Vec<(String, Vec<u8>)>> {
-    let root = std::env::var_os("SHELFMARK_CORPUS").map_or_else(|| PathBuf::from(DEFAULT_CORPUS), PathBuf::from);
+    let root = std::env::var_os("SHELFMARK_CORPUS")
+        .map_or_else(|| PathBuf::from(DEFAULT_CORPUS), PathBuf::from);
     if !root.is_dir() {
         eprintln!("skipping: corpus not found at {}", root.display());
         return None;
@@ -19,7 +20,9 @@ fn corpus_files() -> Option<Vec<(String, Vec<u8>)>> {
     let mut files = Vec::new();
     let mut dirs = vec![root];
     while let Some(dir) = dirs.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
@@ -34,7 +37,9 @@ fn corpus_files() -> Option<Vec<(String, Vec<u8>)>> {
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -53,17 +58,45 @@ fn every_corpus_post_parses_without_problems_and_with_a_date() {
         if post.date.as_ref().is_none_or(|d| d.from_file_name) {
             failures.push(format!("{name}: no front matter date ({:?})", post.date));
         }
+        for span in &post.key_spans {
+            // Each span alone must read back as the same field: that is what the edit path splices.
+            let alone = bytes
+                .get(span.start..span.end)
+                .and_then(|b| std::str::from_utf8(b).ok());
+            let reread = alone.and_then(|text| front_matter::parse_yaml(text).ok());
+            if reread.as_ref().and_then(|fm| fm.fields.get(&span.key)) != post.fields.get(&span.key)
+            {
+                failures.push(format!(
+                    "{name}: span of `{}` does not reread as its value",
+                    span.key
+                ));
+            }
+        }
         if post.key_spans.len() != post.fields.len() {
-            failures.push(format!("{name}: {} key spans for {} fields", post.key_spans.len(), post.fields.len()));
+            failures.push(format!(
+                "{name}: {} key spans for {} fields",
+                post.key_spans.len(),
+                post.fields.len()
+            ));
         }
         if post.title.is_empty() || post.title.trim() != post.title {
             failures.push(format!("{name}: title {:?}", post.title));
         }
-        if post.text.contains(['\u{200B}', '\u{200E}', '\u{202E}', '\u{FEFF}', '\u{AD}', '\r', '\u{7}']) {
-            failures.push(format!("{name}: invisible or control characters left in text"));
+        if post.text.contains([
+            '\u{200B}', '\u{200E}', '\u{202E}', '\u{FEFF}', '\u{AD}', '\r', '\u{7}',
+        ]) {
+            failures.push(format!(
+                "{name}: invisible or control characters left in text"
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} files failed:\n{}", failures.len(), files.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} files failed:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
     eprintln!("{} corpus posts parsed cleanly", files.len());
 }
 
@@ -87,27 +120,71 @@ fn measure_text_extraction_throughput() {
     let bodies = corpus_bodies(&files);
     let body_bytes: usize = bodies.iter().map(String::len).sum();
     let file_bytes: usize = files.iter().map(|(_, b)| b.len()).sum();
-    eprintln!("{} files, {:.1} MB, bodies {:.1} MB", files.len(), file_bytes as f64 / 1e6, body_bytes as f64 / 1e6);
+    eprintln!(
+        "{} files, {:.1} MB, bodies {:.1} MB",
+        files.len(),
+        file_bytes as f64 / 1e6,
+        body_bytes as f64 / 1e6
+    );
 
     for round in 0..3 {
         let started = Instant::now();
         let chars: usize = bodies.iter().map(|b| text::body_text(b).len()).sum();
-        eprintln!("[{round}] single-pass extractor:        {:7.1} MB/s ({chars} bytes of text)", mb_per_s(body_bytes, started));
+        eprintln!(
+            "[{round}] single-pass extractor:        {:7.1} MB/s ({chars} bytes of text)",
+            mb_per_s(body_bytes, started)
+        );
 
         let started = Instant::now();
-        let chars: usize = bodies.iter().map(|b| reference::html5ever_text(b).len()).sum();
-        eprintln!("[{round}] html5ever tokenizer:          {:7.1} MB/s ({chars} bytes of text)", mb_per_s(body_bytes, started));
+        let chars: usize = bodies
+            .iter()
+            .map(|b| reference::html5ever_text(b).len())
+            .sum();
+        eprintln!(
+            "[{round}] html5ever tokenizer:          {:7.1} MB/s ({chars} bytes of text)",
+            mb_per_s(body_bytes, started)
+        );
 
         let started = Instant::now();
-        let events: usize = bodies.iter().map(|b| pulldown_cmark::Parser::new(b).count()).sum();
-        eprintln!("[{round}] pulldown-cmark events only:   {:7.1} MB/s ({events} events)", mb_per_s(body_bytes, started));
+        let events: usize = bodies
+            .iter()
+            .map(|b| pulldown_cmark::Parser::new(b).count())
+            .sum();
+        eprintln!(
+            "[{round}] pulldown-cmark events only:   {:7.1} MB/s ({events} events)",
+            mb_per_s(body_bytes, started)
+        );
 
         let started = Instant::now();
-        let chars: usize = bodies.iter().map(|b| reference::markdown_then_html5ever_text(b).len()).sum();
-        eprintln!("[{round}] pulldown-cmark + html5ever:   {:7.1} MB/s ({chars} bytes of text)", mb_per_s(body_bytes, started));
+        let chars: usize = bodies
+            .iter()
+            .map(|b| reference::markdown_then_html5ever_text(b).len())
+            .sum();
+        eprintln!(
+            "[{round}] pulldown-cmark + html5ever:   {:7.1} MB/s ({chars} bytes of text)",
+            mb_per_s(body_bytes, started)
+        );
 
         let started = Instant::now();
-        let posts = files.iter().filter(|(name, bytes)| parse(name, bytes, &ParseOptions::default()).post.is_some()).count();
+        let fields: usize = files
+            .iter()
+            .filter_map(|(_, bytes)| std::str::from_utf8(bytes).ok())
+            .filter_map(|text| {
+                front_matter::parse_yaml(split::split_front_matter(text).front_matter).ok()
+            })
+            .map(|fm| fm.fields.len())
+            .sum();
+        let elapsed = started.elapsed().as_secs_f64();
+        eprintln!(
+            "[{round}] YAML front matter only:       {:7.1} µs/post ({fields} fields)",
+            elapsed * 1e6 / files.len() as f64
+        );
+
+        let started = Instant::now();
+        let posts = files
+            .iter()
+            .filter(|(name, bytes)| parse(name, bytes, &ParseOptions::default()).post.is_some())
+            .count();
         let elapsed = started.elapsed().as_secs_f64();
         eprintln!(
             "[{round}] full parse:                   {:7.1} MB/s, {:.0} posts/s ({posts} posts)",
@@ -119,19 +196,37 @@ fn measure_text_extraction_throughput() {
     // Same visible characters as html5ever on the HTML part of each body (Markdown differs on purpose).
     let mut differing = 0;
     for body in &bodies {
-        let html = body.find("\n------\n").map_or(body.as_str(), |at| &body[at + 8..]);
+        let html = body
+            .find("\n------\n")
+            .map_or(body.as_str(), |at| &body[at + 8..]);
         let ours = visible(&text::body_text(html));
         let theirs = visible(&reference::html5ever_text(html));
         if ours != theirs {
             differing += 1;
-            if differing <= 5 {
-                let at = ours.chars().zip(theirs.chars()).take_while(|(a, b)| a == b).count();
-                let show = |s: &str| s.chars().skip(at.saturating_sub(20)).take(60).collect::<String>();
-                eprintln!("differs at char {at}:\n  ours:   {}\n  theirs: {}", show(&ours), show(&theirs));
+            if differing <= 40 {
+                let at = ours
+                    .chars()
+                    .zip(theirs.chars())
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                let show = |s: &str| {
+                    s.chars()
+                        .skip(at.saturating_sub(6))
+                        .take(30)
+                        .collect::<String>()
+                };
+                eprintln!(
+                    "differs at char {at}:\n  ours:   {}\n  theirs: {}",
+                    show(&ours),
+                    show(&theirs)
+                );
             }
         }
     }
-    eprintln!("{differing} of {} bodies differ from html5ever in visible characters", bodies.len());
+    eprintln!(
+        "{differing} of {} bodies differ from html5ever in visible characters",
+        bodies.len()
+    );
 }
 
 /// The characters a reader sees, without any whitespace or invisible characters.
@@ -143,7 +238,9 @@ fn visible(text: &str) -> String {
 mod reference {
     use html5ever::tendril::StrTendril;
     use html5ever::tokenizer::states::RawKind;
-    use html5ever::tokenizer::{BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts};
+    use html5ever::tokenizer::{
+        BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
+    };
     use std::cell::{Cell, RefCell};
 
     #[derive(Default)]
@@ -157,15 +254,37 @@ mod reference {
 
         fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
             match token {
-                Token::CharacterTokens(text) if !self.in_raw.get() => self.out.borrow_mut().push_str(&text),
+                Token::CharacterTokens(text) if !self.in_raw.get() => {
+                    self.out.borrow_mut().push_str(&text)
+                }
                 Token::TagToken(tag) => {
                     let name: &str = &tag.name;
-                    if matches!(name, "p" | "div" | "br" | "li" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "tr" | "td" | "table" | "blockquote" | "section" | "article" | "hr" | "pre") {
+                    if matches!(
+                        name,
+                        "p" | "div"
+                            | "br"
+                            | "li"
+                            | "h1"
+                            | "h2"
+                            | "h3"
+                            | "h4"
+                            | "h5"
+                            | "h6"
+                            | "tr"
+                            | "td"
+                            | "table"
+                            | "blockquote"
+                            | "section"
+                            | "article"
+                            | "hr"
+                            | "pre"
+                    ) {
                         self.out.borrow_mut().push('\n');
                     }
                     let raw = match name {
                         "script" => Some(RawKind::ScriptData),
-                        "style" | "noscript" | "template" | "iframe" | "xmp" | "noembed" | "noframes" => Some(RawKind::Rawtext),
+                        "style" | "noscript" | "template" | "iframe" | "xmp" | "noembed"
+                        | "noframes" => Some(RawKind::Rawtext),
                         _ => None,
                     };
                     if let Some(kind) = raw {

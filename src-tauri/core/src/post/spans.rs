@@ -13,17 +13,18 @@ pub(super) fn key_spans(front_matter: &str, base: usize) -> Option<Vec<KeySpan>>
     let mut pos = 0;
     while pos < s.len() {
         let line_end = line_end(s, pos);
-        match s.get(pos) {
-            Some(b' ' | b'\t' | b'\r' | b'\n' | b'#') => {
-                // Blank, comment, or an indented line outside any key: belongs to no key.
-                pos = line_end;
-                continue;
-            }
-            _ => {}
+        if let Some(b' ' | b'\t' | b'\r' | b'\n' | b'#') = s.get(pos) {
+            // Blank, comment, or an indented line outside any key: belongs to no key.
+            pos = line_end;
+            continue;
         }
         let (key, value_start) = key_at(front_matter, pos, line_end)?;
         let end = value_end(s, value_start, line_end);
-        spans.push(KeySpan { key, start: base + pos, end: base + end });
+        spans.push(KeySpan {
+            key,
+            start: base + pos,
+            end: base + end,
+        });
         pos = end;
     }
     Some(spans)
@@ -48,7 +49,11 @@ fn key_at(text: &str, pos: usize, line_end: usize) -> Option<(String, usize)> {
                 return None;
             }
             let raw = text.get(pos + 1..close - 1)?;
-            let key = if *quote == b'"' { raw.replace("\\\"", "\"").replace("\\\\", "\\") } else { raw.replace("''", "'") };
+            let key = if *quote == b'"' {
+                raw.replace("\\\"", "\"").replace("\\\\", "\\")
+            } else {
+                raw.replace("''", "'")
+            };
             let mut after = close;
             while matches!(s.get(after), Some(b' ' | b'\t')) {
                 after += 1;
@@ -59,7 +64,8 @@ fn key_at(text: &str, pos: usize, line_end: usize) -> Option<(String, usize)> {
             (key, after + 1)
         }
         // Flow mappings, complex keys, directives, anchors, tags, block indicators: not modelled.
-        b'{' | b'[' | b'?' | b'%' | b'&' | b'!' | b'*' | b'|' | b'>' | b'@' | b'`' | b',' | b']' | b'}' | b'-' => {
+        b'{' | b'[' | b'?' | b'%' | b'&' | b'!' | b'*' | b'|' | b'>' | b'@' | b'`' | b','
+        | b']' | b'}' | b'-' => {
             if s.get(pos) == Some(&b'-') && !is_blank_or_break(s.get(pos + 1)) {
                 plain_key(text, pos, line_end)?
             } else {
@@ -106,8 +112,12 @@ fn value_end(s: &[u8], start: usize, key_line_end: usize) -> usize {
     }
     let first = s.get(start).copied();
     let inline_end = match first {
-        Some(q @ (b'"' | b'\'')) => quoted_end(s, start, q).map_or(s.len(), |close| line_end(s, close.saturating_sub(1))),
-        Some(b'[' | b'{') => flow_end(s, start).map_or(s.len(), |close| line_end(s, close.saturating_sub(1))),
+        Some(q @ (b'"' | b'\'')) => {
+            quoted_end(s, start, q).map_or(s.len(), |close| line_end(s, close.saturating_sub(1)))
+        }
+        Some(b'[' | b'{') => {
+            flow_end(s, start).map_or(s.len(), |close| line_end(s, close.saturating_sub(1)))
+        }
         _ => key_line_end,
     };
     let block_scalar = matches!(first, Some(b'|' | b'>'));
@@ -122,7 +132,9 @@ fn continuation_end(s: &[u8], mut end: usize, block_scalar: bool, nothing_inline
     while pos < s.len() {
         let next = line_end(s, pos);
         let line = s.get(pos..next).unwrap_or_default();
-        let content = line.iter().position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'));
+        let content = line
+            .iter()
+            .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'));
         match content {
             None => {}
             Some(0) => match line.first() {
@@ -130,11 +142,9 @@ fn continuation_end(s: &[u8], mut end: usize, block_scalar: bool, nothing_inline
                 Some(b'-') if nothing_inline && is_blank_or_break(line.get(1)) => end = next,
                 _ => break,
             },
-            Some(indent) => {
-                if block_scalar || line.get(indent) != Some(&b'#') {
-                    end = next;
-                }
-            }
+            // Indented comments count only inside a block scalar, where they are text.
+            Some(indent) if block_scalar || line.get(indent) != Some(&b'#') => end = next,
+            Some(_) => {}
         }
         pos = next;
     }
@@ -175,7 +185,12 @@ fn flow_end(s: &[u8], open: usize) -> Option<usize> {
                     return Some(i + 1);
                 }
             }
-            b'"' | b'\'' if matches!(prev, b'[' | b'{' | b',' | b':' | b' ' | b'\t' | b'\n' | b'\r') => {
+            b'"' | b'\''
+                if matches!(
+                    prev,
+                    b'[' | b'{' | b',' | b':' | b' ' | b'\t' | b'\n' | b'\r'
+                ) =>
+            {
                 i = quoted_end(s, i, b)?;
                 prev = b;
                 continue;
@@ -207,25 +222,45 @@ mod tests {
     }
 
     fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
-        expected.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        expected
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn simple_keys_span_their_line_including_the_line_ending() {
         let yaml = "layout: post\r\ntitle: \"新闻\"\r\ntags: [ 法广 ]\r\n";
-        assert_eq!(spans(yaml), pairs(&[("layout", "layout: post\r\n"), ("title", "title: \"新闻\"\r\n"), ("tags", "tags: [ 法广 ]\r\n")]));
+        assert_eq!(
+            spans(yaml),
+            pairs(&[
+                ("layout", "layout: post\r\n"),
+                ("title", "title: \"新闻\"\r\n"),
+                ("tags", "tags: [ 法广 ]\r\n")
+            ])
+        );
     }
 
     #[test]
     fn block_lists_at_column_zero_or_indented_belong_to_their_key() {
         let yaml = "tags:\n- a\n- b\ncats:\n  - c\n  - d\nx: 1\n";
-        assert_eq!(spans(yaml), pairs(&[("tags", "tags:\n- a\n- b\n"), ("cats", "cats:\n  - c\n  - d\n"), ("x", "x: 1\n")]));
+        assert_eq!(
+            spans(yaml),
+            pairs(&[
+                ("tags", "tags:\n- a\n- b\n"),
+                ("cats", "cats:\n  - c\n  - d\n"),
+                ("x", "x: 1\n")
+            ])
+        );
     }
 
     #[test]
     fn comment_and_blank_lines_between_keys_belong_to_no_key() {
         let yaml = "a: 1\n\n# about b\nb:\n  - x\n  # trailing\n\nc: 2\n";
-        assert_eq!(spans(yaml), pairs(&[("a", "a: 1\n"), ("b", "b:\n  - x\n"), ("c", "c: 2\n")]));
+        assert_eq!(
+            spans(yaml),
+            pairs(&[("a", "a: 1\n"), ("b", "b:\n  - x\n"), ("c", "c: 2\n")])
+        );
     }
 
     #[test]
@@ -233,33 +268,61 @@ mod tests {
         let yaml = "title: \"第一行\nsecond: line \\\" still\"\nnext: 'it''s\n  x: y'\nlast: 1\n";
         assert_eq!(
             spans(yaml),
-            pairs(&[("title", "title: \"第一行\nsecond: line \\\" still\"\n"), ("next", "next: 'it''s\n  x: y'\n"), ("last", "last: 1\n")])
+            pairs(&[
+                ("title", "title: \"第一行\nsecond: line \\\" still\"\n"),
+                ("next", "next: 'it''s\n  x: y'\n"),
+                ("last", "last: 1\n")
+            ])
         );
     }
 
     #[test]
     fn folded_and_literal_scalars_include_indented_comment_like_lines() {
         let yaml = "body: |\n  line one\n\n  # not a comment\nnext: >-\n  folded\nz: 0\n";
-        assert_eq!(spans(yaml), pairs(&[("body", "body: |\n  line one\n\n  # not a comment\n"), ("next", "next: >-\n  folded\n"), ("z", "z: 0\n")]));
+        assert_eq!(
+            spans(yaml),
+            pairs(&[
+                ("body", "body: |\n  line one\n\n  # not a comment\n"),
+                ("next", "next: >-\n  folded\n"),
+                ("z", "z: 0\n")
+            ])
+        );
     }
 
     #[test]
     fn multi_line_flow_lists_and_maps_span_to_their_closing_bracket() {
         let yaml = "tags: [a,\n  \"b]\", # c]\n  d]\nm: {x: [1,\n2]}\nn: [it's]\n";
-        assert_eq!(spans(yaml), pairs(&[("tags", "tags: [a,\n  \"b]\", # c]\n  d]\n"), ("m", "m: {x: [1,\n2]}\n"), ("n", "n: [it's]\n")]));
+        assert_eq!(
+            spans(yaml),
+            pairs(&[
+                ("tags", "tags: [a,\n  \"b]\", # c]\n  d]\n"),
+                ("m", "m: {x: [1,\n2]}\n"),
+                ("n", "n: [it's]\n")
+            ])
+        );
     }
 
     #[test]
     fn quoted_keys_and_keys_with_colons_are_named_by_their_text() {
         let yaml = "\"quoted key\": 1\n'single': 2\nurl:with:colons: 3\nspaced key : 4\n";
         let keys: Vec<_> = spans(yaml).into_iter().map(|(k, _)| k).collect();
-        assert_eq!(keys, ["quoted key", "single", "url:with:colons", "spaced key"]);
+        assert_eq!(
+            keys,
+            ["quoted key", "single", "url:with:colons", "spaced key"]
+        );
     }
 
     #[test]
     fn spans_are_shifted_by_the_base_offset() {
         let got = key_spans("a: 1\n", 7).unwrap();
-        assert_eq!(got, vec![KeySpan { key: "a".into(), start: 7, end: 12 }]);
+        assert_eq!(
+            got,
+            vec![KeySpan {
+                key: "a".into(),
+                start: 7,
+                end: 12
+            }]
+        );
     }
 
     #[test]

@@ -44,7 +44,11 @@ pub(super) fn split_front_matter(text: &str) -> Split<'_> {
     let Some((opening, after_opening, crlf)) = opening_line(text) else {
         return no_front_matter(false);
     };
-    let kind = if opening == b'-' { FrontMatterKind::Yaml } else { FrontMatterKind::Toml };
+    let kind = if opening == b'-' {
+        FrontMatterKind::Yaml
+    } else {
+        FrontMatterKind::Toml
+    };
     let mut line_start = after_opening;
     while line_start < text.len() {
         let line_end = memchr::memchr(b'\n', text.as_bytes().get(line_start..).unwrap_or_default())
@@ -76,7 +80,9 @@ fn opening_line(text: &str) -> Option<(u8, usize, bool)> {
     let newline = memchr::memchr(b'\n', text.as_bytes())?;
     let rest = text.get(3..newline)?;
     let crlf = rest.ends_with('\r');
-    rest.trim_end_matches(['\r', ' ', '\t']).is_empty().then_some((delimiter, newline + 1, crlf))
+    rest.trim_end_matches(['\r', ' ', '\t'])
+        .is_empty()
+        .then_some((delimiter, newline + 1, crlf))
 }
 
 fn is_closing_line(line: &str, kind: FrontMatterKind) -> bool {
@@ -122,13 +128,19 @@ mod tests {
     fn trailing_spaces_after_delimiters_and_a_dots_closing_line_are_tolerated() {
         let text = "---  \ntitle: x\n... \t\nbody";
         let s = split_front_matter(text);
-        assert_eq!((s.kind, s.front_matter, s.body(text)), (FrontMatterKind::Yaml, "title: x\n", "body"));
+        assert_eq!(
+            (s.kind, s.front_matter, s.body(text)),
+            (FrontMatterKind::Yaml, "title: x\n", "body")
+        );
     }
 
     #[test]
     fn empty_front_matter_and_front_matter_at_end_of_file_are_split() {
         let s = split_front_matter("---\n---\n");
-        assert_eq!((s.kind, s.front_matter, s.body_start), (FrontMatterKind::Yaml, "", 8));
+        assert_eq!(
+            (s.kind, s.front_matter, s.body_start),
+            (FrontMatterKind::Yaml, "", 8)
+        );
         let text = "---\na: 1\n---";
         let s = split_front_matter(text);
         assert_eq!((s.front_matter, s.body(text)), ("a: 1\n", ""));
@@ -138,14 +150,27 @@ mod tests {
     fn toml_front_matter_uses_plus_delimiters() {
         let text = "+++\ntitle = \"x\"\n+++\nbody";
         let s = split_front_matter(text);
-        assert_eq!((s.kind, s.front_matter, s.body(text)), (FrontMatterKind::Toml, "title = \"x\"\n", "body"));
+        assert_eq!(
+            (s.kind, s.front_matter, s.body(text)),
+            (FrontMatterKind::Toml, "title = \"x\"\n", "body")
+        );
     }
 
     #[test]
     fn files_without_an_opening_delimiter_are_all_body() {
-        for text in ["# 标题\n正文", "----\ntitle: x\n----\n", " ---\na: 1\n---\n", "--- a: 1\n---\n", ""] {
+        for text in [
+            "# 标题\n正文",
+            "----\ntitle: x\n----\n",
+            " ---\na: 1\n---\n",
+            "--- a: 1\n---\n",
+            "",
+        ] {
             let s = split_front_matter(text);
-            assert_eq!((s.kind, s.body_start, s.unclosed), (FrontMatterKind::None, 0, false), "{text:?}");
+            assert_eq!(
+                (s.kind, s.body_start, s.unclosed),
+                (FrontMatterKind::None, 0, false),
+                "{text:?}"
+            );
         }
         assert!(split_front_matter("# x\r\ny\r\n").crlf);
     }
@@ -153,7 +178,10 @@ mod tests {
     #[test]
     fn unclosed_front_matter_leaves_everything_as_body() {
         let s = split_front_matter("---\ntitle: x\nbody without end\n");
-        assert_eq!((s.kind, s.body_start, s.unclosed), (FrontMatterKind::None, 0, true));
+        assert_eq!(
+            (s.kind, s.body_start, s.unclosed),
+            (FrontMatterKind::None, 0, true)
+        );
         let s = split_front_matter("---\n");
         assert_eq!((s.kind, s.unclosed), (FrontMatterKind::None, true));
     }
@@ -167,6 +195,14 @@ mod tests {
     #[test]
     fn line_numbers_are_one_based() {
         let text = "a\nb\nc";
-        assert_eq!((line_of(text, 0), line_of(text, 2), line_of(text, 4), line_of(text, 99)), (1, 2, 3, 3));
+        assert_eq!(
+            (
+                line_of(text, 0),
+                line_of(text, 2),
+                line_of(text, 4),
+                line_of(text, 99)
+            ),
+            (1, 2, 3, 3)
+        );
     }
 }

@@ -25,25 +25,65 @@ fn a_typical_archive_post_is_read_completely() {
     assert!(problems.is_empty(), "{problems:?}");
     assert_eq!(post.title, "新冠疫苗：从今天开始交付");
     assert_eq!(post.fields["title"], json!("新冠疫苗：从今天开始交付 "));
-    assert_eq!(post.date, Some(PostDate { utc_ms: 1_610_366_114_000, raw: "2021-01-11T11:55:14.000Z".into(), from_file_name: false }));
+    assert_eq!(
+        post.date,
+        Some(PostDate {
+            utc_ms: 1_610_366_114_000,
+            raw: "2021-01-11T11:55:14.000Z".into(),
+            from_file_name: false
+        })
+    );
     assert_eq!(post.author.as_deref(), Some("法广"));
-    assert_eq!(post.source.as_deref(), Some("http://www.rfi.fr/cn/20210111-vaccine"));
-    assert_eq!((post.tags.clone(), post.categories.clone()), (vec!["法广".to_string()], vec!["法广".to_string()]));
+    assert_eq!(
+        post.source.as_deref(),
+        Some("http://www.rfi.fr/cn/20210111-vaccine")
+    );
+    assert_eq!(
+        (post.tags.clone(), post.categories.clone()),
+        (vec!["法广".to_string()], vec!["法广".to_string()])
+    );
     assert_eq!(post.layout.as_deref(), Some("post"));
     assert_eq!(post.epoch_ms, Some(1_610_366_114_000));
-    assert_eq!(post.text, "新冠疫苗：从今天开始交付\n11/01/2021 - 11:48\n获得欧洲卫生当局 上市许可\n第二段&结尾");
-    assert_eq!((post.encoding, post.front_matter, post.crlf), (TextEncoding::Utf8, FrontMatterKind::Yaml, false));
+    assert_eq!(
+        post.text,
+        "新冠疫苗：从今天开始交付\n11/01/2021 - 11:48\n获得欧洲卫生当局 上市许可\n第二段&结尾"
+    );
+    assert_eq!(
+        (post.encoding, post.front_matter, post.crlf),
+        (TextEncoding::Utf8, FrontMatterKind::Yaml, false)
+    );
     let keys: Vec<_> = post.fields.keys().map(String::as_str).collect();
-    assert_eq!(keys, ["layout", "title", "date", "author", "from", "tags", "categories"]);
-    assert_eq!(&CHINESE_POST[post.body_offset..post.body_offset + 4], "<!--");
+    assert_eq!(
+        keys,
+        [
+            "layout",
+            "title",
+            "date",
+            "author",
+            "from",
+            "tags",
+            "categories"
+        ]
+    );
+    assert_eq!(
+        &CHINESE_POST[post.body_offset..post.body_offset + 4],
+        "<!--"
+    );
 }
 
 #[test]
 fn key_spans_cover_each_key_line_in_the_original_bytes() {
     let (post, _) = parse_ok("x.md", CHINESE_POST.as_bytes());
-    let spans: Vec<_> = post.key_spans.iter().map(|s| (s.key.as_str(), &CHINESE_POST[s.start..s.end])).collect();
+    let spans: Vec<_> = post
+        .key_spans
+        .iter()
+        .map(|s| (s.key.as_str(), &CHINESE_POST[s.start..s.end]))
+        .collect();
     assert_eq!(spans[0], ("layout", "layout: post\n"));
-    assert_eq!(spans[1], ("title", "title: \"新冠疫苗：从今天开始交付 \"\n"));
+    assert_eq!(
+        spans[1],
+        ("title", "title: \"新冠疫苗：从今天开始交付 \"\n")
+    );
     assert_eq!(spans[5], ("tags", "tags: [ 法广 ]\n"));
     assert_eq!(spans.len(), 7);
 }
@@ -60,8 +100,18 @@ fn bom_and_crlf_are_tolerated_and_offsets_count_the_bom() {
     assert_eq!(post.tags, ["a", "b"]);
     assert_eq!(&bytes[post.body_offset..], b"Body &amp; more\r\n");
     assert_eq!(post.text, "Body & more");
-    let spans: Vec<_> = post.key_spans.iter().map(|s| (s.key.as_str(), &bytes[s.start..s.end])).collect();
-    assert_eq!(spans, [("title", &b"title: Hello\r\n"[..]), ("tags", &b"tags:\r\n- a\r\n- b\r\n"[..])]);
+    let spans: Vec<_> = post
+        .key_spans
+        .iter()
+        .map(|s| (s.key.as_str(), &bytes[s.start..s.end]))
+        .collect();
+    assert_eq!(
+        spans,
+        [
+            ("title", &b"title: Hello\r\n"[..]),
+            ("tags", &b"tags:\r\n- a\r\n- b\r\n"[..])
+        ]
+    );
 }
 
 #[test]
@@ -74,8 +124,14 @@ fn gb18030_posts_are_decoded_indexed_and_flagged() {
     assert!(post.text.starts_with("法国卫生部长"));
     assert!(post.key_spans.is_empty());
     assert_eq!(kinds(&problems), [ProblemKind::Encoding]);
-    assert!(problems[0].message.contains("gb18030") && problems[0].message.contains("edits will be refused"));
-    assert_eq!(&bytes[post.body_offset..post.body_offset + 2], &encoding_rs::GB18030.encode("法").0[..]);
+    assert!(
+        problems[0].message.contains("GB18030")
+            && problems[0].message.contains("edits will be refused")
+    );
+    assert_eq!(
+        &bytes[post.body_offset..post.body_offset + 2],
+        &encoding_rs::GB18030.encode("法").0[..]
+    );
 }
 
 #[test]
@@ -83,7 +139,10 @@ fn big5_posts_are_decoded_and_flagged() {
     let text = "---\ntitle: 總統府發表聲明\n---\n中央社記者報導，總統府今天發表聲明，表示將持續關注國際疫情發展與經濟變化。";
     let (bytes, _, _) = encoding_rs::BIG5.encode(text);
     let (post, problems) = parse_ok("x.md", &bytes);
-    assert_eq!((post.encoding, post.title.as_str()), (TextEncoding::Big5, "總統府發表聲明"));
+    assert_eq!(
+        (post.encoding, post.title.as_str()),
+        (TextEncoding::Big5, "總統府發表聲明")
+    );
     assert_eq!(kinds(&problems), [ProblemKind::Encoding]);
 }
 
@@ -94,19 +153,31 @@ fn utf16_posts_are_decoded_with_or_without_a_bom() {
     with_bom.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
     let without_bom: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
     let (post, problems) = parse_ok("x.md", &with_bom);
-    assert_eq!((post.encoding, post.title.as_str(), post.text.as_str()), (TextEncoding::Utf16Le, "双语 Bilingual", "Body 正文"));
+    assert_eq!(
+        (post.encoding, post.title.as_str(), post.text.as_str()),
+        (TextEncoding::Utf16Le, "双语 Bilingual", "Body 正文")
+    );
     assert_eq!(kinds(&problems), [ProblemKind::Encoding]);
     assert_eq!(&with_bom[post.body_offset..post.body_offset + 2], b"B\0");
     let (post, _) = parse_ok("x.md", &without_bom);
-    assert_eq!((post.encoding, post.title.as_str()), (TextEncoding::Utf16Be, "双语 Bilingual"));
+    assert_eq!(
+        (post.encoding, post.title.as_str()),
+        (TextEncoding::Utf16Be, "双语 Bilingual")
+    );
 }
 
 #[test]
 fn binary_files_are_not_posts() {
-    let parsed = parse("image.md", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x01\0", &ParseOptions::default());
+    let parsed = parse(
+        "image.md",
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x01\0",
+        &ParseOptions::default(),
+    );
     assert_eq!(parsed.post, None);
     assert_eq!(kinds(&parsed.problems), [ProblemKind::Binary]);
-    let noise: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 | 1).collect();
+    let noise: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 | 1)
+        .collect();
     let parsed = parse("noise.md", &noise, &ParseOptions::default());
     assert_eq!(parsed.post, None, "{:?}", parsed.problems);
     assert_eq!(kinds(&parsed.problems), [ProblemKind::Binary]);
@@ -118,15 +189,30 @@ fn files_over_the_limit_are_too_large() {
     assert_eq!(parsed.post, None);
     assert_eq!(kinds(&parsed.problems), [ProblemKind::TooLarge]);
     assert_eq!(parsed.problems[0], too_large_problem(2048, 1024));
+    assert!(
+        parsed.problems[0].message.contains("2.0 KiB")
+            && parsed.problems[0].message.contains("1.0 KiB")
+    );
+    assert!(too_large_problem(20 << 20, 16 << 20)
+        .message
+        .contains("20.0 MiB, over the 16.0 MiB limit"));
 }
 
 #[test]
 fn files_without_front_matter_are_posts_too() {
-    let (post, problems) = parse_ok("2020-05-06-plain-notes.md", b"# Heading &amp; more\n\nSome *text*.\n");
+    let (post, problems) = parse_ok(
+        "2020-05-06-plain-notes.md",
+        b"# Heading &amp; more\n\nSome *text*.\n",
+    );
     assert!(problems.is_empty());
     assert_eq!(post.front_matter, FrontMatterKind::None);
     assert_eq!(post.title, "Heading & more");
-    assert_eq!(post.date.as_ref().map(|d| (d.raw.as_str(), d.from_file_name)), Some(("2020-05-06", true)));
+    assert_eq!(
+        post.date
+            .as_ref()
+            .map(|d| (d.raw.as_str(), d.from_file_name)),
+        Some(("2020-05-06", true))
+    );
     assert_eq!(post.text, "Heading & more\nSome text.");
     assert_eq!(post.body_offset, 0);
     assert!(post.fields.is_empty() && post.key_spans.is_empty());
@@ -134,7 +220,10 @@ fn files_without_front_matter_are_posts_too() {
 
 #[test]
 fn unclosed_front_matter_is_reported_and_the_whole_file_is_the_body() {
-    let (post, problems) = parse_ok("2021-02-03-未完.md", "---\ntitle: 未完\n\n正文内容\n".as_bytes());
+    let (post, problems) = parse_ok(
+        "2021-02-03-未完.md",
+        "---\ntitle: 未完\n\n正文内容\n".as_bytes(),
+    );
     assert_eq!(kinds(&problems), [ProblemKind::UnclosedFrontMatter]);
     assert_eq!(problems[0].line, Some(1));
     assert_eq!(post.title, "未完");
@@ -145,7 +234,10 @@ fn unclosed_front_matter_is_reported_and_the_whole_file_is_the_body() {
 
 #[test]
 fn malformed_yaml_is_reported_at_its_line_in_the_file() {
-    let (post, problems) = parse_ok("2021-01-01-x.md", b"---\ntitle: ok\ntags: [a, b\nauthor: me\n---\n# Real Title\n");
+    let (post, problems) = parse_ok(
+        "2021-01-01-x.md",
+        b"---\ntitle: ok\ntags: [a, b\nauthor: me\n---\n# Real Title\n",
+    );
     assert_eq!(kinds(&problems), [ProblemKind::MalformedFrontMatter]);
     let line = problems[0].line.unwrap();
     assert!((3..=5).contains(&line), "line {line}");
@@ -168,7 +260,10 @@ fn alias_bombs_and_deep_nesting_are_too_complex_but_the_post_survives() {
     let mut bomb = String::from("---\na: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol]\n");
     for level in 1..10u8 {
         let (prev, name) = ((b'a' + level - 1) as char, (b'a' + level) as char);
-        bomb.push_str(&format!("{name}: &{name} [{}]\n", vec![format!("*{prev}"); 9].join(",")));
+        bomb.push_str(&format!(
+            "{name}: &{name} [{}]\n",
+            vec![format!("*{prev}"); 9].join(",")
+        ));
     }
     bomb.push_str("---\nbody\n");
     let deep = format!("---\nt: {}\n---\nbody\n", "[".repeat(10_000));
@@ -191,7 +286,10 @@ fn an_impossible_date_is_a_bad_field_and_the_post_is_kept() {
 
 #[test]
 fn list_valued_titles_fall_back_to_the_body_heading_with_a_problem() {
-    let (post, problems) = parse_ok("x.md", b"---\ntitle: [a, b]\n---\n[Linked Title](http://x.y)\n------\n");
+    let (post, problems) = parse_ok(
+        "x.md",
+        b"---\ntitle: [a, b]\n---\n[Linked Title](http://x.y)\n------\n",
+    );
     assert_eq!(post.title, "Linked Title");
     assert_eq!(post.fields["title"], json!(["a", "b"]));
     assert_eq!(kinds(&problems), [ProblemKind::BadField]);
@@ -199,7 +297,10 @@ fn list_valued_titles_fall_back_to_the_body_heading_with_a_problem() {
 
 #[test]
 fn tags_as_strings_and_numbers_become_terms() {
-    let (post, problems) = parse_ok("x.md", b"---\ntags: \"a, b c\"\ncategories: [2021, 7, news, 2021]\n---\n");
+    let (post, problems) = parse_ok(
+        "x.md",
+        b"---\ntags: \"a, b c\"\ncategories: [2021, 7, news, 2021]\n---\n",
+    );
     assert!(problems.is_empty());
     assert_eq!(post.tags, ["a", "b", "c"]);
     assert_eq!(post.categories, ["2021", "7", "news"]);
@@ -207,10 +308,19 @@ fn tags_as_strings_and_numbers_become_terms() {
 
 #[test]
 fn toml_front_matter_is_read_without_key_spans() {
-    let (post, problems) = parse_ok("x.md", b"+++\ntitle = \"TOML post\"\ndate = 2021-01-11T11:55:14Z\ntags = [\"a\"]\n+++\nbody\n");
+    let (post, problems) = parse_ok(
+        "x.md",
+        b"+++\ntitle = \"TOML post\"\ndate = 2021-01-11T11:55:14Z\ntags = [\"a\"]\n+++\nbody\n",
+    );
     assert!(problems.is_empty(), "{problems:?}");
-    assert_eq!((post.front_matter, post.title.as_str(), post.tags.clone()), (FrontMatterKind::Toml, "TOML post", vec!["a".to_string()]));
-    assert_eq!(post.date.map(|d| d.raw), Some("2021-01-11T11:55:14Z".to_string()));
+    assert_eq!(
+        (post.front_matter, post.title.as_str(), post.tags.clone()),
+        (FrontMatterKind::Toml, "TOML post", vec!["a".to_string()])
+    );
+    assert_eq!(
+        post.date.map(|d| d.raw),
+        Some("2021-01-11T11:55:14Z".to_string())
+    );
     assert!(post.key_spans.is_empty());
 }
 
@@ -226,8 +336,24 @@ fn a_huge_single_line_body_is_read() {
 }
 
 #[test]
+fn title_entities_are_decoded_for_display_but_kept_raw_in_fields() {
+    let (post, _) = parse_ok(
+        "x.md",
+        "---\ntitle: \"马克龙宣布&quot;再度封城&quot;\u{3000}\"\n---\n".as_bytes(),
+    );
+    assert_eq!(post.title, "马克龙宣布\"再度封城\"");
+    assert_eq!(
+        post.fields["title"],
+        json!("马克龙宣布&quot;再度封城&quot;\u{3000}")
+    );
+}
+
+#[test]
 fn title_falls_back_to_the_file_name_without_date_and_extension() {
-    let (post, _) = parse_ok("2021-01-11-没有标题的帖子.md", b"---\nauthor: x\n---\n<p>just html</p>\n");
+    let (post, _) = parse_ok(
+        "2021-01-11-没有标题的帖子.md",
+        b"---\nauthor: x\n---\n<p>just html</p>\n",
+    );
     assert_eq!(post.title, "没有标题的帖子");
 }
 
@@ -245,11 +371,24 @@ fn front_matter_strategy() -> impl Strategy<Value = String> {
     let key = "k[a-z0-9_]{0,8}";
     let scalar = prop_oneof![
         "[a-zA-Z0-9 \u{4e00}-\u{4e20}]{1,12}".prop_map(|s| format!("v{s}")),
-        "[a-zA-Z0-9 '\u{4e00}-\u{4e20}\n]{0,12}".prop_map(|s| format!("\"{}\"", s.replace('\n', "\n  "))),
+        "[a-zA-Z0-9 '\u{4e00}-\u{4e20}\n]{0,12}"
+            .prop_map(|s| format!("\"{}\"", s.replace('\n', "\n  "))),
         "[a-zA-Z0-9 \"\u{4e00}-\u{4e20}]{0,12}".prop_map(|s| format!("'{s}'")),
         prop::collection::vec("[a-z0-9]{1,6}", 0..4).prop_map(|v| format!("[ {} ]", v.join(", "))),
-        prop::collection::vec("[a-z0-9]{1,6}", 1..4).prop_map(|v| format!("\n{}", v.iter().map(|x| format!("- {x}\n")).collect::<String>().trim_end())),
-        prop::collection::vec("[a-z0-9#][a-z0-9 #]{0,9}", 1..3).prop_map(|v| format!("|\n{}", v.iter().map(|x| format!("  {x}\n")).collect::<String>().trim_end())),
+        prop::collection::vec("[a-z0-9]{1,6}", 1..4).prop_map(|v| format!(
+            "\n{}",
+            v.iter()
+                .map(|x| format!("- {x}\n"))
+                .collect::<String>()
+                .trim_end()
+        )),
+        prop::collection::vec("[a-z0-9#][a-z0-9 #]{0,9}", 1..3).prop_map(|v| format!(
+            "|\n{}",
+            v.iter()
+                .map(|x| format!("  {x}\n"))
+                .collect::<String>()
+                .trim_end()
+        )),
     ];
     let comment = prop_oneof![Just(""), Just("# note\n"), Just("\n")];
     prop::collection::vec((key, scalar, comment), 1..6).prop_map(|entries| {

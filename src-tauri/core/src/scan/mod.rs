@@ -75,7 +75,12 @@ pub fn scan(
         return Err(Error::NotAFolder { path: archive.to_path_buf() });
     }
     let index = crate::store::index_path(&root);
-    let mut writer = Writer::open(&index)?;
+    // A first build goes into a side file, renamed into place when complete.
+    let bulk_path = (!index.exists()).then(|| index.with_extension("sqlite.building"));
+    let mut writer = match &bulk_path {
+        Some(p) => Writer::open_bulk(p)?,
+        None => Writer::open(&index)?,
+    };
     let known = load_known(&writer)?;
 
     let walked = walk::walk(&root, opts.follow_outside_links);
@@ -144,8 +149,8 @@ pub fn scan(
                             if let Some(f) = f {
                                 match process(f, None, &HashSet::new(), opts) {
                                     Outcome::Post(rec, problems) => {
-                                        writer.upsert(&rec)?;
                                         writer.set_problems(&rec.stat.path, &problems)?;
+                                        writer.upsert(*rec)?;
                                         summary.indexed += 1;
                                     }
                                     Outcome::ProblemsOnly(path, problems) => writer.set_problems(&path, &problems)?,
@@ -156,8 +161,8 @@ pub fn scan(
                     }
                 }
                 Outcome::Post(rec, problems) => {
-                    writer.upsert(&rec)?;
                     writer.set_problems(&rec.stat.path, &problems)?;
+                    writer.upsert(*rec)?;
                     summary.indexed += 1;
                 }
                 Outcome::ProblemsOnly(path, problems) => {
@@ -195,6 +200,9 @@ pub fn scan(
     summary.problems =
         writer.conn().query_row("SELECT count(*) FROM problems", [], |r| r.get::<_, i64>(0)).at(writer.path())?
             as u64;
+    if bulk_path.is_some() {
+        writer.finish_bulk(&index)?;
+    }
     progress(ScanProgress { done: total, total });
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)

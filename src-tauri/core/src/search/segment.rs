@@ -51,10 +51,22 @@ impl SegmentBuilder {
 
     /// Write the segment as blocks into `gram_blocks` and register it; returns the segment id.
     pub fn write(self, conn: &Connection) -> rusqlite::Result<i64> {
-        conn.execute("INSERT INTO segments(docs, bytes) VALUES (?1, ?2)", params![self.docs, self.bytes as i64])?;
+        write_shards(vec![self], conn)
+    }
+}
+
+/// Write builders that hold disjoint sets of grams (shards of one segment) as one segment.
+pub fn write_shards(shards: Vec<SegmentBuilder>, conn: &Connection) -> rusqlite::Result<i64> {
+    {
+        let docs = shards.iter().map(|s| s.docs).max().unwrap_or(0);
+        let bytes: usize = shards.iter().map(|s| s.bytes).sum();
+        conn.execute("INSERT INTO segments(docs, bytes) VALUES (?1, ?2)", params![docs, bytes as i64])?;
         let seg = conn.last_insert_rowid();
-        let mut grams: Vec<(i64, PostingBuf)> =
-            self.lists.into_iter().map(|(g, p)| (g as i64, p)).collect();
+        let mut grams: Vec<(i64, PostingBuf)> = shards
+            .into_iter()
+            .flat_map(|s| s.lists.into_iter())
+            .map(|(g, p)| (g as i64, p))
+            .collect();
         grams.sort_unstable_by_key(|(g, _)| *g);
         let mut stmt = conn.prepare_cached("INSERT INTO gram_blocks(seg, first_gram, data) VALUES (?1, ?2, ?3)")?;
         let mut block: Vec<u8> = Vec::with_capacity(BLOCK_BYTES * 2);

@@ -9,8 +9,76 @@ use crate::search::segment::SegmentBuilder;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
 
-/// Flush a segment (and commit) once its postings grow past this many bytes.
-const SEGMENT_BYTES: usize = 96 * 1024 * 1024;
+/// Flush a segment (and commit) once it holds this many postings (about 2 bytes each on disk).
+const SEGMENT_POSTINGS: usize = 48_000_000;
+
+/// Posting lists are built on threads of their own, one per shard of the gram space, so the
+/// writer's thread only talks to SQLite.
+const INDEXER_SHARDS: usize = 2;
+
+enum IndexerMsg {
+    Add(u32, Vec<(GramId, u32)>),
+    Take(crossbeam_channel::Sender<SegmentBuilder>),
+}
+
+struct Indexer {
+    shards: Vec<crossbeam_channel::Sender<IndexerMsg>>,
+    postings: usize,
+}
+
+fn shard_of(g: GramId) -> usize {
+    (g.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize % INDEXER_SHARDS
+}
+
+impl Indexer {
+    fn start() -> Indexer {
+        let shards = (0..INDEXER_SHARDS)
+            .map(|_| {
+                let (tx, rx) = crossbeam_channel::bounded::<IndexerMsg>(512);
+                std::thread::spawn(move || {
+                    let mut builder = SegmentBuilder::default();
+                    for msg in rx {
+                        match msg {
+                            IndexerMsg::Add(doc, grams) => builder.add(doc, &grams),
+                            IndexerMsg::Take(reply) => {
+                                let _ = reply.send(std::mem::take(&mut builder));
+                            }
+                        }
+                    }
+                });
+                tx
+            })
+            .collect();
+        Indexer { shards, postings: 0 }
+    }
+
+    fn add(&mut self, doc: u32, grams: Vec<(GramId, u32)>) {
+        self.postings += grams.len();
+        let mut split: Vec<Vec<(GramId, u32)>> =
+            (0..INDEXER_SHARDS).map(|_| Vec::with_capacity(grams.len() / INDEXER_SHARDS + 16)).collect();
+        for g in grams {
+            split[shard_of(g.0)].push(g);
+        }
+        for (tx, part) in self.shards.iter().zip(split) {
+            let _ = tx.send(IndexerMsg::Add(doc, part));
+        }
+    }
+
+    /// The postings added since the last take, one builder per shard (channels are FIFO).
+    fn take(&mut self) -> Vec<SegmentBuilder> {
+        self.postings = 0;
+        let mut out = Vec::with_capacity(INDEXER_SHARDS);
+        for tx in &self.shards {
+            let (reply, rx) = crossbeam_channel::bounded(1);
+            if tx.send(IndexerMsg::Take(reply)).is_ok() {
+                if let Ok(b) = rx.recv() {
+                    out.push(b);
+                }
+            }
+        }
+        out
+    }
+}
 
 /// A file's identity on disk, as the scanner saw it.
 #[derive(Debug, Clone)]
@@ -34,7 +102,7 @@ pub struct PostRecord {
 pub struct Writer {
     conn: Connection,
     path: PathBuf,
-    segment: SegmentBuilder,
+    indexer: Indexer,
     next_docid: u32,
     in_tx: bool,
 }
@@ -59,10 +127,30 @@ impl Writer {
         Ok(Writer {
             conn,
             path: path.to_path_buf(),
-            segment: SegmentBuilder::default(),
+            indexer: Indexer::start(),
             next_docid: next.parse().unwrap_or(1),
             in_tx: false,
         })
+    }
+
+    /// Open a new index file for a first, bulk build: no journal and no syncing, because the file
+    /// is only renamed into place once complete (a crash leaves a stale file that is discarded).
+    pub fn open_bulk(path: &Path) -> Result<Writer> {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        let w = Writer::open(path)?;
+        w.conn.execute_batch("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;").at(path)?;
+        Ok(w)
+    }
+
+    /// Finish a bulk build: switch the file to WAL and move it to `dest`.
+    pub fn finish_bulk(mut self, dest: &Path) -> Result<()> {
+        self.commit()?;
+        self.conn.execute_batch("PRAGMA journal_mode=WAL;").at(&self.path)?;
+        let from = self.path.clone();
+        drop(self);
+        std::fs::rename(&from, dest).map_err(|source| crate::Error::Io { path: dest.to_path_buf(), source })
     }
 
     pub fn conn(&self) -> &Connection {
@@ -86,9 +174,9 @@ impl Writer {
         if !self.in_tx {
             return Ok(());
         }
-        let segment = std::mem::take(&mut self.segment);
-        if !segment.is_empty() {
-            segment.write(&self.conn).at(&self.path)?;
+        let shards = self.indexer.take();
+        if shards.iter().any(|s| !s.is_empty()) {
+            crate::search::segment::write_shards(shards, &self.conn).at(&self.path)?;
         }
         self.conn
             .execute(
@@ -110,7 +198,7 @@ impl Writer {
             self.conn.execute_batch("ROLLBACK").at(&self.path)?;
             self.in_tx = false;
         }
-        self.segment = SegmentBuilder::default();
+        drop(self.indexer.take());
         let next: String =
             self.conn.query_row("SELECT value FROM meta WHERE key='next_docid'", [], |r| r.get(0)).at(&self.path)?;
         self.next_docid = next.parse().unwrap_or(1);
@@ -118,7 +206,7 @@ impl Writer {
     }
 
     /// Insert a new post or replace the post at the same path. Returns the post id.
-    pub fn upsert(&mut self, rec: &PostRecord) -> Result<i64> {
+    pub fn upsert(&mut self, rec: PostRecord) -> Result<i64> {
         self.begin()?;
         let p = &rec.post;
         let docid = self.next_docid;
@@ -207,8 +295,8 @@ impl Writer {
             .and_then(|mut s| s.execute(params![docid, p.text]))
             .at(&self.path)?;
         self.insert_fields(id, p)?;
-        self.segment.add(docid, &rec.grams);
-        if self.segment.bytes() >= SEGMENT_BYTES {
+        self.indexer.add(docid, rec.grams);
+        if self.indexer.postings >= SEGMENT_POSTINGS {
             self.commit()?;
         }
         Ok(id)

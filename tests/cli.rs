@@ -1,0 +1,179 @@
+//! The `shelfmark` command line on small fixture archives: indexing, search (Chinese of every
+//! length, Traditional/Simplified, full-width, mixed scripts), show, facets, stats, exit codes.
+
+mod common;
+use common::*;
+
+#[test]
+fn index_prints_a_json_summary_and_creates_the_index_in_the_archive() {
+    let f = news_archive();
+    let s = index(f.path());
+    assert_eq!(s["indexed"], 6);
+    assert_eq!(s["unchanged"], 0);
+    assert_eq!(s["removed"], 0);
+    assert_eq!(s["renamed"], 0);
+    assert_eq!(s["problems"], 0);
+    assert!(s["seconds"].as_f64().is_some());
+    assert!(f.file(".shelfmark/index.sqlite").exists());
+}
+
+#[test]
+fn chinese_queries_of_one_two_and_three_characters_find_exactly_the_posts_containing_them() {
+    let f = news_archive();
+    index(f.path());
+    // One character: in titles and bodies, Traditional and Simplified alike.
+    assert_eq!(
+        search_paths(f.path(), "岸"),
+        vec!["_posts/2021-01-11-两岸关系.md", "_posts/2021-02-01-兩岸.md"]
+    );
+    // Two characters, typed in Traditional, find Simplified too.
+    assert_eq!(search_paths(f.path(), "兩岸"), search_paths(f.path(), "两岸"));
+    assert_eq!(search_paths(f.path(), "两岸").len(), 2);
+    // Three characters: must be contiguous.
+    assert_eq!(search_paths(f.path(), "两岸关"), vec!["_posts/2021-01-11-两岸关系.md"]);
+    assert!(search_paths(f.path(), "岸两").is_empty());
+    // A single character that is a whole title.
+    assert_eq!(search_paths(f.path(), "经济"), vec!["_posts/2020-05-05-中.md"]);
+}
+
+#[test]
+fn script_contents_are_not_searchable() {
+    let f = news_archive();
+    index(f.path());
+    assert!(!search_paths(f.path(), "隐藏").contains(&"archived/2021-06-01/2021-06-01-疫苗.md".to_string()));
+}
+
+#[test]
+fn full_width_and_case_fold_and_latin_matches_whole_words() {
+    let f = news_archive();
+    index(f.path());
+    assert_eq!(search_paths(f.path(), "abc"), vec!["archived/2021-06-01/2021-06-01-疫苗.md"]);
+    assert_eq!(search_paths(f.path(), "VACCINE"), vec!["_posts/2021-03-05-vaccine.md"]);
+    assert_eq!(search_paths(f.path(), "vacc"), Vec::<String>::new());
+    assert_eq!(search_paths(f.path(), "iphone手机"), vec!["archived/2022-01-01/2022-01-01-iphone.md"]);
+    assert_eq!(search_paths(f.path(), "\"rollout begins\""), vec!["_posts/2021-03-05-vaccine.md"]);
+}
+
+#[test]
+fn field_filters_exclusion_and_or() {
+    let f = news_archive();
+    index(f.path());
+    assert_eq!(search_paths(f.path(), "tag:联合早报").len(), 2);
+    assert_eq!(search_paths(f.path(), "tag:联合早报 -疫苗"), vec!["_posts/2021-01-11-两岸关系.md"]);
+    assert_eq!(search_paths(f.path(), "疫苗 OR vaccine").len(), 2);
+    assert_eq!(search_paths(f.path(), "date:2021-01..2021-02").len(), 2);
+    assert_eq!(search_paths(f.path(), "date:>2021-06-01"), vec!["archived/2022-01-01/2022-01-01-iphone.md"]);
+    assert_eq!(search_paths(f.path(), "site:example.com").len(), 6);
+    assert_eq!(search_paths(f.path(), "author:bbc"), vec!["_posts/2021-03-05-vaccine.md"]);
+    assert_eq!(search_paths(f.path(), "layout:post").len(), 6);
+    assert_eq!(search_paths(f.path(), "title:疫苗"), vec!["archived/2021-06-01/2021-06-01-疫苗.md"]);
+    assert_eq!(search_paths(f.path(), "path:archived").len(), 2);
+    assert!(search_paths(f.path(), "has:problem").is_empty());
+}
+
+#[test]
+fn empty_query_lists_every_post_and_sorting_works() {
+    let f = news_archive();
+    index(f.path());
+    let v = json(f.path(), &["search", "--sort", "-date", ""]);
+    assert_eq!(v["total"], 6);
+    let dates: Vec<&str> = v["hits"].as_array().unwrap().iter().map(|h| h["date"].as_str().unwrap()).collect();
+    let mut sorted = dates.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(dates, sorted);
+    assert_eq!(dates[0], "2022-01-01T01:30:00Z", "Jekyll dates with +0800 are stored in UTC");
+    let page = json(f.path(), &["search", "--sort", "date", "--limit", "2", "--offset", "1", ""]);
+    assert_eq!(page["hits"].as_array().unwrap().len(), 2);
+    assert_eq!(page["hits"][0]["date"], "2021-01-11T11:55:14Z");
+}
+
+#[test]
+fn search_hits_carry_the_documented_fields_and_a_highlighted_snippet() {
+    let f = news_archive();
+    index(f.path());
+    let v = json(f.path(), &["search", "两岸关系"]);
+    let hit = &v["hits"][0];
+    for key in ["path", "title", "date", "author", "source", "tags", "categories", "snippet"] {
+        assert!(hit.get(key).is_some(), "hit lacks {key}: {hit}");
+    }
+    assert_eq!(hit["tags"], serde_json::json!(["联合早报"]));
+    let snippet: Vec<char> = hit["snippet"].as_str().unwrap().chars().collect();
+    let [a, b] = [hit["snippet_highlights"][0][0].as_u64().unwrap(), hit["snippet_highlights"][0][1].as_u64().unwrap()];
+    assert_eq!(snippet[a as usize..b as usize].iter().collect::<String>(), "两岸关系");
+}
+
+#[test]
+fn relevance_ranks_title_matches_above_body_matches() {
+    let f = Fixture::new(&[
+        ("a.md", post("经济新闻", "2021-01-01", "x", "<p>今天没有别的。</p>").as_bytes()),
+        ("b.md", post("别的新闻", "2021-01-02", "x", "<p>这篇文章谈到经济。</p>").as_bytes()),
+    ]);
+    index(f.path());
+    let v = json(f.path(), &["search", "经济"]);
+    assert_eq!(v["hits"][0]["path"], "a.md");
+}
+
+#[test]
+fn show_returns_fields_text_and_encoding() {
+    let f = news_archive();
+    index(f.path());
+    let v = json(f.path(), &["show", "_posts/2021-01-11-两岸关系.md"]);
+    assert_eq!(v["title"], "两岸关系新论述");
+    assert_eq!(v["date"], "2021-01-11T11:55:14Z");
+    assert_eq!(v["author"], "联合早报");
+    assert_eq!(v["source"], "https://news.example.com/a/21");
+    assert_eq!(v["fields"]["layout"], "post");
+    assert_eq!(v["encoding"], "utf-8");
+    assert!(v["text"].as_str().unwrap().contains("专家认为两岸关系将继续紧张"));
+    assert!(v["problems"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn facets_and_stats_count_the_archive() {
+    let f = news_archive();
+    index(f.path());
+    let v = json(f.path(), &["facets", ""]);
+    assert_eq!(v["total"], 6);
+    let tags = v["facets"]["tags"].as_array().unwrap();
+    assert_eq!(tags[0], serde_json::json!({"value": "联合早报", "count": 2}));
+    assert!(v["facets"]["years"].as_array().unwrap().iter().any(|y| y["value"] == "2021" && y["count"] == 4));
+    let q = json(f.path(), &["facets", "疫苗"]);
+    assert_eq!(q["total"], 1);
+    let s = json(f.path(), &["stats"]);
+    assert_eq!(s["posts"], 6);
+    assert_eq!(s["problems"], 0);
+}
+
+#[test]
+fn errors_exit_1_with_one_line_and_bad_usage_exits_2() {
+    let missing = run(&["-C", "/nonexistent/shelfmark-archive", "search", "x"]);
+    assert_eq!(missing.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("/nonexistent/shelfmark-archive"), "{err}");
+
+    let f = news_archive();
+    let not_indexed = run(&["-C", f.path().to_str().unwrap(), "search", "x"]);
+    assert_eq!(not_indexed.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&not_indexed.stderr).contains("shelfmark index"));
+
+    assert_eq!(run(&["search"]).status.code(), Some(2));
+    assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
+    index(f.path());
+    let bad = run(&["-C", f.path().to_str().unwrap(), "search", "date:2021-13"]);
+    assert_eq!(bad.status.code(), Some(1));
+}
+
+#[test]
+fn an_index_from_a_newer_shelfmark_is_refused_with_a_clear_message() {
+    let f = news_archive();
+    index(f.path());
+    let db = rusqlite::Connection::open(f.file(".shelfmark/index.sqlite")).unwrap();
+    db.pragma_update(None, "user_version", 999).unwrap();
+    drop(db);
+    let out = run(&["-C", f.path().to_str().unwrap(), "search", "x"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("newer Shelfmark"));
+    let out = run(&["index", f.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+}

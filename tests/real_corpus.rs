@@ -1,0 +1,126 @@
+//! The real corpus (../shared/corpus/real-dev), when present: every post indexes without
+//! problems, tag counts agree with the manifest, and search agrees with a brute-force scan.
+//! Skips, saying so, when the corpus is absent. The corpus is copied to a temporary folder so
+//! that nothing is ever written next to it.
+
+mod common;
+use common::*;
+use shelfmark_core::fold::fold;
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+fn corpus() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/real-dev");
+    p.is_dir().then_some(p)
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
+
+/// Whitespace-collapsed folded text, as a plain string, for an independent `contains` check.
+fn folded(s: &str) -> String {
+    fold(s).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn the_real_corpus_indexes_cleanly_and_search_matches_brute_force() {
+    let Some(src) = corpus() else {
+        eprintln!("skipping: corpus not found at ../shared/corpus/real-dev");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("real-dev");
+    copy_tree(&src, &dir);
+
+    let s = index(&dir);
+    assert_eq!(s["indexed"], 3000, "{s}");
+    assert_eq!(s["problems"], 0, "{}", json(&dir, &["problems"]));
+
+    // Tag counts agree with the manifest's `source` tag.
+    let manifest = std::fs::read_to_string(src.join("../real-dev.manifest.jsonl")).unwrap();
+    let mut expected: HashMap<String, u64> = HashMap::new();
+    for line in manifest.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        *expected.entry(v["source"].as_str().unwrap().trim().to_string()).or_default() += 1;
+    }
+    let facets = json(&dir, &["facets", ""]);
+    let got: HashMap<String, u64> = facets["facets"]["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["value"].as_str().unwrap().trim().to_string(), t["count"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(got, expected);
+
+    // Brute force over every post's title and parsed text, read straight from the index tables.
+    let db = rusqlite::Connection::open(dir.join(".shelfmark/index.sqlite")).unwrap();
+    let mut stmt = db.prepare("SELECT p.path_text, p.title, t.text FROM posts p JOIN post_text t USING (docid)").unwrap();
+    let docs: Vec<(String, String)> = stmt
+        .query_map([], |r| {
+            let (path, title, text): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            Ok((path, format!("{}\n{}", folded(&title), folded(&text))))
+        })
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(docs.len(), 3000);
+
+    // Queries: CJK runs of 1–6 characters taken from the texts, plus fixed mixed and Traditional ones.
+    let mut queries: BTreeSet<String> = BTreeSet::new();
+    let mut seed: u64 = 0x5eed;
+    for (i, (_, text)) in docs.iter().enumerate().step_by(97) {
+        let chars: Vec<char> = text.chars().collect();
+        for len in 1..=6usize {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let start = (seed >> 33) as usize % chars.len().max(1);
+            let q: String = chars.iter().skip(start).take(len).collect();
+            if q.chars().count() == len && q.chars().all(shelfmark_core::fold::is_cjk) {
+                queries.insert(q);
+            }
+        }
+        if queries.len() > 120 || i > 3000 {
+            break;
+        }
+    }
+    for q in ["两岸", "兩岸", "臺灣", "疫苗", "中", "的", "新冠疫苗", "美國", "习近平", "G7峰会", "iPhone", "BBC中文"] {
+        queries.insert(q.to_string());
+    }
+    let cjk_count = queries.iter().filter(|q| q.chars().all(shelfmark_core::fold::is_cjk)).count();
+    assert!(cjk_count > 60, "enough CJK queries were drawn ({cjk_count})");
+    for q in &queries {
+        let needle = folded(q);
+        let is_cjk = needle.chars().all(shelfmark_core::fold::is_cjk);
+        let expected: Vec<String> = docs
+            .iter()
+            .filter(|(_, text)| {
+                if is_cjk {
+                    text.contains(&needle)
+                } else {
+                    // Latin edges match whole words (docs/QUERY.md).
+                    text.match_indices(&needle).any(|(i, m)| {
+                        let before = text[..i].chars().next_back();
+                        let after = text[i + m.len()..].chars().next();
+                        let word = |c: Option<char>| c.is_some_and(shelfmark_core::fold::is_word_char);
+                        !(needle.starts_with(|c: char| c.is_alphanumeric()) && word(before))
+                            && !(needle.ends_with(|c: char| c.is_ascii_alphanumeric()) && word(after))
+                    })
+                }
+            })
+            .map(|(p, _)| p.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let got = search_paths(&dir, &format!("\"{q}\""));
+        assert_eq!(got, expected, "query {q:?}");
+    }
+    eprintln!("checked {} queries ({cjk_count} CJK) against brute force over 3000 posts", queries.len());
+}
