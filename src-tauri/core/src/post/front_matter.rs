@@ -567,6 +567,13 @@ mod tests {
         assert_eq!(fm.fields["date"], json!("2021-01-11T11:55:14Z"));
         assert_eq!(fm.fields["tags"], json!(["a", "b"]));
         assert_eq!(fm.fields["extra"], json!({"x": 1}));
+        let keys: Vec<_> = parse_toml("zeta = 1\nalpha = 2\nmid = 3\n")
+            .unwrap()
+            .fields
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(keys, ["zeta", "alpha", "mid"]);
     }
 
     #[test]

@@ -16,12 +16,28 @@ struct PostingBuf {
     bytes: Vec<u8>,
 }
 
+/// Grams are split into this many partitions; each is small enough to stay in cache while a
+/// batch of postings is added to it (adding straight into one big map misses cache every time).
+const PARTS: usize = 256;
+/// Postings collected before they are spread over the partitions.
+const BATCH: usize = 1 << 21;
+
+fn part_of(g: GramId) -> usize {
+    (g.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize % PARTS
+}
+
 /// Collects the postings of documents in increasing document id order.
-#[derive(Default)]
 pub struct SegmentBuilder {
-    lists: FxHashMap<GramId, PostingBuf>,
+    parts: Vec<FxHashMap<GramId, PostingBuf>>,
+    pending: Vec<(GramId, u32, u32)>,
     docs: u32,
     bytes: usize,
+}
+
+impl Default for SegmentBuilder {
+    fn default() -> Self {
+        SegmentBuilder { parts: (0..PARTS).map(|_| FxHashMap::default()).collect(), pending: Vec::new(), docs: 0, bytes: 0 }
+    }
 }
 
 impl SegmentBuilder {
@@ -33,20 +49,49 @@ impl SegmentBuilder {
         self.docs
     }
 
-    /// Bytes of encoded postings so far (the writer flushes when this grows too big).
+    /// Bytes of encoded postings so far (not counting the batch not yet spread).
     pub fn bytes(&self) -> usize {
         self.bytes
     }
 
     /// Add one document. Document ids must increase from call to call.
     pub fn add(&mut self, doc: u32, grams: &[(GramId, u32)]) {
-        for &(g, tf) in grams {
-            let list = self.lists.entry(g).or_default();
-            let before = list.bytes.len();
-            encode_posting(&mut list.bytes, &mut list.last_doc, doc, tf);
-            self.bytes += list.bytes.len() - before;
+        if self.pending.capacity() == 0 {
+            self.pending.reserve(BATCH + 4096);
         }
+        self.pending.extend(grams.iter().map(|&(g, tf)| (g, doc, tf)));
         self.docs += 1;
+        if self.pending.len() >= BATCH {
+            self.spread();
+        }
+    }
+
+    /// Spread the pending postings over the partitions (a counting sort that keeps doc order).
+    fn spread(&mut self) {
+        let mut counts = vec![0usize; PARTS + 1];
+        for p in &self.pending {
+            counts[part_of(p.0) + 1] += 1;
+        }
+        for i in 1..=PARTS {
+            counts[i] += counts[i - 1];
+        }
+        let mut sorted = vec![(0u64, 0u32, 0u32); self.pending.len()];
+        let mut next = counts.clone();
+        for &p in &self.pending {
+            let part = part_of(p.0);
+            sorted[next[part]] = p;
+            next[part] += 1;
+        }
+        self.pending.clear();
+        for part in 0..PARTS {
+            let map = &mut self.parts[part];
+            for &(g, doc, tf) in &sorted[counts[part]..counts[part + 1]] {
+                let list = map.entry(g).or_default();
+                let before = list.bytes.len();
+                encode_posting(&mut list.bytes, &mut list.last_doc, doc, tf);
+                self.bytes += list.bytes.len() - before;
+            }
+        }
     }
 
     /// Write the segment as blocks into `gram_blocks` and register it; returns the segment id.
@@ -59,12 +104,16 @@ impl SegmentBuilder {
 pub fn write_shards(shards: Vec<SegmentBuilder>, conn: &Connection) -> rusqlite::Result<i64> {
     {
         let docs = shards.iter().map(|s| s.docs).max().unwrap_or(0);
+        let mut shards = shards;
+        for s in &mut shards {
+            s.spread();
+        }
         let bytes: usize = shards.iter().map(|s| s.bytes).sum();
         conn.execute("INSERT INTO segments(docs, bytes) VALUES (?1, ?2)", params![docs, bytes as i64])?;
         let seg = conn.last_insert_rowid();
         let mut grams: Vec<(i64, PostingBuf)> = shards
             .into_iter()
-            .flat_map(|s| s.lists.into_iter())
+            .flat_map(|s| s.parts.into_iter().flat_map(|m| m.into_iter()))
             .map(|(g, p)| (g as i64, p))
             .collect();
         grams.sort_unstable_by_key(|(g, _)| *g);
