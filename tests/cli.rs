@@ -27,31 +27,53 @@ fn chinese_queries_of_one_two_and_three_characters_find_exactly_the_posts_contai
         vec!["_posts/2021-01-11-两岸关系.md", "_posts/2021-02-01-兩岸.md"]
     );
     // Two characters, typed in Traditional, find Simplified too.
-    assert_eq!(search_paths(f.path(), "兩岸"), search_paths(f.path(), "两岸"));
+    assert_eq!(
+        search_paths(f.path(), "兩岸"),
+        search_paths(f.path(), "两岸")
+    );
     assert_eq!(search_paths(f.path(), "两岸").len(), 2);
     // Three characters: must be contiguous.
-    assert_eq!(search_paths(f.path(), "两岸关"), vec!["_posts/2021-01-11-两岸关系.md"]);
+    assert_eq!(
+        search_paths(f.path(), "两岸关"),
+        vec!["_posts/2021-01-11-两岸关系.md"]
+    );
     assert!(search_paths(f.path(), "岸两").is_empty());
     // A single character that is a whole title.
-    assert_eq!(search_paths(f.path(), "经济"), vec!["_posts/2020-05-05-中.md"]);
+    assert_eq!(
+        search_paths(f.path(), "经济"),
+        vec!["_posts/2020-05-05-中.md"]
+    );
 }
 
 #[test]
 fn script_contents_are_not_searchable() {
     let f = news_archive();
     index(f.path());
-    assert!(!search_paths(f.path(), "隐藏").contains(&"archived/2021-06-01/2021-06-01-疫苗.md".to_string()));
+    assert!(!search_paths(f.path(), "隐藏")
+        .contains(&"archived/2021-06-01/2021-06-01-疫苗.md".to_string()));
 }
 
 #[test]
 fn full_width_and_case_fold_and_latin_matches_whole_words() {
     let f = news_archive();
     index(f.path());
-    assert_eq!(search_paths(f.path(), "abc"), vec!["archived/2021-06-01/2021-06-01-疫苗.md"]);
-    assert_eq!(search_paths(f.path(), "VACCINE"), vec!["_posts/2021-03-05-vaccine.md"]);
+    assert_eq!(
+        search_paths(f.path(), "abc"),
+        vec!["archived/2021-06-01/2021-06-01-疫苗.md"]
+    );
+    assert_eq!(
+        search_paths(f.path(), "VACCINE"),
+        vec!["_posts/2021-03-05-vaccine.md"]
+    );
     assert_eq!(search_paths(f.path(), "vacc"), Vec::<String>::new());
-    assert_eq!(search_paths(f.path(), "iphone手机"), vec!["archived/2022-01-01/2022-01-01-iphone.md"]);
-    assert_eq!(search_paths(f.path(), "\"rollout begins\""), vec!["_posts/2021-03-05-vaccine.md"]);
+    assert_eq!(
+        search_paths(f.path(), "iphone手机"),
+        vec!["archived/2022-01-01/2022-01-01-iphone.md"]
+    );
+    assert_eq!(
+        search_paths(f.path(), "\"rollout begins\""),
+        vec!["_posts/2021-03-05-vaccine.md"]
+    );
 }
 
 #[test]
@@ -59,14 +81,26 @@ fn field_filters_exclusion_and_or() {
     let f = news_archive();
     index(f.path());
     assert_eq!(search_paths(f.path(), "tag:联合早报").len(), 2);
-    assert_eq!(search_paths(f.path(), "tag:联合早报 -疫苗"), vec!["_posts/2021-01-11-两岸关系.md"]);
+    assert_eq!(
+        search_paths(f.path(), "tag:联合早报 -疫苗"),
+        vec!["_posts/2021-01-11-两岸关系.md"]
+    );
     assert_eq!(search_paths(f.path(), "疫苗 OR vaccine").len(), 2);
     assert_eq!(search_paths(f.path(), "date:2021-01..2021-02").len(), 2);
-    assert_eq!(search_paths(f.path(), "date:>2021-06-01"), vec!["archived/2022-01-01/2022-01-01-iphone.md"]);
+    assert_eq!(
+        search_paths(f.path(), "date:>2021-06-01"),
+        vec!["archived/2022-01-01/2022-01-01-iphone.md"]
+    );
     assert_eq!(search_paths(f.path(), "site:example.com").len(), 6);
-    assert_eq!(search_paths(f.path(), "author:bbc"), vec!["_posts/2021-03-05-vaccine.md"]);
+    assert_eq!(
+        search_paths(f.path(), "author:bbc"),
+        vec!["_posts/2021-03-05-vaccine.md"]
+    );
     assert_eq!(search_paths(f.path(), "layout:post").len(), 6);
-    assert_eq!(search_paths(f.path(), "title:疫苗"), vec!["archived/2021-06-01/2021-06-01-疫苗.md"]);
+    assert_eq!(
+        search_paths(f.path(), "title:疫苗"),
+        vec!["archived/2021-06-01/2021-06-01-疫苗.md"]
+    );
     assert_eq!(search_paths(f.path(), "path:archived").len(), 2);
     assert!(search_paths(f.path(), "has:problem").is_empty());
 }
@@ -77,12 +111,25 @@ fn empty_query_lists_every_post_and_sorting_works() {
     index(f.path());
     let v = json(f.path(), &["search", "--sort", "-date", ""]);
     assert_eq!(v["total"], 6);
-    let dates: Vec<&str> = v["hits"].as_array().unwrap().iter().map(|h| h["date"].as_str().unwrap()).collect();
+    let dates: Vec<&str> = v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["date"].as_str().unwrap())
+        .collect();
     let mut sorted = dates.clone();
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(dates, sorted);
-    assert_eq!(dates[0], "2022-01-01T01:30:00Z", "Jekyll dates with +0800 are stored in UTC");
-    let page = json(f.path(), &["search", "--sort", "date", "--limit", "2", "--offset", "1", ""]);
+    assert_eq!(
+        dates[0], "2022-01-01T01:30:00Z",
+        "Jekyll dates with +0800 are stored in UTC"
+    );
+    let page = json(
+        f.path(),
+        &[
+            "search", "--sort", "date", "--limit", "2", "--offset", "1", "",
+        ],
+    );
     assert_eq!(page["hits"].as_array().unwrap().len(), 2);
     assert_eq!(page["hits"][0]["date"], "2021-01-11T11:55:14Z");
 }
@@ -93,20 +140,41 @@ fn search_hits_carry_the_documented_fields_and_a_highlighted_snippet() {
     index(f.path());
     let v = json(f.path(), &["search", "两岸关系"]);
     let hit = &v["hits"][0];
-    for key in ["path", "title", "date", "author", "source", "tags", "categories", "snippet"] {
+    for key in [
+        "path",
+        "title",
+        "date",
+        "author",
+        "source",
+        "tags",
+        "categories",
+        "snippet",
+    ] {
         assert!(hit.get(key).is_some(), "hit lacks {key}: {hit}");
     }
     assert_eq!(hit["tags"], serde_json::json!(["联合早报"]));
     let snippet: Vec<char> = hit["snippet"].as_str().unwrap().chars().collect();
-    let [a, b] = [hit["snippet_highlights"][0][0].as_u64().unwrap(), hit["snippet_highlights"][0][1].as_u64().unwrap()];
-    assert_eq!(snippet[a as usize..b as usize].iter().collect::<String>(), "两岸关系");
+    let [a, b] = [
+        hit["snippet_highlights"][0][0].as_u64().unwrap(),
+        hit["snippet_highlights"][0][1].as_u64().unwrap(),
+    ];
+    assert_eq!(
+        snippet[a as usize..b as usize].iter().collect::<String>(),
+        "两岸关系"
+    );
 }
 
 #[test]
 fn relevance_ranks_title_matches_above_body_matches() {
     let f = Fixture::new(&[
-        ("a.md", post("经济新闻", "2021-01-01", "x", "<p>今天没有别的。</p>").as_bytes()),
-        ("b.md", post("别的新闻", "2021-01-02", "x", "<p>这篇文章谈到经济。</p>").as_bytes()),
+        (
+            "a.md",
+            post("经济新闻", "2021-01-01", "x", "<p>今天没有别的。</p>").as_bytes(),
+        ),
+        (
+            "b.md",
+            post("别的新闻", "2021-01-02", "x", "<p>这篇文章谈到经济。</p>").as_bytes(),
+        ),
     ]);
     index(f.path());
     let v = json(f.path(), &["search", "经济"]);
@@ -124,7 +192,10 @@ fn show_returns_fields_text_and_encoding() {
     assert_eq!(v["source"], "https://news.example.com/a/21");
     assert_eq!(v["fields"]["layout"], "post");
     assert_eq!(v["encoding"], "utf-8");
-    assert!(v["text"].as_str().unwrap().contains("专家认为两岸关系将继续紧张"));
+    assert!(v["text"]
+        .as_str()
+        .unwrap()
+        .contains("专家认为两岸关系将继续紧张"));
     assert!(v["problems"].as_array().unwrap().is_empty());
 }
 
@@ -135,8 +206,15 @@ fn facets_and_stats_count_the_archive() {
     let v = json(f.path(), &["facets", ""]);
     assert_eq!(v["total"], 6);
     let tags = v["facets"]["tags"].as_array().unwrap();
-    assert_eq!(tags[0], serde_json::json!({"value": "联合早报", "count": 2}));
-    assert!(v["facets"]["years"].as_array().unwrap().iter().any(|y| y["value"] == "2021" && y["count"] == 4));
+    assert_eq!(
+        tags[0],
+        serde_json::json!({"value": "联合早报", "count": 2})
+    );
+    assert!(v["facets"]["years"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|y| y["value"] == "2021" && y["count"] == 4));
     let q = json(f.path(), &["facets", "疫苗"]);
     assert_eq!(q["total"], 1);
     let s = json(f.path(), &["stats"]);

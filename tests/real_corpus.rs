@@ -50,28 +50,48 @@ fn the_real_corpus_indexes_cleanly_and_search_matches_brute_force() {
     let mut expected: HashMap<String, u64> = HashMap::new();
     for line in manifest.lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        *expected.entry(v["source"].as_str().unwrap().trim().to_string()).or_default() += 1;
+        *expected
+            .entry(v["source"].as_str().unwrap().trim().to_string())
+            .or_default() += 1;
     }
     let facets = json(&dir, &["facets", ""]);
     let got: HashMap<String, u64> = facets["facets"]["tags"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|t| (t["value"].as_str().unwrap().trim().to_string(), t["count"].as_u64().unwrap()))
+        .map(|t| {
+            (
+                t["value"].as_str().unwrap().trim().to_string(),
+                t["count"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(got, expected);
 
-    // Brute force over every post's title and parsed text, read straight from the index tables.
-    let db = rusqlite::Connection::open(dir.join(".shelfmark/index.sqlite")).unwrap();
-    let mut stmt = db.prepare("SELECT p.path_text, p.title, t.text FROM posts p JOIN post_text t USING (docid)").unwrap();
-    let docs: Vec<(String, String)> = stmt
-        .query_map([], |r| {
-            let (path, title, text): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
-            Ok((path, format!("{}\n{}", folded(&title), folded(&text))))
-        })
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect();
+    // Brute force over every post file, parsed here, independently of the index.
+    let mut docs: Vec<(String, String)> = Vec::new();
+    let mut stack = vec![dir.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if e.file_type().unwrap().is_dir() {
+                if p.file_name().is_some_and(|n| n != ".shelfmark") {
+                    stack.push(p);
+                }
+                continue;
+            }
+            let bytes = std::fs::read(&p).unwrap();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            let post = shelfmark_core::post::parse(&name, &bytes, &Default::default())
+                .post
+                .expect("a post");
+            let rel = p.strip_prefix(&dir).unwrap().to_string_lossy().into_owned();
+            docs.push((
+                rel,
+                format!("{}\n{}", folded(&post.title), folded(&post.text)),
+            ));
+        }
+    }
     assert_eq!(docs.len(), 3000);
 
     // Queries: CJK runs of 1–6 characters taken from the texts, plus fixed mixed and Traditional ones.
@@ -80,7 +100,9 @@ fn the_real_corpus_indexes_cleanly_and_search_matches_brute_force() {
     for (i, (_, text)) in docs.iter().enumerate().step_by(97) {
         let chars: Vec<char> = text.chars().collect();
         for len in 1..=6usize {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let start = (seed >> 33) as usize % chars.len().max(1);
             let q: String = chars.iter().skip(start).take(len).collect();
             if q.chars().count() == len && q.chars().all(shelfmark_core::fold::is_cjk) {
@@ -91,11 +113,30 @@ fn the_real_corpus_indexes_cleanly_and_search_matches_brute_force() {
             break;
         }
     }
-    for q in ["两岸", "兩岸", "臺灣", "疫苗", "中", "的", "新冠疫苗", "美國", "习近平", "G7峰会", "iPhone", "BBC中文"] {
+    for q in [
+        "两岸",
+        "兩岸",
+        "臺灣",
+        "疫苗",
+        "中",
+        "的",
+        "新冠疫苗",
+        "美國",
+        "习近平",
+        "G7峰会",
+        "iPhone",
+        "BBC中文",
+    ] {
         queries.insert(q.to_string());
     }
-    let cjk_count = queries.iter().filter(|q| q.chars().all(shelfmark_core::fold::is_cjk)).count();
-    assert!(cjk_count > 60, "enough CJK queries were drawn ({cjk_count})");
+    let cjk_count = queries
+        .iter()
+        .filter(|q| q.chars().all(shelfmark_core::fold::is_cjk))
+        .count();
+    assert!(
+        cjk_count > 60,
+        "enough CJK queries were drawn ({cjk_count})"
+    );
     for q in &queries {
         let needle = folded(q);
         let is_cjk = needle.chars().all(shelfmark_core::fold::is_cjk);
@@ -109,9 +150,11 @@ fn the_real_corpus_indexes_cleanly_and_search_matches_brute_force() {
                     text.match_indices(&needle).any(|(i, m)| {
                         let before = text[..i].chars().next_back();
                         let after = text[i + m.len()..].chars().next();
-                        let word = |c: Option<char>| c.is_some_and(shelfmark_core::fold::is_word_char);
+                        let word =
+                            |c: Option<char>| c.is_some_and(shelfmark_core::fold::is_word_char);
                         !(needle.starts_with(|c: char| c.is_alphanumeric()) && word(before))
-                            && !(needle.ends_with(|c: char| c.is_ascii_alphanumeric()) && word(after))
+                            && !(needle.ends_with(|c: char| c.is_ascii_alphanumeric())
+                                && word(after))
                     })
                 }
             })
@@ -122,5 +165,8 @@ fn the_real_corpus_indexes_cleanly_and_search_matches_brute_force() {
         let got = search_paths(&dir, &format!("\"{q}\""));
         assert_eq!(got, expected, "query {q:?}");
     }
-    eprintln!("checked {} queries ({cjk_count} CJK) against brute force over 3000 posts", queries.len());
+    eprintln!(
+        "checked {} queries ({cjk_count} CJK) against brute force over 3000 posts",
+        queries.len()
+    );
 }

@@ -13,7 +13,10 @@ fn a_rescan_with_no_changes_reads_nothing() {
     let f = news_archive();
     index(f.path());
     let s = index(f.path());
-    assert_eq!((s["indexed"].as_u64(), s["unchanged"].as_u64()), (Some(0), Some(6)));
+    assert_eq!(
+        (s["indexed"].as_u64(), s["unchanged"].as_u64()),
+        (Some(0), Some(6))
+    );
 }
 
 #[test]
@@ -23,11 +26,21 @@ fn edited_deleted_added_and_moved_files_are_picked_up() {
     let moved_id = id_of(f.path(), "_posts/2021-03-05-vaccine.md");
     let edited_id = id_of(f.path(), "_posts/2020-05-05-中.md");
 
-    f.write("_posts/2020-05-05-中.md", post("中", "2020-05-05", "路透", "<p>全新的内容：气候变化。</p>").as_bytes());
+    f.write(
+        "_posts/2020-05-05-中.md",
+        post("中", "2020-05-05", "路透", "<p>全新的内容：气候变化。</p>").as_bytes(),
+    );
     std::fs::remove_file(f.file("_posts/2021-02-01-兩岸.md")).unwrap();
-    f.write("_posts/2023-01-01-new.md", post("新文章", "2023-01-01", "新", "<p>新加入。</p>").as_bytes());
+    f.write(
+        "_posts/2023-01-01-new.md",
+        post("新文章", "2023-01-01", "新", "<p>新加入。</p>").as_bytes(),
+    );
     std::fs::create_dir_all(f.file("moved")).unwrap();
-    std::fs::rename(f.file("_posts/2021-03-05-vaccine.md"), f.file("moved/vaccine.md")).unwrap();
+    std::fs::rename(
+        f.file("_posts/2021-03-05-vaccine.md"),
+        f.file("moved/vaccine.md"),
+    )
+    .unwrap();
 
     let s = index(f.path());
     assert_eq!(s["indexed"], 2, "{s}");
@@ -35,13 +48,30 @@ fn edited_deleted_added_and_moved_files_are_picked_up() {
     assert_eq!(s["renamed"], 1, "{s}");
     assert_eq!(s["unchanged"], 3, "{s}");
 
-    assert_eq!(id_of(f.path(), "moved/vaccine.md"), moved_id, "a moved file keeps its identity");
-    assert_eq!(id_of(f.path(), "_posts/2020-05-05-中.md"), edited_id, "an edited file keeps its identity");
-    assert_eq!(search_paths(f.path(), "气候变化"), ["_posts/2020-05-05-中.md"]);
-    assert!(search_paths(f.path(), "经济").is_empty(), "old text of an edited file is gone");
+    assert_eq!(
+        id_of(f.path(), "moved/vaccine.md"),
+        moved_id,
+        "a moved file keeps its identity"
+    );
+    assert_eq!(
+        id_of(f.path(), "_posts/2020-05-05-中.md"),
+        edited_id,
+        "an edited file keeps its identity"
+    );
+    assert_eq!(
+        search_paths(f.path(), "气候变化"),
+        ["_posts/2020-05-05-中.md"]
+    );
+    assert!(
+        search_paths(f.path(), "经济").is_empty(),
+        "old text of an edited file is gone"
+    );
     assert!(search_paths(f.path(), "兩岸交流").is_empty());
     assert_eq!(search_paths(f.path(), "vaccine"), ["moved/vaccine.md"]);
-    assert_eq!(search_paths(f.path(), "新加入"), ["_posts/2023-01-01-new.md"]);
+    assert_eq!(
+        search_paths(f.path(), "新加入"),
+        ["_posts/2023-01-01-new.md"]
+    );
     assert_eq!(json(f.path(), &["stats"])["posts"], 6);
 }
 
@@ -54,8 +84,15 @@ fn a_file_that_becomes_unreadable_as_a_post_leaves_the_index_with_a_problem() {
     assert!(search_paths(f.path(), "经济").is_empty());
     let ps = json(f.path(), &["problems"]);
     assert_eq!(ps[0]["kind"], "binary");
-    f.write("_posts/2020-05-05-中.md", post("中", "2020-05-05", "路透", "<p>中国经济复苏。</p>").as_bytes());
+    f.write(
+        "_posts/2020-05-05-中.md",
+        post("中", "2020-05-05", "路透", "<p>中国经济复苏。</p>").as_bytes(),
+    );
     index(f.path());
-    assert_eq!(json(f.path(), &["problems"]).as_array().unwrap().len(), 0, "fixing the file clears its problem");
+    assert_eq!(
+        json(f.path(), &["problems"]).as_array().unwrap().len(),
+        0,
+        "fixing the file clears its problem"
+    );
     assert_eq!(search_paths(f.path(), "经济"), ["_posts/2020-05-05-中.md"]);
 }

@@ -11,7 +11,10 @@ pub fn shelfmark() -> Command {
 
 /// Run `shelfmark ARGS` and return its output, whatever the status.
 pub fn run(args: &[&str]) -> Output {
-    shelfmark().args(args).output().expect("the shelfmark binary runs")
+    shelfmark()
+        .args(args)
+        .output()
+        .expect("the shelfmark binary runs")
 }
 
 /// Run `shelfmark -C DIR ARGS --json` expecting success, and parse stdout as JSON.
@@ -27,21 +30,32 @@ pub fn json(dir: &Path, args: &[&str]) -> serde_json::Value {
         String::from_utf8_lossy(&out.stdout)
     );
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("shelfmark {full:?} printed no JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
+        panic!(
+            "shelfmark {full:?} printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
     })
 }
 
 pub fn index(dir: &Path) -> serde_json::Value {
     let out = run(&["index", dir.to_str().expect("utf-8 temp path"), "--json"]);
-    assert!(out.status.success(), "index failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "index failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("index prints JSON")
 }
 
 /// Paths of search hits, sorted.
 pub fn search_paths(dir: &Path, query: &str) -> Vec<String> {
     let v = json(dir, &["search", "--limit", "10000", query]);
-    let mut paths: Vec<String> =
-        v["hits"].as_array().expect("hits").iter().map(|h| h["path"].as_str().unwrap_or("").to_string()).collect();
+    let mut paths: Vec<String> = v["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .map(|h| h["path"].as_str().unwrap_or("").to_string())
+        .collect();
     paths.sort();
     paths
 }
@@ -89,11 +103,65 @@ impl Fixture {
 /// The standard small archive used by several tests.
 pub fn news_archive() -> Fixture {
     Fixture::new(&[
-        ("_posts/2021-01-11-两岸关系.md", post("两岸关系新论述", "2021-01-11T11:55:14.000Z", "联合早报", "<p>专家认为两岸关系将继续紧张。</p>").as_bytes()),
-        ("_posts/2021-02-01-兩岸.md", post("兩岸交流", "2021-02-01T08:00:00+08:00", "中央社", "<p>臺灣與大陸的兩岸交流恢復。</p>").as_bytes()),
-        ("_posts/2021-03-05-vaccine.md", post("Vaccine rollout begins", "2021-03-05T10:00:00Z", "BBC", "<p>The COVID-19 vaccine rollout began; vaccines are free.</p>").as_bytes()),
-        ("archived/2021-06-01/2021-06-01-疫苗.md", post("新冠疫苗接种", "2021-06-01", "联合早报", "<p>疫苗接种率达到七成。ＡＢＣ全角字母。</p><script>var 隐藏='两岸';</script>").as_bytes()),
-        ("archived/2022-01-01/2022-01-01-iphone.md", post("苹果发布iPhone手机", "2022-01-01 09:30:00 +0800", "科技", "<p>新款iPhone手机在中国销售。</p>").as_bytes()),
-        ("_posts/2020-05-05-中.md", post("中", "2020-05-05T00:00:00.123Z", "路透", "<p>中国经济复苏。</p>").as_bytes()),
+        (
+            "_posts/2021-01-11-两岸关系.md",
+            post(
+                "两岸关系新论述",
+                "2021-01-11T11:55:14.000Z",
+                "联合早报",
+                "<p>专家认为两岸关系将继续紧张。</p>",
+            )
+            .as_bytes(),
+        ),
+        (
+            "_posts/2021-02-01-兩岸.md",
+            post(
+                "兩岸交流",
+                "2021-02-01T08:00:00+08:00",
+                "中央社",
+                "<p>臺灣與大陸的兩岸交流恢復。</p>",
+            )
+            .as_bytes(),
+        ),
+        (
+            "_posts/2021-03-05-vaccine.md",
+            post(
+                "Vaccine rollout begins",
+                "2021-03-05T10:00:00Z",
+                "BBC",
+                "<p>The COVID-19 vaccine rollout began; vaccines are free.</p>",
+            )
+            .as_bytes(),
+        ),
+        (
+            "archived/2021-06-01/2021-06-01-疫苗.md",
+            post(
+                "新冠疫苗接种",
+                "2021-06-01",
+                "联合早报",
+                "<p>疫苗接种率达到七成。ＡＢＣ全角字母。</p><script>var 隐藏='两岸';</script>",
+            )
+            .as_bytes(),
+        ),
+        (
+            "archived/2022-01-01/2022-01-01-iphone.md",
+            post(
+                "苹果发布iPhone手机",
+                "2022-01-01 09:30:00 +0800",
+                "科技",
+                "<p>新款iPhone手机在中国销售。</p>",
+            )
+            .as_bytes(),
+        ),
+        (
+            "_posts/2020-05-05-中.md",
+            post(
+                "中",
+                "2020-05-05T00:00:00.123Z",
+                "路透",
+                "<p>中国经济复苏。</p>",
+            )
+            .as_bytes(),
+        ),
     ])
 }

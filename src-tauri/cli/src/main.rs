@@ -13,7 +13,11 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 
 #[derive(Parser)]
-#[command(name = "shelfmark", version, about = "Index, search and curate archives of Markdown posts, in place.")]
+#[command(
+    name = "shelfmark",
+    version,
+    about = "Index, search and curate archives of Markdown posts, in place."
+)]
 struct Cli {
     /// The archive folder (default: the current folder).
     #[arg(short = 'C', long = "archive", global = true, value_name = "DIR")]
@@ -89,15 +93,27 @@ fn main() -> ExitCode {
 }
 
 fn open(archive: &Option<PathBuf>) -> Result<Archive, ApiError> {
-    Archive::open(archive.as_deref().unwrap_or_else(|| std::path::Path::new(".")))
+    Archive::open(
+        archive
+            .as_deref()
+            .unwrap_or_else(|| std::path::Path::new(".")),
+    )
 }
 
 fn run(cli: Cli) -> Result<(), ApiError> {
     let cancel = AtomicBool::new(false);
     match cli.command {
-        Command::Index { dir, json, max_bytes, follow_outside_links } => {
+        Command::Index {
+            dir,
+            json,
+            max_bytes,
+            follow_outside_links,
+        } => {
             let archive = open(&dir.or(cli.archive))?;
-            let mut opts = ScanOptions { follow_outside_links, ..Default::default() };
+            let mut opts = ScanOptions {
+                follow_outside_links,
+                ..Default::default()
+            };
             opts.parse.max_bytes = max_bytes;
             let bar = output::progress_bar();
             let summary = archive.index(
@@ -111,16 +127,29 @@ fn run(cli: Cli) -> Result<(), ApiError> {
             bar.finish_and_clear();
             output::index_summary(&summary, json);
         }
-        Command::Search { query, json, limit, offset, sort } => {
+        Command::Search {
+            query,
+            json,
+            limit,
+            offset,
+            sort,
+        } => {
             let archive = open(&cli.archive)?;
-            let req = SearchRequest { query, sort: Some(sort), limit: Some(limit), offset: Some(offset), facets: false };
+            let req = SearchRequest {
+                query,
+                sort: Some(sort),
+                limit: Some(limit),
+                offset: Some(offset),
+                facets: false,
+            };
             output::search(&archive.search(&req)?, json);
         }
         Command::Show { path, json } => output::show(&open(&cli.archive)?.show(&path)?, json),
         Command::Problems { json } => output::problems(&open(&cli.archive)?.problems()?, json),
-        Command::Facets { query, json } => {
-            output::facets(&open(&cli.archive)?.facets(query.as_deref().unwrap_or(""))?, json)
-        }
+        Command::Facets { query, json } => output::facets(
+            &open(&cli.archive)?.facets(query.as_deref().unwrap_or(""))?,
+            json,
+        ),
         Command::Stats { json } => output::stats(&open(&cli.archive)?.stats()?, json),
     }
     Ok(())

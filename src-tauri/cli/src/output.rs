@@ -39,7 +39,12 @@ pub fn index_summary(s: &ScanSummary, as_json: bool) {
     }
     out!(
         "indexed {}, unchanged {}, removed {}, renamed {}, problems {} in {:.2}s",
-        s.indexed, s.unchanged, s.removed, s.renamed, s.problems, s.seconds
+        s.indexed,
+        s.unchanged,
+        s.removed,
+        s.renamed,
+        s.problems,
+        s.seconds
     );
     if s.problems > 0 {
         out!("see them with `shelfmark problems`");
@@ -48,7 +53,11 @@ pub fn index_summary(s: &ScanSummary, as_json: bool) {
 
 /// Mark highlighted ranges (character offsets) with ANSI bold on a terminal, else with [ ].
 fn marked(text: &str, ranges: &[[u32; 2]], tty: bool) -> String {
-    let (open, close) = if tty { ("\x1b[1m", "\x1b[0m") } else { ("[", "]") };
+    let (open, close) = if tty {
+        ("\x1b[1m", "\x1b[0m")
+    } else {
+        ("[", "]")
+    };
     let mut out = String::with_capacity(text.len() + ranges.len() * 8);
     for (i, c) in text.chars().enumerate() {
         let i = i as u32;
@@ -70,11 +79,18 @@ pub fn search(r: &SearchResponse, as_json: bool) {
     let tty = std::io::stdout().is_terminal();
     out!("{} posts", r.total);
     for h in &r.hits {
-        let date = h.date.as_deref().map(|d| &d[..d.len().min(10)]).unwrap_or("----------");
+        let date = h
+            .date
+            .as_deref()
+            .map(|d| &d[..d.len().min(10)])
+            .unwrap_or("----------");
         out!("{date}  {}", marked(&h.title, &h.title_highlights, tty));
         out!("            {}", h.path);
         if !h.snippet.is_empty() {
-            out!("            {}", marked(&h.snippet, &h.snippet_highlights, tty));
+            out!(
+                "            {}",
+                marked(&h.snippet, &h.snippet_highlights, tty)
+            );
         }
     }
 }
@@ -142,10 +158,25 @@ pub fn stats(s: &Stats, as_json: bool) {
         return json(s);
     }
     out!("archive:    {}", s.archive);
-    out!("index:      {} ({:.1} MB, schema {})", s.index_path, s.index_bytes as f64 / 1e6, s.schema_version);
+    out!(
+        "index:      {} ({:.1} MB, schema {})",
+        s.index_path,
+        s.index_bytes as f64 / 1e6,
+        s.schema_version
+    );
     out!("posts:      {}", s.posts);
-    out!("problems:   {} in {} files", s.problems, s.files_with_problems);
-    out!("tags:       {}   categories: {}   authors: {}   sites: {}", s.tags, s.categories, s.authors, s.sites);
+    out!(
+        "problems:   {} in {} files",
+        s.problems,
+        s.files_with_problems
+    );
+    out!(
+        "tags:       {}   categories: {}   authors: {}   sites: {}",
+        s.tags,
+        s.categories,
+        s.authors,
+        s.sites
+    );
     out!(
         "dates:      {} … {}",
         s.earliest.as_deref().unwrap_or("-"),

@@ -4,7 +4,9 @@
 use crate::error::{Error, SqlContext};
 use crate::scan::{ScanOptions, ScanProgress, ScanSummary};
 use crate::search::facets::Facets;
-use crate::search::searcher::{path_bytes_hex, rfc3339, SearchRequest, SearchResponse, Searcher};
+use crate::search::searcher::{
+    path_bytes_hex, read_post_text, rfc3339, SearchRequest, SearchResponse, Searcher,
+};
 use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -27,14 +29,20 @@ impl From<Error> for ApiError {
         let (code, path) = match &e {
             Error::Io { path, .. } => ("io", Some(path.display().to_string())),
             Error::Sqlite { path, .. } => ("index", Some(path.display().to_string())),
-            Error::SchemaTooNew { path, .. } => ("schema-too-new", Some(path.display().to_string())),
+            Error::SchemaTooNew { path, .. } => {
+                ("schema-too-new", Some(path.display().to_string()))
+            }
             Error::NotAFolder { path } => ("not-a-folder", Some(path.display().to_string())),
             Error::PostNotFound { path } => ("not-found", Some(path.clone())),
             Error::NotIndexed { path } => ("not-indexed", Some(path.display().to_string())),
             Error::Query(_) => ("bad-query", None),
             Error::Cancelled => ("cancelled", None),
         };
-        ApiError { code: code.into(), message: e.to_string(), path }
+        ApiError {
+            code: code.into(),
+            message: e.to_string(),
+            path,
+        }
     }
 }
 
@@ -115,12 +123,24 @@ pub struct Archive {
 impl Archive {
     /// Open an archive folder. Does not scan; see `index`.
     pub fn open(root: &Path) -> ApiResult<Archive> {
-        let meta = std::fs::metadata(root).map_err(|source| Error::Io { path: root.to_path_buf(), source })?;
+        let meta = std::fs::metadata(root).map_err(|source| Error::Io {
+            path: root.to_path_buf(),
+            source,
+        })?;
         if !meta.is_dir() {
-            return Err(Error::NotAFolder { path: root.to_path_buf() }.into());
+            return Err(Error::NotAFolder {
+                path: root.to_path_buf(),
+            }
+            .into());
         }
-        let root = root.canonicalize().map_err(|source| Error::Io { path: root.to_path_buf(), source })?;
-        Ok(Archive { root, searcher: Mutex::new(None) })
+        let root = root.canonicalize().map_err(|source| Error::Io {
+            path: root.to_path_buf(),
+            source,
+        })?;
+        Ok(Archive {
+            root,
+            searcher: Mutex::new(None),
+        })
     }
 
     pub fn root(&self) -> &Path {
@@ -145,13 +165,18 @@ impl Archive {
     fn with_searcher<T>(&self, f: impl FnOnce(&mut Searcher) -> Result<T, Error>) -> ApiResult<T> {
         let mut guard = self.searcher.lock().unwrap_or_else(|e| e.into_inner());
         if guard.is_none() {
-            let index = crate::store::existing_index_path(&self.root)
-                .ok_or_else(|| Error::NotIndexed { path: self.root.clone() })?;
-            *guard = Some(Searcher::open(&index)?);
+            let index =
+                crate::store::existing_index_path(&self.root).ok_or_else(|| Error::NotIndexed {
+                    path: self.root.clone(),
+                })?;
+            *guard = Some(Searcher::open(&index, &self.root)?);
         }
         match guard.as_mut() {
             Some(s) => Ok(f(s)?),
-            None => Err(Error::NotIndexed { path: self.root.clone() }.into()),
+            None => Err(Error::NotIndexed {
+                path: self.root.clone(),
+            }
+            .into()),
         }
     }
 
@@ -160,7 +185,10 @@ impl Archive {
     }
 
     pub fn facets(&self, query: &str) -> ApiResult<FacetsResponse> {
-        self.with_searcher(|s| s.facets(query).map(|(total, facets)| FacetsResponse { total, facets }))
+        self.with_searcher(|s| {
+            s.facets(query)
+                .map(|(total, facets)| FacetsResponse { total, facets })
+        })
     }
 
     /// The problems of the archive, sorted by path.
@@ -237,11 +265,8 @@ impl Archive {
             let Some((mut detail, docid, path_b)) = row else {
                 return Err(Error::PostNotFound { path: path.to_string() });
             };
-            detail.text = conn
-                .query_row("SELECT text FROM post_text WHERE docid = ?1", [docid], |r| r.get(0))
-                .optional()
-                .at(p)?
-                .unwrap_or_default();
+            let _ = docid;
+            detail.text = read_post_text(s.root(), &path_b).unwrap_or_default();
             let hex = path_bytes_hex(&path_b);
             detail.problems = problems
                 .into_iter()
@@ -252,8 +277,10 @@ impl Archive {
     }
 
     pub fn stats(&self) -> ApiResult<Stats> {
-        let index = crate::store::existing_index_path(&self.root)
-            .ok_or_else(|| Error::NotIndexed { path: self.root.clone() })?;
+        let index =
+            crate::store::existing_index_path(&self.root).ok_or_else(|| Error::NotIndexed {
+                path: self.root.clone(),
+            })?;
         let index_bytes = ["", "-wal"]
             .iter()
             .filter_map(|suffix| std::fs::metadata(format!("{}{suffix}", index.display())).ok())
@@ -264,7 +291,10 @@ impl Archive {
             s.refresh()?;
             let conn = s.conn();
             let p = index.as_path();
-            let one = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, Option<i64>>(0)).at(p);
+            let one = |sql: &str| {
+                conn.query_row(sql, [], |r| r.get::<_, Option<i64>>(0))
+                    .at(p)
+            };
             let snap = s.snapshot();
             let mut tags = std::collections::HashSet::new();
             let mut cats = std::collections::HashSet::new();
@@ -279,7 +309,8 @@ impl Archive {
                 schema_version: crate::store::SCHEMA_VERSION,
                 posts: snap.len() as u64,
                 problems: one("SELECT count(*) FROM problems")?.unwrap_or(0) as u64,
-                files_with_problems: one("SELECT count(DISTINCT path) FROM problems")?.unwrap_or(0) as u64,
+                files_with_problems: one("SELECT count(DISTINCT path) FROM problems")?.unwrap_or(0)
+                    as u64,
                 tags: tags.len() as u64,
                 categories: cats.len() as u64,
                 authors: snap.authors.values.len() as u64,
@@ -297,7 +328,10 @@ pub fn path_bytes_from_arg(arg: &str) -> Vec<u8> {
     if let Some(hex) = arg.strip_prefix("hex:") {
         let bytes: Option<Vec<u8>> = (0..hex.len())
             .step_by(2)
-            .map(|i| hex.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+            .map(|i| {
+                hex.get(i..i + 2)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+            })
             .collect();
         if let Some(b) = bytes {
             return b;

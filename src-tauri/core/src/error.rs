@@ -5,15 +5,25 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("cannot read {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 
     #[error("the index at {path} failed: {source}")]
-    Sqlite { path: PathBuf, source: rusqlite::Error },
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
 
     #[error(
         "the index at {path} was written by a newer Shelfmark (schema {found}, this version knows up to {supported}); upgrade Shelfmark or delete the index to rebuild it"
     )]
-    SchemaTooNew { path: PathBuf, found: i64, supported: i64 },
+    SchemaTooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
 
     #[error("{path} is not a folder")]
     NotAFolder { path: PathBuf },
@@ -40,6 +50,9 @@ pub trait SqlContext<T> {
 
 impl<T> SqlContext<T> for rusqlite::Result<T> {
     fn at(self, path: &std::path::Path) -> Result<T> {
-        self.map_err(|source| Error::Sqlite { path: path.to_path_buf(), source })
+        self.map_err(|source| Error::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 }

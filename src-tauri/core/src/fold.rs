@@ -17,7 +17,10 @@ fn t2s_table() -> &'static [char] {
             .map(|cp| match char::from_u32(cp) {
                 // One character at a time, with no neighbours, so the mapping is context-free:
                 // the same character folds the same way in a post and in a query.
-                Some(c) => fast2s::convert(c.encode_utf8(&mut buf)).chars().next().unwrap_or(c),
+                Some(c) => fast2s::convert(c.encode_utf8(&mut buf))
+                    .chars()
+                    .next()
+                    .unwrap_or(c),
                 None => ' ',
             })
             .collect()

@@ -83,7 +83,12 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(kind: ProblemKind, message: impl Into<String>) -> Problem {
-        Problem { kind, message: message.into(), line: None, column: None }
+        Problem {
+            kind,
+            message: message.into(),
+            line: None,
+            column: None,
+        }
     }
 
     pub fn at(mut self, line: Option<u32>, column: Option<u32>) -> Problem {

@@ -57,7 +57,10 @@ struct Known {
 enum Outcome {
     Touch(FileStat),
     /// A new path with the content of a file that vanished.
-    Rename { hash: [u8; 32], new: FileStat },
+    Rename {
+        hash: [u8; 32],
+        new: FileStat,
+    },
     Post(Box<PostRecord>, Vec<Problem>),
     ProblemsOnly(Vec<u8>, Vec<Problem>),
 }
@@ -70,9 +73,14 @@ pub fn scan(
     cancel: &AtomicBool,
 ) -> Result<ScanSummary> {
     let started = Instant::now();
-    let root = archive.canonicalize().map_err(|source| Error::Io { path: archive.to_path_buf(), source })?;
+    let root = archive.canonicalize().map_err(|source| Error::Io {
+        path: archive.to_path_buf(),
+        source,
+    })?;
     if !root.is_dir() {
-        return Err(Error::NotAFolder { path: archive.to_path_buf() });
+        return Err(Error::NotAFolder {
+            path: archive.to_path_buf(),
+        });
     }
     let index = crate::store::index_path(&root);
     // A first build goes into a side file, renamed into place when complete.
@@ -105,7 +113,10 @@ pub fn scan(
     }
     let vanished_hashes: HashSet<[u8; 32]> = vanished.keys().copied().collect();
     let done = AtomicU64::new(summary.unchanged);
-    progress(ScanProgress { done: summary.unchanged, total });
+    progress(ScanProgress {
+        done: summary.unchanged,
+        total,
+    });
 
     let (tx, rx) = crossbeam_channel::bounded::<Outcome>(256);
     let mut renamed_from: HashSet<Vec<u8>> = HashSet::new();
@@ -136,7 +147,9 @@ pub fn scan(
                     summary.unchanged += 1;
                 }
                 Outcome::Rename { hash, new } => {
-                    let old = vanished.get(&hash).and_then(|paths| paths.iter().find(|p| !renamed_from.contains(*p)));
+                    let old = vanished
+                        .get(&hash)
+                        .and_then(|paths| paths.iter().find(|p| !renamed_from.contains(*p)));
                     match old.cloned() {
                         Some(old) => {
                             writer.rename(&old, &new)?;
@@ -153,7 +166,9 @@ pub fn scan(
                                         writer.upsert(*rec)?;
                                         summary.indexed += 1;
                                     }
-                                    Outcome::ProblemsOnly(path, problems) => writer.set_problems(&path, &problems)?,
+                                    Outcome::ProblemsOnly(path, problems) => {
+                                        writer.set_problems(&path, &problems)?
+                                    }
                                     _ => {}
                                 }
                             }
@@ -197,9 +212,10 @@ pub fn scan(
     }
     writer.drop_problems_except(&problem_paths)?;
     writer.commit()?;
-    summary.problems =
-        writer.conn().query_row("SELECT count(*) FROM problems", [], |r| r.get::<_, i64>(0)).at(writer.path())?
-            as u64;
+    summary.problems = writer
+        .conn()
+        .query_row("SELECT count(*) FROM problems", [], |r| r.get::<_, i64>(0))
+        .at(writer.path())? as u64;
     if bulk_path.is_some() {
         writer.finish_bulk(&index)?;
     }
@@ -209,7 +225,10 @@ pub fn scan(
 }
 
 fn load_known(writer: &Writer) -> Result<HashMap<Vec<u8>, Known>> {
-    let mut stmt = writer.conn().prepare("SELECT path, size, mtime_ns, hash FROM posts").at(writer.path())?;
+    let mut stmt = writer
+        .conn()
+        .prepare("SELECT path, size, mtime_ns, hash FROM posts")
+        .at(writer.path())?;
     let rows = stmt
         .query_map([], |r| {
             let hash: Vec<u8> = r.get(3)?;
@@ -217,7 +236,14 @@ fn load_known(writer: &Writer) -> Result<HashMap<Vec<u8>, Known>> {
             if hash.len() == 32 {
                 h.copy_from_slice(&hash);
             }
-            Ok((r.get::<_, Vec<u8>>(0)?, Known { size: r.get::<_, i64>(1)? as u64, mtime_ns: r.get(2)?, hash: h }))
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                Known {
+                    size: r.get::<_, i64>(1)? as u64,
+                    mtime_ns: r.get(2)?,
+                    hash: h,
+                },
+            ))
         })
         .at(writer.path())?;
     let mut known = HashMap::new();
@@ -235,7 +261,11 @@ fn process(
     vanished: &HashSet<[u8; 32]>,
     opts: &ScanOptions,
 ) -> Outcome {
-    let stat = FileStat { path: f.rel.clone(), size: f.size, mtime_ns: f.mtime_ns };
+    let stat = FileStat {
+        path: f.rel.clone(),
+        size: f.size,
+        mtime_ns: f.mtime_ns,
+    };
     if f.size > opts.parse.max_bytes {
         let msg = format!(
             "is {} bytes, over the {}-byte limit; not indexed (raise the limit to index it)",
@@ -247,7 +277,10 @@ fn process(
         Ok(b) => b,
         Err(err) => {
             let msg = format!("cannot be read: {err}");
-            return Outcome::ProblemsOnly(stat.path, vec![Problem::new(ProblemKind::Unreadable, msg)]);
+            return Outcome::ProblemsOnly(
+                stat.path,
+                vec![Problem::new(ProblemKind::Unreadable, msg)],
+            );
         }
     };
     let hash: [u8; 32] = *blake3::hash(&bytes).as_bytes();
@@ -257,13 +290,24 @@ fn process(
     if known.is_none() && vanished.contains(&hash) {
         return Outcome::Rename { hash, new: stat };
     }
-    let name = f.abs.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = f
+        .abs
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let parsed = post::parse(&name, &bytes, &opts.parse);
     match parsed.post {
         Some(post) => {
-            let (grams, text_chars) = doc_grams(&post.title, &post.text);
+            let (grams, folded, text_chars) = doc_grams(&post.title, &post.text);
             Outcome::Post(
-                Box::new(PostRecord { stat, hash, post, grams, text_chars }),
+                Box::new(PostRecord {
+                    stat,
+                    hash,
+                    post,
+                    grams,
+                    folded,
+                    text_chars,
+                }),
                 parsed.problems,
             )
         }
@@ -271,20 +315,25 @@ fn process(
     }
 }
 
-/// The grams of a post's title and text, and the text's length in characters.
-pub fn doc_grams(title: &str, text: &str) -> (Vec<(u64, u32)>, u32) {
+/// The grams of a post's title and text, the two folded for matching (title, newline, text),
+/// and the text's length in characters.
+pub fn doc_grams(title: &str, text: &str) -> (Vec<(u64, u32)>, String, u32) {
     thread_local! {
         static COUNTS: std::cell::RefCell<FxHashMap<u64, u32>> = std::cell::RefCell::new(FxHashMap::default());
     }
-    let mut chars: Vec<char> = Vec::with_capacity(title.len() + text.len() / 2);
-    chars.extend(title.chars().filter_map(crate::fold::fold_char));
-    chars.push(' ');
+    let mut chars = crate::search::matcher::fold_for_match(title);
+    chars.push('\n');
     let title_len = chars.len();
-    chars.extend(text.chars().filter_map(crate::fold::fold_char));
+    chars.extend(crate::search::matcher::fold_for_match(text));
     let text_chars = (chars.len() - title_len) as u32;
+    let folded: String = chars.iter().collect();
     COUNTS.with(|c| {
         let mut counts = c.borrow_mut();
         count_doc_grams(&chars, &mut counts);
-        (counts.iter().map(|(&g, &n)| (g, n)).collect(), text_chars)
+        (
+            counts.iter().map(|(&g, &n)| (g, n)).collect(),
+            folded,
+            text_chars,
+        )
     })
 }

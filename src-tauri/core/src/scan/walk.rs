@@ -27,13 +27,21 @@ pub struct Walked {
 
 pub fn is_post_name(name: &std::ffi::OsStr) -> bool {
     let bytes = name.as_encoded_bytes();
-    let Some(dot) = bytes.iter().rposition(|&b| b == b'.') else { return false };
+    let Some(dot) = bytes.iter().rposition(|&b| b == b'.') else {
+        return false;
+    };
     let ext = &bytes[dot + 1..];
-    POST_EXTENSIONS.iter().any(|e| ext.eq_ignore_ascii_case(e.as_bytes()))
+    POST_EXTENSIONS
+        .iter()
+        .any(|e| ext.eq_ignore_ascii_case(e.as_bytes()))
 }
 
 fn rel_bytes(root: &Path, path: &Path) -> Vec<u8> {
-    path.strip_prefix(root).unwrap_or(path).as_os_str().as_encoded_bytes().to_vec()
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .as_os_str()
+        .as_encoded_bytes()
+        .to_vec()
 }
 
 fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
@@ -57,7 +65,12 @@ pub fn walk(root: &Path, follow_outside: bool) -> Walked {
     walker.run(|| {
         let out = &out;
         // Each thread collects on its own and merges once at the end: no lock in the hot loop.
-        let mut local = LocalWalk { root, follow_outside, found: Walked::default(), out };
+        let mut local = LocalWalk {
+            root,
+            follow_outside,
+            found: Walked::default(),
+            out,
+        };
         Box::new(move |entry| {
             local.visit(entry);
             ignore::WalkState::Continue
@@ -88,10 +101,13 @@ impl LocalWalk<'_> {
         let entry = match entry {
             Ok(e) => e,
             Err(err) => {
-                let path = error_path(&err).map(|p| rel_bytes(self.root, &p)).unwrap_or_default();
-                self.found
-                    .problems
-                    .push((path, Problem::new(ProblemKind::Unreadable, format!("cannot be read: {err}"))));
+                let path = error_path(&err)
+                    .map(|p| rel_bytes(self.root, &p))
+                    .unwrap_or_default();
+                self.found.problems.push((
+                    path,
+                    Problem::new(ProblemKind::Unreadable, format!("cannot be read: {err}")),
+                ));
                 return;
             }
         };
@@ -128,12 +144,23 @@ impl LocalWalk<'_> {
             Err(err) => {
                 // ELOOP: the link leads back into itself.
                 let problem = if err.raw_os_error() == Some(40) {
-                    Problem::new(ProblemKind::SymlinkLoop, "is a symlink loop and was skipped")
+                    Problem::new(
+                        ProblemKind::SymlinkLoop,
+                        "is a symlink loop and was skipped",
+                    )
                 } else if err.kind() == std::io::ErrorKind::NotFound {
-                    let target = std::fs::read_link(path).map(|t| t.display().to_string()).unwrap_or_default();
-                    Problem::new(ProblemKind::BrokenSymlink, format!("is a symlink to {target}, which does not exist"))
+                    let target = std::fs::read_link(path)
+                        .map(|t| t.display().to_string())
+                        .unwrap_or_default();
+                    Problem::new(
+                        ProblemKind::BrokenSymlink,
+                        format!("is a symlink to {target}, which does not exist"),
+                    )
                 } else {
-                    Problem::new(ProblemKind::Unreadable, format!("symlink cannot be followed: {err}"))
+                    Problem::new(
+                        ProblemKind::Unreadable,
+                        format!("symlink cannot be followed: {err}"),
+                    )
                 };
                 self.found.problems.push((rel, problem));
                 return;
@@ -145,7 +172,10 @@ impl LocalWalk<'_> {
                 rel,
                 Problem::new(
                     ProblemKind::OutsideArchive,
-                    format!("is a symlink to {}, outside the archive; not followed", target.display()),
+                    format!(
+                        "is a symlink to {}, outside the archive; not followed",
+                        target.display()
+                    ),
                 ),
             ));
             return;
@@ -153,7 +183,12 @@ impl LocalWalk<'_> {
         // Linked folders are not walked (they would index the same posts twice, or loop).
         let is_post = path.file_name().is_some_and(is_post_name);
         if meta.is_file() && is_post {
-            self.found.files.push(Found { abs: path.to_path_buf(), rel, size: meta.len(), mtime_ns: mtime_ns(&meta) });
+            self.found.files.push(Found {
+                abs: path.to_path_buf(),
+                rel,
+                size: meta.len(),
+                mtime_ns: mtime_ns(&meta),
+            });
         }
     }
 }

@@ -8,11 +8,17 @@ pub struct BitSet {
 
 impl BitSet {
     pub fn empty(len: usize) -> BitSet {
-        BitSet { words: vec![0; len.div_ceil(64)], len }
+        BitSet {
+            words: vec![0; len.div_ceil(64)],
+            len,
+        }
     }
 
     pub fn full(len: usize) -> BitSet {
-        let mut s = BitSet { words: vec![u64::MAX; len.div_ceil(64)], len };
+        let mut s = BitSet {
+            words: vec![u64::MAX; len.div_ceil(64)],
+            len,
+        };
         s.trim();
         s
     }

@@ -4,13 +4,12 @@
 
 use super::bitset::BitSet;
 use super::grams::plan_atom;
-use super::matcher::{count, find_all, fold_for_match};
+use super::matcher::{count, count_str, find_all, fold_for_match};
 use super::query::{Atom, Clause, Field, FieldValue, HasWhat, Query, Sort};
 use super::segment::read_postings;
 use super::snapshot::Snapshot;
 use crate::error::{Result, SqlContext};
 use rusqlite::{Connection, OptionalExtension};
-use std::collections::HashMap;
 use std::path::Path;
 
 const K1: f32 = 1.2;
@@ -33,7 +32,10 @@ pub fn evaluate(conn: &Connection, path: &Path, snap: &Snapshot, query: &Query) 
     let mut scores = vec![0f32; n];
     let mut needles = Vec::new();
     for clause in &query.clauses {
-        let Clause::Term { negated, alternatives } = clause;
+        let Clause::Term {
+            negated,
+            alternatives,
+        } = clause;
         let mut clause_set = BitSet::empty(n);
         for atom in alternatives {
             let (s, atom_scores) = eval_atom(conn, path, snap, atom, Some(&set))?;
@@ -58,7 +60,11 @@ pub fn evaluate(conn: &Connection, path: &Path, snap: &Snapshot, query: &Query) 
             set.and(&clause_set);
         }
     }
-    Ok(Matched { set, scores, needles })
+    Ok(Matched {
+        set,
+        scores,
+        needles,
+    })
 }
 
 type Scores = Vec<(usize, f32)>;
@@ -81,7 +87,11 @@ fn eval_atom(
                     let want = crate::fold::fold(v.trim());
                     let ids = snap.terms.matching(|f| f == want);
                     for (i, d) in snap.docs.iter().enumerate() {
-                        let list = if matches!(field, Field::Tag) { &d.tags } else { &d.categories };
+                        let list = if matches!(field, Field::Tag) {
+                            &d.tags
+                        } else {
+                            &d.categories
+                        };
                         if list.iter().any(|t| ids.contains(t)) {
                             set.insert(i);
                         }
@@ -90,10 +100,14 @@ fn eval_atom(
                 (Field::Author, FieldValue::Text(v)) => {
                     let want = crate::fold::fold(v.trim());
                     let ids = snap.authors.matching(|f| f == want);
-                    mark(&mut set, snap, |d| d.author.is_some_and(|a| ids.contains(&a)));
+                    mark(&mut set, snap, |d| {
+                        d.author.is_some_and(|a| ids.contains(&a))
+                    });
                 }
                 (Field::Site, FieldValue::Text(v)) => {
-                    let want = crate::fold::fold(v.trim()).trim_start_matches("www.").to_string();
+                    let want = crate::fold::fold(v.trim())
+                        .trim_start_matches("www.")
+                        .to_string();
                     let suffix = format!(".{want}");
                     let ids = snap.sites.matching(|f| f == want || f.ends_with(&suffix));
                     mark(&mut set, snap, |d| d.site.is_some_and(|s| ids.contains(&s)));
@@ -104,10 +118,14 @@ fn eval_atom(
                 }
                 (Field::Path, FieldValue::Text(v)) => {
                     let needle = crate::fold::fold(v);
-                    mark(&mut set, snap, |d| crate::fold::fold(&d.path_text).contains(&needle));
+                    mark(&mut set, snap, |d| {
+                        crate::fold::fold(&d.path_text).contains(&needle)
+                    });
                 }
                 (_, FieldValue::DateRange(r)) => mark(&mut set, snap, |d| {
-                    d.date_ms.is_some_and(|ms| r.from_ms.is_none_or(|f| ms >= f) && r.to_ms.is_none_or(|t| ms < t))
+                    d.date_ms.is_some_and(|ms| {
+                        r.from_ms.is_none_or(|f| ms >= f) && r.to_ms.is_none_or(|t| ms < t)
+                    })
                 }),
                 (_, FieldValue::Has(what)) => mark(&mut set, snap, |d| match what {
                     HasWhat::Problem => d.has_problem,
@@ -123,7 +141,9 @@ fn eval_atom(
                              WHERE f.key = ?1 COLLATE NOCASE AND f.folded = ?2",
                         )
                         .at(path)?;
-                    let rows = stmt.query_map(rusqlite::params![key, want], |r| r.get::<_, i64>(0)).at(path)?;
+                    let rows = stmt
+                        .query_map(rusqlite::params![key, want], |r| r.get::<_, i64>(0))
+                        .at(path)?;
                     for r in rows {
                         if let Some(i) = snap.index_of_docid(r.at(path)? as u32) {
                             set.insert(i);
@@ -178,8 +198,10 @@ fn eval_text(
         lists.sort_by_key(|l| l.len());
         let mut cands: Vec<(usize, u32)> = Vec::new();
         if let Some(first) = lists.first() {
-            let rest: Vec<std::collections::HashSet<u32>> =
-                lists[1..].iter().map(|l| l.iter().map(|p| p.0).collect()).collect();
+            let rest: Vec<std::collections::HashSet<u32>> = lists[1..]
+                .iter()
+                .map(|l| l.iter().map(|p| p.0).collect())
+                .collect();
             for &(doc, tf) in first {
                 if rest.iter().all(|r| r.contains(&doc)) {
                     if let Some(i) = snap.index_of_docid(doc) {
@@ -198,15 +220,25 @@ fn eval_text(
             matches.push((i, title_tf, tf.saturating_sub(title_tf)));
         }
     } else {
-        let mut stmt = conn.prepare_cached("SELECT text FROM post_text WHERE docid = ?1").at(path)?;
+        let needle_str: String = needle.iter().collect();
+        let mut stmt = conn
+            .prepare_cached("SELECT folded FROM post_text WHERE docid = ?1")
+            .at(path)?;
         for (i, _) in candidates {
             if within.is_some_and(|w| !w.contains(i)) {
                 continue;
             }
             let d = &snap.docs[i];
             let title_tf = count(&d.title_folded, &needle);
-            let body: Option<String> = stmt.query_row([d.docid], |r| r.get(0)).optional().at(path)?;
-            let body_tf = body.map(|b| count(&fold_for_match(&b), &needle)).unwrap_or(0);
+            // The stored text is the title, a newline, then the body, all folded.
+            let all_tf = stmt
+                .query_row([d.docid], |r| {
+                    Ok(count_str(r.get_ref(0)?.as_bytes()?, &needle_str))
+                })
+                .optional()
+                .at(path)?
+                .unwrap_or(0);
+            let body_tf = all_tf.saturating_sub(title_tf);
             if title_tf + body_tf > 0 {
                 matches.push((i, title_tf, body_tf));
             }
@@ -220,35 +252,82 @@ fn eval_text(
         let d = &snap.docs[i];
         let lt = d.title_folded.len() as f32 / snap.avg_title_chars;
         let lb = d.text_chars as f32 / snap.avg_text_chars;
-        let tf = TITLE_WEIGHT * title_tf as f32 / (1.0 - B + B * lt) + BODY_WEIGHT * body_tf as f32 / (1.0 - B + B * lb);
+        let tf = TITLE_WEIGHT * title_tf as f32 / (1.0 - B + B * lt)
+            + BODY_WEIGHT * body_tf as f32 / (1.0 - B + B * lb);
         scores.push((i, idf * tf * (K1 + 1.0) / (tf + K1)));
     }
     Ok((set, Some(scores)))
 }
 
-/// Sort the matched positions.
-pub fn sort(snap: &Snapshot, matched: &Matched, sort: Sort) -> Vec<usize> {
-    let mut ids: Vec<usize> = matched.set.iter().collect();
-    let date_desc = |a: &usize, b: &usize| {
-        let (da, db) = (snap.docs[*a].date_ms, snap.docs[*b].date_ms);
-        db.cmp(&da).then_with(|| snap.docs[*a].path.cmp(&snap.docs[*b].path))
-    };
+/// The first `need` matched positions in the requested order (the rest are left unsorted and
+/// dropped: paging only ever shows a window, so a full sort of a large result set is wasted).
+pub fn sort(snap: &Snapshot, matched: &Matched, sort: Sort, need: usize) -> Vec<usize> {
+    let ids: Vec<usize> = matched.set.iter().collect();
+    // Ties are broken by newest date, then by position (the order posts were first indexed).
+    let date_key = |i: usize| std::cmp::Reverse(snap.docs[i].date_ms.unwrap_or(i64::MIN));
     match sort {
-        Sort::Relevance => ids.sort_by(|a, b| {
-            matched.scores[*b].total_cmp(&matched.scores[*a]).then_with(|| date_desc(a, b))
-        }),
-        Sort::DateDesc => ids.sort_by(date_desc),
-        Sort::Date => ids.sort_by(|a, b| {
-            let (da, db) = (snap.docs[*a].date_ms, snap.docs[*b].date_ms);
-            // Undated posts go last.
-            (da.is_none(), da).cmp(&(db.is_none(), db)).then_with(|| snap.docs[*a].path.cmp(&snap.docs[*b].path))
-        }),
-        Sort::Title => {
-            let keys: HashMap<usize, String> =
-                ids.iter().map(|&i| (i, snap.docs[i].title_folded.iter().collect())).collect();
-            ids.sort_by(|a, b| keys[a].cmp(&keys[b]).then_with(|| date_desc(a, b)))
+        Sort::Relevance => {
+            let mut keyed: Vec<_> = ids
+                .into_iter()
+                .map(|i| {
+                    (
+                        (
+                            std::cmp::Reverse(matched.scores[i].max(0.0).to_bits()),
+                            date_key(i),
+                        ),
+                        i,
+                    )
+                })
+                .collect();
+            top(&mut keyed, need)
         }
-        Sort::Path => ids.sort_by(|a, b| snap.docs[*a].path.cmp(&snap.docs[*b].path)),
+        Sort::DateDesc => {
+            let mut keyed: Vec<(std::cmp::Reverse<i64>, usize)> =
+                ids.into_iter().map(|i| (date_key(i), i)).collect();
+            top(&mut keyed, need)
+        }
+        Sort::Date => {
+            // Undated posts go last.
+            let mut keyed: Vec<((bool, i64), usize)> = ids
+                .into_iter()
+                .map(|i| {
+                    (
+                        (
+                            snap.docs[i].date_ms.is_none(),
+                            snap.docs[i].date_ms.unwrap_or(0),
+                        ),
+                        i,
+                    )
+                })
+                .collect();
+            top(&mut keyed, need)
+        }
+        Sort::Title => {
+            let mut keyed: Vec<_> = ids
+                .into_iter()
+                .map(|i| ((snap.docs[i].title_folded.as_slice(), date_key(i)), i))
+                .collect();
+            top(&mut keyed, need)
+        }
+        Sort::Path => {
+            let mut keyed: Vec<(&[u8], usize)> = ids
+                .into_iter()
+                .map(|i| (snap.docs[i].path.as_slice(), i))
+                .collect();
+            top(&mut keyed, need)
+        }
     }
-    ids
+}
+
+fn top<K: Ord>(keyed: &mut [(K, usize)], need: usize) -> Vec<usize> {
+    if need == 0 {
+        return Vec::new();
+    }
+    if need < keyed.len() {
+        keyed.select_nth_unstable(need - 1);
+    }
+    let n = need.min(keyed.len());
+    let head = &mut keyed[..n];
+    head.sort_unstable();
+    head.iter().map(|(_, i)| *i).collect()
 }

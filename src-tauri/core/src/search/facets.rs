@@ -30,7 +30,7 @@ pub fn count(snap: &Snapshot, set: &BitSet, limit: usize) -> Facets {
     let mut cats = vec![0u64; snap.terms.values.len()];
     let mut authors = vec![0u64; snap.authors.values.len()];
     let mut sites = vec![0u64; snap.sites.values.len()];
-    let mut months: std::collections::BTreeMap<(i32, u32), u64> = Default::default();
+    let mut month_counts: std::collections::HashMap<u32, u64> = Default::default();
     for i in set.iter() {
         let d = &snap.docs[i];
         for &t in d.tags.iter() {
@@ -45,14 +45,15 @@ pub fn count(snap: &Snapshot, set: &BitSet, limit: usize) -> Facets {
         if let Some(s) = d.site {
             sites[s as usize] += 1;
         }
-        if let Some(ms) = d.date_ms {
-            if let Some(dt) = chrono::DateTime::from_timestamp_millis(ms) {
-                use chrono::Datelike;
-                *months.entry((dt.year(), dt.month())).or_default() += 1;
-            }
+        if let Some(m) = d.month {
+            *month_counts.entry(m).or_default() += 1;
         }
     }
-    let mut years: std::collections::BTreeMap<i32, u64> = Default::default();
+    let months: std::collections::BTreeMap<(u32, u32), u64> = month_counts
+        .into_iter()
+        .map(|(m, c)| ((m / 12, m % 12 + 1), c))
+        .collect();
+    let mut years: std::collections::BTreeMap<u32, u64> = Default::default();
     for (&(y, _), &c) in &months {
         *years.entry(y).or_default() += c;
     }
@@ -61,17 +62,36 @@ pub fn count(snap: &Snapshot, set: &BitSet, limit: usize) -> Facets {
         categories: top(&snap.terms.values, &cats, limit),
         authors: top(&snap.authors.values, &authors, limit),
         sites: top(&snap.sites.values, &sites, limit),
-        years: years.into_iter().map(|(y, count)| FacetCount { value: format!("{y:04}"), count }).collect(),
+        years: years
+            .into_iter()
+            .map(|(y, count)| FacetCount {
+                value: format!("{y:04}"),
+                count,
+            })
+            .collect(),
         months: months
             .into_iter()
-            .map(|((y, m), count)| FacetCount { value: format!("{y:04}-{m:02}"), count })
+            .map(|((y, m), count)| FacetCount {
+                value: format!("{y:04}-{m:02}"),
+                count,
+            })
             .collect(),
     }
 }
 
 fn top(values: &[String], counts: &[u64], limit: usize) -> Vec<FacetCount> {
-    let mut v: Vec<(usize, u64)> = counts.iter().copied().enumerate().filter(|(_, c)| *c > 0).collect();
+    let mut v: Vec<(usize, u64)> = counts
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(_, c)| *c > 0)
+        .collect();
     v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| values[a.0].cmp(&values[b.0])));
     v.truncate(limit);
-    v.into_iter().map(|(i, count)| FacetCount { value: values[i].clone(), count }).collect()
+    v.into_iter()
+        .map(|(i, count)| FacetCount {
+            value: values[i].clone(),
+            count,
+        })
+        .collect()
 }

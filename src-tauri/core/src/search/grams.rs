@@ -135,7 +135,10 @@ pub fn plan_atom(chars: &[char]) -> AtomPlan {
         [Token::Word(w)] => w.len() <= MAX_WORD_BYTES && w.chars().count() == chars.len(),
         _ => false,
     };
-    AtomPlan { exact: whole_atom_is_one_token && grams.len() == 1, grams }
+    AtomPlan {
+        exact: whole_atom_is_one_token && grams.len() == 1,
+        grams,
+    }
 }
 
 /// Append one posting (document id, term frequency) to an encoded posting list.
@@ -156,7 +159,9 @@ pub fn encode_posting(buf: &mut Vec<u8>, last_doc: &mut Option<u32>, doc: u32, t
 pub fn decode_postings(mut bytes: &[u8], out: &mut Vec<(u32, u32)>) {
     let mut doc: Option<u32> = None;
     while !bytes.is_empty() {
-        let Some(v) = get_varint(&mut bytes) else { return };
+        let Some(v) = get_varint(&mut bytes) else {
+            return;
+        };
         let delta = (v >> 1) as u32;
         let d = match doc {
             Some(prev) => prev.wrapping_add(delta),

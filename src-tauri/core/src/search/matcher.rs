@@ -23,7 +23,9 @@ pub fn fold_for_match(s: &str) -> Vec<char> {
 /// Find every non-overlapping match of `needle` in `hay` (both folded), as char ranges.
 pub fn find_all(hay: &[char], needle: &[char]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
-    let Some(&first) = needle.first() else { return out };
+    let Some(&first) = needle.first() else {
+        return out;
+    };
     let word_start = is_word_char(first);
     let word_end = needle.last().is_some_and(|&c| is_word_char(c));
     let mut i = 0;
@@ -44,6 +46,53 @@ pub fn find_all(hay: &[char], needle: &[char]) -> Vec<(usize, usize)> {
         i += 1;
     }
     out
+}
+
+/// Count matches of a folded needle in folded text stored as a string (both from
+/// `fold_for_match`, so whitespace is already single spaces). Same rules as `find_all`.
+/// `hay` is UTF-8 bytes (not validated: a bad byte only fails to match).
+pub fn count_str(hay: &[u8], needle: &str) -> u32 {
+    let Some(first) = needle.chars().next() else {
+        return 0;
+    };
+    let word_start = is_word_char(first);
+    let word_end = needle.chars().next_back().is_some_and(is_word_char);
+    let mut n = 0;
+    let mut from = 0;
+    let finder = memchr::memmem::Finder::new(needle.as_bytes());
+    while let Some(pos) = finder.find(&hay[from..]) {
+        let start = from + pos;
+        let end = start + needle.len();
+        let left_ok = !word_start || !char_before(hay, start).is_some_and(is_word_char);
+        let right_ok = !word_end || !char_at(hay, end).is_some_and(is_word_char);
+        if left_ok && right_ok {
+            n += 1;
+            from = end;
+        } else {
+            from = start + first.len_utf8();
+        }
+    }
+    n
+}
+
+fn char_at(s: &[u8], i: usize) -> Option<char> {
+    let end = (i + 4).min(s.len());
+    let chunk = s.get(i..end)?;
+    match std::str::from_utf8(chunk) {
+        Ok(t) => t.chars().next(),
+        Err(e) => std::str::from_utf8(&chunk[..e.valid_up_to()])
+            .ok()?
+            .chars()
+            .next(),
+    }
+}
+
+fn char_before(s: &[u8], i: usize) -> Option<char> {
+    let mut start = i.checked_sub(1)?;
+    while start > 0 && i - start < 4 && (s[start] & 0xC0) == 0x80 {
+        start -= 1;
+    }
+    std::str::from_utf8(s.get(start..i)?).ok()?.chars().next()
 }
 
 /// Count matches (see `find_all`) without collecting them.
@@ -83,10 +132,17 @@ pub fn highlight(text: &str, needles: &[Vec<char>]) -> Highlighted {
     let (folded, offsets) = crate::fold::fold_with_offsets(text);
     let mut ranges: Vec<(usize, usize)> = Vec::new();
     for n in needles {
-        ranges.extend(find_all(&folded, n).into_iter().map(|(s, e)| (offsets[s], offsets[e])));
+        ranges.extend(
+            find_all(&folded, n)
+                .into_iter()
+                .map(|(s, e)| (offsets[s], offsets[e])),
+        );
     }
     let char_ranges = to_char_ranges(text, ranges);
-    Highlighted { text: text.to_string(), highlights: char_ranges }
+    Highlighted {
+        text: text.to_string(),
+        highlights: char_ranges,
+    }
 }
 
 /// A snippet of about `width` characters around the first match of any needle, whitespace
@@ -159,7 +215,10 @@ pub fn snippet(text: &str, needles: &[Vec<char>], width: usize) -> Highlighted {
     if end < folded.len() {
         text_out.push('…');
     }
-    Highlighted { text: text_out, highlights }
+    Highlighted {
+        text: text_out,
+        highlights,
+    }
 }
 
 fn to_char_ranges(text: &str, mut ranges: Vec<(usize, usize)>) -> Vec<[u32; 2]> {

@@ -6,7 +6,7 @@ use super::matcher::{highlight, snippet};
 use super::query::{self, Sort};
 use super::snapshot::Snapshot;
 use crate::error::{Error, Result, SqlContext};
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -65,6 +65,7 @@ pub struct SearchResponse {
 pub struct Searcher {
     conn: Connection,
     path: PathBuf,
+    root: PathBuf,
     snap: Arc<Snapshot>,
 }
 
@@ -76,16 +77,41 @@ pub fn path_bytes_hex(path: &[u8]) -> Option<String> {
     Some(path.iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// The plain text of a post's body, read and parsed from its file now.
+pub fn read_post_text(root: &Path, rel: &[u8]) -> Option<String> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = root.join(std::ffi::OsStr::from_bytes(rel));
+    let bytes = std::fs::read(&path).ok()?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    crate::post::parse(&name, &bytes, &crate::post::ParseOptions::default())
+        .post
+        .map(|p| p.text)
+}
+
 pub fn rfc3339(ms: i64) -> Option<String> {
-    chrono::DateTime::from_timestamp_millis(ms).map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
 }
 
 impl Searcher {
-    pub fn open(index: &Path) -> Result<Searcher> {
+    /// Open the index at `index` of the archive at `root`.
+    pub fn open(index: &Path, root: &Path) -> Result<Searcher> {
         let conn = crate::store::open_for_read(index)?;
         let generation = crate::store::generation(&conn, index)?;
         let snap = Snapshot::load(&conn, index, generation)?;
-        Ok(Searcher { conn, path: index.to_path_buf(), snap: Arc::new(snap) })
+        Ok(Searcher {
+            conn,
+            path: index.to_path_buf(),
+            root: root.to_path_buf(),
+            snap: Arc::new(snap),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
     }
 
     pub fn conn(&self) -> &Connection {
@@ -119,23 +145,33 @@ impl Searcher {
         result
     }
 
-    fn search_in_tx(&self, q: &query::Query, sort_by: Sort, req: &SearchRequest) -> Result<SearchResponse> {
+    fn search_in_tx(
+        &self,
+        q: &query::Query,
+        sort_by: Sort,
+        req: &SearchRequest,
+    ) -> Result<SearchResponse> {
         let snap = &self.snap;
         let matched = evaluate(&self.conn, &self.path, snap, q)?;
         let total = matched.set.count() as u64;
-        let facets = req.facets.then(|| facets::count(snap, &matched.set, FACET_LIMIT));
-        let order = sort(snap, &matched, sort_by);
+        let facets = req
+            .facets
+            .then(|| facets::count(snap, &matched.set, FACET_LIMIT));
         let offset = req.offset.unwrap_or(0) as usize;
         let limit = req.limit.unwrap_or(50).min(10_000) as usize;
+        let order = sort(snap, &matched, sort_by, offset.saturating_add(limit));
         let mut hits = Vec::with_capacity(limit);
-        let mut text_stmt = self.conn.prepare_cached("SELECT text FROM post_text WHERE docid = ?1").at(&self.path)?;
         for &i in order.iter().skip(offset).take(limit) {
             let d = &snap.docs[i];
-            let text: String =
-                text_stmt.query_row([d.docid], |r| r.get(0)).optional().at(&self.path)?.unwrap_or_default();
+            // The index keeps only folded text; snippets show the post's own words, read afresh.
+            let text = read_post_text(&self.root, &d.path).unwrap_or_default();
             let snip = snippet(&text, &matched.needles, SNIPPET_CHARS);
             let title = highlight(&d.title, &matched.needles);
-            let terms = |ids: &[u32]| ids.iter().map(|&t| snap.terms.values[t as usize].clone()).collect();
+            let terms = |ids: &[u32]| {
+                ids.iter()
+                    .map(|&t| snap.terms.values[t as usize].clone())
+                    .collect()
+            };
             hits.push(SearchHit {
                 id: d.id,
                 path: d.path_text.clone(),
@@ -153,7 +189,11 @@ impl Searcher {
                 has_problem: d.has_problem,
             });
         }
-        Ok(SearchResponse { total, hits, facets })
+        Ok(SearchResponse {
+            total,
+            hits,
+            facets,
+        })
     }
 
     /// Facets of a query's result set alone.
@@ -161,6 +201,9 @@ impl Searcher {
         self.refresh()?;
         let q = query::parse(query_text).map_err(|e| Error::Query(e.to_string()))?;
         let matched = evaluate(&self.conn, &self.path, &self.snap, &q)?;
-        Ok((matched.set.count() as u64, facets::count(&self.snap, &matched.set, FACET_LIMIT)))
+        Ok((
+            matched.set.count() as u64,
+            facets::count(&self.snap, &matched.set, FACET_LIMIT),
+        ))
     }
 }

@@ -36,7 +36,12 @@ pub struct SegmentBuilder {
 
 impl Default for SegmentBuilder {
     fn default() -> Self {
-        SegmentBuilder { parts: (0..PARTS).map(|_| FxHashMap::default()).collect(), pending: Vec::new(), docs: 0, bytes: 0 }
+        SegmentBuilder {
+            parts: (0..PARTS).map(|_| FxHashMap::default()).collect(),
+            pending: Vec::new(),
+            docs: 0,
+            bytes: 0,
+        }
     }
 }
 
@@ -59,7 +64,8 @@ impl SegmentBuilder {
         if self.pending.capacity() == 0 {
             self.pending.reserve(BATCH + 4096);
         }
-        self.pending.extend(grams.iter().map(|&(g, tf)| (g, doc, tf)));
+        self.pending
+            .extend(grams.iter().map(|&(g, tf)| (g, doc, tf)));
         self.docs += 1;
         if self.pending.len() >= BATCH {
             self.spread();
@@ -109,7 +115,10 @@ pub fn write_shards(shards: Vec<SegmentBuilder>, conn: &Connection) -> rusqlite:
             s.spread();
         }
         let bytes: usize = shards.iter().map(|s| s.bytes).sum();
-        conn.execute("INSERT INTO segments(docs, bytes) VALUES (?1, ?2)", params![docs, bytes as i64])?;
+        conn.execute(
+            "INSERT INTO segments(docs, bytes) VALUES (?1, ?2)",
+            params![docs, bytes as i64],
+        )?;
         let seg = conn.last_insert_rowid();
         let mut grams: Vec<(i64, PostingBuf)> = shards
             .into_iter()
@@ -117,7 +126,8 @@ pub fn write_shards(shards: Vec<SegmentBuilder>, conn: &Connection) -> rusqlite:
             .map(|(g, p)| (g as i64, p))
             .collect();
         grams.sort_unstable_by_key(|(g, _)| *g);
-        let mut stmt = conn.prepare_cached("INSERT INTO gram_blocks(seg, first_gram, data) VALUES (?1, ?2, ?3)")?;
+        let mut stmt = conn
+            .prepare_cached("INSERT INTO gram_blocks(seg, first_gram, data) VALUES (?1, ?2, ?3)")?;
         let mut block: Vec<u8> = Vec::with_capacity(BLOCK_BYTES * 2);
         let mut first: Option<i64> = None;
         for (g, list) in grams {
@@ -148,10 +158,16 @@ pub fn write_shards(shards: Vec<SegmentBuilder>, conn: &Connection) -> rusqlite:
 }
 
 /// Read the postings of one gram across all segments, in segment order.
-pub fn read_postings(conn: &Connection, gram: GramId, out: &mut Vec<(u32, u32)>) -> rusqlite::Result<()> {
+pub fn read_postings(
+    conn: &Connection,
+    gram: GramId,
+    out: &mut Vec<(u32, u32)>,
+) -> rusqlite::Result<()> {
     let g = gram as i64;
     let mut segs = conn.prepare_cached("SELECT id FROM segments ORDER BY id")?;
-    let seg_ids: Vec<i64> = segs.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    let seg_ids: Vec<i64> = segs
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
     let mut stmt = conn.prepare_cached(
         "SELECT data FROM gram_blocks WHERE seg = ?1 AND first_gram <= ?2 ORDER BY first_gram DESC LIMIT 1",
     )?;
@@ -220,15 +236,18 @@ mod tests {
         let mut b = SegmentBuilder::default();
         // Enough grams to fill many blocks, including negative (word) ids.
         for doc in 0..50u32 {
-            let grams: Vec<(GramId, u32)> =
-                (0..400u64).map(|i| (i.wrapping_mul(0x9E37_79B9_7F4A_7C15), doc % 3 + 1)).collect();
+            let grams: Vec<(GramId, u32)> = (0..400u64)
+                .map(|i| (i.wrapping_mul(0x9E37_79B9_7F4A_7C15), doc % 3 + 1))
+                .collect();
             b.add(doc, &grams);
         }
         b.write(&c).unwrap();
         let mut b2 = SegmentBuilder::default();
         b2.add(50, &[(7u64.wrapping_mul(0x9E37_79B9_7F4A_7C15), 9)]);
         b2.write(&c).unwrap();
-        let blocks: i64 = c.query_row("SELECT count(*) FROM gram_blocks", [], |r| r.get(0)).unwrap();
+        let blocks: i64 = c
+            .query_row("SELECT count(*) FROM gram_blocks", [], |r| r.get(0))
+            .unwrap();
         assert!(blocks > 3);
         let mut out = Vec::new();
         read_postings(&c, 7u64.wrapping_mul(0x9E37_79B9_7F4A_7C15), &mut out).unwrap();

@@ -29,7 +29,9 @@ impl Interner {
 
     /// Ids of every value whose folded form satisfies `pred`.
     pub fn matching(&self, pred: impl Fn(&str) -> bool) -> Vec<u32> {
-        (0..self.values.len() as u32).filter(|&i| pred(&self.folded[i as usize])).collect()
+        (0..self.values.len() as u32)
+            .filter(|&i| pred(&self.folded[i as usize]))
+            .collect()
     }
 }
 
@@ -42,6 +44,8 @@ pub struct DocMeta {
     pub title: String,
     pub title_folded: Vec<char>,
     pub date_ms: Option<i64>,
+    /// `year * 12 + month - 1` of the date, for facets.
+    pub month: Option<u32>,
     pub author: Option<u32>,
     pub site: Option<u32>,
     pub source: Option<String>,
@@ -64,12 +68,23 @@ pub struct Snapshot {
     pub avg_text_chars: f32,
 }
 
+fn month_of(ms: i64) -> Option<u32> {
+    use chrono::Datelike;
+    let d = chrono::DateTime::from_timestamp_millis(ms)?;
+    u32::try_from(d.year()).ok().map(|y| y * 12 + d.month0())
+}
+
 impl Snapshot {
     pub fn load(conn: &Connection, path: &Path, generation: i64) -> Result<Snapshot> {
-        let mut snap = Snapshot { generation, ..Default::default() };
+        let mut snap = Snapshot {
+            generation,
+            ..Default::default()
+        };
         let mut with_problems = std::collections::HashSet::new();
         {
-            let mut stmt = conn.prepare("SELECT DISTINCT path FROM problems").at(path)?;
+            let mut stmt = conn
+                .prepare("SELECT DISTINCT path FROM problems")
+                .at(path)?;
             let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0)).at(path)?;
             for r in rows {
                 with_problems.insert(r.at(path)?);
@@ -95,6 +110,7 @@ impl Snapshot {
             let title_folded = super::matcher::fold_for_match(&title);
             title_sum += title_folded.len() as u64;
             let text_chars: i64 = r.get(11).at(path)?;
+            let date_ms: Option<i64> = r.get(5).at(path)?;
             text_sum += text_chars as u64;
             snap.docs.push(DocMeta {
                 id: r.get(0).at(path)?,
@@ -104,8 +120,11 @@ impl Snapshot {
                 path_text: r.get(3).at(path)?,
                 title,
                 title_folded,
-                date_ms: r.get(5).at(path)?,
-                author: author.filter(|a| !a.trim().is_empty()).map(|a| snap.authors.intern(&a)),
+                date_ms,
+                month: date_ms.and_then(month_of),
+                author: author
+                    .filter(|a| !a.trim().is_empty())
+                    .map(|a| snap.authors.intern(&a)),
                 site: site.map(|s| snap.sites.intern(&s)),
                 source: r.get(8).at(path)?,
                 tags: tags.iter().map(|t| snap.terms.intern(t)).collect(),

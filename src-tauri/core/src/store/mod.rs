@@ -19,7 +19,10 @@ pub const INDEX_FILE: &str = "index.sqlite";
 /// cannot be written to, a file in the user's data folder named after the archive's path.
 pub fn index_path(archive: &Path) -> PathBuf {
     let local = archive.join(DOT_DIR).join(INDEX_FILE);
-    if local.exists() || std::fs::create_dir_all(archive.join(DOT_DIR)).is_ok() && is_writable(&archive.join(DOT_DIR)) {
+    if local.exists()
+        || std::fs::create_dir_all(archive.join(DOT_DIR)).is_ok()
+            && is_writable(&archive.join(DOT_DIR))
+    {
         return local;
     }
     fallback_index_path(archive)
@@ -36,10 +39,14 @@ fn tempfile_probe(dir: &Path) -> std::io::Result<()> {
 }
 
 fn fallback_index_path(archive: &Path) -> PathBuf {
-    let canonical = archive.canonicalize().unwrap_or_else(|_| archive.to_path_buf());
+    let canonical = archive
+        .canonicalize()
+        .unwrap_or_else(|_| archive.to_path_buf());
     let key = blake3::hash(canonical.as_os_str().as_encoded_bytes()).to_hex();
     let base = dirs::data_local_dir().unwrap_or_else(std::env::temp_dir);
-    base.join("shelfmark").join("indexes").join(format!("{}.sqlite", &key[..32]))
+    base.join("shelfmark")
+        .join("indexes")
+        .join(format!("{}.sqlite", &key[..32]))
 }
 
 /// The index path if an index exists for `archive` (never creates anything).
@@ -59,43 +66,67 @@ fn set_pragmas(conn: &Connection, path: &Path) -> Result<()> {
          PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;",
     )
     .at(path)?;
-    conn.busy_timeout(std::time::Duration::from_secs(10)).at(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .at(path)?;
     Ok(())
 }
 
 /// Open (creating and migrating if needed) the index for writing.
 pub fn open_for_write(path: &Path) -> Result<Connection> {
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|source| Error::Io { path: parent.to_path_buf(), source })?;
+        std::fs::create_dir_all(parent).map_err(|source| Error::Io {
+            path: parent.to_path_buf(),
+            source,
+        })?;
     }
     let mut conn = Connection::open(path).at(path)?;
     set_pragmas(&conn, path)?;
     match schema::migrate(&mut conn).at(path)? {
         Ok(_) => Ok(conn),
-        Err(found) => Err(Error::SchemaTooNew { path: path.to_path_buf(), found, supported: SCHEMA_VERSION }),
+        Err(found) => Err(Error::SchemaTooNew {
+            path: path.to_path_buf(),
+            found,
+            supported: SCHEMA_VERSION,
+        }),
     }
 }
 
 /// Open an existing index for reading.
 pub fn open_for_read(path: &Path) -> Result<Connection> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .at(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
         .at(path)?;
-    conn.busy_timeout(std::time::Duration::from_secs(10)).at(path)?;
-    conn.execute_batch("PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;").at(path)?;
-    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).at(path)?;
+    conn.execute_batch("PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;")
+        .at(path)?;
+    let found: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .at(path)?;
     if found > SCHEMA_VERSION {
-        return Err(Error::SchemaTooNew { path: path.to_path_buf(), found, supported: SCHEMA_VERSION });
+        return Err(Error::SchemaTooNew {
+            path: path.to_path_buf(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
     }
     if found < SCHEMA_VERSION {
         // An older index is upgraded by the writer; until then it is treated as missing.
-        return Err(Error::NotIndexed { path: path.to_path_buf() });
+        return Err(Error::NotIndexed {
+            path: path.to_path_buf(),
+        });
     }
     Ok(conn)
 }
 
 /// The generation counter, bumped by every committed write; readers use it to refresh caches.
 pub fn generation(conn: &Connection, path: &Path) -> Result<i64> {
-    let v: String =
-        conn.query_row("SELECT value FROM meta WHERE key='generation'", [], |r| r.get(0)).at(path)?;
+    let v: String = conn
+        .query_row("SELECT value FROM meta WHERE key='generation'", [], |r| {
+            r.get(0)
+        })
+        .at(path)?;
     Ok(v.parse().unwrap_or(0))
 }

@@ -39,7 +39,7 @@ CREATE TABLE posts(
 CREATE INDEX posts_hash ON posts(hash);
 CREATE INDEX posts_date ON posts(date_ms);
 
-CREATE TABLE post_text(docid INTEGER PRIMARY KEY, text TEXT NOT NULL);
+CREATE TABLE post_text(docid INTEGER PRIMARY KEY, folded TEXT NOT NULL);
 
 CREATE TABLE post_fields(
   post_id INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,

@@ -49,13 +49,17 @@ impl Indexer {
                 tx
             })
             .collect();
-        Indexer { shards, postings: 0 }
+        Indexer {
+            shards,
+            postings: 0,
+        }
     }
 
     fn add(&mut self, doc: u32, grams: Vec<(GramId, u32)>) {
         self.postings += grams.len();
-        let mut split: Vec<Vec<(GramId, u32)>> =
-            (0..INDEXER_SHARDS).map(|_| Vec::with_capacity(grams.len() / INDEXER_SHARDS + 16)).collect();
+        let mut split: Vec<Vec<(GramId, u32)>> = (0..INDEXER_SHARDS)
+            .map(|_| Vec::with_capacity(grams.len() / INDEXER_SHARDS + 16))
+            .collect();
         for g in grams {
             split[shard_of(g.0)].push(g);
         }
@@ -96,6 +100,8 @@ pub struct PostRecord {
     pub hash: [u8; 32],
     pub post: Post,
     pub grams: Vec<(GramId, u32)>,
+    /// Title and body text folded for matching (see `search::matcher::fold_for_match`).
+    pub folded: String,
     pub text_chars: u32,
 }
 
@@ -122,8 +128,11 @@ pub fn site_of(source: &str) -> Option<String> {
 impl Writer {
     pub fn open(path: &Path) -> Result<Writer> {
         let conn = super::open_for_write(path)?;
-        let next: String =
-            conn.query_row("SELECT value FROM meta WHERE key='next_docid'", [], |r| r.get(0)).at(path)?;
+        let next: String = conn
+            .query_row("SELECT value FROM meta WHERE key='next_docid'", [], |r| {
+                r.get(0)
+            })
+            .at(path)?;
         Ok(Writer {
             conn,
             path: path.to_path_buf(),
@@ -140,17 +149,24 @@ impl Writer {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
         let w = Writer::open(path)?;
-        w.conn.execute_batch("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;").at(path)?;
+        w.conn
+            .execute_batch("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;")
+            .at(path)?;
         Ok(w)
     }
 
     /// Finish a bulk build: switch the file to WAL and move it to `dest`.
     pub fn finish_bulk(mut self, dest: &Path) -> Result<()> {
         self.commit()?;
-        self.conn.execute_batch("PRAGMA journal_mode=WAL;").at(&self.path)?;
+        self.conn
+            .execute_batch("PRAGMA journal_mode=WAL;")
+            .at(&self.path)?;
         let from = self.path.clone();
         drop(self);
-        std::fs::rename(&from, dest).map_err(|source| crate::Error::Io { path: dest.to_path_buf(), source })
+        std::fs::rename(&from, dest).map_err(|source| crate::Error::Io {
+            path: dest.to_path_buf(),
+            source,
+        })
     }
 
     pub fn conn(&self) -> &Connection {
@@ -185,7 +201,10 @@ impl Writer {
             )
             .at(&self.path)?;
         self.conn
-            .execute("UPDATE meta SET value = ?1 WHERE key = 'next_docid'", [self.next_docid.to_string()])
+            .execute(
+                "UPDATE meta SET value = ?1 WHERE key = 'next_docid'",
+                [self.next_docid.to_string()],
+            )
             .at(&self.path)?;
         self.conn.execute_batch("COMMIT").at(&self.path)?;
         self.in_tx = false;
@@ -199,8 +218,12 @@ impl Writer {
             self.in_tx = false;
         }
         drop(self.indexer.take());
-        let next: String =
-            self.conn.query_row("SELECT value FROM meta WHERE key='next_docid'", [], |r| r.get(0)).at(&self.path)?;
+        let next: String = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key='next_docid'", [], |r| {
+                r.get(0)
+            })
+            .at(&self.path)?;
         self.next_docid = next.parse().unwrap_or(1);
         Ok(())
     }
@@ -214,7 +237,10 @@ impl Writer {
         let existing: Option<(i64, i64)> = self
             .conn
             .prepare_cached("SELECT id, docid FROM posts WHERE path = ?1")
-            .and_then(|mut s| s.query_row([&rec.stat.path], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .and_then(|mut s| {
+                s.query_row([&rec.stat.path], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
             .at(&self.path)?;
         let tags = serde_json::to_string(&p.tags).unwrap_or_else(|_| "[]".into());
         let cats = serde_json::to_string(&p.categories).unwrap_or_else(|_| "[]".into());
@@ -291,8 +317,8 @@ impl Writer {
             }
         };
         self.conn
-            .prepare_cached("INSERT INTO post_text(docid, text) VALUES (?1, ?2)")
-            .and_then(|mut s| s.execute(params![docid, p.text]))
+            .prepare_cached("INSERT INTO post_text(docid, folded) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![docid, rec.folded]))
             .at(&self.path)?;
         self.insert_fields(id, p)?;
         self.indexer.add(docid, rec.grams);
@@ -305,7 +331,9 @@ impl Writer {
     fn insert_fields(&mut self, id: i64, p: &Post) -> Result<()> {
         let mut stmt = self
             .conn
-            .prepare_cached("INSERT INTO post_fields(post_id, key, value, folded) VALUES (?1, ?2, ?3, ?4)")
+            .prepare_cached(
+                "INSERT INTO post_fields(post_id, key, value, folded) VALUES (?1, ?2, ?3, ?4)",
+            )
             .at(&self.path)?;
         for (key, value) in &p.fields {
             let mut put = |v: &serde_json::Value| -> rusqlite::Result<()> {
@@ -389,14 +417,24 @@ impl Writer {
             .prepare_cached("INSERT INTO problems(path, path_text, kind, message, line, col) VALUES (?1,?2,?3,?4,?5,?6)")
             .at(&self.path)?;
         for p in problems {
-            stmt.execute(params![path, path_text(path), p.kind.as_str(), p.message, p.line, p.column])
-                .at(&self.path)?;
+            stmt.execute(params![
+                path,
+                path_text(path),
+                p.kind.as_str(),
+                p.message,
+                p.line,
+                p.column
+            ])
+            .at(&self.path)?;
         }
         Ok(())
     }
 
     /// Forget problems of paths that are not posts and were not seen in this scan.
-    pub fn drop_problems_except(&mut self, seen: &std::collections::HashSet<Vec<u8>>) -> Result<()> {
+    pub fn drop_problems_except(
+        &mut self,
+        seen: &std::collections::HashSet<Vec<u8>>,
+    ) -> Result<()> {
         self.begin()?;
         let paths: Vec<Vec<u8>> = self
             .conn
