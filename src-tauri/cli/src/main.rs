@@ -31,6 +31,7 @@ struct Cli {
 enum Command {
     /// Create or update the index of DIR (default: --archive, or `.`).
     Index {
+        /// The archive folder.
         dir: Option<PathBuf>,
         /// Print the summary as JSON.
         #[arg(long)]
@@ -44,11 +45,15 @@ enum Command {
     },
     /// Search the archive (see docs/QUERY.md); an empty QUERY ('') lists every post.
     Search {
+        /// The query (see docs/QUERY.md).
         query: String,
+        /// Print `{"total","hits":[...]}` as JSON.
         #[arg(long)]
         json: bool,
+        /// How many hits to print.
         #[arg(long, default_value_t = 20)]
         limit: u32,
+        /// How many hits to skip first.
         #[arg(long, default_value_t = 0)]
         offset: u32,
         /// relevance, date, -date, title or path.
@@ -59,22 +64,27 @@ enum Command {
     /// (or `hex:<bytes>` for a name that is not valid UTF-8).
     Show {
         path: String,
+        /// Print JSON.
         #[arg(long)]
         json: bool,
     },
     /// List the files Shelfmark could not read, and why.
     Problems {
+        /// Print `[{"path","kind","message",...}]` as JSON.
         #[arg(long)]
         json: bool,
     },
     /// Count tags, categories, authors, sites, years and months of a query's results.
     Facets {
+        /// Count over this query's results (default: every post).
         query: Option<String>,
+        /// Print JSON.
         #[arg(long)]
         json: bool,
     },
     /// Figures about the archive and its index.
     Stats {
+        /// Print JSON.
         #[arg(long)]
         json: bool,
     },
