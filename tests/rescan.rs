@@ -96,3 +96,49 @@ fn a_file_that_becomes_unreadable_as_a_post_leaves_the_index_with_a_problem() {
     );
     assert_eq!(search_paths(f.path(), "经济"), ["_posts/2020-05-05-中.md"]);
 }
+
+#[test]
+fn many_small_rescans_keep_the_index_compact_and_correct() {
+    let f = news_archive();
+    index(f.path());
+    let words = [
+        "甲乙", "丙丁", "戊己", "庚辛", "壬癸", "子丑", "寅卯", "辰巳", "午未", "申酉", "戌亥",
+        "东西",
+    ];
+    for (i, w) in words.iter().enumerate() {
+        f.write(
+            &format!("inc/{i}.md"),
+            post(
+                &format!("第{i}篇"),
+                "2024-01-01",
+                "增量",
+                &format!("<p>{w}</p>"),
+            )
+            .as_bytes(),
+        );
+        // The same file is rewritten every time: only its latest text may be found.
+        f.write(
+            "inc/changing.md",
+            post("变化", "2024-01-02", "增量", &format!("<p>版本{w}</p>")).as_bytes(),
+        );
+        index(f.path());
+    }
+    let stats = json(f.path(), &["stats"]);
+    assert!(
+        stats["segments"].as_u64().unwrap() <= 8,
+        "segments are merged: {stats}"
+    );
+    for (i, w) in words.iter().enumerate() {
+        let mut expected = vec![format!("inc/{i}.md")];
+        if i == words.len() - 1 {
+            expected.push("inc/changing.md".to_string());
+        }
+        expected.sort();
+        assert_eq!(search_paths(f.path(), w), expected, "query {w}");
+    }
+    assert_eq!(search_paths(f.path(), "版本"), ["inc/changing.md"]);
+    assert_eq!(
+        json(f.path(), &["stats"])["posts"],
+        6 + words.len() as u64 + 1
+    );
+}

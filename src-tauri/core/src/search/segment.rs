@@ -108,53 +108,59 @@ impl SegmentBuilder {
 
 /// Write builders that hold disjoint sets of grams (shards of one segment) as one segment.
 pub fn write_shards(shards: Vec<SegmentBuilder>, conn: &Connection) -> rusqlite::Result<i64> {
-    {
-        let docs = shards.iter().map(|s| s.docs).max().unwrap_or(0);
-        let mut shards = shards;
-        for s in &mut shards {
-            s.spread();
-        }
-        let bytes: usize = shards.iter().map(|s| s.bytes).sum();
-        conn.execute(
-            "INSERT INTO segments(docs, bytes) VALUES (?1, ?2)",
-            params![docs, bytes as i64],
-        )?;
-        let seg = conn.last_insert_rowid();
-        let mut grams: Vec<(i64, PostingBuf)> = shards
-            .into_iter()
-            .flat_map(|s| s.parts.into_iter().flat_map(|m| m.into_iter()))
-            .map(|(g, p)| (g as i64, p))
-            .collect();
-        grams.sort_unstable_by_key(|(g, _)| *g);
-        let mut stmt = conn
-            .prepare_cached("INSERT INTO gram_blocks(seg, first_gram, data) VALUES (?1, ?2, ?3)")?;
-        let mut block: Vec<u8> = Vec::with_capacity(BLOCK_BYTES * 2);
-        let mut first: Option<i64> = None;
-        for (g, list) in grams {
-            if first.is_none() {
-                first = Some(g);
-            }
-            block.extend_from_slice(&g.to_le_bytes());
-            let mut len = Vec::with_capacity(5);
-            let mut l = list.bytes.len() as u64;
-            while l >= 0x80 {
-                len.push((l as u8) | 0x80);
-                l >>= 7;
-            }
-            len.push(l as u8);
-            block.extend_from_slice(&len);
-            block.extend_from_slice(&list.bytes);
-            if block.len() >= BLOCK_BYTES {
-                stmt.execute(params![seg, first, block])?;
-                block.clear();
-                first = None;
-            }
-        }
-        if let Some(f) = first {
-            stmt.execute(params![seg, f, block])?;
-        }
-        Ok(seg)
+    let mut shards = shards;
+    for s in &mut shards {
+        s.spread();
     }
+    let docs = shards.iter().map(|s| s.docs).max().unwrap_or(0);
+    let bytes: usize = shards.iter().map(|s| s.bytes).sum();
+    let mut grams: Vec<(i64, PostingBuf)> = shards
+        .into_iter()
+        .flat_map(|s| s.parts.into_iter().flat_map(|m| m.into_iter()))
+        .map(|(g, p)| (g as i64, p))
+        .collect();
+    grams.sort_unstable_by_key(|(g, _)| *g);
+    write_sorted(conn, docs, bytes, grams)
+}
+
+/// Register a segment and write its grams (sorted by id) as blocks.
+fn write_sorted(
+    conn: &Connection,
+    docs: u32,
+    bytes: usize,
+    grams: Vec<(i64, PostingBuf)>,
+) -> rusqlite::Result<i64> {
+    conn.execute(
+        "INSERT INTO segments(docs, bytes) VALUES (?1, ?2)",
+        params![docs, bytes as i64],
+    )?;
+    let seg = conn.last_insert_rowid();
+    let mut stmt =
+        conn.prepare_cached("INSERT INTO gram_blocks(seg, first_gram, data) VALUES (?1, ?2, ?3)")?;
+    let mut block: Vec<u8> = Vec::with_capacity(BLOCK_BYTES * 2);
+    let mut first: Option<i64> = None;
+    for (g, list) in grams {
+        if first.is_none() {
+            first = Some(g);
+        }
+        block.extend_from_slice(&g.to_le_bytes());
+        let mut l = list.bytes.len() as u64;
+        while l >= 0x80 {
+            block.push((l as u8) | 0x80);
+            l >>= 7;
+        }
+        block.push(l as u8);
+        block.extend_from_slice(&list.bytes);
+        if block.len() >= BLOCK_BYTES {
+            stmt.execute(params![seg, first, block])?;
+            block.clear();
+            first = None;
+        }
+    }
+    if let Some(f) = first {
+        stmt.execute(params![seg, f, block])?;
+    }
+    Ok(seg)
 }
 
 /// Read the postings of one gram across all segments, in segment order.
@@ -243,6 +249,7 @@ mod tests {
         }
         b.write(&c).unwrap();
         let mut b2 = SegmentBuilder::default();
+        // (a second segment, to check lookups across segments)
         b2.add(50, &[(7u64.wrapping_mul(0x9E37_79B9_7F4A_7C15), 9)]);
         b2.write(&c).unwrap();
         let blocks: i64 = c
@@ -257,5 +264,159 @@ mod tests {
         out.clear();
         read_postings(&c, 12345, &mut out).unwrap();
         assert!(out.is_empty());
+    }
+}
+
+/// The entries of one segment, block by block, in gram order.
+struct SegmentCursor {
+    blocks: std::vec::IntoIter<Vec<u8>>,
+    block: Vec<u8>,
+    pos: usize,
+}
+
+impl SegmentCursor {
+    fn open(conn: &Connection, seg: i64) -> rusqlite::Result<SegmentCursor> {
+        let mut stmt =
+            conn.prepare_cached("SELECT data FROM gram_blocks WHERE seg = ?1 ORDER BY first_gram")?;
+        let blocks: Vec<Vec<u8>> = stmt
+            .query_map([seg], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(SegmentCursor {
+            blocks: blocks.into_iter(),
+            block: Vec::new(),
+            pos: 0,
+        })
+    }
+
+    /// The next `(gram, postings)` entry, or None at the end (or at a damaged block).
+    fn next_entry(&mut self) -> Option<(i64, Vec<u8>)> {
+        while self.pos >= self.block.len() {
+            self.block = self.blocks.next()?;
+            self.pos = 0;
+        }
+        let rest = self.block.get(self.pos..)?;
+        let gram = i64::from_le_bytes(rest.get(..8)?.try_into().ok()?);
+        let mut i = 8;
+        let mut len: u64 = 0;
+        let mut shift = 0;
+        loop {
+            let b = *rest.get(i)?;
+            i += 1;
+            len |= ((b & 0x7F) as u64) << shift;
+            if b & 0x80 == 0 {
+                break;
+            }
+            shift += 7;
+            if shift > 63 {
+                return None;
+            }
+        }
+        let len = usize::try_from(len).ok()?;
+        let list = rest.get(i..i + len)?.to_vec();
+        self.pos += i + len;
+        Some((gram, list))
+    }
+}
+
+/// Keep the number of segments down: when there are more than `max`, merge the smallest ones
+/// into one, dropping postings of documents that are no longer live. Streams block by block, so
+/// memory stays small whatever the index size.
+pub fn merge_small_segments(
+    conn: &Connection,
+    max: usize,
+    live: &dyn Fn(u32) -> bool,
+) -> rusqlite::Result<bool> {
+    let mut segs: Vec<(i64, i64)> = conn
+        .prepare("SELECT id, bytes FROM segments")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    if segs.len() <= max {
+        return Ok(false);
+    }
+    segs.sort_by_key(|&(id, bytes)| (bytes, id));
+    let mut victims: Vec<i64> = segs
+        .iter()
+        .take(segs.len() - max / 2)
+        .map(|s| s.0)
+        .collect();
+    // Older segments hold smaller document ids: concatenating in id order keeps lists sorted.
+    victims.sort_unstable();
+    let mut cursors: Vec<SegmentCursor> = victims
+        .iter()
+        .map(|&s| SegmentCursor::open(conn, s))
+        .collect::<Result<_, _>>()?;
+    let mut heads: Vec<Option<(i64, Vec<u8>)>> =
+        cursors.iter_mut().map(|c| c.next_entry()).collect();
+    let mut total_bytes = 0usize;
+    let mut docs_seen = std::collections::HashSet::new();
+    let mut merged: Vec<(i64, PostingBuf)> = Vec::new();
+    let mut decoded = Vec::new();
+    while let Some(gram) = heads.iter().flatten().map(|h| h.0).min() {
+        let mut buf = PostingBuf::default();
+        for (i, head) in heads.iter_mut().enumerate() {
+            if head.as_ref().is_some_and(|h| h.0 == gram) {
+                if let Some((_, list)) = head.take() {
+                    decoded.clear();
+                    decode_postings(&list, &mut decoded);
+                    for &(doc, tf) in &decoded {
+                        if live(doc) {
+                            encode_posting(&mut buf.bytes, &mut buf.last_doc, doc, tf);
+                            docs_seen.insert(doc);
+                        }
+                    }
+                }
+                *head = cursors[i].next_entry();
+            }
+        }
+        if !buf.bytes.is_empty() {
+            total_bytes += buf.bytes.len();
+            merged.push((gram, buf));
+        }
+    }
+    for seg in &victims {
+        conn.execute("DELETE FROM gram_blocks WHERE seg = ?1", [seg])?;
+        conn.execute("DELETE FROM segments WHERE id = ?1", [seg])?;
+    }
+    write_sorted(conn, docs_seen.len() as u32, total_bytes, merged)?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod merge_tests {
+    use super::*;
+
+    #[test]
+    fn merging_keeps_live_postings_in_order_and_drops_dead_ones() {
+        let c = Connection::open_in_memory().unwrap();
+        c.execute_batch(
+            "CREATE TABLE segments(id INTEGER PRIMARY KEY, docs INTEGER, bytes INTEGER);
+             CREATE TABLE gram_blocks(seg INTEGER, first_gram INTEGER, data BLOB, PRIMARY KEY(seg, first_gram)) WITHOUT ROWID;",
+        )
+        .unwrap();
+        for seg in 0..12u32 {
+            let mut b = SegmentBuilder::default();
+            for d in 0..10u32 {
+                let doc = seg * 10 + d;
+                let grams: Vec<(GramId, u32)> =
+                    (0..300u64).map(|g| (g * 7919, 1 + doc % 2)).collect();
+                b.add(doc, &grams);
+            }
+            b.write(&c).unwrap();
+        }
+        let live = |d: u32| d % 3 != 0;
+        assert!(merge_small_segments(&c, 4, &live).unwrap());
+        let segs: i64 = c
+            .query_row("SELECT count(*) FROM segments", [], |r| r.get(0))
+            .unwrap();
+        assert!(segs <= 4, "{segs} segments left");
+        let mut out = Vec::new();
+        read_postings(&c, 5 * 7919, &mut out).unwrap();
+        let mut docs: Vec<u32> = out.iter().map(|p| p.0).collect();
+        // The ten smallest (here: oldest) segments were merged and lost their dead postings;
+        // the two left alone keep theirs (queries drop them by docid).
+        let expected: Vec<u32> = (0..120).filter(|d| *d >= 100 || live(*d)).collect();
+        docs.sort_unstable();
+        assert_eq!(docs, expected);
+        assert!(out.iter().all(|&(d, tf)| tf == 1 + d % 2));
     }
 }

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 /// Flush a segment (and commit) once it holds this many postings (about 2 bytes each on disk).
 const SEGMENT_POSTINGS: usize = 48_000_000;
+/// More segments than this are merged (smallest first) at the next commit.
+const MAX_SEGMENTS: usize = 8;
 
 /// Posting lists are built on threads of their own, one per shard of the gram space, so the
 /// writer's thread only talks to SQLite.
@@ -193,6 +195,7 @@ impl Writer {
         let shards = self.indexer.take();
         if shards.iter().any(|s| !s.is_empty()) {
             crate::search::segment::write_shards(shards, &self.conn).at(&self.path)?;
+            self.merge_segments()?;
         }
         self.conn
             .execute(
@@ -208,6 +211,30 @@ impl Writer {
             .at(&self.path)?;
         self.conn.execute_batch("COMMIT").at(&self.path)?;
         self.in_tx = false;
+        Ok(())
+    }
+
+    /// Merge small segments once there are too many (each costs one read per gram per query).
+    fn merge_segments(&mut self) -> Result<()> {
+        let count: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM segments", [], |r| r.get(0))
+            .at(&self.path)?;
+        if count as usize <= MAX_SEGMENTS {
+            return Ok(());
+        }
+        let live: std::collections::HashSet<u32> = self
+            .conn
+            .prepare("SELECT docid FROM posts")
+            .and_then(|mut s| {
+                s.query_map([], |r| r.get::<_, i64>(0).map(|d| d as u32))?
+                    .collect()
+            })
+            .at(&self.path)?;
+        crate::search::segment::merge_small_segments(&self.conn, MAX_SEGMENTS, &|d| {
+            live.contains(&d)
+        })
+        .at(&self.path)?;
         Ok(())
     }
 
