@@ -403,7 +403,7 @@ mod merge_tests {
             }
             b.write(&c).unwrap();
         }
-        let live = |d: u32| d % 3 != 0;
+        let live = |d: u32| !d.is_multiple_of(3);
         assert!(merge_small_segments(&c, 4, &live).unwrap());
         let segs: i64 = c
             .query_row("SELECT count(*) FROM segments", [], |r| r.get(0))
