@@ -276,6 +276,30 @@ impl Archive {
         })
     }
 
+    /// The body of one post as sanitized HTML, with remote images parked (see `render`).
+    pub fn render_body(&self, path: &str) -> ApiResult<crate::render::RenderedBody> {
+        use std::os::unix::ffi::OsStrExt;
+        let rel = path_bytes_from_arg(path);
+        let rel_path = Path::new(std::ffi::OsStr::from_bytes(&rel));
+        if rel_path.is_absolute()
+            || rel_path
+                .components()
+                .any(|c| matches!(c, std::path::Component::ParentDir))
+        {
+            return Err(Error::PostNotFound {
+                path: path.to_string(),
+            }
+            .into());
+        }
+        let full = self.root.join(rel_path);
+        let bytes = std::fs::read(&full).map_err(|source| Error::Io {
+            path: full.clone(),
+            source,
+        })?;
+        let body = crate::post::body_source(&bytes).unwrap_or_default();
+        Ok(crate::render::body_html(&body))
+    }
+
     pub fn stats(&self) -> ApiResult<Stats> {
         let index =
             crate::store::existing_index_path(&self.root).ok_or_else(|| Error::NotIndexed {

@@ -7,6 +7,7 @@ pub mod error;
 pub mod fold;
 pub mod post;
 pub mod problem;
+pub mod render;
 pub mod scan;
 pub mod search;
 pub mod store;

@@ -158,6 +158,15 @@ fn human_size(bytes: u64) -> String {
     }
 }
 
+/// The body of a post as text (decoded, after the front matter), for rendering. None when the
+/// file is not text.
+pub fn body_source(bytes: &[u8]) -> Option<String> {
+    let decoded = decode::decode(bytes).ok()?;
+    let text: &str = &decoded.text;
+    let split = split::split_front_matter(text);
+    Some(split.body(text).to_string())
+}
+
 /// Parse one file's bytes. `file_name` is the last path component (used for the date prefix and
 /// as the fallback title); it may not be valid UTF-8, so it is passed lossily.
 pub fn parse(file_name: &str, bytes: &[u8], opts: &ParseOptions) -> Parsed {
