@@ -255,3 +255,27 @@ fn an_index_from_a_newer_shelfmark_is_refused_with_a_clear_message() {
     let out = run(&["index", f.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn render_body_serves_only_indexed_posts() {
+    let f = news_archive();
+    index(f.path());
+    let archive = shelfmark_core::api::Archive::open(f.path()).unwrap();
+    let r = archive
+        .render_body("archived/2021-06-01/2021-06-01-疫苗.md")
+        .unwrap();
+    assert!(r.html.contains("疫苗接种率达到七成"));
+    assert!(!r.html.contains("<script"));
+    for bad in [
+        "../etc/passwd",
+        "/etc/passwd",
+        ".shelfmark/index.sqlite",
+        "nope.md",
+    ] {
+        assert_eq!(
+            archive.render_body(bad).unwrap_err().code,
+            "not-found",
+            "{bad}"
+        );
+    }
+}

@@ -280,12 +280,16 @@ impl Archive {
     pub fn render_body(&self, path: &str) -> ApiResult<crate::render::RenderedBody> {
         use std::os::unix::ffi::OsStrExt;
         let rel = path_bytes_from_arg(path);
+        // Only files the index knows as posts: never an arbitrary path, nor a link out of the archive.
+        let known = self.with_searcher(|s| {
+            s.refresh()?;
+            s.conn()
+                .query_row("SELECT 1 FROM posts WHERE path = ?1", [&rel], |_| Ok(()))
+                .optional()
+                .at(Path::new("index"))
+        })?;
         let rel_path = Path::new(std::ffi::OsStr::from_bytes(&rel));
-        if rel_path.is_absolute()
-            || rel_path
-                .components()
-                .any(|c| matches!(c, std::path::Component::ParentDir))
-        {
+        if known.is_none() || rel_path.is_absolute() {
             return Err(Error::PostNotFound {
                 path: path.to_string(),
             }

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# End-to-end tests of the web UI: playwright-core driving Debian's chromium (headless, no browser
+# download) against `shelfmark serve` on copies of fixture archives. Called by `./dev test`.
+#
+#   bash tests/e2e/run.sh             build what is missing, then run every test
+#   SHELFMARK_BIN=path bash run.sh    test another `shelfmark` binary (no build)
+#
+# Bounded: the whole run is killed after E2E_TIMEOUT seconds (default 600); every server and
+# browser it started is stopped on the way out. Screenshots: tests/e2e/artifacts/.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+cd "$HERE"
+
+say() { printf '\033[1m==> e2e: %s\033[0m\n' "$*" >&2; }
+die() { printf 'e2e: %s\n' "$*" >&2; exit 1; }
+
+CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+[ -x "$CHROMIUM" ] || die "$CHROMIUM is missing: install Debian's chromium (.ci/install-system.sh)"
+
+# playwright-core only (it downloads no browser).
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund
+fi
+
+if [ -z "${SHELFMARK_BIN:-}" ]; then
+  [ -f "$ROOT/ui/dist/index.html" ] || (say "building ui/dist" && cd "$ROOT/ui" && npm run build)
+  # `serve` embeds ui/dist at compile time. A binary built before ui/dist existed (or before its
+  # current assets) does not hold them: make cargo build it again.
+  BIN="$ROOT/target/release/shelfmark"
+  asset="$(cd "$ROOT/ui/dist" && ls assets/*.js | head -n 1)"
+  if [ -x "$BIN" ] && ! grep -qF "$asset" "$BIN"; then
+    touch "$ROOT/src-tauri/cli/src/serve.rs"
+  fi
+  say "cargo build --release -p shelfmark-cli"
+  (cd "$ROOT" && cargo build --release -p shelfmark-cli --bin shelfmark)
+  export SHELFMARK_BIN="$BIN"
+fi
+
+mkdir -p artifacts
+rm -f artifacts/*.png
+
+# Own process group, so that a timeout or Ctrl-C takes every child (servers, chromium) with it.
+cleanup() {
+  if [ -n "${TEST_PID:-}" ]; then
+    kill -TERM -- "-$TEST_PID" 2>/dev/null || true
+    sleep 1
+    kill -KILL -- "-$TEST_PID" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT INT TERM
+
+say "node --test serve.test.mjs (screenshots in tests/e2e/artifacts/)"
+set +e
+setsid --wait timeout --kill-after=15 "${E2E_TIMEOUT:-600}" \
+  node --test --test-concurrency=1 --test-timeout=180000 serve.test.mjs &
+TEST_PID=$!
+wait "$TEST_PID"
+status=$?
+set -e
+TEST_PID=""
+[ "$status" -eq 124 ] && die "timed out after ${E2E_TIMEOUT:-600}s"
+exit "$status"

@@ -1,0 +1,369 @@
+// End-to-end: the web UI in Debian's chromium (playwright-core, headless) against
+// `shelfmark serve` on copies of fixture archives. Screenshots go to artifacts/.
+//
+// Run with tests/e2e/run.sh (it builds what is needed), or `node --test serve.test.mjs` with
+// SHELFMARK_BIN pointing at a built `shelfmark`.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ARTIFACTS, BIN, HERE, ROOT, copyArchive, launch, serve } from './lib.mjs';
+
+mkdirSync(ARTIFACTS, { recursive: true });
+
+const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+
+/** `shelfmark search QUERY --json` on the same archive: what the UI must show. */
+function cliSearch(archive, query, extra = []) {
+  const out = execFileSync(BIN, ['-C', archive, 'search', query, '--json', '--limit', '1000', ...extra], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return JSON.parse(out);
+}
+
+/** Opens the app; records every request the page makes and every dialog it tries. */
+async function openApp(browser, url, options = {}) {
+  const context = await browser.newContext({
+    viewport: { width: 1440, height: 900 },
+    locale: 'en-US',
+    ...options,
+  });
+  const requests = [];
+  const dialogs = [];
+  context.on('request', (r) => requests.push(r.url()));
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
+  await page.goto(url);
+  await results(page).getByRole('option').first().waitFor();
+  return { context, page, requests, dialogs };
+}
+
+const results = (page) => page.getByTestId('results');
+const searchBox = (page) => page.getByRole('searchbox', { name: 'Search' });
+
+async function rowTitles(page) {
+  return results(page).getByTestId('row-title').allTextContents();
+}
+
+async function count(page) {
+  const text = await page.getByTestId('result-count').textContent();
+  const m = text.replace(/,/g, '').match(/(\d+) posts?/);
+  return m ? Number(m[1]) : NaN;
+}
+
+/** Waits until the list shows exactly these titles. */
+async function waitForTitles(page, titles) {
+  await page.waitForFunction(
+    (want) => {
+      const got = [...document.querySelectorAll('[data-testid=results] [data-testid=row-title]')].map((e) => e.textContent);
+      return JSON.stringify(got) === JSON.stringify(want);
+    },
+    titles,
+    { timeout: 15_000 },
+  );
+}
+
+function assertSameOrigin(requests, origin) {
+  const outside = requests.filter((u) => new URL(u).origin !== origin);
+  assert.deepEqual(outside, [], `requests left ${origin}`);
+  assert.ok(requests.length > 0, 'requests were recorded');
+}
+
+let browser;
+let closeBrowser = async () => {};
+const cleanups = [];
+
+before(async () => {
+  ({ browser, close: closeBrowser } = await launch());
+});
+
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+  await closeBrowser();
+});
+
+describe('sample archive', () => {
+  let archive;
+  let server;
+  let url;
+  let origin;
+  let token;
+
+  before(async () => {
+    archive = copyArchive(join(ROOT, 'sample-archive'), 'sample-archive');
+    server = serve(archive.path);
+    cleanups.push(async () => {
+      await server.stop();
+      archive.remove();
+    });
+    ({ url, origin, token } = await server.url);
+  });
+
+  test('the api needs the token', { timeout: 30_000 }, async () => {
+    const none = await fetch(`${origin}/api/stats`, { method: 'POST', body: '{}' });
+    assert.equal(none.status, 401);
+    assert.equal((await none.json()).code, 'unauthorized');
+    const wrong = await fetch(`${origin}/api/stats`, { method: 'POST', headers: { Authorization: 'Bearer 0000' } });
+    assert.equal(wrong.status, 401);
+    const ok = await fetch(`${origin}/api/stats`, { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+    assert.equal(ok.status, 200);
+    const page = await fetch(`${origin}/`);
+    assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+    assert.match(await page.text(), /<div id="app">/, 'the embedded UI is served (not the "UI not built" page)');
+  });
+
+  test('search 两岸, facets, reader, keyboard, multi-select', { timeout: 120_000 }, async () => {
+    const { context, page, requests, dialogs } = await openApp(browser, url);
+    try {
+      // The token left the address bar.
+      assert.ok(!page.url().includes('token'), page.url());
+      const all = cliSearch(archive.path, '');
+      assert.equal(await count(page), all.total);
+
+      // A two-character Chinese query shows what the CLI finds, in the same order.
+      await searchBox(page).fill('两岸');
+      const want = cliSearch(archive.path, '两岸');
+      assert.ok(want.total >= 2, 'the fixture has matches');
+      await waitForTitles(page, want.hits.map((h) => h.title));
+      assert.equal(await count(page), want.total);
+      // Traditional titles match too (兩岸), and the matches are highlighted.
+      assert.ok(want.hits.some((h) => h.title.includes('兩岸')));
+      const marks = await results(page).locator('[data-testid=row-title] mark').allTextContents();
+      assert.ok(marks.length >= want.total, `highlights: ${marks}`);
+      assert.ok(marks.every((m) => m === '两岸' || m === '兩岸'), `highlights: ${marks}`);
+      await shot(page, '01-search-两岸');
+
+      // The query is in the URL and survives a reload.
+      assert.match(decodeURIComponent(new URL(page.url()).hash), /q=两岸/);
+      await page.reload();
+      await waitForTitles(page, want.hits.map((h) => h.title));
+      assert.equal(await searchBox(page).inputValue(), '两岸');
+
+      // Open a post: the reader shows its fields.
+      await results(page).getByRole('option').nth(1).click();
+      const reader = page.getByRole('region', { name: 'Reader' });
+      await assert.doesNotReject(reader.getByTestId('reader-title').waitFor());
+      assert.equal(await reader.getByTestId('reader-title').textContent(), want.hits[1].title);
+      const shown = JSON.parse(execFileSync(BIN, ['-C', archive.path, 'show', want.hits[1].path, '--json'], { encoding: 'utf8' }));
+      if (shown.author) assert.ok((await reader.textContent()).includes(shown.author));
+      assert.ok((await reader.getByTestId('reader-text').textContent()).includes('两岸'));
+      assert.match(decodeURIComponent(page.url()), /post=/);
+      await shot(page, '02-reader');
+
+      // Click a facet: the query gets tag:"…" and the list what the CLI finds for it.
+      await searchBox(page).fill('');
+      await page.waitForFunction((n) => document.querySelector('[data-testid=result-count]')?.textContent?.includes(`${n} posts`), all.total);
+      const tag = page.locator('[data-facet=tags] button').first();
+      const tagName = (await tag.locator('.name').textContent()).trim();
+      const tagCount = Number((await tag.locator('.count').textContent()).replace(/\D/g, ''));
+      await tag.click();
+      assert.equal(await searchBox(page).inputValue(), `tag:"${tagName}"`);
+      const byTag = cliSearch(archive.path, `tag:"${tagName}"`);
+      assert.equal(byTag.total, tagCount);
+      await waitForTitles(page, byTag.hits.map((h) => h.title));
+      assert.equal(await count(page), tagCount);
+      await shot(page, '03-facet');
+
+      // Shift-click excludes: the chip says so and the count is what the CLI finds.
+      await tag.click({ modifiers: ['Shift'] });
+      assert.equal(await searchBox(page).inputValue(), `-tag:"${tagName}"`);
+      const without = cliSearch(archive.path, `-tag:"${tagName}"`);
+      await page.waitForFunction((n) => document.querySelector('[data-testid=result-count]')?.textContent?.includes(`${n} posts`), without.total);
+      assert.equal(without.total, all.total - tagCount);
+      await page.getByRole('button', { name: `Remove filter -tag:"${tagName}"` }).click();
+      assert.equal(await searchBox(page).inputValue(), '');
+      await page.waitForFunction((n) => document.querySelector('[data-testid=result-count]')?.textContent?.includes(`${n} posts`), all.total);
+
+      // Multi-select: click, shift-click, ctrl-click, select all.
+      const rows = results(page).getByRole('option');
+      await rows.nth(0).click();
+      await rows.nth(3).click({ modifiers: ['Shift'] });
+      await page.getByText('4 selected').waitFor();
+      await rows.nth(1).click({ modifiers: ['Control'] });
+      await page.getByText('3 selected').waitFor();
+      assert.deepEqual(
+        await results(page).locator('[role=option][aria-selected=true]').evaluateAll((els) => els.map((e) => e.dataset.index)),
+        ['0', '2', '3'],
+      );
+      await shot(page, '04-multi-select');
+      await page.getByTestId('select-all').check();
+      await page.getByText(`${all.total} selected`).waitFor();
+      await page.getByTestId('select-all').uncheck();
+
+      // Keyboard: / focuses the search, Esc returns to the list, j moves, Enter opens.
+      await page.locator('body').click({ position: { x: 5, y: 880 } });
+      await page.keyboard.press('/');
+      assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('type')), 'search');
+      await page.keyboard.press('Escape');
+      assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('role')), 'listbox');
+      await page.keyboard.press('j');
+      await page.keyboard.press('j');
+      const active = await results(page).getAttribute('aria-activedescendant');
+      const index = Number(active.replace('row-', ''));
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(
+        (t) => document.querySelector('[data-testid=reader-title]')?.textContent === t,
+        all.hits[index].title,
+      );
+      assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'reader');
+      await page.keyboard.press('Escape');
+      assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('role')), 'listbox');
+
+      // Sort by date, newest first.
+      await page.getByTestId('sort').selectOption('-date');
+      const newest = cliSearch(archive.path, '', ['--sort', '-date']);
+      await waitForTitles(page, newest.hits.slice(0, (await rowTitles(page)).length).map((h) => h.title));
+
+      // The problems view, and the other language.
+      await page.getByTestId('problems-button').click();
+      await page.getByTestId('problems').waitFor();
+      await shot(page, '05-problems');
+      await page.getByRole('combobox', { name: 'Language' }).selectOption('zh-CN');
+      await page.getByRole('searchbox', { name: '搜索' }).waitFor();
+      await page.keyboard.press('Escape');
+      await results(page).waitFor();
+      await shot(page, '06-zh-CN');
+
+      assert.deepEqual(dialogs, []);
+      assertSameOrigin(requests, origin);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a bad query shows a readable message, not an error dump', { timeout: 60_000 }, async () => {
+    const { context, page } = await openApp(browser, url);
+    try {
+      await searchBox(page).fill('a OR -b');
+      const msg = page.getByTestId('query-error');
+      await msg.waitFor();
+      const text = await msg.textContent();
+      assert.ok(text.length > 5 && !/stack|panicked|Error:/.test(text), text);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('dark mode follows the system', { timeout: 60_000 }, async () => {
+    const { context, page } = await openApp(browser, url, { colorScheme: 'dark' });
+    try {
+      const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      const [r, g, b] = bg.match(/\d+/g).map(Number);
+      assert.ok(r + g + b < 200, `dark background, got ${bg}`);
+      await results(page).getByRole('option').first().click();
+      await page.getByTestId('reader-title').waitFor();
+      await shot(page, '07-dark');
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('hostile HTML', () => {
+  let server;
+  let url;
+  let origin;
+  let archive;
+
+  before(async () => {
+    archive = copyArchive(join(HERE, 'fixtures/hostile'), 'hostile');
+    server = serve(archive.path);
+    cleanups.push(async () => {
+      await server.stop();
+      archive.remove();
+    });
+    ({ url, origin } = await server.url);
+  });
+
+  test('no script runs and no request leaves the origin', { timeout: 60_000 }, async () => {
+    const { context, page, requests, dialogs } = await openApp(browser, url);
+    try {
+      await searchBox(page).fill('两岸');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid=results] [role=option]').length === 1);
+      const row = results(page).getByRole('option').first();
+      await row.hover();
+      await row.click();
+      const reader = page.getByRole('region', { name: 'Reader' });
+      await reader.getByTestId('reader-title').waitFor();
+      assert.match(await reader.getByTestId('reader-title').textContent(), /Hostile 两岸 post/);
+      // Hover and click everything the post put on screen.
+      for (const el of await reader.locator('button, a, p, dd, code').all()) {
+        await el.hover().catch(() => {});
+      }
+      await reader.getByTestId('reader-text').click();
+      for (const chip of await page.locator('[data-facet] button').all()) await chip.hover();
+      await page.waitForTimeout(500);
+      await shot(page, '08-hostile');
+
+      const pwned = await page.evaluate(() => Object.keys(window).filter((k) => k.startsWith('__pwned')));
+      assert.deepEqual(pwned, [], 'no script of the post ran');
+      assert.equal(await reader.locator('script, iframe, object, embed, form, img, style, link, base, meta').count(), 0);
+      // The javascript: source URL is not a link.
+      assert.equal(await reader.locator('a[href^="javascript:"]').count(), 0);
+      assert.deepEqual(dialogs, []);
+      assert.equal(new URL(page.url()).origin, origin, 'no navigation away (meta refresh, base)');
+      assertSameOrigin(requests, origin);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('a large archive', () => {
+  const N = 1500;
+  let server;
+  let url;
+  let origin;
+
+  before(async () => {
+    const archive = copyArchive(join(HERE, 'fixtures/hostile'), 'large');
+    mkdirSync(join(archive.path, '_posts', 'gen'), { recursive: true });
+    for (let i = 0; i < N; i++) {
+      const d = new Date(Date.UTC(2020, 0, 1) + i * 86_400_000).toISOString().slice(0, 10);
+      writeFileSync(
+        join(archive.path, '_posts', 'gen', `${d}-post-${i}.md`),
+        `---\ntitle: "第 ${i} 篇 post ${i}"\ndate: ${d}\ntags: [ t${i % 7} ]\n---\n<p>正文 ${i} 两岸</p>\n`,
+      );
+    }
+    server = serve(archive.path);
+    cleanups.push(async () => {
+      await server.stop();
+      archive.remove();
+    });
+    ({ url, origin } = await server.url);
+  });
+
+  test('the list is virtualised and pages of 100 load as it scrolls', { timeout: 90_000 }, async () => {
+    const { context, page, requests } = await openApp(browser, `${url}&sort=-date`);
+    try {
+      const bodies = [];
+      page.on('request', (r) => {
+        if (r.url().endsWith('/api/search')) bodies.push(JSON.parse(r.postData() ?? '{}'));
+      });
+      assert.equal(await count(page), N + 2);
+      const rendered = await results(page).getByRole('option').count();
+      assert.ok(rendered < 60, `only the visible rows are in the DOM, got ${rendered}`);
+      // Scroll to the end: the last rows arrive, fetched 100 at a time.
+      await results(page).evaluate((el) => (el.scrollTop = el.scrollHeight));
+      await page.waitForFunction(
+        (n) => [...document.querySelectorAll('[data-testid=results] [role=option]')].some((e) => e.getAttribute('aria-posinset') === String(n) && e.querySelector('[data-testid=row-title]')),
+        N + 2,
+      );
+      assert.ok(bodies.length >= 1, 'scrolling fetched more pages');
+      assert.ok(bodies.every((b) => b.limit === 100 && b.offset % 100 === 0), JSON.stringify(bodies));
+      assert.ok(bodies.every((b) => b.offset > 0 && !b.facets));
+      assert.ok((await results(page).getByRole('option').count()) < 60);
+      await shot(page, '09-large-scrolled');
+      assertSameOrigin(requests, origin);
+    } finally {
+      await context.close();
+    }
+  });
+});
