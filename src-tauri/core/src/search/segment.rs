@@ -130,37 +130,67 @@ fn write_sorted(
     bytes: usize,
     grams: Vec<(i64, PostingBuf)>,
 ) -> rusqlite::Result<i64> {
-    conn.execute(
-        "INSERT INTO segments(docs, bytes) VALUES (?1, ?2)",
-        params![docs, bytes as i64],
-    )?;
-    let seg = conn.last_insert_rowid();
-    let mut stmt =
-        conn.prepare_cached("INSERT INTO gram_blocks(seg, first_gram, data) VALUES (?1, ?2, ?3)")?;
-    let mut block: Vec<u8> = Vec::with_capacity(BLOCK_BYTES * 2);
-    let mut first: Option<i64> = None;
+    let mut w = BlockWriter::start(conn)?;
     for (g, list) in grams {
-        if first.is_none() {
-            first = Some(g);
+        w.push(conn, g, &list.bytes)?;
+    }
+    w.finish(conn, docs, bytes)
+}
+
+/// Writes one segment's blocks as grams arrive in order, holding one block in memory.
+struct BlockWriter {
+    seg: i64,
+    block: Vec<u8>,
+    first: Option<i64>,
+}
+
+impl BlockWriter {
+    fn start(conn: &Connection) -> rusqlite::Result<BlockWriter> {
+        conn.execute("INSERT INTO segments(docs, bytes) VALUES (0, 0)", [])?;
+        Ok(BlockWriter {
+            seg: conn.last_insert_rowid(),
+            block: Vec::with_capacity(BLOCK_BYTES * 2),
+            first: None,
+        })
+    }
+
+    fn push(&mut self, conn: &Connection, gram: i64, postings: &[u8]) -> rusqlite::Result<()> {
+        if self.first.is_none() {
+            self.first = Some(gram);
         }
-        block.extend_from_slice(&g.to_le_bytes());
-        let mut l = list.bytes.len() as u64;
+        self.block.extend_from_slice(&gram.to_le_bytes());
+        let mut l = postings.len() as u64;
         while l >= 0x80 {
-            block.push((l as u8) | 0x80);
+            self.block.push((l as u8) | 0x80);
             l >>= 7;
         }
-        block.push(l as u8);
-        block.extend_from_slice(&list.bytes);
-        if block.len() >= BLOCK_BYTES {
-            stmt.execute(params![seg, first, block])?;
-            block.clear();
-            first = None;
+        self.block.push(l as u8);
+        self.block.extend_from_slice(postings);
+        if self.block.len() >= BLOCK_BYTES {
+            self.flush(conn)?;
         }
+        Ok(())
     }
-    if let Some(f) = first {
-        stmt.execute(params![seg, f, block])?;
+
+    fn flush(&mut self, conn: &Connection) -> rusqlite::Result<()> {
+        if let Some(f) = self.first.take() {
+            conn.prepare_cached(
+                "INSERT INTO gram_blocks(seg, first_gram, data) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![self.seg, f, self.block])?;
+            self.block.clear();
+        }
+        Ok(())
     }
-    Ok(seg)
+
+    fn finish(mut self, conn: &Connection, docs: u32, bytes: usize) -> rusqlite::Result<i64> {
+        self.flush(conn)?;
+        conn.execute(
+            "UPDATE segments SET docs = ?2, bytes = ?3 WHERE id = ?1",
+            params![self.seg, docs, bytes as i64],
+        )?;
+        Ok(self.seg)
+    }
 }
 
 /// Read the postings of one gram across all segments, in segment order.
@@ -267,33 +297,59 @@ mod tests {
     }
 }
 
-/// The entries of one segment, block by block, in gram order.
+/// The entries of one segment, block by block, in gram order (one block in memory at a time).
 struct SegmentCursor {
-    blocks: std::vec::IntoIter<Vec<u8>>,
+    seg: i64,
+    last_first: Option<i64>,
     block: Vec<u8>,
     pos: usize,
 }
 
 impl SegmentCursor {
-    fn open(conn: &Connection, seg: i64) -> rusqlite::Result<SegmentCursor> {
-        let mut stmt =
-            conn.prepare_cached("SELECT data FROM gram_blocks WHERE seg = ?1 ORDER BY first_gram")?;
-        let blocks: Vec<Vec<u8>> = stmt
-            .query_map([seg], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        Ok(SegmentCursor {
-            blocks: blocks.into_iter(),
+    fn open(seg: i64) -> SegmentCursor {
+        SegmentCursor {
+            seg,
+            last_first: None,
             block: Vec::new(),
             pos: 0,
-        })
+        }
+    }
+
+    fn load_next_block(&mut self, conn: &Connection) -> rusqlite::Result<bool> {
+        let row: Option<(i64, Vec<u8>)> = conn
+            .prepare_cached(
+                "SELECT first_gram, data FROM gram_blocks WHERE seg = ?1 AND first_gram > ?2
+                 ORDER BY first_gram LIMIT 1",
+            )?
+            .query_row(
+                params![self.seg, self.last_first.unwrap_or(i64::MIN)],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        match row {
+            Some((first, data))
+                if self.last_first.is_none() || first > self.last_first.unwrap_or(i64::MIN) =>
+            {
+                self.last_first = Some(first);
+                self.block = data;
+                self.pos = 0;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 
     /// The next `(gram, postings)` entry, or None at the end (or at a damaged block).
-    fn next_entry(&mut self) -> Option<(i64, Vec<u8>)> {
+    fn next_entry(&mut self, conn: &Connection) -> rusqlite::Result<Option<(i64, Vec<u8>)>> {
         while self.pos >= self.block.len() {
-            self.block = self.blocks.next()?;
-            self.pos = 0;
+            if !self.load_next_block(conn)? {
+                return Ok(None);
+            }
         }
+        Ok(self.parse_entry())
+    }
+
+    fn parse_entry(&mut self) -> Option<(i64, Vec<u8>)> {
         let rest = self.block.get(self.pos..)?;
         let gram = i64::from_le_bytes(rest.get(..8)?.try_into().ok()?);
         let mut i = 8;
@@ -341,15 +397,14 @@ pub fn merge_small_segments(
         .collect();
     // Older segments hold smaller document ids: concatenating in id order keeps lists sorted.
     victims.sort_unstable();
-    let mut cursors: Vec<SegmentCursor> = victims
-        .iter()
-        .map(|&s| SegmentCursor::open(conn, s))
+    let mut cursors: Vec<SegmentCursor> = victims.iter().map(|&s| SegmentCursor::open(s)).collect();
+    let mut heads: Vec<Option<(i64, Vec<u8>)>> = cursors
+        .iter_mut()
+        .map(|c| c.next_entry(conn))
         .collect::<Result<_, _>>()?;
-    let mut heads: Vec<Option<(i64, Vec<u8>)>> =
-        cursors.iter_mut().map(|c| c.next_entry()).collect();
     let mut total_bytes = 0usize;
     let mut docs_seen = std::collections::HashSet::new();
-    let mut merged: Vec<(i64, PostingBuf)> = Vec::new();
+    let mut out = BlockWriter::start(conn)?;
     let mut decoded = Vec::new();
     while let Some(gram) = heads.iter().flatten().map(|h| h.0).min() {
         let mut buf = PostingBuf::default();
@@ -365,19 +420,19 @@ pub fn merge_small_segments(
                         }
                     }
                 }
-                *head = cursors[i].next_entry();
+                *head = cursors[i].next_entry(conn)?;
             }
         }
         if !buf.bytes.is_empty() {
             total_bytes += buf.bytes.len();
-            merged.push((gram, buf));
+            out.push(conn, gram, &buf.bytes)?;
         }
     }
     for seg in &victims {
         conn.execute("DELETE FROM gram_blocks WHERE seg = ?1", [seg])?;
         conn.execute("DELETE FROM segments WHERE id = ?1", [seg])?;
     }
-    write_sorted(conn, docs_seen.len() as u32, total_bytes, merged)?;
+    out.finish(conn, docs_seen.len() as u32, total_bytes)?;
     Ok(true)
 }
 
