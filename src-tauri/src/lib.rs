@@ -3,8 +3,17 @@
 //! This crate only wires the webview to the Rust side: app state and one thin
 //! `#[tauri::command]` per api call. Everything an archive does lives in `shelfmark-core`.
 
+use serde::Serialize;
+use shelfmark_core::api::{ApiError, Archive, FacetsResponse, PostDetail, ProblemRow, Stats};
+use shelfmark_core::render::RenderedBody;
+use shelfmark_core::scan::{ScanOptions, ScanProgress, ScanSummary};
+use shelfmark_core::search::searcher::{SearchRequest, SearchResponse};
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tauri::ipc::Channel;
 
 /// The archive folder named on the command line (`shelfmark-desktop [ARCHIVE]`), if any.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -25,6 +34,69 @@ where
     Some(std::path::absolute(&path).unwrap_or(path))
 }
 
+/// The open archive, if any, and the cancel flag of the running index job.
+#[derive(Default)]
+pub struct AppState {
+    archive: Mutex<Option<Arc<Archive>>>,
+    cancel: Mutex<Arc<AtomicBool>>,
+    /// Why the archive named on the command line could not be opened.
+    startup_error: Mutex<Option<ApiError>>,
+}
+
+impl AppState {
+    fn archive(&self) -> Result<Arc<Archive>, ApiError> {
+        lock(&self.archive).clone().ok_or_else(|| ApiError {
+            code: "no-archive".into(),
+            message: "No archive is open.".into(),
+            path: None,
+        })
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What the UI learns about the open archive (the same shape as `shelfmark serve`'s).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ArchiveInfo {
+    pub name: String,
+    pub root: String,
+    pub indexed: bool,
+    pub transport: &'static str,
+}
+
+fn info(archive: &Archive) -> ArchiveInfo {
+    let root = archive.root();
+    ArchiveInfo {
+        name: root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| root.display().to_string()),
+        root: root.display().to_string(),
+        indexed: archive.is_indexed(),
+        transport: "tauri",
+    }
+}
+
+/// Runs a synchronous core call off the async runtime.
+async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Archive) -> Result<T, ApiError> + Send + 'static,
+{
+    let archive = state.archive()?;
+    tauri::async_runtime::spawn_blocking(move || f(&archive))
+        .await
+        .unwrap_or_else(|_| {
+            Err(ApiError {
+                code: "internal".into(),
+                message: "The request failed inside the app.".into(),
+                path: None,
+            })
+        })
+}
+
 /// The app's version, to prove the IPC round trip.
 #[tauri::command]
 fn app_version(app: tauri::AppHandle) -> String {
@@ -37,12 +109,199 @@ fn startup_archive(state: tauri::State<'_, StartupArchive>) -> Option<String> {
     state.0.as_ref().map(|p| p.to_string_lossy().into_owned())
 }
 
+/// The sample archive next to the sources, when the app runs from a checkout.
+#[tauri::command]
+fn sample_archive() -> Option<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-archive");
+    dir.is_dir().then(|| dir.to_string_lossy().into_owned())
+}
+
+/// The open archive; fails with `no-archive` (or why the startup archive could not be opened).
+#[tauri::command]
+async fn archive_info(state: tauri::State<'_, AppState>) -> Result<ArchiveInfo, ApiError> {
+    if let Some(e) = lock(&state.startup_error).take() {
+        return Err(e);
+    }
+    let archive = state.archive()?;
+    Ok(info(&archive))
+}
+
+/// Opens an archive folder (without indexing it; see `index_archive`).
+#[tauri::command]
+async fn open_archive(
+    state: tauri::State<'_, AppState>,
+    path: String,
+) -> Result<ArchiveInfo, ApiError> {
+    let archive = tauri::async_runtime::spawn_blocking(move || Archive::open(Path::new(&path)))
+        .await
+        .map_err(|_| ApiError {
+            code: "internal".into(),
+            message: "Opening the folder failed inside the app.".into(),
+            path: None,
+        })??;
+    lock(&state.cancel).store(true, Ordering::Relaxed);
+    let archive = Arc::new(archive);
+    let out = info(&archive);
+    *lock(&state.archive) = Some(archive);
+    Ok(out)
+}
+
+/// Creates or updates the index of the open archive, reporting progress on `on_progress`
+/// (at most ten times a second, and once at the end). `cancel_index` stops it.
+#[tauri::command]
+async fn index_archive(
+    state: tauri::State<'_, AppState>,
+    on_progress: Channel<ScanProgress>,
+) -> Result<ScanSummary, ApiError> {
+    let cancel = Arc::new(AtomicBool::new(false));
+    *lock(&state.cancel) = cancel.clone();
+    blocking(&state, move |archive| {
+        let last = Mutex::new(None::<Instant>);
+        let report = |p: ScanProgress| {
+            let mut last = lock(&last);
+            let due = last.is_none_or(|t| t.elapsed() >= Duration::from_millis(100));
+            if due || (p.total > 0 && p.done >= p.total) {
+                *last = Some(Instant::now());
+                let _ = on_progress.send(p);
+            }
+        };
+        archive.index(&ScanOptions::default(), &report, &cancel)
+    })
+    .await
+}
+
+/// Stops the running index job, if any.
+#[tauri::command]
+fn cancel_index(state: tauri::State<'_, AppState>) {
+    lock(&state.cancel).store(true, Ordering::Relaxed);
+}
+
+#[tauri::command]
+async fn search(
+    state: tauri::State<'_, AppState>,
+    query: Option<String>,
+    sort: Option<String>,
+    limit: Option<u32>,
+    offset: Option<u32>,
+    facets: Option<bool>,
+) -> Result<SearchResponse, ApiError> {
+    let req = SearchRequest {
+        query: query.unwrap_or_default(),
+        sort,
+        limit,
+        offset,
+        facets: facets.unwrap_or(false),
+    };
+    blocking(&state, move |a| a.search(&req)).await
+}
+
+#[tauri::command]
+async fn facets(
+    state: tauri::State<'_, AppState>,
+    query: Option<String>,
+) -> Result<FacetsResponse, ApiError> {
+    blocking(&state, move |a| a.facets(query.as_deref().unwrap_or(""))).await
+}
+
+#[tauri::command]
+async fn show(state: tauri::State<'_, AppState>, path: String) -> Result<PostDetail, ApiError> {
+    blocking(&state, move |a| a.show(&path)).await
+}
+
+/// The body of a post as sanitized HTML (remote images parked, see `shelfmark_core::render`).
+#[tauri::command]
+async fn render_body(
+    state: tauri::State<'_, AppState>,
+    path: String,
+) -> Result<RenderedBody, ApiError> {
+    blocking(&state, move |a| a.render_body(&path)).await
+}
+
+/// Opens an http(s) link in the system browser; nothing else.
+#[tauri::command]
+fn open_url(url: String) -> Result<(), ApiError> {
+    let ok = url::Url::parse(&url)
+        .map(|u| matches!(u.scheme(), "http" | "https"))
+        .unwrap_or(false);
+    if !ok {
+        return Err(ApiError {
+            code: "bad-request".into(),
+            message: format!("Only web links can be opened: {url}"),
+            path: None,
+        });
+    }
+    open::that_detached(&url).map_err(|e| ApiError {
+        code: "io".into(),
+        message: format!("Could not open the browser for {url}: {e}"),
+        path: None,
+    })
+}
+
+/// Opens a post's file with the system's default app, or (with `reveal`) its folder in the file
+/// manager. Only posts the index knows: `show` must find it first.
+#[tauri::command]
+async fn open_post_file(
+    state: tauri::State<'_, AppState>,
+    path: String,
+    reveal: bool,
+) -> Result<(), ApiError> {
+    let (root, detail) = blocking(&state, move |a| {
+        a.show(&path).map(|d| (a.root().to_path_buf(), d))
+    })
+    .await?;
+    let file = root.join(&detail.path);
+    let target = if reveal {
+        file.parent().map(Path::to_path_buf).unwrap_or(root)
+    } else {
+        file
+    };
+    open::that_detached(&target).map_err(|e| ApiError {
+        code: "io".into(),
+        message: format!("Could not open {}: {e}", target.display()),
+        path: Some(detail.path),
+    })
+}
+
+#[tauri::command]
+async fn problems(state: tauri::State<'_, AppState>) -> Result<Vec<ProblemRow>, ApiError> {
+    blocking(&state, |a| a.problems()).await
+}
+
+#[tauri::command]
+async fn stats(state: tauri::State<'_, AppState>) -> Result<Stats, ApiError> {
+    blocking(&state, |a| a.stats()).await
+}
+
 /// Builds and runs the desktop app with the window from `tauri.conf.json`.
 pub fn run() {
-    let archive = StartupArchive(archive_from_args(std::env::args_os()));
+    let startup = StartupArchive(archive_from_args(std::env::args_os()));
+    let state = AppState::default();
+    if let Some(dir) = &startup.0 {
+        match Archive::open(dir) {
+            Ok(a) => *lock(&state.archive) = Some(Arc::new(a)),
+            Err(e) => *lock(&state.startup_error) = Some(e),
+        }
+    }
     let result = tauri::Builder::default()
-        .manage(archive)
-        .invoke_handler(tauri::generate_handler![app_version, startup_archive])
+        .manage(startup)
+        .manage(state)
+        .invoke_handler(tauri::generate_handler![
+            app_version,
+            startup_archive,
+            sample_archive,
+            archive_info,
+            open_archive,
+            index_archive,
+            cancel_index,
+            search,
+            facets,
+            show,
+            render_body,
+            open_url,
+            open_post_file,
+            problems,
+            stats
+        ])
         .run(tauri::generate_context!());
     if let Err(err) = result {
         eprintln!("shelfmark-desktop: {err}");

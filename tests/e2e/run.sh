@@ -26,7 +26,11 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 if [ -z "${SHELFMARK_BIN:-}" ]; then
-  [ -f "$ROOT/ui/dist/index.html" ] || (say "building ui/dist" && cd "$ROOT/ui" && npm run build)
+  # ./dev test has just built ui/dist; alone, build it unless it is newer than every source.
+  if [ ! -f "$ROOT/ui/dist/index.html" ] || [ -n "$(find "$ROOT/ui/src" "$ROOT/ui/index.html" -newer "$ROOT/ui/dist/index.html" -print -quit)" ]; then
+    say "building ui/dist"
+    (cd "$ROOT/ui" && npm run build)
+  fi
   # `serve` embeds ui/dist at compile time. A binary built before ui/dist existed (or before its
   # current assets) does not hold them: make cargo build it again.
   BIN="$ROOT/target/release/shelfmark"

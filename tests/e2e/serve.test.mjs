@@ -17,7 +17,7 @@ const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, `${name}.pn
 
 /** `shelfmark search QUERY --json` on the same archive: what the UI must show. */
 function cliSearch(archive, query, extra = []) {
-  const out = execFileSync(BIN, ['-C', archive, 'search', query, '--json', '--limit', '1000', ...extra], {
+  const out = execFileSync(BIN, ['-C', archive, 'search', '--json', '--limit', '1000', ...extra, '--', query], {
     encoding: 'utf8',
     timeout: 30_000,
   });
@@ -293,20 +293,41 @@ describe('hostile HTML', () => {
       const reader = page.getByRole('region', { name: 'Reader' });
       await reader.getByTestId('reader-title').waitFor();
       assert.match(await reader.getByTestId('reader-title').textContent(), /Hostile 两岸 post/);
-      // Hover and click everything the post put on screen.
-      for (const el of await reader.locator('button, a, p, dd, code').all()) {
-        await el.hover().catch(() => {});
+      const text = reader.getByTestId('reader-text');
+      await text.getByText('Hostile paragraph').waitFor();
+      // Hover over everything the post put on screen, click its paragraph.
+      for (const el of await reader.locator('button, a, p, dd, code, img, div').all()) {
+        await el.hover({ timeout: 2000 }).catch(() => {});
       }
-      await reader.getByTestId('reader-text').click();
+      await text.getByText('Hostile paragraph').click();
       for (const chip of await page.locator('[data-facet] button').all()) await chip.hover();
       await page.waitForTimeout(500);
       await shot(page, '08-hostile');
 
       const pwned = await page.evaluate(() => Object.keys(window).filter((k) => k.startsWith('__pwned')));
       assert.deepEqual(pwned, [], 'no script of the post ran');
-      assert.equal(await reader.locator('script, iframe, object, embed, form, img, style, link, base, meta').count(), 0);
-      // The javascript: source URL is not a link.
-      assert.equal(await reader.locator('a[href^="javascript:"]').count(), 0);
+      // The body is the core's sanitized HTML: nothing active is left in it.
+      assert.equal(await reader.locator('script, iframe, object, embed, form, input, style, link, base, meta, svg, math, video, audio').count(), 0);
+      assert.equal(await reader.locator('[onclick], [onerror], [onmouseover], [onload], [style], [srcset]').count(), 0);
+      // Remote images are placeholders with no src, and the reader says so.
+      assert.ok((await text.locator('img[data-remote-src]').count()) >= 1);
+      for (const src of await text.locator('img').evaluateAll((imgs) => imgs.map((i) => i.getAttribute('src')))) {
+        assert.ok(src === null || !/^(https?:)?\/\//i.test(src), `image src ${src}`);
+      }
+      await reader.getByRole('note').filter({ hasText: 'Remote images' }).waitFor();
+      // javascript: URLs are never links.
+      assert.equal(await page.locator('a[href^="javascript:" i]').count(), 0);
+      // A link in the body opens outside the app (a new tab without opener), never in it.
+      await page.evaluate(() => {
+        window.__opened = [];
+        window.open = (...args) => {
+          window.__opened.push(args);
+          return null;
+        };
+      });
+      await text.getByRole('link', { name: 'an outside link' }).click();
+      const opened = await page.evaluate(() => window.__opened);
+      assert.deepEqual(opened, [['https://evil.example/page', '_blank', 'noopener,noreferrer']]);
       assert.deepEqual(dialogs, []);
       assert.equal(new URL(page.url()).origin, origin, 'no navigation away (meta refresh, base)');
       assertSameOrigin(requests, origin);

@@ -3,6 +3,7 @@
 //! Exit status: 0 on success (problems in the archive are not failures), 1 on error, 2 on bad usage.
 
 mod output;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use shelfmark_core::api::{ApiError, Archive};
@@ -88,6 +89,23 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the web UI and the api to a browser, on 127.0.0.1 with a per-run token.
+    /// Prints the address to open (with the token) on stdout. Indexes DIR first if needed.
+    Serve {
+        dir: Option<PathBuf>,
+        /// The port (0: any free port).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// The address to listen on; anything but loopback needs --allow-remote and --token.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Allow a --host that other machines can reach (requires --token).
+        #[arg(long)]
+        allow_remote: bool,
+        /// Use this token (at least 16 characters) instead of a random one.
+        #[arg(long, value_name = "TOKEN")]
+        token: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -161,6 +179,21 @@ fn run(cli: Cli) -> Result<(), ApiError> {
             json,
         ),
         Command::Stats { json } => output::stats(&open(&cli.archive)?.stats()?, json),
+        Command::Serve {
+            dir,
+            port,
+            host,
+            allow_remote,
+            token,
+        } => serve::run(
+            open(&dir.or(cli.archive))?,
+            serve::Options {
+                host,
+                port,
+                allow_remote,
+                token,
+            },
+        )?,
     }
     Ok(())
 }

@@ -21,6 +21,7 @@ pub struct ApiError {
     pub code: String,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub path: Option<String>,
 }
 

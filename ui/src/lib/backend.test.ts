@@ -89,3 +89,56 @@ describe('backend transport choice', () => {
     expect(e.fetch).not.toHaveBeenCalled();
   });
 });
+
+describe('typed api over both transports', () => {
+  it('sends the same argument object as the HTTP body and as Tauri arguments', async () => {
+    const req = { query: '两岸', sort: '-date', offset: 100, limit: 100, facets: false };
+    const http = env({
+      fetch: vi.fn(async () => new Response(JSON.stringify({ total: 0, hits: [] }), { status: 200 })),
+      location: { hash: '#token=t0k', search: '', pathname: '/' },
+    });
+    await createBackend(http).call('search', req);
+    const [url, init] = vi.mocked(http.fetch).mock.calls[0]!;
+    expect(url).toBe('/api/search');
+    expect(JSON.parse(String(init?.body))).toEqual(req);
+
+    const tauri = env({ global: { __TAURI_INTERNALS__: {} } });
+    await createBackend(tauri).call('search', req);
+    expect(tauri.invoke).toHaveBeenCalledWith('search', req);
+  });
+
+  it('passes a progress channel only over Tauri', () => {
+    const onMessage = () => {};
+    const channel = { id: 1 };
+    const tauri = createBackend(env({ global: { __TAURI_INTERNALS__: {} }, channel: () => channel }));
+    expect(tauri.channel(onMessage)).toBe(channel);
+    const http = createBackend(env({ channel: () => channel }));
+    expect(http.channel(onMessage)).toBeNull();
+  });
+
+  it('maps a 401 without a JSON body to an unauthorized ApiError', async () => {
+    const e = env({ fetch: vi.fn(async () => new Response('', { status: 401, statusText: 'Unauthorized' })) });
+    await expect(createBackend(e).call('stats')).rejects.toMatchObject({ code: 'unauthorized' });
+  });
+
+  it('turns a network failure into a readable ApiError', async () => {
+    const e = env({
+      fetch: vi.fn(async () => {
+        throw new TypeError('Failed to fetch');
+      }),
+    });
+    await expect(createBackend(e).call('stats')).rejects.toMatchObject({ code: 'network', message: 'Failed to fetch' });
+  });
+
+  it('the api helpers refuse desktop-only commands over HTTP', async () => {
+    const { api, setBackend } = await import('./backend');
+    const fetch = vi.fn(async (_url: string, _init?: RequestInit) => new Response('{}', { status: 200 }));
+    setBackend(createBackend(env({ fetch: fetch as unknown as typeof globalThis.fetch })));
+    await expect(api.indexArchive(() => {})).rejects.toMatchObject({ code: 'unsupported' });
+    await expect(api.openArchive('/x')).rejects.toMatchObject({ code: 'unsupported' });
+    await expect(api.sampleArchive()).resolves.toBeNull();
+    await api.show('a.md');
+    expect(JSON.parse(String(fetch.mock.calls[0]?.[1]?.body))).toEqual({ path: 'a.md' });
+    setBackend(undefined);
+  });
+});

@@ -10,7 +10,17 @@
 // Everything else in the UI calls `backend.call(...)` (or the typed helpers in `api`) and never
 // looks at `window.__TAURI_INTERNALS__`, `fetch` or the token itself.
 
-import { invoke as tauriInvoke } from '@tauri-apps/api/core';
+import { Channel, invoke as tauriInvoke } from '@tauri-apps/api/core';
+import type { FacetsResponse } from './bindings/FacetsResponse';
+import type { PostDetail } from './bindings/PostDetail';
+import type { ProblemRow } from './bindings/ProblemRow';
+import type { RenderedBody } from './bindings/RenderedBody';
+import type { ScanProgress } from './bindings/ScanProgress';
+import type { ScanSummary } from './bindings/ScanSummary';
+import type { SearchRequest } from './bindings/SearchRequest';
+import type { SearchResponse } from './bindings/SearchResponse';
+import type { Stats } from './bindings/Stats';
+import type { ArchiveInfo } from './types';
 
 export type Transport = 'tauri' | 'http';
 
@@ -63,6 +73,8 @@ export interface BackendEnv {
   invoke: <T>(command: string, args?: Args) => Promise<T>;
   /** Replace the current URL without navigation (history.replaceState). */
   replaceUrl?: (url: string) => void;
+  /** A Tauri IPC channel delivering messages to `onMessage` (desktop only). */
+  channel?: <T>(onMessage: (message: T) => void) => unknown;
 }
 
 export function detectTransport(global: object | undefined): Transport {
@@ -111,6 +123,8 @@ const COMMAND_NAME = /^[a-z][a-z0-9_]*$/;
 export interface Backend {
   readonly transport: Transport;
   call<T>(command: string, args?: Args): Promise<T>;
+  /** A channel argument for a long job's progress; null where the transport has none. */
+  channel<T>(onMessage: (message: T) => void): unknown | null;
 }
 
 export function createBackend(env: BackendEnv): Backend {
@@ -160,6 +174,9 @@ export function createBackend(env: BackendEnv): Backend {
 
   return {
     transport,
+    channel<T>(onMessage: (message: T) => void): unknown | null {
+      return transport === 'tauri' && env.channel ? env.channel(onMessage) : null;
+    },
     call<T>(command: string, args?: Args): Promise<T> {
       if (!COMMAND_NAME.test(command)) {
         return Promise.reject(new ApiError('bad_command', `invalid command name: ${command}`));
@@ -186,6 +203,7 @@ function browserEnv(): BackendEnv {
     replaceUrl: hasWindow
       ? (url) => window.history.replaceState(window.history.state, '', url)
       : undefined,
+    channel: <T>(onMessage: (message: T) => void) => new Channel<T>(onMessage),
   };
 }
 
@@ -197,8 +215,56 @@ export function backend(): Backend {
   return instance;
 }
 
-/** Typed wrappers around the api commands. */
+/** Test hook: replace the app-wide backend. */
+export function setBackend(b: Backend | undefined) {
+  instance = b;
+}
+
+function unsupported(what: string): Promise<never> {
+  return Promise.reject(
+    new ApiError('unsupported', `${what} is only available in the desktop app.`),
+  );
+}
+
+/**
+ * Typed wrappers around the api commands. The argument objects are the same on both transports:
+ * the JSON body of `POST /api/<command>`, and the named arguments of the Tauri command.
+ */
 export const api = {
   appVersion: () => backend().call<string>('app_version'),
   startupArchive: () => backend().call<string | null>('startup_archive'),
+  archiveInfo: () => backend().call<ArchiveInfo>('archive_info'),
+  search: (req: Partial<SearchRequest> & { query: string }) =>
+    backend().call<SearchResponse>('search', { ...req }),
+  facets: (query: string) => backend().call<FacetsResponse>('facets', { query }),
+  show: (path: string) => backend().call<PostDetail>('show', { path }),
+  /** The body as sanitized HTML; remote images are parked in `data-remote-src`. */
+  renderBody: (path: string) => backend().call<RenderedBody>('render_body', { path }),
+  problems: () => backend().call<ProblemRow[]>('problems'),
+  stats: () => backend().call<Stats>('stats'),
+  /** Desktop only: open another archive folder. */
+  openArchive: (path: string) =>
+    backend().transport === 'tauri'
+      ? backend().call<ArchiveInfo>('open_archive', { path })
+      : unsupported('Opening another folder'),
+  /** Desktop only: the sample archive shipped with a checkout, if any. */
+  sampleArchive: () =>
+    backend().transport === 'tauri'
+      ? backend().call<string | null>('sample_archive')
+      : Promise.resolve(null),
+  /** Desktop only: index the open archive, with progress; `cancelIndex` stops it. */
+  indexArchive: (onProgress: (p: ScanProgress) => void) => {
+    const channel = backend().channel<ScanProgress>(onProgress);
+    if (!channel) return unsupported('Indexing');
+    return backend().call<ScanSummary>('index_archive', { onProgress: channel });
+  },
+  cancelIndex: () => backend().call<void>('cancel_index'),
+  /** Desktop only: an http(s) link in the system browser. */
+  openUrl: (url: string) =>
+    backend().transport === 'tauri' ? backend().call<void>('open_url', { url }) : unsupported('Opening links'),
+  /** Desktop only: the post's file in its default app, or (reveal) its folder. */
+  openPostFile: (path: string, reveal: boolean) =>
+    backend().transport === 'tauri'
+      ? backend().call<void>('open_post_file', { path, reveal })
+      : unsupported('Opening files'),
 };

@@ -3,4 +3,4 @@
 /**
  * An error as the user sees it: a stable `code`, a readable `message`, and the file if any.
  */
-export type ApiError = { code: string, message: string, path: string | null, };
+export type ApiError = { code: string, message: string, path?: string, };

@@ -4,8 +4,8 @@ import type { ProblemRow } from "./ProblemRow";
 /**
  * Everything about one post.
  */
-export type PostDetail = { id: bigint, path: string, path_bytes_hex: string | null, title: string, date: string | null, date_raw: string | null, author: string | null, source: string | null, site: string | null, tags: Array<string>, categories: Array<string>, layout: string | null, 
+export type PostDetail = { id: number, path: string, path_bytes_hex: string | null, title: string, date: string | null, date_raw: string | null, author: string | null, source: string | null, site: string | null, tags: Array<string>, categories: Array<string>, layout: string | null, 
 /**
  * Every front matter key, in file order.
  */
-fields: Record<string, unknown>, epoch_ms: bigint | null, text: string, encoding: string, front_matter: string, problems: Array<ProblemRow>, };
+fields: Record<string, unknown>, epoch_ms: number | null, text: string, encoding: string, front_matter: string, problems: Array<ProblemRow>, };

@@ -7,8 +7,8 @@ export type ScanProgress = {
 /**
  * Files looked at so far.
  */
-done: bigint, 
+done: number, 
 /**
  * Files to look at (known once the walk is over).
  */
-total: bigint, };
+total: number, };

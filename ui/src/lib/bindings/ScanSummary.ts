@@ -3,4 +3,4 @@
 /**
  * What a scan did. `problems` counts every problem now recorded for the archive.
  */
-export type ScanSummary = { indexed: bigint, unchanged: bigint, removed: bigint, renamed: bigint, problems: bigint, seconds: number, };
+export type ScanSummary = { indexed: number, unchanged: number, removed: number, renamed: number, problems: number, seconds: number, };

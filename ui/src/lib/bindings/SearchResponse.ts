@@ -2,4 +2,4 @@
 import type { Facets } from "./Facets";
 import type { SearchHit } from "./SearchHit";
 
-export type SearchResponse = { total: bigint, hits: Array<SearchHit>, facets: Facets | null, };
+export type SearchResponse = { total: number, hits: Array<SearchHit>, facets: Facets | null, };

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_STATE,
+  filterState,
+  filterToken,
+  listFilters,
+  parseHash,
+  quoteValue,
+  removeRange,
+  toHash,
+  toggleFilter,
+} from './query';
+
+describe('query state in location.hash', () => {
+  it('round-trips a state, leaving defaults out', () => {
+    const s = { q: '两岸 tag:"经济"', sort: '-date' as const, post: '_posts/a b.md', view: 'problems' as const };
+    const hash = toHash(s);
+    expect(hash.startsWith('#')).toBe(true);
+    expect(parseHash(hash)).toEqual(s);
+    expect(toHash(DEFAULT_STATE)).toBe('');
+    expect(toHash({ ...DEFAULT_STATE, q: '港' })).toBe(`#q=${encodeURIComponent('港')}`);
+  });
+
+  it('keeps parameters that are not its own and drops stale ones', () => {
+    expect(toHash({ ...DEFAULT_STATE, q: 'x' }, '#foo=1&post=old&q=y')).toBe('#foo=1&q=x');
+  });
+
+  it('reads garbage as defaults', () => {
+    expect(parseHash('')).toEqual(DEFAULT_STATE);
+    expect(parseHash('#sort=evil&view=nope')).toEqual(DEFAULT_STATE);
+    expect(parseHash('#q=a%20b&sort=title').q).toBe('a b');
+  });
+});
+
+describe('facet filters in the query text', () => {
+  it('quotes values and escapes quotes and backslashes; dates stay bare', () => {
+    expect(quoteValue('tag', '政治')).toBe('"政治"');
+    expect(quoteValue('tag', 'New "York"\\')).toBe('"New \\"York\\"\\\\"');
+    expect(quoteValue('date', '2021')).toBe('2021');
+    expect(quoteValue('date', '2021-06')).toBe('2021-06');
+    expect(filterToken('tag', '经济', true)).toBe('-tag:"经济"');
+  });
+
+  it('lists the filters written in a query, with their positions', () => {
+    const q = '两岸 tag:"经济 发展" -site:bbc.com date:2021 author:“张 三” TAGS:x';
+    const chips = listFilters(q);
+    expect(chips.map((c) => [c.field, c.value, c.exclude])).toEqual([
+      ['tag', '经济 发展', false],
+      ['site', 'bbc.com', true],
+      ['date', '2021', false],
+      ['author', '张 三', false],
+      ['tag', 'x', false],
+    ]);
+    for (const c of chips) expect(q.slice(c.start, c.end)).toBe(c.raw);
+    expect(listFilters('tag:"a \\"b\\""')[0]?.value).toBe('a "b"');
+    // Not a filter: inside a word, or an unknown field.
+    expect(listFilters('xtag:a foo:bar')).toEqual([]);
+  });
+
+  it('adds, removes and flips a filter', () => {
+    let q = toggleFilter('两岸', 'tag', '经济');
+    expect(q).toBe('两岸 tag:"经济"');
+    expect(filterState(q, 'tag', '经济')).toBe('include');
+    q = toggleFilter(q, 'tag', '经济', true);
+    expect(q).toBe('两岸 -tag:"经济"');
+    expect(filterState(q, 'tag', '经济')).toBe('exclude');
+    q = toggleFilter(q, 'tag', '经济', true);
+    expect(q).toBe('两岸');
+    expect(toggleFilter('', 'date', '2021')).toBe('date:2021');
+    expect(toggleFilter('a tag:"x" b', 'tag', 'x')).toBe('a b');
+    expect(filterState('tag:ABC', 'tag', 'abc')).toBe('include');
+    expect(filterState('tag:abc', 'category', 'abc')).toBe(null);
+  });
+
+  it('removes a range and tidies the spaces', () => {
+    expect(removeRange('a tag:"x" b', 2, 9)).toBe('a b');
+    expect(removeRange('tag:"x"', 0, 7)).toBe('');
+  });
+});
