@@ -8,12 +8,17 @@ use shelfmark_core::api::{ApiError, Archive, FacetsResponse, PostDetail, Problem
 use shelfmark_core::render::RenderedBody;
 use shelfmark_core::scan::{ScanOptions, ScanProgress, ScanSummary};
 use shelfmark_core::search::searcher::{SearchRequest, SearchResponse};
+use shelfmark_core::watch::Watcher;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tauri::ipc::Channel;
+use tauri::{Emitter, Manager};
+
+/// The event the UI hears when the watcher picked up changes on disk (payload: `ScanSummary`).
+pub const ARCHIVE_CHANGED: &str = "archive-changed";
 
 /// The archive folder named on the command line (`shelfmark-desktop [ARCHIVE]`), if any.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -41,6 +46,8 @@ pub struct AppState {
     cancel: Mutex<Arc<AtomicBool>>,
     /// Why the archive named on the command line could not be opened.
     startup_error: Mutex<Option<ApiError>>,
+    /// Live updates of the open archive; replaced (and so stopped) when another is opened.
+    watcher: Mutex<Option<Watcher>>,
 }
 
 impl AppState {
@@ -50,6 +57,21 @@ impl AppState {
             message: "No archive is open.".into(),
             path: None,
         })
+    }
+}
+
+/// Watches the open archive for changes on disk; each scan that changed the index is told to the
+/// UI as an `archive-changed` event. Without a watcher the app still works (no live updates).
+fn start_watching(app: &tauri::AppHandle, state: &AppState, root: &Path) {
+    // Stop the old watcher first, so that its last scan cannot report on the new archive.
+    drop(lock(&state.watcher).take());
+    let handle = app.clone();
+    let watcher = shelfmark_core::watch::watch(root, move |summary| {
+        let _ = handle.emit(ARCHIVE_CHANGED, summary);
+    });
+    match watcher {
+        Ok(w) => *lock(&state.watcher) = Some(w),
+        Err(e) => eprintln!("shelfmark-desktop: no live updates: {e}"),
     }
 }
 
@@ -129,6 +151,7 @@ async fn archive_info(state: tauri::State<'_, AppState>) -> Result<ArchiveInfo, 
 /// Opens an archive folder (without indexing it; see `index_archive`).
 #[tauri::command]
 async fn open_archive(
+    app: tauri::AppHandle,
     state: tauri::State<'_, AppState>,
     path: String,
 ) -> Result<ArchiveInfo, ApiError> {
@@ -142,6 +165,7 @@ async fn open_archive(
     lock(&state.cancel).store(true, Ordering::Relaxed);
     let archive = Arc::new(archive);
     let out = info(&archive);
+    start_watching(&app, &state, archive.root());
     *lock(&state.archive) = Some(archive);
     Ok(out)
 }
@@ -285,6 +309,16 @@ pub fn run() {
     let result = tauri::Builder::default()
         .manage(startup)
         .manage(state)
+        .setup(|app| {
+            let state = app.state::<AppState>();
+            let root = lock(&state.archive)
+                .as_ref()
+                .map(|a| a.root().to_path_buf());
+            if let Some(root) = root {
+                start_watching(app.handle(), &state, &root);
+            }
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             app_version,
             startup_archive,

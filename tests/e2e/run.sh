@@ -4,6 +4,7 @@
 #
 #   bash tests/e2e/run.sh             build what is missing, then run every test
 #   SHELFMARK_BIN=path bash run.sh    test another `shelfmark` binary (no build)
+#   E2E_DESKTOP=0 bash run.sh         skip the desktop WebDriver test (tests/e2e/desktop/)
 #
 # Bounded: the whole run is killed after E2E_TIMEOUT seconds (default 600); every server and
 # browser it started is stopped on the way out. Screenshots: tests/e2e/artifacts/.
@@ -66,4 +67,11 @@ status=$?
 set -e
 TEST_PID=""
 [ "$status" -eq 124 ] && die "timed out after ${E2E_TIMEOUT:-600}s"
-exit "$status"
+[ "$status" -eq 0 ] || exit "$status"
+
+# The real desktop binary over WebDriver (tauri-driver + WebKitWebDriver under xvfb-run).
+# E2E_DESKTOP=0 skips it.
+if [ -f "$HERE/desktop/run.sh" ] && [ "${E2E_DESKTOP:-1}" != 0 ]; then
+  say "desktop: tests/e2e/desktop/run.sh"
+  bash "$HERE/desktop/run.sh"
+fi

@@ -8,6 +8,8 @@
 //!   4xx/5xx status. Core calls are synchronous and run on tokio's blocking pool. Commands:
 //!   `search` (SearchRequest), `facets` {query}, `show` {path}, `render_body` {path}, `problems`,
 //!   `stats`, `archive_info`: the same names and arguments as the desktop's Tauri commands.
+//!   `changes` answers `{"changes": N}`, a counter that the archive's watcher bumps each time it
+//!   picked up changes on disk (the browser's stand-in for the desktop's `archive-changed` event).
 //! - Everything else is the UI from `ui/dist`, embedded at compile time, under the same CSP as the
 //!   desktop webview (from `tauri.conf.json`), with `connect-src 'self'`.
 
@@ -22,7 +24,7 @@ use shelfmark_core::scan::ScanOptions;
 use shelfmark_core::search::searcher::SearchRequest;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
@@ -173,6 +175,8 @@ pub struct AppState {
     /// The `Host` header values accepted (against DNS rebinding); `None` with --allow-remote.
     hosts: Option<Vec<String>>,
     csp: HeaderValue,
+    /// How many times the watcher picked up changes on disk (see the `changes` command).
+    changes: Arc<AtomicU64>,
 }
 
 impl AppState {
@@ -197,6 +201,7 @@ impl AppState {
             token,
             hosts,
             csp,
+            changes: Arc::new(AtomicU64::new(0)),
         }
     }
 }
@@ -255,12 +260,24 @@ pub fn run(archive: Archive, opts: Options) -> ApiResult<()> {
         let addr = listener
             .local_addr()
             .map_err(|e| error("io", format!("could not read the bound address: {e}")))?;
+        let root = archive.root().to_path_buf();
         let state = Arc::new(AppState::new(
             archive,
             token.clone(),
             addr,
             opts.allow_remote,
         ));
+        // Live updates: rescan on changes on disk; the UI polls `changes` to refresh.
+        let changes = state.changes.clone();
+        let _watcher = shelfmark_core::watch::watch(&root, move |s| {
+            changes.fetch_add(1, Ordering::Relaxed);
+            eprintln!(
+                "shelfmark: changes on disk: {} indexed, {} removed, {} renamed",
+                s.indexed, s.removed, s.renamed
+            );
+        })
+        .map_err(|e| eprintln!("shelfmark: no live updates: {e}"))
+        .ok();
         {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "http://{}/#token={token}", host_port(addr));
@@ -272,7 +289,7 @@ pub fn run(archive: Archive, opts: Options) -> ApiResult<()> {
             .await
             .map_err(|e| error("io", format!("the server stopped: {e}")))
     });
-    cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+    cancel.store(true, Ordering::Relaxed);
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     result
 }
@@ -454,6 +471,12 @@ struct PathArgs {
 }
 
 /// The archive's name, folder and whether it has an index.
+/// The answer of the `changes` command.
+#[derive(Debug, Serialize)]
+struct Changes {
+    changes: u64,
+}
+
 pub fn archive_info(archive: &Archive) -> ArchiveInfo {
     let root = archive.root();
     ArchiveInfo {
@@ -505,6 +528,10 @@ async fn api(
         "problems" => blocking(archive, |a| a.problems()).await,
         "stats" => blocking(archive, |a| a.stats()).await,
         "archive_info" => Json(archive_info(archive)).into_response(),
+        "changes" => Json(Changes {
+            changes: st.changes.load(Ordering::Relaxed),
+        })
+        .into_response(),
         _ => fail(error(
             "unknown-command",
             format!("there is no api command {command:?}"),
@@ -731,6 +758,9 @@ mod tests {
         let (status, _, body) = request(addr, "POST", "/api/archive_info", &auth, "");
         assert_eq!(status, 200, "{body}");
         assert!(body.contains("\"indexed\":true"));
+        let (status, _, body) = request(addr, "POST", "/api/changes", &auth, "");
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body, r#"{"changes":0}"#);
         let (status, _, body) = request(
             addr,
             "POST",

@@ -11,4 +11,5 @@ pub mod render;
 pub mod scan;
 pub mod search;
 pub mod store;
+pub mod watch;
 pub use error::{Error, Result};

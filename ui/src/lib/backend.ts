@@ -11,6 +11,7 @@
 // looks at `window.__TAURI_INTERNALS__`, `fetch` or the token itself.
 
 import { Channel, invoke as tauriInvoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
 import type { FacetsResponse } from './bindings/FacetsResponse';
 import type { PostDetail } from './bindings/PostDetail';
 import type { ProblemRow } from './bindings/ProblemRow';
@@ -218,6 +219,45 @@ export function backend(): Backend {
 /** Test hook: replace the app-wide backend. */
 export function setBackend(b: Backend | undefined) {
   instance = b;
+}
+
+/**
+ * Live updates: calls `onChange` each time the archive's watcher picked up changes on disk.
+ * In the desktop app that is the `archive-changed` event; in a browser, the `changes` counter of
+ * `shelfmark serve`, polled every `pollMs`. Returns a function that stops listening.
+ */
+export function onArchiveChanged(onChange: () => void, pollMs = 3000): () => void {
+  if (backend().transport === 'tauri') {
+    let stopped = false;
+    let unlisten: (() => void) | undefined;
+    listen('archive-changed', () => onChange())
+      .then((u) => {
+        if (stopped) u();
+        else unlisten = u;
+      })
+      .catch(() => {});
+    return () => {
+      stopped = true;
+      unlisten?.();
+    };
+  }
+  let last: number | null = null;
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    backend()
+      .call<{ changes: number }>('changes')
+      .then(({ changes }) => {
+        if (last !== null && changes !== last) onChange();
+        last = changes;
+      })
+      .catch(() => {})
+      .finally(() => {
+        busy = false;
+      });
+  }, pollMs);
+  return () => clearInterval(timer);
 }
 
 function unsupported(what: string): Promise<never> {

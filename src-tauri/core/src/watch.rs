@@ -1,0 +1,322 @@
+//! Live updates: a debounced watcher on the archive folder.
+//!
+//! File system events are debounced (~500 ms) by `notify-debouncer-full`; a batch that touches a
+//! post file (or may be a folder: renames and removals of folders matter too) wakes a worker
+//! thread that runs an incremental [`crate::scan::scan`] and reports its summary when anything
+//! changed. Events under `.shelfmark/` (the index itself), `.git/` and `node_modules/` are ignored.
+//! Dropping the [`Watcher`] stops watching and cancels a scan in progress.
+
+use crate::error::Error;
+use crate::scan::{is_post_name, ScanOptions, ScanSummary};
+use notify_debouncer_full::notify::{EventKind, RecommendedWatcher, RecursiveMode};
+use notify_debouncer_full::{new_debouncer, DebounceEventResult, Debouncer, RecommendedCache};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How long the file system must be quiet before a batch of events is handled.
+const DEBOUNCE: Duration = Duration::from_millis(500);
+
+/// Folders whose contents never matter to the index.
+const IGNORED_DIRS: [&str; 3] = [".shelfmark", ".git", "node_modules"];
+
+/// Watcher scans of one process run one at a time (two archives, or one opened twice).
+static SCAN_LOCK: Mutex<()> = Mutex::new(());
+
+/// A running watcher. Dropping it stops watching.
+pub struct Watcher {
+    debouncer: Option<Debouncer<RecommendedWatcher, RecommendedCache>>,
+    stop: Arc<AtomicBool>,
+    worker: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Watcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watcher").finish_non_exhaustive()
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        // Stops the debouncer's thread; its event handler (and so the worker's sender) goes with it.
+        drop(self.debouncer.take());
+        if let Some(worker) = self.worker.take() {
+            // The worker wakes at least every 200 ms and a running scan sees `stop` as its cancel
+            // flag, so this wait is short. Never join from the worker itself (a callback that
+            // drops its own watcher).
+            if worker.thread().id() != std::thread::current().id() {
+                let _ = worker.join();
+            }
+        }
+    }
+}
+
+/// Whether an event on `path` may change the index of the archive at `root`.
+fn relevant(root: &Path, path: &Path) -> bool {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let ignored = rel.components().any(|c| match c {
+        Component::Normal(name) => IGNORED_DIRS.iter().any(|d| name == *d),
+        _ => false,
+    });
+    if ignored || rel.as_os_str().is_empty() {
+        return false;
+    }
+    let Some(name) = path.file_name() else {
+        return false;
+    };
+    if is_post_name(name) {
+        return true;
+    }
+    // Folders: moved in, out or renamed, or removed. A path that is gone cannot be asked whether
+    // it was a folder; one without an extension probably was.
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) => meta.is_dir(),
+        Err(_) => Path::new(name).extension().is_none(),
+    }
+}
+
+/// Whether a debounced batch holds an event that may change the index.
+fn batch_matters(root: &Path, result: &DebounceEventResult) -> bool {
+    match result {
+        // Lost events (queue overflow, watch errors): rescan to be safe.
+        Err(_) => true,
+        Ok(events) => events.iter().any(|e| {
+            !matches!(e.event.kind, EventKind::Access(_))
+                && (e.event.need_rescan() || e.event.paths.iter().any(|p| relevant(root, p)))
+        }),
+    }
+}
+
+/// Watches the archive at `root` and calls `on_change` (on a worker thread) with the summary of
+/// each incremental scan that changed the index (`indexed + removed + renamed > 0`).
+/// Nothing is scanned while the archive has no index: building it is the app's job.
+pub fn watch(
+    root: &Path,
+    on_change: impl Fn(ScanSummary) + Send + 'static,
+) -> Result<Watcher, Error> {
+    let root = root.canonicalize().map_err(|source| Error::Io {
+        path: root.to_path_buf(),
+        source,
+    })?;
+    if !root.is_dir() {
+        return Err(Error::NotAFolder { path: root });
+    }
+    let (tx, rx) = mpsc::channel::<()>();
+    let handler_root = root.clone();
+    let mut debouncer = new_debouncer(DEBOUNCE, None, move |result: DebounceEventResult| {
+        if batch_matters(&handler_root, &result) {
+            let _ = tx.send(());
+        }
+    })
+    .map_err(|e| notify_error(&root, e))?;
+    debouncer
+        .watch(&root, RecursiveMode::Recursive)
+        .map_err(|e| notify_error(&root, e))?;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let worker_stop = stop.clone();
+    let worker = std::thread::Builder::new()
+        .name("shelfmark-watch".into())
+        .spawn(move || worker_loop(&root, &rx, &worker_stop, &on_change))
+        .map_err(|source| Error::Io {
+            path: PathBuf::from("watcher thread"),
+            source,
+        })?;
+    Ok(Watcher {
+        debouncer: Some(debouncer),
+        stop,
+        worker: Some(worker),
+    })
+}
+
+fn worker_loop(
+    root: &Path,
+    rx: &mpsc::Receiver<()>,
+    stop: &AtomicBool,
+    on_change: &dyn Fn(ScanSummary),
+) {
+    while !stop.load(Ordering::Relaxed) {
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(()) => {}
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+        }
+        // Batches that came in meanwhile are covered by this one scan.
+        while rx.try_recv().is_ok() {}
+        if crate::store::existing_index_path(root).is_none() {
+            continue;
+        }
+        let summary = {
+            let _guard = SCAN_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+            crate::scan::scan(root, &ScanOptions::default(), &|_| {}, stop)
+        };
+        match summary {
+            Ok(s) if s.indexed + s.removed + s.renamed > 0 => on_change(s),
+            Ok(_) => {}
+            // A failed scan (cancelled, the index busy, a file gone mid-scan) is retried by the
+            // next batch of events; nothing to report.
+            Err(_) => {}
+        }
+    }
+}
+
+fn notify_error(root: &Path, e: notify_debouncer_full::notify::Error) -> Error {
+    use notify_debouncer_full::notify::ErrorKind;
+    let source = match e.kind {
+        ErrorKind::Io(io) => io,
+        other => std::io::Error::other(format!("cannot watch for changes: {other:?}")),
+    };
+    Error::Io {
+        path: root.to_path_buf(),
+        source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Archive;
+    use crate::search::searcher::SearchRequest;
+    use std::time::Instant;
+
+    fn post(title: &str, body: &str) -> String {
+        format!("---\ntitle: {title}\ndate: 2021-03-04\n---\n{body}\n")
+    }
+
+    fn hits(archive: &Archive, query: &str) -> u64 {
+        archive
+            .search(&SearchRequest {
+                query: query.into(),
+                sort: None,
+                limit: Some(10),
+                offset: None,
+                facets: false,
+            })
+            .map(|r| r.total)
+            .unwrap_or(0)
+    }
+
+    /// Polls `cond` every 50 ms for at most `secs` seconds.
+    fn eventually(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
+        let until = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < until {
+            if cond() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        cond()
+    }
+
+    #[test]
+    fn relevant_paths() {
+        let root = Path::new("/archive");
+        assert!(relevant(root, Path::new("/archive/_posts/2021-01-01-a.md")));
+        assert!(!relevant(
+            root,
+            Path::new("/archive/.shelfmark/index.sqlite-wal")
+        ));
+        assert!(!relevant(root, Path::new("/archive/.git/objects/ab.md")));
+        assert!(!relevant(root, Path::new("/archive/x/node_modules/a.md")));
+        assert!(!relevant(root, Path::new("/archive/_posts/.a.md.swp")));
+        assert!(!relevant(root, Path::new("/archive/notes.txt")));
+        // A folder that is gone (renamed or removed) still matters.
+        assert!(relevant(root, Path::new("/archive/archived/2021-01-01")));
+        assert!(!relevant(root, Path::new("/archive")));
+    }
+
+    #[test]
+    fn new_and_deleted_posts_are_picked_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let posts = dir.path().join("_posts");
+        std::fs::create_dir_all(&posts).unwrap();
+        std::fs::write(
+            posts.join("2021-01-01-first.md"),
+            post("First", "两岸 old news"),
+        )
+        .unwrap();
+        let archive = Archive::open(dir.path()).unwrap();
+        archive
+            .index(&ScanOptions::default(), &|_| {}, &AtomicBool::new(false))
+            .unwrap();
+        assert_eq!(hits(&archive, "zebrafish"), 0);
+
+        let summaries = Arc::new(Mutex::new(Vec::<ScanSummary>::new()));
+        let seen = summaries.clone();
+        let watcher = watch(dir.path(), move |s| seen.lock().unwrap().push(s)).unwrap();
+
+        // Noise that must not trigger a report: a file that is not a post.
+        std::fs::write(dir.path().join("notes.txt"), "not a post").unwrap();
+
+        let new_post = posts.join("2021-02-02-second.md");
+        std::fs::write(&new_post, post("Second", "zebrafish swim here")).unwrap();
+        assert!(
+            eventually(10, || hits(&archive, "zebrafish") == 1),
+            "the new post was not indexed within 10 s"
+        );
+        assert!(eventually(10, || summaries
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|s| s.indexed >= 1)));
+
+        std::fs::remove_file(&new_post).unwrap();
+        assert!(
+            eventually(10, || hits(&archive, "zebrafish") == 0),
+            "the deleted post was still found after 10 s"
+        );
+        assert!(eventually(10, || summaries
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|s| s.removed >= 1)));
+
+        let started = Instant::now();
+        drop(watcher);
+        assert!(started.elapsed() < Duration::from_secs(5));
+        // Stopped: changes are no longer picked up.
+        let before = summaries.lock().unwrap().len();
+        std::fs::write(
+            posts.join("2021-03-03-third.md"),
+            post("Third", "okapi herd"),
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(1200));
+        assert_eq!(summaries.lock().unwrap().len(), before);
+        assert_eq!(hits(&archive, "okapi"), 0);
+    }
+
+    #[test]
+    fn renamed_folders_are_picked_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let day = dir.path().join("archived").join("2021-01-01");
+        std::fs::create_dir_all(&day).unwrap();
+        std::fs::write(day.join("a.md"), post("Alpha", "quokka smile")).unwrap();
+        let archive = Archive::open(dir.path()).unwrap();
+        archive
+            .index(&ScanOptions::default(), &|_| {}, &AtomicBool::new(false))
+            .unwrap();
+        let summaries = Arc::new(Mutex::new(Vec::<ScanSummary>::new()));
+        let seen = summaries.clone();
+        let _watcher = watch(dir.path(), move |s| seen.lock().unwrap().push(s)).unwrap();
+
+        std::fs::rename(&day, dir.path().join("archived").join("2021-01-02")).unwrap();
+        assert!(
+            eventually(10, || summaries
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|s| s.renamed + s.indexed + s.removed > 0)),
+            "the folder rename was not picked up within 10 s"
+        );
+        assert!(eventually(10, || {
+            archive
+                .show("archived/2021-01-02/a.md")
+                .map(|d| d.title == "Alpha")
+                .unwrap_or(false)
+        }));
+    }
+}

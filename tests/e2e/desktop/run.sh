@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# WebDriver end-to-end test of the desktop app (tauri-driver + WebKitWebDriver under xvfb-run).
+# Called by tests/e2e/run.sh after the browser tests.
+#
+#   bash tests/e2e/desktop/run.sh                        build target/debug/shelfmark-desktop if
+#                                                        needed, then run desktop.test.mjs
+#   SHELFMARK_DESKTOP_BIN=path bash run.sh               test another binary (no build)
+#
+# Needs tauri-driver (`./dev setup`: cargo install tauri-driver --locked), Debian's
+# webkit2gtk-driver (WebKitWebDriver) and xvfb. Bounded by DESKTOP_E2E_TIMEOUT seconds (default
+# 300); every process it started (tauri-driver, WebKitWebDriver, the app, Xvfb) is stopped on the way out.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../../.." && pwd)"
+cd "$HERE"
+
+say() { printf '\033[1m==> e2e desktop: %s\033[0m\n' "$*" >&2; }
+die() { printf 'e2e desktop: %s\n' "$*" >&2; exit 1; }
+
+DRIVER="${TAURI_DRIVER:-$(command -v tauri-driver || true)}"
+[ -z "$DRIVER" ] && [ -x "$HOME/.cargo/bin/tauri-driver" ] && DRIVER="$HOME/.cargo/bin/tauri-driver"
+[ -n "$DRIVER" ] || die "tauri-driver is missing: run ./dev setup (cargo install tauri-driver --locked)"
+export TAURI_DRIVER="$DRIVER"
+command -v WebKitWebDriver >/dev/null || die "WebKitWebDriver is missing: install Debian's webkit2gtk-driver (.ci/install-system.sh)"
+command -v xvfb-run >/dev/null || die "xvfb-run is missing: install xvfb (.ci/install-system.sh)"
+
+# webdriverio only; no install scripts (nothing to download).
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "npm ci"
+  npm ci --ignore-scripts --no-audit --no-fund
+fi
+
+if [ -z "${SHELFMARK_DESKTOP_BIN:-}" ]; then
+  # The app embeds ui/dist at compile time (tests/e2e/run.sh has built it); cargo rebuilds it
+  # when the sources changed.
+  [ -f "$ROOT/ui/dist/index.html" ] || (cd "$ROOT/ui" && npm run build)
+  say "cargo build --bin shelfmark-desktop"
+  (cd "$ROOT" && cargo build --bin shelfmark-desktop)
+  export SHELFMARK_DESKTOP_BIN="$ROOT/target/debug/shelfmark-desktop"
+fi
+
+# A WebKitWebDriver left over from an earlier run would hold the native port (4445), and a
+# tauri-driver the WebDriver port (4444): stop those, by pid, and only those on these ports.
+for port in 4444 4445; do
+  for pid in $(ss -ltnpH "sport = :$port" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
+    name="$(cat "/proc/$pid/comm" 2>/dev/null || true)"
+    case "$name" in
+      WebKitWebDrive*|tauri-driver)
+        say "stopping a stale $name (pid $pid) on port $port"
+        kill "$pid" 2>/dev/null || true ;;
+      *) die "port $port is taken by $name (pid $pid)" ;;
+    esac
+  done
+done
+sleep 0.5
+
+cleanup() {
+  if [ -n "${TEST_PID:-}" ]; then
+    kill -TERM -- "-$TEST_PID" 2>/dev/null || true
+    sleep 1
+    kill -KILL -- "-$TEST_PID" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT INT TERM
+
+say "xvfb-run node --test desktop.test.mjs (screenshot: tests/e2e/artifacts/desktop.png)"
+set +e
+# dbus-run-session gives WebKitGTK a session bus of its own when there is none.
+DBUS=()
+[ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ] && command -v dbus-run-session >/dev/null && DBUS=(dbus-run-session --)
+setsid --wait timeout --kill-after=15 "${DESKTOP_E2E_TIMEOUT:-300}" \
+  xvfb-run -a -s "-screen 0 1400x900x24" "${DBUS[@]}" \
+  node --test --test-concurrency=1 --test-timeout=180000 desktop.test.mjs &
+TEST_PID=$!
+wait "$TEST_PID"
+status=$?
+set -e
+TEST_PID=""
+[ "$status" -eq 124 ] && die "timed out after ${DESKTOP_E2E_TIMEOUT:-300}s"
+exit "$status"
