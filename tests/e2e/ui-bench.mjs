@@ -1,0 +1,90 @@
+// UI benchmark (a script, not a test): the web UI in Debian's chromium against `shelfmark serve`
+// on an already indexed archive. Prints figures; asserts nothing about time.
+//
+//   node ui-bench.mjs ARCHIVE [ROUNDS]
+//
+// 1. start: `shelfmark serve` start → URL printed → first rows shown in the page;
+// 2. keystroke → results: type a query, time from the last keystroke until the result count
+//    shows the right total (includes the UI's 150 ms debounce), p50/p95;
+// 3. scroll: scroll the result list from top to bottom, one step per animation frame, and count
+//    frames that took longer than 1.5 × 16.7 ms.
+
+import { execFileSync } from 'node:child_process';
+import { BIN, launch, serve } from './lib.mjs';
+
+const archive = process.argv[2];
+const rounds = Number(process.argv[3] ?? 3);
+if (!archive) {
+  console.error('usage: node ui-bench.mjs ARCHIVE [ROUNDS]');
+  process.exit(2);
+}
+const QUERIES = ['两岸', '疫苗', '中', '新冠疫苗', 'vaccine', 'tag:联合早报', '两岸关系', 'climate', '经济 date:2021'];
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.round((s.length - 1) * p))];
+};
+const total = (q) =>
+  JSON.parse(execFileSync(BIN, ['-C', archive, 'search', '--json', '--limit', '0', '--', q], { encoding: 'utf8' })).total;
+
+const t0 = performance.now();
+const server = serve(archive, { timeoutMs: 600_000 });
+const { url } = await server.url;
+const tUrl = performance.now();
+const launched = await launch();
+const browser = launched.browser;
+try {
+  const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+  page.setDefaultTimeout(60_000);
+  const tNav = performance.now();
+  await page.goto(url);
+  await page.getByTestId('results').getByRole('option').first().waitFor();
+  const tRows = performance.now();
+  console.log(`start: serve ready ${(tUrl - t0).toFixed(0)} ms; page load → first rows ${(tRows - tNav).toFixed(0)} ms; total ${(tRows - t0).toFixed(0)} ms (browser launch excluded)`);
+
+  const box = page.getByRole('searchbox', { name: 'Search' });
+  const expected = Object.fromEntries(QUERIES.map((q) => [q, total(q)]));
+  const latencies = [];
+  for (let r = 0; r < rounds; r++) {
+    for (const q of QUERIES) {
+      await box.fill('');
+      await page.waitForTimeout(300);
+      await box.type(q, { delay: 30 });
+      const start = performance.now();
+      const want = expected[q].toLocaleString('en-US');
+      await page.waitForFunction(
+        (w) => (document.querySelector('[data-testid="result-count"]')?.textContent ?? '').replace(/,/g, '').includes(w.replace(/,/g, '') + ' post'),
+        want,
+        { timeout: 30_000, polling: 'raf' },
+      );
+      latencies.push(performance.now() - start);
+    }
+  }
+  console.log(`keystroke → results (${latencies.length} searches, incl. 150 ms debounce): p50 ${pct(latencies, 0.5).toFixed(0)} ms, p95 ${pct(latencies, 0.95).toFixed(0)} ms, max ${Math.max(...latencies).toFixed(0)} ms`);
+
+  await box.fill('');
+  await page.waitForTimeout(1000);
+  const scroll = await page.evaluate(async () => {
+    const list = document.querySelector('[data-testid="results"]');
+    const viewport = list?.closest('.viewport') ?? list;
+    const frames = [];
+    let last = performance.now();
+    const step = viewport.clientHeight * 2;
+    while (viewport.scrollTop + viewport.clientHeight < viewport.scrollHeight - 1) {
+      viewport.scrollTop += step;
+      await new Promise((r) => requestAnimationFrame(r));
+      const now = performance.now();
+      frames.push(now - last);
+      last = now;
+      if (frames.length > 20000) break;
+    }
+    return { frames, height: viewport.scrollHeight };
+  });
+  const slow = scroll.frames.filter((f) => f > 25).length;
+  console.log(`scroll: ${scroll.frames.length} frames over ${(scroll.height / 1e6).toFixed(1)} M px; median ${pct(scroll.frames, 0.5).toFixed(1)} ms, p95 ${pct(scroll.frames, 0.95).toFixed(1)} ms, max ${Math.max(...scroll.frames).toFixed(1)} ms; ${slow} frames over 25 ms (${((100 * slow) / scroll.frames.length).toFixed(1)} %)`);
+  const rows = await page.getByTestId('results').getByRole('option').count();
+  console.log(`rows in the DOM at the end: ${rows}`);
+} finally {
+  await launched.close();
+  await server.stop();
+}
