@@ -3,8 +3,9 @@
 //! This crate only wires the webview to the Rust side: app state and one thin
 //! `#[tauri::command]` per api call. Everything an archive does lives in `shelfmark-core`.
 
-use serde::Serialize;
-use shelfmark_core::api::{ApiError, Archive, FacetsResponse, PostDetail, ProblemRow, Stats};
+use shelfmark_core::api::{
+    ApiError, Archive, ArchiveInfo, FacetsResponse, PostDetail, ProblemRow, Stats,
+};
 use shelfmark_core::render::RenderedBody;
 use shelfmark_core::scan::{ScanOptions, ScanProgress, ScanSummary};
 use shelfmark_core::search::searcher::{SearchRequest, SearchResponse};
@@ -79,26 +80,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// What the UI learns about the open archive (the same shape as `shelfmark serve`'s).
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct ArchiveInfo {
-    pub name: String,
-    pub root: String,
-    pub indexed: bool,
-    pub transport: &'static str,
-}
-
 fn info(archive: &Archive) -> ArchiveInfo {
-    let root = archive.root();
-    ArchiveInfo {
-        name: root
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| root.display().to_string()),
-        root: root.display().to_string(),
-        indexed: archive.is_indexed(),
-        transport: "tauri",
-    }
+    archive.info("tauri")
 }
 
 /// Runs a synchronous core call off the async runtime.

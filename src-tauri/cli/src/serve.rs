@@ -19,7 +19,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use shelfmark_core::api::{ApiError, ApiResult, Archive};
+use shelfmark_core::api::{ApiError, ApiResult, Archive, ArchiveInfo};
 use shelfmark_core::scan::ScanOptions;
 use shelfmark_core::search::searcher::SearchRequest;
 use std::io::Write;
@@ -45,18 +45,6 @@ pub struct Options {
     pub port: u16,
     pub allow_remote: bool,
     pub token: Option<String>,
-}
-
-/// What the UI learns about the open archive (the same shape as the desktop's `archive_info`).
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct ArchiveInfo {
-    /// The folder's own name.
-    pub name: String,
-    /// The absolute path of the archive folder.
-    pub root: String,
-    pub indexed: bool,
-    /// `http` here; `tauri` in the desktop app.
-    pub transport: &'static str,
 }
 
 fn error(code: &str, message: impl Into<String>) -> ApiError {
@@ -478,16 +466,7 @@ struct Changes {
 }
 
 pub fn archive_info(archive: &Archive) -> ArchiveInfo {
-    let root = archive.root();
-    ArchiveInfo {
-        name: root
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| root.display().to_string()),
-        root: root.display().to_string(),
-        indexed: archive.is_indexed(),
-        transport: "http",
-    }
+    archive.info("http")
 }
 
 async fn api(

@@ -115,6 +115,19 @@ pub struct FacetsResponse {
     pub facets: Facets,
 }
 
+/// What a shell tells the UI about the open archive.
+#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
+#[ts(export)]
+pub struct ArchiveInfo {
+    /// The folder's own name.
+    pub name: String,
+    /// The absolute path of the archive folder.
+    pub root: String,
+    pub indexed: bool,
+    /// How the UI talks to the core: `tauri` (desktop) or `http` (`shelfmark serve`).
+    pub transport: String,
+}
+
 /// An open archive: its root, its index, and a reader.
 pub struct Archive {
     root: PathBuf,
@@ -146,6 +159,20 @@ impl Archive {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Name, path and state of the archive, for a shell speaking over `transport`.
+    pub fn info(&self, transport: &str) -> ArchiveInfo {
+        let root = &self.root;
+        ArchiveInfo {
+            name: root
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| root.display().to_string()),
+            root: root.display().to_string(),
+            indexed: self.is_indexed(),
+            transport: transport.to_string(),
+        }
     }
 
     /// Whether an index exists already.

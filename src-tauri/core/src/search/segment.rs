@@ -218,36 +218,41 @@ pub fn read_postings(
     Ok(())
 }
 
-fn find_in_block(mut block: &[u8], gram: i64) -> Option<&[u8]> {
-    while block.len() >= 8 {
-        let (head, rest) = block.split_at(8);
-        let g = i64::from_le_bytes(head.try_into().ok()?);
-        let mut rest = rest;
-        let mut len: u64 = 0;
-        let mut shift = 0;
-        loop {
-            let (&b, r) = rest.split_first()?;
-            rest = r;
-            len |= ((b & 0x7F) as u64) << shift;
-            if b & 0x80 == 0 {
-                break;
-            }
-            shift += 7;
-            if shift > 63 {
-                return None;
-            }
+/// The block entry at `pos`: `(gram, postings, position of the next entry)`; None at the end of
+/// the block or where it is damaged.
+fn entry_at(block: &[u8], pos: usize) -> Option<(i64, &[u8], usize)> {
+    let rest = block.get(pos..)?;
+    let gram = i64::from_le_bytes(rest.get(..8)?.try_into().ok()?);
+    let mut i = 8;
+    let mut len: u64 = 0;
+    let mut shift = 0;
+    loop {
+        let b = *rest.get(i)?;
+        i += 1;
+        len |= ((b & 0x7F) as u64) << shift;
+        if b & 0x80 == 0 {
+            break;
         }
-        let len = usize::try_from(len).ok()?;
-        if rest.len() < len {
+        shift += 7;
+        if shift > 63 {
             return None;
         }
+    }
+    let len = usize::try_from(len).ok()?;
+    let list = rest.get(i..i.checked_add(len)?)?;
+    Some((gram, list, pos + i + len))
+}
+
+fn find_in_block(block: &[u8], gram: i64) -> Option<&[u8]> {
+    let mut pos = 0;
+    while let Some((g, list, next)) = entry_at(block, pos) {
         if g == gram {
-            return Some(&rest[..len]);
+            return Some(list);
         }
         if g > gram {
             return None;
         }
-        block = &rest[len..];
+        pos = next;
     }
     None
 }
@@ -350,26 +355,9 @@ impl SegmentCursor {
     }
 
     fn parse_entry(&mut self) -> Option<(i64, Vec<u8>)> {
-        let rest = self.block.get(self.pos..)?;
-        let gram = i64::from_le_bytes(rest.get(..8)?.try_into().ok()?);
-        let mut i = 8;
-        let mut len: u64 = 0;
-        let mut shift = 0;
-        loop {
-            let b = *rest.get(i)?;
-            i += 1;
-            len |= ((b & 0x7F) as u64) << shift;
-            if b & 0x80 == 0 {
-                break;
-            }
-            shift += 7;
-            if shift > 63 {
-                return None;
-            }
-        }
-        let len = usize::try_from(len).ok()?;
-        let list = rest.get(i..i + len)?.to_vec();
-        self.pos += i + len;
+        let (gram, list, next) = entry_at(&self.block, self.pos)?;
+        let list = list.to_vec();
+        self.pos = next;
         Some((gram, list))
     }
 }
