@@ -142,3 +142,32 @@ fn many_small_rescans_keep_the_index_compact_and_correct() {
         6 + words.len() as u64 + 1
     );
 }
+
+#[test]
+fn a_rescan_that_finds_no_change_writes_nothing() {
+    let f = news_archive();
+    // A walk-level problem is re-found on every scan; it must not count as a change.
+    std::os::unix::fs::symlink("missing.md", f.file("dangling.md")).unwrap();
+    index(f.path());
+    let generation = || -> String {
+        let db = rusqlite::Connection::open(f.file(".shelfmark/index.sqlite")).unwrap();
+        db.query_row("SELECT value FROM meta WHERE key = 'generation'", [], |r| {
+            r.get(0)
+        })
+        .unwrap()
+    };
+    let before = generation();
+    index(f.path());
+    index(f.path());
+    assert_eq!(
+        generation(),
+        before,
+        "readers keep their snapshot when nothing changed"
+    );
+    f.write(
+        "_posts/2023-05-05-x.md",
+        post("新", "2023-05-05", "x", "<p>新</p>").as_bytes(),
+    );
+    index(f.path());
+    assert_ne!(generation(), before);
+}

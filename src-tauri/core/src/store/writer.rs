@@ -433,7 +433,34 @@ impl Writer {
     }
 
     /// Replace the problems recorded for one path.
+    /// Writes nothing when they are already recorded, so a scan that finds no change leaves the
+    /// index (and its generation, which readers watch) untouched.
     pub fn set_problems(&mut self, path: &[u8], problems: &[Problem]) -> Result<()> {
+        type Row = (String, String, Option<u32>, Option<u32>);
+        let existing: Vec<Row> = self
+            .conn
+            .prepare_cached(
+                "SELECT kind, message, line, col FROM problems WHERE path = ?1 ORDER BY id",
+            )
+            .and_then(|mut s| {
+                s.query_map([path], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                    .collect()
+            })
+            .at(&self.path)?;
+        let wanted: Vec<Row> = problems
+            .iter()
+            .map(|p| {
+                (
+                    p.kind.as_str().to_string(),
+                    p.message.clone(),
+                    p.line,
+                    p.column,
+                )
+            })
+            .collect();
+        if existing == wanted {
+            return Ok(());
+        }
         self.begin()?;
         self.conn
             .prepare_cached("DELETE FROM problems WHERE path = ?1")
@@ -462,7 +489,6 @@ impl Writer {
         &mut self,
         seen: &std::collections::HashSet<Vec<u8>>,
     ) -> Result<()> {
-        self.begin()?;
         let paths: Vec<Vec<u8>> = self
             .conn
             .prepare("SELECT DISTINCT path FROM problems")
