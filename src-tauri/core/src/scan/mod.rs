@@ -160,33 +160,13 @@ pub fn scan(
                             // Two new files with the content of one vanished file: index this one afresh.
                             let f = walked.files.iter().find(|f| f.rel == new.path);
                             if let Some(f) = f {
-                                match process(f, None, &HashSet::new(), opts) {
-                                    Outcome::Post(rec, problems) => {
-                                        writer.set_problems(&rec.stat.path, &problems)?;
-                                        writer.upsert(*rec)?;
-                                        summary.indexed += 1;
-                                    }
-                                    Outcome::ProblemsOnly(path, problems) => {
-                                        writer.set_problems(&path, &problems)?
-                                    }
-                                    _ => {}
-                                }
+                                let fresh = process(f, None, &HashSet::new(), opts);
+                                store_parsed(&mut writer, &mut summary, known, fresh)?;
                             }
                         }
                     }
                 }
-                Outcome::Post(rec, problems) => {
-                    writer.set_problems(&rec.stat.path, &problems)?;
-                    writer.upsert(*rec)?;
-                    summary.indexed += 1;
-                }
-                Outcome::ProblemsOnly(path, problems) => {
-                    if known.contains_key(&path) {
-                        writer.remove(&path)?;
-                        summary.removed += 1;
-                    }
-                    writer.set_problems(&path, &problems)?;
-                }
+                parsed => store_parsed(&mut writer, &mut summary, known, parsed)?,
             }
         }
         Ok(())
@@ -222,6 +202,32 @@ pub fn scan(
     progress(ScanProgress { done: total, total });
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// Store a parsed file: a post with its problems, or only problems (a known post that can no
+/// longer be read leaves the index). Other outcomes are not parse results and are ignored.
+fn store_parsed(
+    writer: &mut Writer,
+    summary: &mut ScanSummary,
+    known: &HashMap<Vec<u8>, Known>,
+    outcome: Outcome,
+) -> Result<()> {
+    match outcome {
+        Outcome::Post(rec, problems) => {
+            writer.set_problems(&rec.stat.path, &problems)?;
+            writer.upsert(*rec)?;
+            summary.indexed += 1;
+        }
+        Outcome::ProblemsOnly(path, problems) => {
+            if known.contains_key(&path) {
+                writer.remove(&path)?;
+                summary.removed += 1;
+            }
+            writer.set_problems(&path, &problems)?;
+        }
+        Outcome::Touch(_) | Outcome::Rename { .. } => {}
+    }
+    Ok(())
 }
 
 fn load_known(writer: &Writer) -> Result<HashMap<Vec<u8>, Known>> {
