@@ -377,6 +377,22 @@ impl Archive {
             })
         })
     }
+
+    /// Fetches one remote image of a post for the reader, as a `data:` URL (see `fetch`). Only
+    /// addresses that the post itself names are fetched, so the UI cannot be used to reach
+    /// anything else; the user asks for this explicitly ("load images").
+    pub fn fetch_image(&self, path: &str, url: &str) -> ApiResult<crate::fetch::FetchedImage> {
+        let wanted = crate::fetch::normalize(url);
+        let body = self.render_body(path)?;
+        if !body.remote_images.contains(&wanted) {
+            return Err(ApiError {
+                code: "bad-request".into(),
+                message: format!("The post {path} has no image at {url}."),
+                path: Some(path.to_string()),
+            });
+        }
+        crate::fetch::fetch_image(&wanted)
+    }
 }
 
 /// A path argument: relative to the archive, or `hex:<bytes>` for a name that is not UTF-8.

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod error;
+pub mod fetch;
 pub mod fold;
 pub mod post;
 pub mod problem;
