@@ -2,6 +2,7 @@
 //! `shelfmark_core::api`; output is human-readable, or JSON with `--json`.
 //! Exit status: 0 on success (problems in the archive are not failures), 1 on error, 2 on bad usage.
 
+mod edit;
 mod output;
 mod serve;
 
@@ -86,6 +87,61 @@ enum Command {
     /// Figures about the archive and its index.
     Stats {
         /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set front matter fields of one post: `KEY=VALUE`, VALUE is YAML (`tags=[a, b]`, `draft=true`).
+    /// Only the named keys' bytes change.
+    Set {
+        path: String,
+        #[arg(required = true, value_name = "KEY=VALUE")]
+        assignments: Vec<String>,
+        #[command(flatten)]
+        opts: edit::EditFlags,
+    },
+    /// Remove front matter fields (and only their lines) from one post.
+    Unset {
+        path: String,
+        #[arg(required = true, value_name = "KEY")]
+        keys: Vec<String>,
+        #[command(flatten)]
+        opts: edit::EditFlags,
+    },
+    /// Add, remove, rename, merge or delete tags.
+    Tag {
+        #[command(subcommand)]
+        action: edit::TermAction,
+    },
+    /// Add, remove, rename, merge or delete categories.
+    Category {
+        #[command(subcommand)]
+        action: edit::TermAction,
+    },
+    /// Undo the last edit (an edit interrupted by a crash is rolled back completely).
+    Undo {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Redo the edit undone last.
+    Redo {
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the edits in the journal (newest last).
+    History {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Settle an edit that was interrupted: --finish writes the rest, --roll-back restores all.
+    Recover {
+        #[arg(
+            long,
+            conflicts_with = "roll_back",
+            required_unless_present = "roll_back"
+        )]
+        finish: bool,
+        #[arg(long)]
+        roll_back: bool,
         #[arg(long)]
         json: bool,
     },
@@ -179,6 +235,50 @@ fn run(cli: Cli) -> Result<(), ApiError> {
             json,
         ),
         Command::Stats { json } => output::stats(&open(&cli.archive)?.stats()?, json),
+        Command::Set {
+            path,
+            assignments,
+            opts,
+        } => {
+            let ops = edit::assignments(&assignments)?;
+            edit::run(
+                &open(&cli.archive)?,
+                edit::paths_target(vec![path]),
+                ops,
+                &opts,
+            )?;
+        }
+        Command::Unset { path, keys, opts } => {
+            let ops = keys
+                .into_iter()
+                .map(|key| shelfmark_core::edit::EditOp::Unset { key })
+                .collect();
+            edit::run(
+                &open(&cli.archive)?,
+                edit::paths_target(vec![path]),
+                ops,
+                &opts,
+            )?;
+        }
+        Command::Tag { action } => edit::term(&open(&cli.archive)?, "tags", "tag", action)?,
+        Command::Category { action } => {
+            edit::term(&open(&cli.archive)?, "categories", "category", action)?
+        }
+        Command::Undo { json } => edit::outcome(&open(&cli.archive)?.undo()?, "undid", json)?,
+        Command::Redo { json } => edit::outcome(&open(&cli.archive)?.redo()?, "redid", json)?,
+        Command::History { json } => edit::history(&open(&cli.archive)?.history()?, json),
+        Command::Recover {
+            finish,
+            roll_back: _,
+            json,
+        } => {
+            let how = if finish {
+                shelfmark_core::edit::Recovery::Finish
+            } else {
+                shelfmark_core::edit::Recovery::RollBack
+            };
+            edit::outcome(&open(&cli.archive)?.recover(how)?, "recovered", json)?
+        }
         Command::Serve {
             dir,
             port,

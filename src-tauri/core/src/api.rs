@@ -1,6 +1,9 @@
 //! The one surface that the desktop app, the CLI and `serve` all call. Requests and responses are
 //! serde structs; every failure is an `ApiError { code, message, path? }`.
 
+use crate::edit::{
+    EditOutcome, EditPreview, EditProgress, EditRequest, EditTarget, Editor, HistoryEntry, Recovery,
+};
 use crate::error::{Error, SqlContext};
 use crate::scan::{ScanOptions, ScanProgress, ScanSummary};
 use crate::search::facets::Facets;
@@ -38,6 +41,8 @@ impl From<Error> for ApiError {
             Error::NotIndexed { path } => ("not-indexed", Some(path.display().to_string())),
             Error::Query(_) => ("bad-query", None),
             Error::Cancelled => ("cancelled", None),
+            Error::Edit(_) => ("edit", None),
+            Error::Interrupted { .. } => ("interrupted", None),
         };
         ApiError {
             code: code.into(),
@@ -86,6 +91,9 @@ pub struct PostDetail {
     pub text: String,
     pub encoding: String,
     pub front_matter: String,
+    /// BLAKE3 of the file as indexed (hex): edits send it back so a file changed on disk since
+    /// is a conflict, not overwritten.
+    pub hash: String,
     pub problems: Vec<ProblemRow>,
 }
 
@@ -255,7 +263,7 @@ impl Archive {
             let row = conn
                 .query_row(
                     "SELECT id, path, path_text, title, date_ms, date_raw, author, source, site, tags, categories,
-                     layout, fields, epoch_ms, encoding, front_matter, docid FROM posts WHERE path = ?1",
+                     layout, fields, epoch_ms, encoding, front_matter, docid, hash FROM posts WHERE path = ?1",
                     [&bytes],
                     |r| {
                         let tags: String = r.get(9)?;
@@ -281,6 +289,7 @@ impl Archive {
                                 text: String::new(),
                                 encoding: r.get(14)?,
                                 front_matter: r.get(15)?,
+                                hash: crate::edit::journal::to_hex(&r.get::<_, Vec<u8>>(17)?),
                                 problems: Vec::new(),
                             },
                             r.get::<_, i64>(16)?,
@@ -392,6 +401,91 @@ impl Archive {
             });
         }
         crate::fetch::fetch_image(&wanted)
+    }
+}
+
+/// The edit surface of an archive (see `crate::edit`).
+impl Archive {
+    /// The files an edit request names, each with the hash the user saw (if given).
+    fn edit_targets(&self, target: &EditTarget) -> ApiResult<Vec<crate::edit::TargetFile>> {
+        match target {
+            EditTarget::Paths { paths, hashes } => {
+                let hashes = hashes.as_deref().unwrap_or_default();
+                if !hashes.is_empty() && hashes.len() != paths.len() {
+                    return Err(Error::Edit("give one hash per path, or none".into()).into());
+                }
+                Ok(paths
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| {
+                        let seen = hashes.get(i).and_then(|h| {
+                            let bytes = crate::edit::journal::from_hex(h)?;
+                            <[u8; 32]>::try_from(bytes.as_slice()).ok()
+                        });
+                        (path_bytes_from_arg(p), seen)
+                    })
+                    .collect())
+            }
+            EditTarget::Query { query } => {
+                let paths = self.with_searcher(|s| s.matching_paths(query))?;
+                Ok(paths.into_iter().map(|p| (p, None)).collect())
+            }
+        }
+    }
+
+    fn plan_edit(&self, req: &EditRequest) -> ApiResult<(String, crate::edit::Plan)> {
+        if req.ops.is_empty() {
+            return Err(Error::Edit("the edit has no changes in it".into()).into());
+        }
+        let targets = self.edit_targets(&req.target)?;
+        let label = req
+            .label
+            .clone()
+            .unwrap_or_else(|| crate::edit::describe(&req.ops));
+        Ok((label, crate::edit::plan(&self.root, &targets, &req.ops)))
+    }
+
+    /// What an edit would change, with diffs of the first `diffs` files. Writes nothing.
+    pub fn preview_edit(&self, req: &EditRequest, diffs: usize) -> ApiResult<EditPreview> {
+        let (label, plan) = self.plan_edit(req)?;
+        Ok(crate::edit::preview(label, &plan, diffs))
+    }
+
+    /// Apply an edit: journal, write, update the index.
+    pub fn apply_edit(
+        &self,
+        req: &EditRequest,
+        progress: &dyn Fn(EditProgress),
+        cancel: &AtomicBool,
+    ) -> ApiResult<EditOutcome> {
+        let (label, plan) = self.plan_edit(req)?;
+        Ok(Editor::new(&self.root).apply(&label, plan, progress, cancel)?)
+    }
+
+    /// Undo the last operation (an interrupted one is rolled back completely).
+    pub fn undo(&self) -> ApiResult<EditOutcome> {
+        Ok(Editor::new(&self.root).undo()?)
+    }
+
+    pub fn redo(&self) -> ApiResult<EditOutcome> {
+        Ok(Editor::new(&self.root).redo()?)
+    }
+
+    /// Every operation in the journal, oldest first.
+    pub fn history(&self) -> ApiResult<Vec<HistoryEntry>> {
+        Ok(Editor::new(&self.root).history())
+    }
+
+    /// The operation that was interrupted (by a crash or kill), if any: offer to finish or roll
+    /// it back.
+    pub fn interrupted(&self) -> ApiResult<Option<HistoryEntry>> {
+        let editor = Editor::new(&self.root);
+        let id = editor.interrupted().map(|op| op.id);
+        Ok(editor.history().into_iter().find(|h| Some(h.id) == id))
+    }
+
+    pub fn recover(&self, how: Recovery) -> ApiResult<EditOutcome> {
+        Ok(Editor::new(&self.root).recover(how)?)
     }
 }
 

@@ -39,6 +39,14 @@ pub enum Error {
 
     #[error("cancelled")]
     Cancelled,
+
+    /// An edit request that cannot be carried out as asked (nothing was written).
+    #[error("{0}")]
+    Edit(String),
+
+    /// An earlier operation stopped half-way; it must be finished or rolled back first.
+    #[error("operation {id} (\"{label}\") was interrupted before it finished; finish it or roll it back first (`shelfmark undo` rolls it back)")]
+    Interrupted { id: u64, label: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -3,6 +3,7 @@
 //! Data flows one way: files → `post::parse` → `scan` → `store` → `search`/`api`.
 
 pub mod api;
+pub mod edit;
 pub mod error;
 pub mod fetch;
 pub mod fold;

@@ -149,7 +149,7 @@ fn is_invisible(c: char) -> bool {
 
 /// Tags or categories: a list, or a string split on whitespace and commas. Numbers become text,
 /// empty items and repeats are dropped (the first one stays).
-fn term_list(key: &str, value: &Value, problems: &mut Vec<Problem>) -> Vec<String> {
+pub(super) fn term_list(key: &str, value: &Value, problems: &mut Vec<Problem>) -> Vec<String> {
     let mut terms: Vec<String> = Vec::new();
     let mut add = |term: &str| {
         let term =

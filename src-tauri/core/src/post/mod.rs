@@ -167,6 +167,83 @@ pub fn body_source(bytes: &[u8]) -> Option<String> {
     Some(split.body(text).to_string())
 }
 
+/// Where a file's front matter lies and what it holds, for the edit path (no body parsing).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layout {
+    pub encoding: TextEncoding,
+    /// The bytes are clean UTF-8 (with or without BOM): byte offsets below are file offsets.
+    pub exact_utf8: bool,
+    pub bom_len: usize,
+    pub kind: FrontMatterKind,
+    /// First byte of the front matter text (after the opening line); `bom_len` without one.
+    pub front_matter_start: usize,
+    /// First byte of the closing delimiter line; equal to `front_matter_start` without one.
+    pub front_matter_end: usize,
+    pub body_offset: usize,
+    pub crlf: bool,
+    /// An opening delimiter without a closing one.
+    pub unclosed: bool,
+    /// Why the front matter could not be read, if it could not.
+    pub error: Option<String>,
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    /// The spans of every key, when the span scanner and the parser agree (see `Post::key_spans`).
+    pub key_spans: Option<Vec<KeySpan>>,
+}
+
+/// The front matter layout of a file's bytes; None when the bytes are not text at all.
+pub fn layout(bytes: &[u8]) -> Option<Layout> {
+    let decoded = decode::decode(bytes).ok()?;
+    let text: &str = &decoded.text;
+    let split = split::split_front_matter(text);
+    let exact_utf8 = decoded.is_exact_utf8();
+    let mut out = Layout {
+        encoding: decoded.encoding,
+        exact_utf8,
+        bom_len: decoded.bom_len,
+        kind: split.kind,
+        front_matter_start: decoded.source_offset(bytes, split.front_matter_start),
+        front_matter_end: decoded
+            .source_offset(bytes, split.front_matter_start + split.front_matter.len()),
+        body_offset: decoded.source_offset(bytes, split.body_start),
+        crlf: split.crlf,
+        unclosed: split.unclosed,
+        error: None,
+        fields: serde_json::Map::new(),
+        key_spans: None,
+    };
+    if split.kind == FrontMatterKind::None {
+        out.front_matter_start = decoded.bom_len;
+        out.front_matter_end = decoded.bom_len;
+        out.key_spans = Some(Vec::new());
+        return Some(out);
+    }
+    let parsed = match split.kind {
+        FrontMatterKind::Toml => front_matter::parse_toml(split.front_matter),
+        _ => front_matter::parse_yaml(split.front_matter),
+    };
+    match parsed {
+        Ok(fm) => {
+            if split.kind == FrontMatterKind::Yaml && exact_utf8 && fm.duplicate_keys.is_empty() {
+                let base = decoded.bom_len + split.front_matter_start;
+                out.key_spans = spans::key_spans(split.front_matter, base)
+                    .filter(|spans| spans.iter().map(|s| &s.key).eq(fm.fields.keys()));
+            }
+            out.fields = fm.fields;
+        }
+        Err(e) => {
+            let first_line = split::line_of(text, split.front_matter_start);
+            out.error = Some(front_matter_problem(e, split.kind, first_line).message);
+        }
+    }
+    Some(out)
+}
+
+/// Tags or categories as Shelfmark reads them from a front matter value (a list, or a string split
+/// on whitespace and commas; numbers as text; empties and repeats dropped).
+pub fn terms_of(key: &str, value: &serde_json::Value) -> Vec<String> {
+    fields::term_list(key, value, &mut Vec::new())
+}
+
 /// Parse one file's bytes. `file_name` is the last path component (used for the date prefix and
 /// as the fallback title); it may not be valid UTF-8, so it is passed lossily.
 pub fn parse(file_name: &str, bytes: &[u8], opts: &ParseOptions) -> Parsed {

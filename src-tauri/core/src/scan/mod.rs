@@ -204,6 +204,43 @@ pub fn scan(
     Ok(summary)
 }
 
+/// Bring the index up to date for just these files (relative paths), without walking the archive:
+/// what an edit does after writing them. Files that are gone leave the index.
+pub fn update_paths(archive_root: &Path, paths: &[Vec<u8>], opts: &ScanOptions) -> Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let Some(index) = crate::store::existing_index_path(archive_root) else {
+        return Ok(());
+    };
+    let mut writer = Writer::open(&index)?;
+    let known = load_known(&writer)?;
+    let outcomes: Vec<Outcome> = paths
+        .par_iter()
+        .map(|rel| {
+            let abs = archive_root.join(Path::new(std::ffi::OsStr::from_bytes(rel)));
+            match std::fs::metadata(&abs) {
+                Ok(meta) => {
+                    let f = walk::Found {
+                        abs,
+                        rel: rel.clone(),
+                        size: meta.len(),
+                        mtime_ns: walk::mtime_ns(&meta),
+                    };
+                    process(&f, None, &HashSet::new(), opts)
+                }
+                Err(_) => Outcome::ProblemsOnly(rel.clone(), Vec::new()),
+            }
+        })
+        .collect();
+    let mut summary = ScanSummary::default();
+    for outcome in outcomes {
+        if let Err(e) = store_parsed(&mut writer, &mut summary, &known, outcome) {
+            writer.rollback()?;
+            return Err(e);
+        }
+    }
+    writer.commit()
+}
+
 /// Store a parsed file: a post with its problems, or only problems (a known post that can no
 /// longer be read leaves the index). Other outcomes are not parse results and are ignored.
 fn store_parsed(

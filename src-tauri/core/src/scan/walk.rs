@@ -44,7 +44,7 @@ fn rel_bytes(root: &Path, path: &Path) -> Vec<u8> {
         .to_vec()
 }
 
-fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
+pub(crate) fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
     meta.modified()
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())

@@ -196,6 +196,20 @@ impl Searcher {
         })
     }
 
+    /// The paths of every post a query matches, in path order (for bulk edits and exports).
+    pub fn matching_paths(&mut self, query_text: &str) -> Result<Vec<Vec<u8>>> {
+        self.refresh()?;
+        let q = query::parse(query_text).map_err(|e| Error::Query(e.to_string()))?;
+        let matched = evaluate(&self.conn, &self.path, &self.snap, &q)?;
+        let mut paths: Vec<Vec<u8>> = matched
+            .set
+            .iter()
+            .filter_map(|i| self.snap.docs.get(i).map(|d| d.path.clone()))
+            .collect();
+        paths.sort();
+        Ok(paths)
+    }
+
     /// Facets of a query's result set alone.
     pub fn facets(&mut self, query_text: &str) -> Result<(u64, Facets)> {
         self.refresh()?;

@@ -1,0 +1,281 @@
+//! The one path by which Shelfmark writes into an archive. A file is written to a temporary file
+//! in its own folder, with the original's permissions; the data is flushed to disk; the file is
+//! checked once more against what Shelfmark read (a change made outside is a conflict and nothing
+//! is written); then the temporary file is renamed over the original and the folder is flushed.
+//! Many files are staged first and flushed with one `syncfs`, so a bulk write costs one flush,
+//! not one per file; each file is still either wholly old or wholly new after a crash.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Why a file was not written. Each names what the user can do about it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error(
+        "changed on disk since Shelfmark read it; reload it, or redo the change on the new version"
+    )]
+    Conflict,
+    #[error("is read-only; Shelfmark leaves read-only files alone (make it writable to edit it)")]
+    ReadOnly,
+    #[error("leads outside the archive ({0}); Shelfmark does not write there")]
+    Outside(String),
+    #[error("no longer exists")]
+    Missing,
+    #[error("is not a path inside the archive")]
+    BadPath,
+    #[error("could not be written: {0}")]
+    Io(String),
+}
+
+/// Content hash used everywhere a file is compared with what was read (as in the index).
+pub fn hash(bytes: &[u8]) -> [u8; 32] {
+    *blake3::hash(bytes).as_bytes()
+}
+
+/// The real file behind an archive-relative path: symlinks are followed only while they stay in
+/// the archive, and nothing under `.shelfmark/` is a post.
+pub fn resolve(root: &Path, rel: &[u8]) -> Result<PathBuf, Refusal> {
+    let rel_path = Path::new(std::ffi::OsStr::from_bytes(rel));
+    if rel.is_empty()
+        || !rel_path
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
+    {
+        return Err(Refusal::BadPath);
+    }
+    let full = root.join(rel_path);
+    let real = match std::fs::canonicalize(&full) {
+        Ok(p) => p,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Refusal::Missing),
+        Err(e) => return Err(Refusal::Io(e.to_string())),
+    };
+    if !real.starts_with(root) {
+        return Err(Refusal::Outside(real.display().to_string()));
+    }
+    if real.starts_with(root.join(".shelfmark")) {
+        return Err(Refusal::BadPath);
+    }
+    Ok(real)
+}
+
+/// A file written to its temporary name, waiting for `commit`.
+#[derive(Debug)]
+pub struct Staged {
+    pub real: PathBuf,
+    tmp: PathBuf,
+    /// The hash the file must still have when it is replaced.
+    expected: [u8; 32],
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        // Committed files were renamed away; anything left is an abandoned temporary.
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Write `new` beside `real` under a temporary name, if `real` still hashes to `expected`.
+pub fn stage(real: &Path, expected: &[u8; 32], new: &[u8]) -> Result<Staged, Refusal> {
+    let meta = match std::fs::metadata(real) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Refusal::Missing),
+        Err(e) => return Err(Refusal::Io(e.to_string())),
+    };
+    if meta.permissions().readonly() {
+        return Err(Refusal::ReadOnly);
+    }
+    check(real, expected)?;
+    let dir = real.parent().ok_or(Refusal::BadPath)?;
+    let name = real.file_name().ok_or(Refusal::BadPath)?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(
+        ".shelfmark-{}-{}.tmp",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let tmp = dir.join(tmp_name);
+    let io = |e: std::io::Error| Refusal::Io(e.to_string());
+    let mode = meta.permissions().mode() & 0o7777;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&tmp)
+        .map_err(io)?;
+    let staged = Staged {
+        real: real.to_path_buf(),
+        tmp,
+        expected: *expected,
+    };
+    f.write_all(new).map_err(io)?;
+    // The umask may have narrowed the mode; owner and group follow the original where allowed.
+    std::fs::set_permissions(&staged.tmp, std::fs::Permissions::from_mode(mode)).map_err(io)?;
+    let _ = std::os::unix::fs::chown(&staged.tmp, Some(meta.uid()), Some(meta.gid()));
+    Ok(staged)
+}
+
+/// The file still has the content Shelfmark read.
+fn check(real: &Path, expected: &[u8; 32]) -> Result<(), Refusal> {
+    match std::fs::read(real) {
+        Ok(bytes) if hash(&bytes) == *expected => Ok(()),
+        Ok(_) => Err(Refusal::Conflict),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Refusal::Missing),
+        Err(e) => Err(Refusal::Io(e.to_string())),
+    }
+}
+
+/// Flush the staged files to disk and rename each over its original, unless the original changed
+/// in the meantime. Results are in the order given.
+pub fn commit(staged: Vec<Staged>) -> Vec<Result<PathBuf, Refusal>> {
+    if staged.is_empty() {
+        return Vec::new();
+    }
+    let flushed = flush(&staged);
+    let mut dirs = BTreeSet::new();
+    let results: Vec<Result<PathBuf, Refusal>> = staged
+        .into_iter()
+        .map(|s| {
+            if let Err(e) = &flushed {
+                return Err(Refusal::Io(e.clone()));
+            }
+            check(&s.real, &s.expected)?;
+            std::fs::rename(&s.tmp, &s.real).map_err(|e| Refusal::Io(e.to_string()))?;
+            if let Some(dir) = s.real.parent() {
+                dirs.insert(dir.to_path_buf());
+            }
+            Ok(s.real.clone())
+        })
+        .collect();
+    for dir in dirs {
+        let _ = sync_dir(&dir);
+    }
+    results
+}
+
+/// One flush for a batch: `syncfs` on the file system of the first file, or an fsync per file
+/// for a handful.
+fn flush(staged: &[Staged]) -> Result<(), String> {
+    let open = |p: &Path| std::fs::File::open(p).map_err(|e| e.to_string());
+    if staged.len() <= 4 {
+        for s in staged {
+            open(&s.tmp)?.sync_all().map_err(|e| e.to_string())?;
+        }
+        return Ok(());
+    }
+    let first = staged
+        .first()
+        .map(|s| s.tmp.as_path())
+        .unwrap_or(Path::new("."));
+    let devices: BTreeSet<u64> = staged
+        .iter()
+        .filter_map(|s| std::fs::metadata(&s.tmp).ok().map(|m| m.dev()))
+        .collect();
+    if devices.len() > 1 {
+        for s in staged {
+            open(&s.tmp)?.sync_all().map_err(|e| e.to_string())?;
+        }
+        return Ok(());
+    }
+    rustix::fs::syncfs(open(first)?).map_err(|e| e.to_string())
+}
+
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// Write a small file of Shelfmark's own (journal state, settings) atomically.
+pub fn write_own_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
+    tmp_name.push(format!(
+        ".{}-{}.tmp",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let tmp = dir.join(tmp_name);
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        sync_dir(dir)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_is_replaced_only_while_it_is_unchanged() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let root = dir.path().canonicalize().unwrap_or_else(|e| panic!("{e}"));
+        let f = root.join("a.md");
+        std::fs::write(&f, "old").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o640))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let real = resolve(&root, b"a.md").unwrap_or_else(|e| panic!("{e}"));
+        let s = stage(&real, &hash(b"old"), b"new").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(commit(vec![s]), vec![Ok(real.clone())]);
+        assert_eq!(std::fs::read(&f).ok(), Some(b"new".to_vec()));
+        let mode = std::fs::metadata(&f)
+            .map(|m| m.permissions().mode() & 0o777)
+            .ok();
+        assert_eq!(mode, Some(0o640));
+        // Stale expectation: refused at staging.
+        assert_eq!(
+            stage(&real, &hash(b"old"), b"x").err(),
+            Some(Refusal::Conflict)
+        );
+        // Changed between staging and commit: refused, original kept, no temporary left.
+        let s = stage(&real, &hash(b"new"), b"mine").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&f, "theirs").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(commit(vec![s]), vec![Err(Refusal::Conflict)]);
+        assert_eq!(std::fs::read(&f).ok(), Some(b"theirs".to_vec()));
+        let names: Vec<_> = std::fs::read_dir(&root)
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn paths_out_of_the_archive_and_into_shelfmark_are_refused() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let outside = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let root = dir.path().canonicalize().unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(outside.path().join("x.md"), "x").unwrap_or_else(|e| panic!("{e}"));
+        std::os::unix::fs::symlink(outside.path().join("x.md"), root.join("link.md"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(
+            resolve(&root, b"link.md"),
+            Err(Refusal::Outside(_))
+        ));
+        assert_eq!(resolve(&root, b"../x.md"), Err(Refusal::BadPath));
+        assert_eq!(resolve(&root, b"/etc/passwd"), Err(Refusal::BadPath));
+        std::fs::create_dir(root.join(".shelfmark")).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(root.join(".shelfmark/a.md"), "x").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(resolve(&root, b".shelfmark/a.md"), Err(Refusal::BadPath));
+    }
+
+    #[test]
+    fn read_only_files_are_left_alone() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let f = dir.path().join("r.md");
+        std::fs::write(&f, "x").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o444))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(stage(&f, &hash(b"x"), b"y").err(), Some(Refusal::ReadOnly));
+    }
+}
