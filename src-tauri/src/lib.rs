@@ -224,6 +224,17 @@ async fn render_body(
     blocking(&state, move |a| a.render_body(&path)).await
 }
 
+/// One remote image of a post, fetched by the core when the user asks for it, as a `data:` URL
+/// (the webview's CSP allows no remote images; see `shelfmark_core::fetch`).
+#[tauri::command]
+async fn fetch_image(
+    state: tauri::State<'_, AppState>,
+    path: String,
+    url: String,
+) -> Result<shelfmark_core::fetch::FetchedImage, ApiError> {
+    blocking(&state, move |a| a.fetch_image(&path, &url)).await
+}
+
 /// Opens an http(s) link in the system browser; nothing else.
 #[tauri::command]
 fn open_url(url: String) -> Result<(), ApiError> {
@@ -290,6 +301,7 @@ pub fn run() {
         }
     }
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
         .manage(startup)
         .manage(state)
         .setup(|app| {
@@ -314,6 +326,7 @@ pub fn run() {
             facets,
             show,
             render_body,
+            fetch_image,
             open_url,
             open_post_file,
             problems,

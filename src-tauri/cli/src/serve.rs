@@ -8,6 +8,8 @@
 //!   4xx/5xx status. Core calls are synchronous and run on tokio's blocking pool. Commands:
 //!   `search` (SearchRequest), `facets` {query}, `show` {path}, `render_body` {path}, `problems`,
 //!   `stats`, `archive_info`: the same names and arguments as the desktop's Tauri commands.
+//!   `fetch_image` {path, url} fetches one remote image of a post when the user asks for it and
+//!   answers it as a `data:` URL (see `shelfmark_core::fetch`); the browser never loads it itself.
 //!   `changes` answers `{"changes": N}`, a counter that the archive's watcher bumps each time it
 //!   picked up changes on disk (the browser's stand-in for the desktop's `archive-changed` event).
 //! - Everything else is the UI from `ui/dist`, embedded at compile time, under the same CSP as the
@@ -410,6 +412,7 @@ fn status_of(code: &str) -> StatusCode {
         "bad-query" | "bad-request" => StatusCode::BAD_REQUEST,
         "method-not-allowed" => StatusCode::METHOD_NOT_ALLOWED,
         "not-indexed" | "cancelled" => StatusCode::CONFLICT,
+        "fetch-failed" | "not-an-image" | "too-large" => StatusCode::BAD_GATEWAY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -458,6 +461,12 @@ struct PathArgs {
     path: String,
 }
 
+#[derive(Deserialize)]
+struct ImageArgs {
+    path: String,
+    url: String,
+}
+
 /// The archive's name, folder and whether it has an index.
 /// The answer of the `changes` command.
 #[derive(Debug, Serialize)]
@@ -502,6 +511,10 @@ async fn api(
         },
         "render_body" => match parse::<PathArgs>(&body) {
             Ok(p) => blocking(archive, move |a| a.render_body(&p.path)).await,
+            Err(e) => fail(e),
+        },
+        "fetch_image" => match parse::<ImageArgs>(&body) {
+            Ok(p) => blocking(archive, move |a| a.fetch_image(&p.path, &p.url)).await,
             Err(e) => fail(e),
         },
         "problems" => blocking(archive, |a| a.problems()).await,
