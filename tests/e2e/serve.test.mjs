@@ -270,6 +270,7 @@ describe('hostile HTML', () => {
   let server;
   let url;
   let origin;
+  let token;
   let archive;
 
   before(async () => {
@@ -279,7 +280,7 @@ describe('hostile HTML', () => {
       await server.stop();
       archive.remove();
     });
-    ({ url, origin } = await server.url);
+    ({ url, origin, token } = await server.url);
   });
 
   test('no script runs and no request leaves the origin', { timeout: 60_000 }, async () => {
@@ -334,6 +335,90 @@ describe('hostile HTML', () => {
     } finally {
       await context.close();
     }
+  });
+
+  const HOSTILE_POST = '_posts/2024-02-02-hostile-两岸-html.md';
+  const REMOTE_IMAGE = 'https://evil.example/remote.png';
+  // A 1×1 PNG: what the core would answer for a real image.
+  const PNG_DATA_URL =
+    'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+
+  test('remote images load only on request, through the app, never from the page', { timeout: 60_000 }, async () => {
+    const { context, page, requests } = await openApp(browser, url);
+    try {
+      // The core's answer is faked here, so that the test never reaches the internet: what is
+      // checked is that the page asks the app (same origin) and only after a click.
+      const asked = [];
+      await page.route('**/api/fetch_image', async (route) => {
+        const body = JSON.parse(route.request().postData() ?? '{}');
+        asked.push(body);
+        await route.fulfill({
+          status: 200,
+          contentType: 'application/json',
+          body: JSON.stringify({ url: body.url, mime: 'image/png', bytes: 70, data_url: PNG_DATA_URL }),
+        });
+      });
+      await searchBox(page).fill('两岸');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid=results] [role=option]').length === 1);
+      await results(page).getByRole('option').first().click();
+      const reader = page.getByRole('region', { name: 'Reader' });
+      const note = reader.getByTestId('remote-images');
+      await note.waitFor();
+      const text = reader.getByTestId('reader-text');
+      await page.waitForTimeout(500);
+      assert.deepEqual(asked, [], 'nothing is fetched before the click');
+      assert.equal(await text.locator('img[src^="data:"]').count(), 0);
+      await shot(page, '10-remote-images-blocked');
+
+      await note.getByRole('button', { name: 'Load images for this post' }).click();
+      await text.locator('img[data-loaded-src]').first().waitFor();
+      assert.deepEqual(asked, [{ path: HOSTILE_POST, url: REMOTE_IMAGE }]);
+      const srcs = await text.locator('img[data-loaded-src]').evaluateAll((imgs) => imgs.map((i) => i.getAttribute('src')));
+      assert.deepEqual(srcs, [PNG_DATA_URL]);
+      await note.getByTestId('images-status').filter({ hasText: 'Images loaded: 1' }).waitFor();
+      await shot(page, '11-remote-images-loaded');
+
+      // "Always for this site" is remembered: the next time the post opens, its images load
+      // by themselves (the page stays on the app's origin throughout).
+      await note.getByRole('button', { name: 'Always for evil.example' }).click();
+      await note.getByText('Images of posts from evil.example load automatically.').waitFor();
+      assert.equal(asked.length, 1, 'images already shown are not fetched again');
+      await page.reload();
+      await page.getByRole('region', { name: 'Reader' }).getByTestId('reader-text').locator('img[data-loaded-src]').first().waitFor();
+      assert.equal(asked.length, 2);
+      // …until the user stops it.
+      await page.getByRole('button', { name: 'Stop for evil.example' }).click();
+      assert.equal(await page.evaluate(() => localStorage.getItem('shelfmark.imageSites')), '[]');
+      assertSameOrigin(requests, origin);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('fetch_image fetches only addresses the post names', { timeout: 30_000 }, async () => {
+    // Every case is refused before anything is fetched: no network is needed.
+    const call = (body) =>
+      fetch(`${origin}/api/fetch_image`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    for (const body of [
+      { path: HOSTILE_POST, url: 'https://elsewhere.example/x.png' },
+      { path: HOSTILE_POST, url: 'http://127.0.0.1:1/x.png' },
+      { path: HOSTILE_POST, url: 'file:///etc/passwd' },
+    ]) {
+      const r = await call(body);
+      assert.equal(r.status, 400, JSON.stringify(body));
+      const e = await r.json();
+      assert.equal(e.code, 'bad-request');
+      assert.ok(e.message.includes(body.url), e.message);
+    }
+    const missing = await call({ path: '_posts/no-such-post.md', url: REMOTE_IMAGE });
+    assert.equal(missing.status, 404);
+    assert.equal((await missing.json()).code, 'not-found');
+    const unauthorized = await fetch(`${origin}/api/fetch_image`, { method: 'POST', body: '{}' });
+    assert.equal(unauthorized.status, 401);
   });
 });
 

@@ -12,7 +12,9 @@
 
 import { Channel, invoke as tauriInvoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
+import { open as openDialog } from '@tauri-apps/plugin-dialog';
 import type { FacetsResponse } from './bindings/FacetsResponse';
+import type { FetchedImage } from './bindings/FetchedImage';
 import type { PostDetail } from './bindings/PostDetail';
 import type { ProblemRow } from './bindings/ProblemRow';
 import type { RenderedBody } from './bindings/RenderedBody';
@@ -76,6 +78,8 @@ export interface BackendEnv {
   replaceUrl?: (url: string) => void;
   /** A Tauri IPC channel delivering messages to `onMessage` (desktop only). */
   channel?: <T>(onMessage: (message: T) => void) => unknown;
+  /** The system folder picker (desktop only): the chosen folder, or null if cancelled. */
+  pickFolder?: (title?: string) => Promise<string | null>;
 }
 
 export function detectTransport(global: object | undefined): Transport {
@@ -126,6 +130,10 @@ export interface Backend {
   call<T>(command: string, args?: Args): Promise<T>;
   /** A channel argument for a long job's progress; null where the transport has none. */
   channel<T>(onMessage: (message: T) => void): unknown | null;
+  /** Whether `pickFolder` can show a system folder picker (desktop only). */
+  readonly canPickFolder: boolean;
+  /** The system folder picker: the chosen folder, or null (cancelled, or no picker: HTTP). */
+  pickFolder(title?: string): Promise<string | null>;
 }
 
 export function createBackend(env: BackendEnv): Backend {
@@ -173,8 +181,20 @@ export function createBackend(env: BackendEnv): Backend {
     return body as T;
   }
 
+  const picker = transport === 'tauri' ? env.pickFolder : undefined;
+
   return {
     transport,
+    canPickFolder: picker !== undefined,
+    async pickFolder(title?: string): Promise<string | null> {
+      if (!picker) return null;
+      try {
+        const chosen = await picker(title);
+        return typeof chosen === 'string' && chosen ? chosen : null;
+      } catch (e) {
+        throw ApiError.from(e, 'dialog');
+      }
+    },
     channel<T>(onMessage: (message: T) => void): unknown | null {
       return transport === 'tauri' && env.channel ? env.channel(onMessage) : null;
     },
@@ -205,6 +225,10 @@ function browserEnv(): BackendEnv {
       ? (url) => window.history.replaceState(window.history.state, '', url)
       : undefined,
     channel: <T>(onMessage: (message: T) => void) => new Channel<T>(onMessage),
+    pickFolder: async (title?: string) => {
+      const chosen = await openDialog({ directory: true, multiple: false, title });
+      return typeof chosen === 'string' ? chosen : null;
+    },
   };
 }
 
@@ -280,6 +304,13 @@ export const api = {
   show: (path: string) => backend().call<PostDetail>('show', { path }),
   /** The body as sanitized HTML; remote images are parked in `data-remote-src`. */
   renderBody: (path: string) => backend().call<RenderedBody>('render_body', { path }),
+  /**
+   * One remote image of a post, fetched by the core only when the user asks (the webview itself
+   * loads nothing remote), as a `data:` URL. Only addresses the post names are fetched.
+   */
+  fetchImage: (path: string, url: string) => backend().call<FetchedImage>('fetch_image', { path, url }),
+  /** The system folder picker (desktop); null when cancelled, and always null in a browser. */
+  pickFolder: (title?: string) => backend().pickFolder(title),
   problems: () => backend().call<ProblemRow[]>('problems'),
   stats: () => backend().call<Stats>('stats'),
   /** Desktop only: open another archive folder. */
