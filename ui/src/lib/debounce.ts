@@ -19,6 +19,8 @@ export function debounce<A extends unknown[]>(fn: (...args: A) => void, ms: numb
     if (timer) clearTimeout(timer);
     run();
   };
+  /** Whether a call is waiting for its quiet time. */
+  call.pending = () => pending !== null;
   call.cancel = () => {
     if (timer) clearTimeout(timer);
     timer = null;

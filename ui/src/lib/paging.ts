@@ -22,7 +22,9 @@ export class Pager {
   private fetcher: PageFetcher | null = null;
   private onChange: () => void;
 
-  constructor(onChange: () => void = () => {}, pageSize = 100, maxPages = 30) {
+  // 50 rows fill two screens of the list; a smaller first page comes back sooner (every hit
+  // carries a snippet that the core reads from the post's file).
+  constructor(onChange: () => void = () => {}, pageSize = 50, maxPages = 40) {
     this.onChange = onChange;
     this.pageSize = pageSize;
     this.maxPages = maxPages;
