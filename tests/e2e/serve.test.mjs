@@ -251,6 +251,57 @@ describe('sample archive', () => {
     }
   });
 
+  test('welcome screen: the system folder picker opens the chosen folder (desktop IPC faked)', { timeout: 60_000 }, async () => {
+    // The desktop app's IPC, faked in the page: no archive is open, the dialog plugin answers a
+    // folder, and opening it fails. The UI must take the desktop path (picker shown, typed path
+    // kept as the fallback) and report the failure readably.
+    const context = await browser.newContext({ viewport: { width: 1100, height: 800 }, locale: 'en-US' });
+    const requests = [];
+    context.on('request', (r) => requests.push(r.url()));
+    await context.addInitScript(() => {
+      window.__calls = [];
+      window.__TAURI_INTERNALS__ = {
+        transformCallback: () => 1,
+        unregisterCallback: () => {},
+        invoke: async (cmd, args) => {
+          window.__calls.push([cmd, args]);
+          switch (cmd) {
+            case 'archive_info':
+            case 'search':
+              throw { code: 'no-archive', message: 'No archive is open.' };
+            case 'sample_archive':
+              return null;
+            case 'plugin:dialog|open':
+              return '/home/me/不存在的存档';
+            case 'open_archive':
+              throw { code: 'not-a-folder', message: `Not a folder: ${args.path}`, path: args.path };
+            default:
+              return null;
+          }
+        },
+      };
+    });
+    const page = await context.newPage();
+    try {
+      page.setDefaultTimeout(15_000);
+      await page.goto(`${origin}/`);
+      const pick = page.getByRole('button', { name: 'Choose a folder…' });
+      await pick.waitFor();
+      assert.ok(await page.getByLabel('Or type the folder’s path').isVisible(), 'the typed path stays');
+      await shot(page, '12-welcome-picker');
+      await pick.click();
+      await page.getByRole('alert').filter({ hasText: 'Not a folder: /home/me/不存在的存档' }).waitFor();
+      const calls = await page.evaluate(() => window.__calls.map(([c, a]) => [c, c === 'plugin:dialog|open' ? a.options : a]));
+      const dialog = calls.find(([c]) => c === 'plugin:dialog|open');
+      assert.deepEqual(dialog?.[1], { directory: true, multiple: false, title: 'Choose an archive folder' });
+      assert.deepEqual(calls.find(([c]) => c === 'open_archive')?.[1], { path: '/home/me/不存在的存档' });
+      // No HTTP api call: the desktop path only.
+      assert.deepEqual(requests.filter((u) => u.includes('/api/')), []);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('dark mode follows the system', { timeout: 60_000 }, async () => {
     const { context, page } = await openApp(browser, url, { colorScheme: 'dark' });
     try {
