@@ -5,7 +5,7 @@ use libfuzzer_sys::fuzz_target;
 use shelfmark_core::post::{parse, ParseOptions};
 
 fuzz_target!(|data: &[u8]| {
-    let opts = ParseOptions { max_bytes: 1 << 20 };
+    let opts = ParseOptions { max_bytes: 1 << 20, ..Default::default() };
     let parsed = parse("2021-01-01-fuzz.md", data, &opts);
     if let Some(post) = parsed.post {
         // Spans must lie inside the file.

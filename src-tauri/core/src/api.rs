@@ -458,8 +458,17 @@ impl Archive {
         progress: &dyn Fn(EditProgress),
         cancel: &AtomicBool,
     ) -> ApiResult<EditOutcome> {
+        let editor = Editor::new(&self.root);
+        // Say so before reading thousands of files (apply checks again under the lock).
+        if let Some(op) = editor.interrupted() {
+            return Err(Error::Interrupted {
+                id: op.id,
+                label: op.label,
+            }
+            .into());
+        }
         let (label, plan) = self.plan_edit(req)?;
-        Ok(Editor::new(&self.root).apply(&label, plan, progress, cancel)?)
+        Ok(editor.apply(&label, plan, progress, cancel)?)
     }
 
     /// Undo the last operation (an interrupted one is rolled back completely).

@@ -12,6 +12,7 @@ pub mod write;
 
 use crate::error::{Error, Result};
 use crate::post::{self, FrontMatterKind};
+use crate::scan::Edited;
 use journal::{Journal, OpRecord, OpState};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -327,6 +328,24 @@ pub fn edit_bytes(bytes: &[u8], ops: &[EditOp]) -> Result<Option<Vec<u8>>, (Stri
     if touched.is_empty() {
         return Ok(None);
     }
+    // What the file must read back to: keys left alone keep their old values exactly (an item op
+    // that changed no term must not turn `[2021]` into `["2021"]`), in the old order; new keys
+    // follow in the order they are appended below.
+    let is_touched = |key: &str| touched.iter().any(|(k, _)| k == key);
+    let mut intended = serde_json::Map::new();
+    for (key, old) in &layout.fields {
+        match fields.get(key) {
+            Some(new) if is_touched(key) => intended.insert(key.clone(), new.clone()),
+            None if is_touched(key) => None,
+            _ => intended.insert(key.clone(), old.clone()),
+        };
+    }
+    for (key, _) in &touched {
+        if let (false, Some(new)) = (layout.fields.contains_key(key), fields.get(key)) {
+            intended.insert(key.clone(), new.clone());
+        }
+    }
+    let fields = intended;
 
     let style = splice::list_style(text, &spans, eol);
     // Replacements and removals inside the front matter, by position; additions at its end.
@@ -335,7 +354,11 @@ pub fn edit_bytes(bytes: &[u8], ops: &[EditOp]) -> Result<Option<Vec<u8>>, (Stri
     for (key, as_terms) in &touched {
         let span = spans.iter().find(|s| &s.key == key);
         match (span, fields.get(key)) {
-            (Some(span), None) => pieces.push((span.start, span.end, String::new())),
+            (Some(span), None) => pieces.push((
+                span.start,
+                removal_end(text, span.end, layout.front_matter_end),
+                String::new(),
+            )),
             (None, None) => {}
             (span, Some(value)) => {
                 let rendered = splice::render_key(text, span, key, value, *as_terms, &style);
@@ -370,6 +393,22 @@ pub fn edit_bytes(bytes: &[u8], ops: &[EditOp]) -> Result<Option<Vec<u8>>, (Stri
 
     verify(bytes, &layout, &out, &fields, &touched)?;
     Ok(Some(out))
+}
+
+/// A removed key takes the indented comment lines right after it along (`  # note` under a
+/// list): left behind, they would join the value of the key before if that is a block scalar
+/// (`body: |`).
+fn removal_end(text: &str, end: usize, limit: usize) -> usize {
+    let mut end = end;
+    while let Some(rest) = text.get(end..limit).filter(|r| !r.is_empty()) {
+        let line = rest.split_inclusive('\n').next().unwrap_or(rest);
+        let content = line.trim_start_matches([' ', '\t']);
+        if content.len() == line.len() || !content.starts_with('#') {
+            break;
+        }
+        end += line.len();
+    }
+    end
 }
 
 fn check_key(key: &str) -> Result<(), (String, &'static str)> {
@@ -717,9 +756,10 @@ impl<'a> Editor<'a> {
         outcome.op_id = Some(op.id);
         let moves: Vec<Move> = plan
             .files
-            .into_iter()
+            .into_par_iter()
             .map(|p| Move {
                 expected: write::hash(&p.before),
+                same_text: same_text(&p.before, &p.after),
                 rel: p.rel,
                 real: p.real,
                 bytes: p.after,
@@ -727,12 +767,12 @@ impl<'a> Editor<'a> {
             .collect();
         let (written, refused, cancelled) = self.write_all(moves, progress, cancel);
         outcome.cancelled = cancelled;
-        outcome.written = written.len() as u64;
         outcome.skipped.extend(refused);
-        let keep: std::collections::HashSet<Vec<u8>> = written.iter().cloned().collect();
+        let keep: std::collections::HashSet<&[u8]> =
+            written.iter().map(|e| e.path.as_slice()).collect();
         let dir = self.journal.dir().to_path_buf();
         self.journal
-            .keep_files(&mut op, |f| keep.contains(&f.rel()))
+            .keep_files(&mut op, |f| keep.contains(f.rel().as_slice()))
             .map_err(io_err(&dir))?;
         if op.files.is_empty() {
             self.journal.remove(op.id);
@@ -743,16 +783,17 @@ impl<'a> Editor<'a> {
                 .map_err(io_err(&dir))?;
         }
         crate::scan::update_paths(self.root, &written, &Default::default())?;
+        outcome.written = written.len() as u64;
         Ok(outcome)
     }
 
-    /// Stage and commit files in batches. Returns (written paths, refusals, cancelled).
+    /// Stage and commit files in batches. Returns (written files, refusals, cancelled).
     fn write_all(
         &self,
         moves: Vec<Move>,
         progress: &dyn Fn(EditProgress),
         cancel: &AtomicBool,
-    ) -> (Vec<Vec<u8>>, Vec<Skipped>, bool) {
+    ) -> (Vec<Edited>, Vec<Skipped>, bool) {
         let total = moves.len() as u64;
         let mut written = Vec::with_capacity(moves.len());
         let mut refused = Vec::new();
@@ -780,7 +821,10 @@ impl<'a> Editor<'a> {
             }
             for (i, r) in ok_idx.into_iter().zip(write::commit(ok)) {
                 match r {
-                    Ok(_) => written.push(batch[i].rel.clone()),
+                    Ok(_) => written.push(Edited {
+                        path: batch[i].rel.clone(),
+                        same_text_as: batch[i].same_text.then_some(batch[i].expected),
+                    }),
                     Err(e) => refused.push(skipped(&batch[i].rel, e.to_string(), refusal_kind(&e))),
                 }
             }
@@ -797,38 +841,58 @@ impl<'a> Editor<'a> {
     fn move_files(&self, op: &OpRecord, to_after: bool) -> Result<(u64, Vec<Skipped>)> {
         let dir = self.journal.dir().to_path_buf();
         let targets = self.journal.images(op, to_after).map_err(io_err(&dir))?;
+        enum Judged {
+            Move(Move),
+            Already,
+            Skip(Skipped),
+        }
+        let judged: Vec<Judged> = op
+            .files
+            .par_iter()
+            .zip(targets)
+            .map(|(f, bytes)| {
+                let rel = f.rel();
+                let (from_hash, to_hash) = if to_after {
+                    (&f.before_hash, &f.after_hash)
+                } else {
+                    (&f.after_hash, &f.before_hash)
+                };
+                let real = match write::resolve(self.root, &rel) {
+                    Ok(r) => r,
+                    Err(e) => return Judged::Skip(skipped(&rel, e.to_string(), refusal_kind(&e))),
+                };
+                let current = match std::fs::read(&real) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        return Judged::Skip(skipped(&rel, format!("cannot be read: {e}"), "io"))
+                    }
+                };
+                let hash = write::hash(&current);
+                match journal::to_hex(&hash) {
+                    h if &h == to_hash => Judged::Already,
+                    h if &h == from_hash => Judged::Move(Move {
+                        same_text: same_text(&current, &bytes),
+                        expected: hash,
+                        rel,
+                        real,
+                        bytes,
+                    }),
+                    _ => Judged::Skip(skipped(
+                        &rel,
+                        "was changed outside Shelfmark after this operation; left as it is".into(),
+                        "conflict",
+                    )),
+                }
+            })
+            .collect();
         let mut moves = Vec::new();
         let mut skipped_files = Vec::new();
         let mut already = 0u64;
-        for (f, bytes) in op.files.iter().zip(targets) {
-            let rel = f.rel();
-            let (from_hash, to_hash) = if to_after {
-                (&f.before_hash, &f.after_hash)
-            } else {
-                (&f.after_hash, &f.before_hash)
-            };
-            let real = match write::resolve(self.root, &rel) {
-                Ok(r) => r,
-                Err(e) => {
-                    skipped_files.push(skipped(&rel, e.to_string(), refusal_kind(&e)));
-                    continue;
-                }
-            };
-            let current = std::fs::read(&real).map(|b| journal::to_hex(&write::hash(&b)));
-            match current {
-                Ok(h) if &h == to_hash => already += 1,
-                Ok(h) if &h == from_hash => moves.push(Move {
-                    expected: write::hash(&std::fs::read(&real).unwrap_or_default()),
-                    rel,
-                    real,
-                    bytes,
-                }),
-                Ok(_) => skipped_files.push(skipped(
-                    &rel,
-                    "was changed outside Shelfmark after this operation; left as it is".into(),
-                    "conflict",
-                )),
-                Err(e) => skipped_files.push(skipped(&rel, format!("cannot be read: {e}"), "io")),
+        for j in judged {
+            match j {
+                Judged::Move(m) => moves.push(m),
+                Judged::Already => already += 1,
+                Judged::Skip(s) => skipped_files.push(s),
             }
         }
         let never = AtomicBool::new(false);
@@ -926,7 +990,19 @@ fn pause_for_crash_tests() {
     }
 }
 
+/// Whether two versions of a file differ only in front matter that leaves the title as it was
+/// (so the index keeps the post's text and postings).
+fn same_text(before: &[u8], after: &[u8]) -> bool {
+    match (post::layout(before), post::layout(after)) {
+        (Some(a), Some(b)) => {
+            a.fields.get("title") == b.fields.get("title") && same_body(before, &a, after, &b)
+        }
+        _ => false,
+    }
+}
+
 struct Move {
+    same_text: bool,
     rel: Vec<u8>,
     real: PathBuf,
     expected: [u8; 32],

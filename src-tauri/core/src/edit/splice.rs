@@ -162,11 +162,13 @@ fn render_key_name(key: &str) -> String {
         && key
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ' ' | '/'))
-        && !key.ends_with(' ');
+        && !key.ends_with(' ')
+        // `null`, `true`, `0x1F`, `1e3` are keys YAML reads as something else.
+        && plain_ok(key, false);
     if plain_ok {
         key.to_string()
     } else {
-        serde_json::to_string(key).unwrap_or_else(|_| format!("\"{key}\""))
+        double_quoted(key)
     }
 }
 
@@ -186,7 +188,10 @@ fn splice_inline(old: &str, start: usize, end: usize, value: &str) -> String {
     } else {
         ""
     };
-    format!("{before}{sep}{value}{after}")
+    // `key: # note` with nothing before the comment: keep a blank between value and comment, or
+    // the `#` would join the value.
+    let sep_after = if after.starts_with('#') { " " } else { "" };
+    format!("{before}{sep}{value}{sep_after}{after}")
 }
 
 fn old_is_multiline(old: &str, value_end: usize) -> bool {
@@ -308,7 +313,7 @@ fn render_block_list(
 pub(super) fn render_scalar(value: &Value, quote: Option<char>, in_flow: bool) -> String {
     match value {
         Value::String(s) => match quote {
-            Some('\'') if !s.chars().any(char::is_control) => {
+            Some('\'') if !s.chars().any(needs_escape) => {
                 format!("'{}'", s.replace('\'', "''"))
             }
             Some(_) => double_quoted(s),
@@ -321,8 +326,32 @@ pub(super) fn render_scalar(value: &Value, quote: Option<char>, in_flow: bool) -
     }
 }
 
+/// Characters YAML does not allow raw in a scalar, or reads as a line break (and folds).
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+        )
+}
+
 fn double_quoted(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{}\"", s.replace('"', "\\\"")))
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            // All of these are in the Basic Multilingual Plane.
+            c if needs_escape(c) => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// Whether `s` can be written without quotes and read back as the same string.
@@ -331,21 +360,34 @@ fn plain_ok(s: &str, in_flow: bool) -> bool {
         return false;
     };
     if s.trim() != s
-        || s.chars().any(|c| c.is_control() || c == '\u{feff}')
+        || s.chars().any(needs_escape)
         || "-?:,[]{}#&*!|>'\"%@`".contains(first)
         || s.contains(": ")
         || s.contains(" #")
         || s.ends_with(':')
         || (in_flow && s.contains([',', '[', ']', '{', '}']))
+        // The span scanner (post/spans.rs) takes a quote after a blank or `:` in a flow list for
+        // the start of a quoted item; such items are quoted so the file stays editable.
+        || (in_flow
+            && s.as_bytes()
+                .windows(2)
+                .any(|w| matches!(w[0], b' ' | b'\t' | b':') && matches!(w[1], b'"' | b'\'')))
     {
         return false;
     }
-    // YAML's own reading decides the rest (`true`, `123`, `null`, `~`, `0x1f` are not strings).
-    let doc = format!("k: {s}\n");
-    matches!(
-        serde_yaml::from_str::<serde_json::Map<String, Value>>(&doc),
-        Ok(m) if m.get("k") == Some(&Value::String(s.to_string()))
-    )
+    // YAML's own reading decides the rest (`true`, `123`, `null`, `~`, `0x1f` are not strings),
+    // in a flow list when it goes in one (`a:b` is text in a block, an error in a flow list).
+    let want = Value::String(s.to_string());
+    let doc = if in_flow {
+        format!("k: [{s}]\n")
+    } else {
+        format!("k: {s}\n")
+    };
+    match serde_yaml::from_str::<serde_json::Map<String, Value>>(&doc) {
+        Ok(m) if in_flow => m.get("k") == Some(&Value::Array(vec![want])),
+        Ok(m) => m.get("k") == Some(&want),
+        Err(_) => false,
+    }
 }
 
 /// What a key's text looks like, as far as splicing needs to know.

@@ -81,12 +81,16 @@ pub struct KeySpan {
 pub struct ParseOptions {
     /// Files bigger than this are not parsed (a `too-large` problem).
     pub max_bytes: u64,
+    /// Leave `Post::text` empty: for an edit that changed only front matter, whose body text the
+    /// index already holds.
+    pub skip_body_text: bool,
 }
 
 impl Default for ParseOptions {
     fn default() -> Self {
         ParseOptions {
             max_bytes: 16 * 1024 * 1024,
+            skip_body_text: false,
         }
     }
 }
@@ -339,7 +343,11 @@ pub fn parse(file_name: &str, bytes: &[u8], opts: &ParseOptions) -> Parsed {
         layout: fields.layout,
         fields: fields_map,
         epoch_ms: text::epoch_comment(body),
-        text: text::body_text(body),
+        text: if opts.skip_body_text {
+            String::new()
+        } else {
+            text::body_text(body)
+        },
         encoding: decoded.encoding,
         front_matter: split.kind,
         crlf: split.crlf,

@@ -49,8 +49,11 @@ fn key_at(text: &str, pos: usize, line_end: usize) -> Option<(String, usize)> {
                 return None;
             }
             let raw = text.get(pos + 1..close - 1)?;
-            let key = if *quote == b'"' {
-                raw.replace("\\\"", "\"").replace("\\\\", "\\")
+            let key = if *quote == b'"' && raw.contains('\\') {
+                // Escapes (`\t`, `\u00e9`, `\"`) as YAML reads them.
+                serde_yaml::from_str::<String>(text.get(pos..close)?).ok()?
+            } else if *quote == b'"' {
+                raw.to_owned()
             } else {
                 raw.replace("''", "'")
             };

@@ -185,7 +185,14 @@ fn binary_files_are_not_posts() {
 
 #[test]
 fn files_over_the_limit_are_too_large() {
-    let parsed = parse("big.md", &[b'a'; 2048], &ParseOptions { max_bytes: 1024 });
+    let parsed = parse(
+        "big.md",
+        &[b'a'; 2048],
+        &ParseOptions {
+            max_bytes: 1024,
+            ..Default::default()
+        },
+    );
     assert_eq!(parsed.post, None);
     assert_eq!(kinds(&parsed.problems), [ProblemKind::TooLarge]);
     assert_eq!(parsed.problems[0], too_large_problem(2048, 1024));

@@ -204,41 +204,66 @@ pub fn scan(
     Ok(summary)
 }
 
-/// Bring the index up to date for just these files (relative paths), without walking the archive:
-/// what an edit does after writing them. Files that are gone leave the index.
-pub fn update_paths(archive_root: &Path, paths: &[Vec<u8>], opts: &ScanOptions) -> Result<()> {
+/// A file an edit wrote: its path, and when only its front matter changed (same title and body
+/// as before), the hash of the version the index should hold, so its text need not be indexed
+/// again.
+pub struct Edited {
+    pub path: Vec<u8>,
+    pub same_text_as: Option<[u8; 32]>,
+}
+
+/// Bring the index up to date for just these files, without walking the archive: what an edit
+/// does after writing them. Files that are gone leave the index.
+pub fn update_paths(archive_root: &Path, files: &[Edited], opts: &ScanOptions) -> Result<()> {
     use std::os::unix::ffi::OsStrExt;
     let Some(index) = crate::store::existing_index_path(archive_root) else {
         return Ok(());
     };
     let mut writer = Writer::open(&index)?;
     let known = load_known(&writer)?;
-    let outcomes: Vec<Outcome> = paths
+    let found = |rel: &Vec<u8>| {
+        let abs = archive_root.join(Path::new(std::ffi::OsStr::from_bytes(rel)));
+        std::fs::metadata(&abs).ok().map(|meta| walk::Found {
+            abs,
+            rel: rel.clone(),
+            size: meta.len(),
+            mtime_ns: walk::mtime_ns(&meta),
+        })
+    };
+    let outcomes: Vec<(Outcome, Option<[u8; 32]>)> = files
         .par_iter()
-        .map(|rel| {
-            let abs = archive_root.join(Path::new(std::ffi::OsStr::from_bytes(rel)));
-            match std::fs::metadata(&abs) {
-                Ok(meta) => {
-                    let f = walk::Found {
-                        abs,
-                        rel: rel.clone(),
-                        size: meta.len(),
-                        mtime_ns: walk::mtime_ns(&meta),
-                    };
-                    process(&f, None, &HashSet::new(), opts)
-                }
-                Err(_) => Outcome::ProblemsOnly(rel.clone(), Vec::new()),
+        .map(|e| match found(&e.path) {
+            Some(f) => {
+                let mut opts = opts.clone();
+                opts.parse.skip_body_text = e.same_text_as.is_some();
+                (process(&f, None, &HashSet::new(), &opts), e.same_text_as)
             }
+            None => (Outcome::ProblemsOnly(e.path.clone(), Vec::new()), None),
         })
         .collect();
     let mut summary = ScanSummary::default();
-    for outcome in outcomes {
-        if let Err(e) = store_parsed(&mut writer, &mut summary, &known, outcome) {
-            writer.rollback()?;
-            return Err(e);
+    let result = (|| {
+        for (outcome, same_text_as) in outcomes {
+            match (outcome, same_text_as) {
+                (Outcome::Post(rec, problems), Some(old)) => {
+                    writer.set_problems(&rec.stat.path, &problems)?;
+                    if !writer.update_front_matter(&rec, &old)? {
+                        // The index held another version: index this file in full.
+                        if let Some(f) = found(&rec.stat.path) {
+                            let full = process(&f, None, &HashSet::new(), opts);
+                            store_parsed(&mut writer, &mut summary, &known, full)?;
+                        }
+                    }
+                }
+                (outcome, _) => store_parsed(&mut writer, &mut summary, &known, outcome)?,
+            }
         }
+        writer.commit()
+    })();
+    if result.is_err() {
+        writer.rollback()?;
     }
-    writer.commit()
+    result
 }
 
 /// Store a parsed file: a post with its problems, or only problems (a known post that can no

@@ -384,6 +384,66 @@ impl Writer {
         Ok(())
     }
 
+    /// A post whose front matter changed but whose title and body text did not (an edit): update
+    /// its row and fields, keep its document and postings. Returns false, changing nothing, when
+    /// the index does not hold the version with `old_hash` (then the caller stores it afresh).
+    pub fn update_front_matter(&mut self, rec: &PostRecord, old_hash: &[u8; 32]) -> Result<bool> {
+        self.begin()?;
+        let p = &rec.post;
+        let existing: Option<(i64, Vec<u8>, String)> = self
+            .conn
+            .prepare_cached("SELECT id, hash, title FROM posts WHERE path = ?1")
+            .and_then(|mut s| {
+                s.query_row([&rec.stat.path], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .optional()
+            })
+            .at(&self.path)?;
+        let Some((id, hash, title)) = existing else {
+            return Ok(false);
+        };
+        if hash.as_slice() != old_hash || title != p.title {
+            return Ok(false);
+        }
+        let tags = serde_json::to_string(&p.tags).unwrap_or_else(|_| "[]".into());
+        let cats = serde_json::to_string(&p.categories).unwrap_or_else(|_| "[]".into());
+        let fields = serde_json::to_string(&p.fields).unwrap_or_else(|_| "{}".into());
+        let spans = serde_json::to_string(&p.key_spans).unwrap_or_else(|_| "[]".into());
+        self.conn
+            .prepare_cached(
+                "UPDATE posts SET size=?1, mtime_ns=?2, hash=?3, date_ms=?4, date_raw=?5, date_from_name=?6,
+                 author=?7, source=?8, site=?9, layout=?10, tags=?11, categories=?12, fields=?13, crlf=?14,
+                 body_offset=?15, key_spans=?16 WHERE id=?17",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    rec.stat.size as i64,
+                    rec.stat.mtime_ns,
+                    &rec.hash[..],
+                    p.date.as_ref().map(|d| d.utc_ms),
+                    p.date.as_ref().map(|d| d.raw.as_str()),
+                    p.date.as_ref().is_some_and(|d| d.from_file_name),
+                    p.author,
+                    p.source,
+                    p.source.as_deref().and_then(site_of),
+                    p.layout,
+                    tags,
+                    cats,
+                    fields,
+                    p.crlf,
+                    p.body_offset as i64,
+                    spans,
+                    id
+                ])
+            })
+            .at(&self.path)?;
+        self.conn
+            .prepare_cached("DELETE FROM post_fields WHERE post_id = ?1")
+            .and_then(|mut s| s.execute([id]))
+            .at(&self.path)?;
+        self.insert_fields(id, p)?;
+        Ok(true)
+    }
+
     /// The file is unchanged in content: record its new size/mtime.
     pub fn touch(&mut self, stat: &FileStat) -> Result<()> {
         self.begin()?;
