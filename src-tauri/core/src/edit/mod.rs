@@ -7,6 +7,8 @@
 //! reason, never converted. A file without front matter gets one when a key is added.
 
 pub mod journal;
+#[cfg(test)]
+mod proptests;
 mod splice;
 pub mod write;
 
