@@ -6,6 +6,9 @@
 use shelfmark_core::api::{
     ApiError, Archive, ArchiveInfo, FacetsResponse, PostDetail, ProblemRow, Stats,
 };
+use shelfmark_core::edit::{
+    EditOutcome, EditPreview, EditProgress, EditRequest, HistoryEntry, Recovery, PREVIEW_DIFFS,
+};
 use shelfmark_core::render::RenderedBody;
 use shelfmark_core::scan::{ScanOptions, ScanProgress, ScanSummary};
 use shelfmark_core::search::searcher::{SearchRequest, SearchResponse};
@@ -49,6 +52,8 @@ pub struct AppState {
     startup_error: Mutex<Option<ApiError>>,
     /// Live updates of the open archive; replaced (and so stopped) when another is opened.
     watcher: Mutex<Option<Watcher>>,
+    /// The cancel flag of the edit being applied.
+    edit_cancel: Mutex<Arc<AtomicBool>>,
 }
 
 impl AppState {
@@ -235,6 +240,70 @@ async fn fetch_image(
     blocking(&state, move |a| a.fetch_image(&path, &url)).await
 }
 
+/// What an edit would change (no file is written), with diffs of the first `diffs` files.
+#[tauri::command]
+async fn preview_edit(
+    state: tauri::State<'_, AppState>,
+    request: EditRequest,
+    diffs: Option<usize>,
+) -> Result<EditPreview, ApiError> {
+    let diffs = diffs.unwrap_or(PREVIEW_DIFFS);
+    blocking(&state, move |a| a.preview_edit(&request, diffs)).await
+}
+
+/// Applies an edit through the journal, reporting progress on `on_progress`; `cancel_edit` stops
+/// it between batches (what was written stays written and undoable).
+#[tauri::command]
+async fn apply_edit(
+    state: tauri::State<'_, AppState>,
+    request: EditRequest,
+    on_progress: Channel<EditProgress>,
+) -> Result<EditOutcome, ApiError> {
+    let cancel = Arc::new(AtomicBool::new(false));
+    *lock(&state.edit_cancel) = cancel.clone();
+    blocking(&state, move |a| {
+        let report = |p: EditProgress| {
+            let _ = on_progress.send(p);
+        };
+        a.apply_edit(&request, &report, &cancel)
+    })
+    .await
+}
+
+#[tauri::command]
+fn cancel_edit(state: tauri::State<'_, AppState>) {
+    lock(&state.edit_cancel).store(true, Ordering::Relaxed);
+}
+
+#[tauri::command]
+async fn undo(state: tauri::State<'_, AppState>) -> Result<EditOutcome, ApiError> {
+    blocking(&state, |a| a.undo()).await
+}
+
+#[tauri::command]
+async fn redo(state: tauri::State<'_, AppState>) -> Result<EditOutcome, ApiError> {
+    blocking(&state, |a| a.redo()).await
+}
+
+#[tauri::command]
+async fn history(state: tauri::State<'_, AppState>) -> Result<Vec<HistoryEntry>, ApiError> {
+    blocking(&state, |a| a.history()).await
+}
+
+/// The operation a crash or kill interrupted, if any (the UI offers to finish or roll it back).
+#[tauri::command]
+async fn interrupted(state: tauri::State<'_, AppState>) -> Result<Option<HistoryEntry>, ApiError> {
+    blocking(&state, |a| a.interrupted()).await
+}
+
+#[tauri::command]
+async fn recover(
+    state: tauri::State<'_, AppState>,
+    how: Recovery,
+) -> Result<EditOutcome, ApiError> {
+    blocking(&state, move |a| a.recover(how)).await
+}
+
 /// Opens an http(s) link in the system browser; nothing else.
 #[tauri::command]
 fn open_url(url: String) -> Result<(), ApiError> {
@@ -327,6 +396,14 @@ pub fn run() {
             show,
             render_body,
             fetch_image,
+            preview_edit,
+            apply_edit,
+            cancel_edit,
+            undo,
+            redo,
+            history,
+            interrupted,
+            recover,
             open_url,
             open_post_file,
             problems,

@@ -10,6 +10,9 @@
 //!   `stats`, `archive_info`: the same names and arguments as the desktop's Tauri commands.
 //!   `fetch_image` {path, url} fetches one remote image of a post when the user asks for it and
 //!   answers it as a `data:` URL (see `shelfmark_core::fetch`); the browser never loads it itself.
+//!   Edits: `preview_edit` {request, diffs?} (EditRequest; writes nothing), `apply_edit`
+//!   {request}, `edit_progress` (`{done,total}` of the running apply, polled by the UI),
+//!   `cancel_edit`, `undo`, `redo`, `history`, `interrupted`, `recover` {how}.
 //!   `changes` answers `{"changes": N}`, a counter that the archive's watcher bumps each time it
 //!   picked up changes on disk (the browser's stand-in for the desktop's `archive-changed` event).
 //! - Everything else is the UI from `ui/dist`, embedded at compile time, under the same CSP as the
@@ -22,6 +25,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use shelfmark_core::api::{ApiError, ApiResult, Archive, ArchiveInfo};
+use shelfmark_core::edit::{EditProgress, EditRequest, Recovery, PREVIEW_DIFFS};
 use shelfmark_core::scan::ScanOptions;
 use shelfmark_core::search::searcher::SearchRequest;
 use std::io::Write;
@@ -167,6 +171,15 @@ pub struct AppState {
     csp: HeaderValue,
     /// How many times the watcher picked up changes on disk (see the `changes` command).
     changes: Arc<AtomicU64>,
+    /// Progress and cancel flag of the edit being applied (see `edit_progress`, `cancel_edit`).
+    edit: Arc<EditJob>,
+}
+
+#[derive(Default)]
+struct EditJob {
+    done: AtomicU64,
+    total: AtomicU64,
+    cancel: AtomicBool,
 }
 
 impl AppState {
@@ -192,6 +205,7 @@ impl AppState {
             hosts,
             csp,
             changes: Arc::new(AtomicU64::new(0)),
+            edit: Arc::new(EditJob::default()),
         }
     }
 }
@@ -411,7 +425,8 @@ fn status_of(code: &str) -> StatusCode {
         "not-found" | "unknown-command" => StatusCode::NOT_FOUND,
         "bad-query" | "bad-request" => StatusCode::BAD_REQUEST,
         "method-not-allowed" => StatusCode::METHOD_NOT_ALLOWED,
-        "not-indexed" | "cancelled" => StatusCode::CONFLICT,
+        "not-indexed" | "cancelled" | "interrupted" => StatusCode::CONFLICT,
+        "edit" => StatusCode::UNPROCESSABLE_ENTITY,
         "fetch-failed" | "not-an-image" | "too-large" => StatusCode::BAD_GATEWAY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -459,6 +474,19 @@ struct QueryArgs {
 #[derive(Deserialize)]
 struct PathArgs {
     path: String,
+}
+
+#[derive(Deserialize)]
+struct EditArgs {
+    request: EditRequest,
+    /// How many diffs a preview carries.
+    #[serde(default)]
+    diffs: Option<usize>,
+}
+
+#[derive(Deserialize)]
+struct RecoverArgs {
+    how: Recovery,
 }
 
 #[derive(Deserialize)]
@@ -515,6 +543,47 @@ async fn api(
         },
         "fetch_image" => match parse::<ImageArgs>(&body) {
             Ok(p) => blocking(archive, move |a| a.fetch_image(&p.path, &p.url)).await,
+            Err(e) => fail(e),
+        },
+        "preview_edit" => match parse::<EditArgs>(&body) {
+            Ok(e) => {
+                let diffs = e.diffs.unwrap_or(PREVIEW_DIFFS);
+                blocking(archive, move |a| a.preview_edit(&e.request, diffs)).await
+            }
+            Err(e) => fail(e),
+        },
+        "apply_edit" => match parse::<EditArgs>(&body) {
+            Ok(e) => {
+                let job = st.edit.clone();
+                job.cancel.store(false, Ordering::Relaxed);
+                job.done.store(0, Ordering::Relaxed);
+                job.total.store(0, Ordering::Relaxed);
+                blocking(archive, move |a| {
+                    let report = |p: EditProgress| {
+                        job.done.store(p.done, Ordering::Relaxed);
+                        job.total.store(p.total, Ordering::Relaxed);
+                    };
+                    a.apply_edit(&e.request, &report, &job.cancel)
+                })
+                .await
+            }
+            Err(e) => fail(e),
+        },
+        "edit_progress" => Json(EditProgress {
+            done: st.edit.done.load(Ordering::Relaxed),
+            total: st.edit.total.load(Ordering::Relaxed),
+        })
+        .into_response(),
+        "cancel_edit" => {
+            st.edit.cancel.store(true, Ordering::Relaxed);
+            Json(serde_json::json!({})).into_response()
+        }
+        "undo" => blocking(archive, |a| a.undo()).await,
+        "redo" => blocking(archive, |a| a.redo()).await,
+        "history" => blocking(archive, |a| a.history()).await,
+        "interrupted" => blocking(archive, |a| a.interrupted()).await,
+        "recover" => match parse::<RecoverArgs>(&body) {
+            Ok(r) => blocking(archive, move |a| a.recover(r.how)).await,
             Err(e) => fail(e),
         },
         "problems" => blocking(archive, |a| a.problems()).await,
