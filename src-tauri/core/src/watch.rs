@@ -22,8 +22,10 @@ const DEBOUNCE: Duration = Duration::from_millis(500);
 /// Folders whose contents never matter to the index.
 const IGNORED_DIRS: [&str; 3] = [".shelfmark", ".git", "node_modules"];
 
-/// Watcher scans of one process run one at a time (two archives, or one opened twice).
-static SCAN_LOCK: Mutex<()> = Mutex::new(());
+/// Watcher scans of one process run one at a time (two archives, or one opened twice), and never
+/// while an edit writes files and updates the index: the edit holds this lock too, so the scan
+/// that its own writes trigger runs after it and finds the index already up to date.
+pub(crate) static SCAN_LOCK: Mutex<()> = Mutex::new(());
 
 /// A running watcher. Dropping it stops watching.
 pub struct Watcher {
@@ -287,6 +289,55 @@ mod tests {
         std::thread::sleep(Duration::from_millis(1200));
         assert_eq!(summaries.lock().unwrap().len(), before);
         assert_eq!(hits(&archive, "okapi"), 0);
+    }
+
+    #[test]
+    fn shelfmarks_own_edits_are_not_outside_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let posts = dir.path().join("_posts");
+        std::fs::create_dir_all(&posts).unwrap();
+        for i in 0..5 {
+            let text = post(&format!("Post {i}"), "capybara");
+            std::fs::write(posts.join(format!("2021-01-0{}-p{i}.md", i + 1)), text).unwrap();
+        }
+        let archive = Archive::open(dir.path()).unwrap();
+        archive
+            .index(&ScanOptions::default(), &|_| {}, &AtomicBool::new(false))
+            .unwrap();
+        let summaries = Arc::new(Mutex::new(Vec::<ScanSummary>::new()));
+        let seen = summaries.clone();
+        let _watcher = watch(dir.path(), move |s| seen.lock().unwrap().push(s)).unwrap();
+
+        let req = crate::edit::EditRequest {
+            target: crate::edit::EditTarget::Query {
+                query: "capybara".into(),
+            },
+            ops: vec![crate::edit::EditOp::AddItems {
+                key: "tags".into(),
+                items: vec!["rodent".into()],
+            }],
+            label: None,
+        };
+        let out = archive
+            .apply_edit(&req, &|_| {}, &AtomicBool::new(false))
+            .unwrap();
+        assert_eq!(out.written, 5);
+        // The index knows the edit at once, without the watcher.
+        assert_eq!(hits(&archive, "tag:rodent"), 5);
+        archive.undo().unwrap();
+        assert_eq!(hits(&archive, "tag:rodent"), 0);
+        // Well past the debounce: the watcher's scans found nothing new.
+        std::thread::sleep(Duration::from_millis(1500));
+        assert_eq!(*summaries.lock().unwrap(), Vec::<ScanSummary>::new());
+
+        // An edit from outside is still picked up.
+        let f = posts.join("2021-01-01-p0.md");
+        let text = std::fs::read_to_string(&f)
+            .unwrap()
+            .replace("capybara", "wombat");
+        std::fs::write(&f, text).unwrap();
+        assert!(eventually(10, || hits(&archive, "wombat") == 1));
+        assert!(eventually(10, || !summaries.lock().unwrap().is_empty()));
     }
 
     #[test]

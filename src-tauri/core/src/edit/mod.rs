@@ -750,6 +750,10 @@ impl<'a> Editor<'a> {
             .iter()
             .map(|p| (p.rel.clone(), p.before.clone(), p.after.clone()))
             .collect();
+        // The watcher of this process waits until the files are written and indexed.
+        let _quiet = crate::watch::SCAN_LOCK
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let mut op = self
             .journal
             .begin(label, &images)
@@ -911,6 +915,9 @@ impl<'a> Editor<'a> {
         passing: OpState,
         end: OpState,
     ) -> Result<EditOutcome> {
+        let _quiet = crate::watch::SCAN_LOCK
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let dir = self.journal.dir().to_path_buf();
         self.journal
             .set_state(&mut op, passing)

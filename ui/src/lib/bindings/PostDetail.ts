@@ -8,4 +8,9 @@ export type PostDetail = { id: number, path: string, path_bytes_hex: string | nu
 /**
  * Every front matter key, in file order.
  */
-fields: Record<string, unknown>, epoch_ms: number | null, text: string, encoding: string, front_matter: string, problems: Array<ProblemRow>, };
+fields: Record<string, unknown>, epoch_ms: number | null, text: string, encoding: string, front_matter: string, 
+/**
+ * BLAKE3 of the file as indexed (hex): edits send it back so a file changed on disk since
+ * is a conflict, not overwritten.
+ */
+hash: string, problems: Array<ProblemRow>, };
