@@ -893,19 +893,26 @@ impl<'a> Editor<'a> {
             .collect();
         let mut moves = Vec::new();
         let mut skipped_files = Vec::new();
-        let mut already = 0u64;
-        for j in judged {
+        // Files already as wanted are indexed too: after a crash, those written before it never
+        // reached the index.
+        let mut already = Vec::new();
+        for (j, f) in judged.into_iter().zip(&op.files) {
             match j {
                 Judged::Move(m) => moves.push(m),
-                Judged::Already => already += 1,
+                Judged::Already => already.push(Edited {
+                    path: f.rel(),
+                    same_text_as: None,
+                }),
                 Judged::Skip(s) => skipped_files.push(s),
             }
         }
         let never = AtomicBool::new(false);
-        let (written, refused, _) = self.write_all(moves, &|_| {}, &never);
+        let (mut written, refused, _) = self.write_all(moves, &|_| {}, &never);
         skipped_files.extend(refused);
+        let count = (written.len() + already.len()) as u64;
+        written.extend(already);
         crate::scan::update_paths(self.root, &written, &Default::default())?;
-        Ok((written.len() as u64 + already, skipped_files))
+        Ok((count, skipped_files))
     }
 
     fn settle(
