@@ -2,6 +2,7 @@
 //! `shelfmark_core::api`; output is human-readable, or JSON with `--json`.
 //! Exit status: 0 on success (problems in the archive are not failures), 1 on error, 2 on bad usage.
 
+mod curate;
 mod edit;
 mod output;
 mod serve;
@@ -145,6 +146,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Create, fill, list and delete collections (kept in .shelfmark/collections/).
+    Collection {
+        #[command(subcommand)]
+        action: curate::CollectionAction,
+    },
+    /// Export a collection or a query's posts to a folder or zip, with a manifest.
+    Export(curate::ExportArgs),
     /// Serve the web UI and the api to a browser, on 127.0.0.1 with a per-run token.
     /// Prints the address to open (with the token) on stdout. Indexes DIR first if needed.
     Serve {
@@ -279,6 +287,8 @@ fn run(cli: Cli) -> Result<(), ApiError> {
             };
             edit::outcome(&open(&cli.archive)?.recover(how)?, "recovered", json)?
         }
+        Command::Collection { action } => curate::collection(&open(&cli.archive)?, action)?,
+        Command::Export(args) => curate::export(&open(&cli.archive)?, args)?,
         Command::Serve {
             dir,
             port,

@@ -1,10 +1,15 @@
 //! The one surface that the desktop app, the CLI and `serve` all call. Requests and responses are
 //! serde structs; every failure is an `ApiError { code, message, path? }`.
 
+use crate::collections::{
+    self, CollectionFile, CollectionKind, CollectionSummary, Collections, Member,
+};
+use crate::edit::journal::{from_hex, to_hex};
 use crate::edit::{
     EditOutcome, EditPreview, EditProgress, EditRequest, EditTarget, Editor, HistoryEntry, Recovery,
 };
 use crate::error::{Error, SqlContext};
+use crate::export::{ExportProgress, ExportRequest, ExportSource, ExportSummary};
 use crate::scan::{ScanOptions, ScanProgress, ScanSummary};
 use crate::search::facets::Facets;
 use crate::search::searcher::{
@@ -496,6 +501,238 @@ impl Archive {
     pub fn recover(&self, how: Recovery) -> ApiResult<EditOutcome> {
         Ok(Editor::new(&self.root).recover(how)?)
     }
+}
+
+/// A collection's posts, in its order.
+#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
+#[ts(export)]
+pub struct CollectionPosts {
+    pub collection: CollectionSummary,
+    /// Relative paths (lossy for names that are not UTF-8).
+    pub paths: Vec<String>,
+    /// Members whose file is gone (not found by path nor by content).
+    pub missing: Vec<String>,
+}
+
+/// Collections (see `crate::collections`).
+impl Archive {
+    fn collections_store(&self) -> Collections {
+        Collections::new(&self.root)
+    }
+
+    /// A collection's current posts, updating its file when members moved or changed.
+    fn resolve_collection(
+        &self,
+        id: &str,
+        c: &mut CollectionFile,
+    ) -> ApiResult<(Vec<Vec<u8>>, Vec<Member>)> {
+        if let Some(query) = &c.query {
+            let paths = self.with_searcher(|s| s.matching_paths(query))?;
+            return Ok((paths, Vec::new()));
+        }
+        let resolved = self.with_searcher(|s| {
+            s.refresh()?;
+            let conn = s.conn();
+            let p = Path::new("index");
+            let mut by_path = conn
+                .prepare("SELECT hash FROM posts WHERE path = ?1")
+                .at(p)?;
+            let mut by_hash = conn
+                .prepare("SELECT path FROM posts WHERE hash = ?1 ORDER BY path LIMIT 1")
+                .at(p)?;
+            Ok(collections::resolve(
+                c,
+                |rel| {
+                    by_path
+                        .query_row([rel], |r| r.get::<_, Vec<u8>>(0))
+                        .ok()
+                        .map(|h| to_hex(&h))
+                },
+                |hash| {
+                    let bytes = from_hex(hash)?;
+                    by_hash.query_row([bytes], |r| r.get::<_, Vec<u8>>(0)).ok()
+                },
+            ))
+        })?;
+        if resolved.changed {
+            self.collections_store().save(id, c).map_err(edit_error)?;
+        }
+        Ok((resolved.paths, resolved.missing))
+    }
+
+    fn summary_of(
+        &self,
+        id: String,
+        mut c: CollectionFile,
+    ) -> ApiResult<(CollectionSummary, Vec<Vec<u8>>, Vec<Member>)> {
+        let (paths, missing) = self.resolve_collection(&id, &mut c)?;
+        Ok((
+            CollectionSummary {
+                id,
+                name: c.name,
+                kind: c.kind,
+                query: c.query,
+                count: paths.len() as u64,
+                missing: missing.len() as u64,
+            },
+            paths,
+            missing,
+        ))
+    }
+
+    /// Every collection, in sidebar order, with counts.
+    pub fn collections(&self) -> ApiResult<Vec<CollectionSummary>> {
+        let (all, _) = self.collections_store().load_all();
+        all.into_iter()
+            .map(|(id, c)| self.summary_of(id, c).map(|s| s.0))
+            .collect()
+    }
+
+    /// A collection's posts in order (`name` may also be its id).
+    pub fn collection_posts(&self, name: &str) -> ApiResult<CollectionPosts> {
+        let (id, c) = self.collections_store().find(name).map_err(edit_error)?;
+        let (collection, paths, missing) = self.summary_of(id, c)?;
+        Ok(CollectionPosts {
+            collection,
+            paths: paths
+                .iter()
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+                .collect(),
+            missing: missing.into_iter().map(|m| m.path).collect(),
+        })
+    }
+
+    /// Create a manual collection (optionally filled from `posts`), or a smart one from `query`.
+    pub fn collection_create(
+        &self,
+        name: &str,
+        query: Option<String>,
+        posts: Option<&EditTarget>,
+    ) -> ApiResult<CollectionSummary> {
+        if let Some(q) = &query {
+            crate::search::query::parse(q).map_err(|e| Error::Query(e.to_string()))?;
+        }
+        let (id, c) = self
+            .collections_store()
+            .create(name, query)
+            .map_err(edit_error)?;
+        if let Some(target) = posts {
+            self.collection_add(&id, target)?;
+        }
+        let c = self.collections_store().find(&id).map(|x| x.1).unwrap_or(c);
+        Ok(self.summary_of(id, c)?.0)
+    }
+
+    /// Add posts to the end of a manual collection (those already in it stay where they are).
+    pub fn collection_add(&self, name: &str, posts: &EditTarget) -> ApiResult<CollectionSummary> {
+        let store = self.collections_store();
+        let (id, mut c) = store.find(name).map_err(edit_error)?;
+        if c.kind == CollectionKind::Smart {
+            return Err(edit_error(format!(
+                "\"{}\" is a saved search; change its query instead",
+                c.name
+            )));
+        }
+        let have: std::collections::HashSet<Vec<u8>> = c.posts.iter().map(|m| m.rel()).collect();
+        for (rel, _) in self.edit_targets(posts)? {
+            if have.contains(&rel) {
+                continue;
+            }
+            match collections::member_for(&self.root, &rel) {
+                Some(m) => c.posts.push(m),
+                None => {
+                    return Err(Error::PostNotFound {
+                        path: String::from_utf8_lossy(&rel).into_owned(),
+                    }
+                    .into())
+                }
+            }
+        }
+        store.save(&id, &c).map_err(edit_error)?;
+        Ok(self.summary_of(id, c)?.0)
+    }
+
+    pub fn collection_remove(&self, name: &str, paths: &[String]) -> ApiResult<CollectionSummary> {
+        let store = self.collections_store();
+        let (id, mut c) = store.find(name).map_err(edit_error)?;
+        let drop: std::collections::HashSet<Vec<u8>> =
+            paths.iter().map(|p| path_bytes_from_arg(p)).collect();
+        c.posts.retain(|m| !drop.contains(&m.rel()));
+        store.save(&id, &c).map_err(edit_error)?;
+        Ok(self.summary_of(id, c)?.0)
+    }
+
+    /// Move one post of a manual collection to `position` (0 = first).
+    pub fn collection_move(&self, name: &str, path: &str, position: usize) -> ApiResult<()> {
+        let store = self.collections_store();
+        let (id, mut c) = store.find(name).map_err(edit_error)?;
+        let rel = path_bytes_from_arg(path);
+        let from = c
+            .posts
+            .iter()
+            .position(|m| m.rel() == rel)
+            .ok_or_else(|| edit_error(format!("{path} is not in \"{}\"", c.name)))?;
+        let m = c.posts.remove(from);
+        c.posts.insert(position.min(c.posts.len()), m);
+        store.save(&id, &c).map_err(edit_error)
+    }
+
+    pub fn collection_rename(&self, name: &str, new_name: &str) -> ApiResult<()> {
+        self.collections_store()
+            .rename(name, new_name)
+            .map_err(edit_error)
+    }
+
+    pub fn collection_reorder(&self, name: &str, position: usize) -> ApiResult<()> {
+        self.collections_store()
+            .reorder(name, position)
+            .map_err(edit_error)
+    }
+
+    pub fn collection_delete(&self, name: &str) -> ApiResult<()> {
+        self.collections_store().delete(name).map_err(edit_error)
+    }
+
+    /// The names of the collections that hold a post.
+    pub fn collections_of(&self, path: &str) -> ApiResult<Vec<String>> {
+        let rel = path_bytes_from_arg(path);
+        let (all, _) = self.collections_store().load_all();
+        let mut names = Vec::new();
+        for (id, c) in all {
+            let name = c.name.clone();
+            let (_, paths, _) = self.summary_of(id, c)?;
+            if paths.contains(&rel) {
+                names.push(name);
+            }
+        }
+        Ok(names)
+    }
+}
+
+/// Export (see `crate::export`).
+impl Archive {
+    /// Export posts to a folder or zip. With `dry_run` it only plans (the summary's `preview`
+    /// lists the first paths, for a live preview of a layout).
+    pub fn export(
+        &self,
+        req: &ExportRequest,
+        progress: &(dyn Fn(ExportProgress) + Sync),
+        cancel: &AtomicBool,
+    ) -> ApiResult<ExportSummary> {
+        let sources: Vec<Vec<u8>> = match &req.source {
+            ExportSource::Collection { name } => {
+                let (id, mut c) = self.collections_store().find(name).map_err(edit_error)?;
+                self.resolve_collection(&id, &mut c)?.0
+            }
+            ExportSource::Query { query } => self.with_searcher(|s| s.matching_paths(query))?,
+            ExportSource::Paths { paths } => paths.iter().map(|p| path_bytes_from_arg(p)).collect(),
+        };
+        crate::export::export(&self.root, &sources, req, progress, cancel).map_err(edit_error)
+    }
+}
+
+fn edit_error(message: String) -> ApiError {
+    Error::Edit(message).into()
 }
 
 /// A path argument: relative to the archive, or `hex:<bytes>` for a name that is not UTF-8.

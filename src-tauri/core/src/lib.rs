@@ -3,8 +3,10 @@
 //! Data flows one way: files → `post::parse` → `scan` → `store` → `search`/`api`.
 
 pub mod api;
+pub mod collections;
 pub mod edit;
 pub mod error;
+pub mod export;
 pub mod fetch;
 pub mod fold;
 pub mod post;

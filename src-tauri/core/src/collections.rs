@@ -1,0 +1,362 @@
+//! Collections: curated sets of posts, kept as plain, diffable JSON files under
+//! `<archive>/.shelfmark/collections/` (one file a collection), so they survive an index rebuild
+//! and can be kept under version control.
+//!
+//! A manual collection lists its posts in the user's order, each by path *and* content hash: when
+//! a post is moved or renamed the path no longer resolves, and the hash finds it again (the file
+//! is then updated with the new path). A smart collection is a saved query.
+
+use crate::edit::journal::to_hex;
+use crate::edit::write::write_own_file;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum CollectionKind {
+    Manual,
+    Smart,
+}
+
+/// One member of a manual collection, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    /// Relative path (lossy for names that are not UTF-8; `path_hex` then holds the bytes).
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_hex: Option<String>,
+    /// BLAKE3 of the file when it was added or last seen (hex).
+    pub hash: String,
+}
+
+impl Member {
+    pub fn rel(&self) -> Vec<u8> {
+        match &self.path_hex {
+            Some(h) => crate::edit::journal::from_hex(h).unwrap_or_default(),
+            None => self.path.as_bytes().to_vec(),
+        }
+    }
+}
+
+/// A collection file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CollectionFile {
+    pub name: String,
+    pub kind: CollectionKind,
+    /// Position in the sidebar (smaller first).
+    #[serde(default)]
+    pub position: i64,
+    pub created: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    #[serde(default)]
+    pub posts: Vec<Member>,
+}
+
+/// A collection as listed to the user.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct CollectionSummary {
+    /// The file's stem: stable across renames.
+    pub id: String,
+    pub name: String,
+    pub kind: CollectionKind,
+    pub query: Option<String>,
+    /// Posts it holds now (for a smart collection, what its query matches).
+    pub count: u64,
+    /// Members whose file can no longer be found (manual collections).
+    pub missing: u64,
+}
+
+pub struct Collections {
+    dir: PathBuf,
+}
+
+pub type Result<T> = std::result::Result<T, String>;
+
+/// A file-name-safe, readable id for a new collection.
+fn slug(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_lowercase().next().unwrap_or(c)
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let s = s.trim_matches('-').to_string();
+    let s: String = s.chars().take(40).collect();
+    if s.is_empty() {
+        "collection".into()
+    } else {
+        s
+    }
+}
+
+impl Collections {
+    pub fn new(archive_root: &Path) -> Collections {
+        Collections {
+            dir: archive_root.join(".shelfmark").join("collections"),
+        }
+    }
+
+    fn path_of(&self, id: &str) -> PathBuf {
+        self.dir.join(format!("{id}.json"))
+    }
+
+    /// Every collection file, in sidebar order; unreadable files are reported, not fatal.
+    pub fn load_all(&self) -> (Vec<(String, CollectionFile)>, Vec<String>) {
+        let mut out = Vec::new();
+        let mut bad = Vec::new();
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return (out, bad);
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let Some(id) = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .map(str::to_string)
+            else {
+                continue;
+            };
+            match std::fs::read(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+            {
+                Ok(c) => out.push((id, c)),
+                Err(e) => bad.push(format!("{}: {e}", path.display())),
+            }
+        }
+        out.sort_by(|a, b| (a.1.position, &a.1.name).cmp(&(b.1.position, &b.1.name)));
+        (out, bad)
+    }
+
+    /// The collection with this id or (case-insensitively) this name.
+    pub fn find(&self, name_or_id: &str) -> Result<(String, CollectionFile)> {
+        let (all, _) = self.load_all();
+        let wanted = name_or_id.trim();
+        all.iter()
+            .find(|(id, _)| id == wanted)
+            .or_else(|| all.iter().find(|(_, c)| c.name == wanted))
+            .or_else(|| {
+                all.iter()
+                    .find(|(_, c)| c.name.to_lowercase() == wanted.to_lowercase())
+            })
+            .cloned()
+            .ok_or_else(|| format!("there is no collection named \"{wanted}\""))
+    }
+
+    pub fn save(&self, id: &str, c: &CollectionFile) -> Result<()> {
+        let mut json = serde_json::to_vec_pretty(c).map_err(|e| e.to_string())?;
+        json.push(b'\n');
+        write_own_file(&self.path_of(id), &json)
+            .map_err(|e| format!("cannot write {}: {e}", self.path_of(id).display()))
+    }
+
+    pub fn create(&self, name: &str, query: Option<String>) -> Result<(String, CollectionFile)> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err("a collection needs a name".into());
+        }
+        let (all, _) = self.load_all();
+        if all
+            .iter()
+            .any(|(_, c)| c.name.to_lowercase() == name.to_lowercase())
+        {
+            return Err(format!("a collection named \"{name}\" exists already"));
+        }
+        let base = slug(name);
+        let mut id = base.clone();
+        let mut n = 2;
+        while all.iter().any(|(i, _)| *i == id) || self.path_of(&id).exists() {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        let c = CollectionFile {
+            name: name.to_string(),
+            kind: if query.is_some() {
+                CollectionKind::Smart
+            } else {
+                CollectionKind::Manual
+            },
+            position: all.iter().map(|(_, c)| c.position + 1).max().unwrap_or(0),
+            created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            query,
+            posts: Vec::new(),
+        };
+        self.save(&id, &c)?;
+        Ok((id, c))
+    }
+
+    pub fn delete(&self, name_or_id: &str) -> Result<()> {
+        let (id, _) = self.find(name_or_id)?;
+        std::fs::remove_file(self.path_of(&id)).map_err(|e| e.to_string())
+    }
+
+    pub fn rename(&self, name_or_id: &str, new_name: &str) -> Result<()> {
+        let (id, mut c) = self.find(name_or_id)?;
+        let new_name = new_name.trim();
+        if new_name.is_empty() {
+            return Err("a collection needs a name".into());
+        }
+        let (all, _) = self.load_all();
+        if all
+            .iter()
+            .any(|(i, o)| *i != id && o.name.to_lowercase() == new_name.to_lowercase())
+        {
+            return Err(format!("a collection named \"{new_name}\" exists already"));
+        }
+        c.name = new_name.to_string();
+        self.save(&id, &c)
+    }
+
+    /// Move a collection to `position` in the sidebar order (0 = first).
+    pub fn reorder(&self, name_or_id: &str, position: usize) -> Result<()> {
+        let (id, _) = self.find(name_or_id)?;
+        let (mut all, _) = self.load_all();
+        let from = all.iter().position(|(i, _)| *i == id).ok_or("vanished")?;
+        let item = all.remove(from);
+        all.insert(position.min(all.len()), item);
+        for (n, (id, c)) in all.iter_mut().enumerate() {
+            if c.position != n as i64 {
+                c.position = n as i64;
+                self.save(id, c)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A member for a file: its path and current hash (None when it cannot be read).
+pub fn member_for(root: &Path, rel: &[u8]) -> Option<Member> {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = std::fs::read(root.join(Path::new(std::ffi::OsStr::from_bytes(rel)))).ok()?;
+    let path = String::from_utf8_lossy(rel).into_owned();
+    let path_hex = (path.as_bytes() != rel).then(|| to_hex(rel));
+    Some(Member {
+        path,
+        path_hex,
+        hash: to_hex(&crate::edit::write::hash(&bytes)),
+    })
+}
+
+/// Where the members of a manual collection are now. `hash_at` gives the indexed hash of a path,
+/// `path_with` the path of a post with a hash. Members found under a new path, or with new
+/// content at their path, are updated in `c` (the caller saves it when `changed`).
+pub struct Resolved {
+    pub paths: Vec<Vec<u8>>,
+    pub missing: Vec<Member>,
+    pub changed: bool,
+}
+
+pub fn resolve(
+    c: &mut CollectionFile,
+    mut hash_at: impl FnMut(&[u8]) -> Option<String>,
+    mut path_with: impl FnMut(&str) -> Option<Vec<u8>>,
+) -> Resolved {
+    let mut out = Resolved {
+        paths: Vec::new(),
+        missing: Vec::new(),
+        changed: false,
+    };
+    let mut seen = std::collections::HashSet::new();
+    for m in &mut c.posts {
+        let rel = m.rel();
+        if let Some(hash) = hash_at(&rel) {
+            if hash != m.hash {
+                m.hash = hash;
+                out.changed = true;
+            }
+            if seen.insert(rel.clone()) {
+                out.paths.push(rel);
+            }
+            continue;
+        }
+        match path_with(&m.hash) {
+            Some(new_rel) => {
+                let path = String::from_utf8_lossy(&new_rel).into_owned();
+                m.path_hex = (path.as_bytes() != new_rel.as_slice()).then(|| to_hex(&new_rel));
+                m.path = path;
+                out.changed = true;
+                if seen.insert(new_rel.clone()) {
+                    out.paths.push(new_rel);
+                }
+            }
+            None => out.missing.push(m.clone()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_rename_reorder_delete() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let cs = Collections::new(dir.path());
+        let (a, _) = cs
+            .create("Hong Kong 2020", None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(a, "hong-kong-2020");
+        let (b, c) = cs
+            .create("两岸", Some("tag:两岸".into()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((b.as_str(), c.kind), ("两岸", CollectionKind::Smart));
+        assert!(cs.create("hong kong 2020", None).is_err());
+        cs.rename("hong-kong-2020", "HK")
+            .unwrap_or_else(|e| panic!("{e}"));
+        cs.reorder("两岸", 0).unwrap_or_else(|e| panic!("{e}"));
+        let names: Vec<String> = cs.load_all().0.into_iter().map(|(_, c)| c.name).collect();
+        assert_eq!(names, ["两岸", "HK"]);
+        cs.delete("HK").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cs.load_all().0.len(), 1);
+        assert!(cs.find("nope").is_err());
+    }
+
+    #[test]
+    fn members_are_found_again_by_content_after_a_move() {
+        let m = |p: &str, h: &str| Member {
+            path: p.into(),
+            path_hex: None,
+            hash: h.into(),
+        };
+        let mut c = CollectionFile {
+            name: "c".into(),
+            kind: CollectionKind::Manual,
+            position: 0,
+            created: String::new(),
+            query: None,
+            posts: vec![m("a.md", "h1"), m("old/b.md", "h2"), m("gone.md", "h3")],
+        };
+        let index = [("a.md", "h1x"), ("new/b.md", "h2")];
+        let r = resolve(
+            &mut c,
+            |p| {
+                index
+                    .iter()
+                    .find(|(ip, _)| ip.as_bytes() == p)
+                    .map(|(_, h)| h.to_string())
+            },
+            |h| {
+                index
+                    .iter()
+                    .find(|(_, ih)| *ih == h)
+                    .map(|(p, _)| p.as_bytes().to_vec())
+            },
+        );
+        assert_eq!(r.paths, [b"a.md".to_vec(), b"new/b.md".to_vec()]);
+        assert_eq!(r.missing, [m("gone.md", "h3")]);
+        assert!(r.changed);
+        assert_eq!(c.posts[0].hash, "h1x");
+        assert_eq!(c.posts[1].path, "new/b.md");
+    }
+}

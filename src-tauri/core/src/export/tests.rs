@@ -1,0 +1,197 @@
+use super::*;
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap_or(root)).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(p, text).unwrap_or_else(|e| panic!("{e}"));
+}
+
+fn req(to: &Path, layout: &str, format: ExportFormat) -> ExportRequest {
+    ExportRequest {
+        source: ExportSource::Query {
+            query: String::new(),
+        },
+        to: to.display().to_string(),
+        layout: layout.into(),
+        format,
+        set: vec![],
+        remove: vec![],
+        zip: false,
+        overwrite: false,
+        delete_removed: false,
+        dry_run: false,
+    }
+}
+
+fn run(root: &Path, sources: &[&str], r: &ExportRequest) -> ExportSummary {
+    let sources: Vec<Vec<u8>> = sources.iter().map(|s| s.as_bytes().to_vec()).collect();
+    export(root, &sources, r, &|_| {}, &AtomicBool::new(false)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn hostile_titles_stay_inside_and_do_not_collide() {
+    let a = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = a.path().canonicalize().unwrap_or_else(|e| panic!("{e}"));
+    let titles = [
+        "../../etc/passwd",
+        "/abs/path",
+        "C:\\win",
+        "CON",
+        "Same",
+        "same",
+        "a\nb",
+        &"长".repeat(120),
+    ];
+    let mut sources = Vec::new();
+    for (i, t) in titles.iter().enumerate() {
+        let rel = format!("p{i}.md");
+        write(
+            &root,
+            &rel,
+            &format!(
+                "---\ntitle: {}\ndate: 2021-01-0{}\n---\nbody {i}\n",
+                serde_json::to_string(t).unwrap_or_default(),
+                i % 9 + 1
+            ),
+        );
+        sources.push(rel);
+    }
+    let dest = out.path().join("x");
+    let srcs: Vec<&str> = sources.iter().map(String::as_str).collect();
+    let s = run(
+        &root,
+        &srcs,
+        &req(&dest, "template:{title}.md", ExportFormat::Copy),
+    );
+    assert_eq!(s.written, titles.len() as u64, "{s:?}");
+    let rows = old_manifest(&dest);
+    let mut lower = HashSet::new();
+    for r in rows.values() {
+        assert!(names::is_portable(&r.exported), "{}", r.exported);
+        assert!(
+            lower.insert(r.exported.to_lowercase()),
+            "collision {}",
+            r.exported
+        );
+        let p = dest.join(&r.exported);
+        let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        assert_eq!(sha256_hex(&bytes), r.sha256);
+        assert_eq!(
+            bytes,
+            std::fs::read(root.join(&r.source)).unwrap_or_default()
+        );
+    }
+    // Again: nothing to do. Then one source edited: exactly that file is rewritten.
+    let s = run(
+        &root,
+        &srcs,
+        &req(&dest, "template:{title}.md", ExportFormat::Copy),
+    );
+    assert_eq!(
+        (s.written, s.updated, s.unchanged),
+        (0, 0, titles.len() as u64)
+    );
+    write(
+        &root,
+        "p4.md",
+        "---\ntitle: Same\ndate: 2021-01-05\n---\nnew body\n",
+    );
+    let s = run(
+        &root,
+        &srcs,
+        &req(&dest, "template:{title}.md", ExportFormat::Copy),
+    );
+    assert_eq!(
+        (s.written, s.updated, s.unchanged),
+        (0, 1, titles.len() as u64 - 1)
+    );
+}
+
+#[test]
+fn a_file_the_user_put_there_is_not_overwritten() {
+    let a = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = a.path().canonicalize().unwrap_or_else(|e| panic!("{e}"));
+    write(&root, "2021-01-01-x.md", "---\ntitle: X\n---\nx\n");
+    write(out.path(), "2021-01-01-x.md", "mine");
+    let s = run(
+        &root,
+        &["2021-01-01-x.md"],
+        &req(out.path(), "keep", ExportFormat::Copy),
+    );
+    assert_eq!(s.conflicts.len(), 1);
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("2021-01-01-x.md"))
+            .ok()
+            .as_deref(),
+        Some("mine")
+    );
+    let mut r = req(out.path(), "keep", ExportFormat::Copy);
+    r.overwrite = true;
+    assert_eq!(run(&root, &["2021-01-01-x.md"], &r).updated, 1);
+}
+
+#[test]
+fn html_pages_load_nothing_and_run_nothing() {
+    let a = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = a.path().canonicalize().unwrap_or_else(|e| panic!("{e}"));
+    write(&root, "h.md", "---\ntitle: <script>alert(1)</script>\n---\n<p onclick=\"x()\">hi</p><script>evil()</script><img src=\"https://t.example/p.gif\"><iframe src=\"https://e.example\"></iframe><a href=\"https://example.com/\">link</a>\n");
+    let s = run(
+        &root,
+        &["h.md"],
+        &req(out.path(), "keep", ExportFormat::Html),
+    );
+    assert_eq!(s.written, 1);
+    let page = std::fs::read_to_string(out.path().join("h.html")).unwrap_or_default();
+    let lower = page.to_lowercase();
+    assert!(
+        !lower.contains("<script") && !lower.contains("onclick") && !lower.contains("iframe"),
+        "{page}"
+    );
+    assert!(
+        !lower.contains("t.example") && !lower.contains("e.example"),
+        "{page}"
+    );
+    assert!(out.path().join("index.html").exists());
+}
+
+#[test]
+fn rewrite_sets_a_key_in_the_copy_only() {
+    let a = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = a.path().canonicalize().unwrap_or_else(|e| panic!("{e}"));
+    let src = "---\ntitle: T\ndraft: true\n---\nbody\n";
+    write(&root, "r.md", src);
+    let mut r = req(out.path(), "keep", ExportFormat::Rewrite);
+    r.set = vec!["collection=Picks".into()];
+    r.remove = vec!["draft".into()];
+    run(&root, &["r.md"], &r);
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("r.md"))
+            .ok()
+            .as_deref(),
+        Some("---\ntitle: T\ncollection: Picks\n---\nbody\n")
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("r.md")).ok().as_deref(),
+        Some(src)
+    );
+}
+
+#[test]
+fn exporting_into_the_archive_is_refused() {
+    let a = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = a.path().canonicalize().unwrap_or_else(|e| panic!("{e}"));
+    write(&root, "x.md", "x");
+    let r = req(&root.join("out"), "keep", ExportFormat::Copy);
+    assert!(export(
+        &root,
+        &[b"x.md".to_vec()],
+        &r,
+        &|_| {},
+        &AtomicBool::new(false)
+    )
+    .is_err());
+}
