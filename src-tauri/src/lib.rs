@@ -3,12 +3,16 @@
 //! This crate only wires the webview to the Rust side: app state and one thin
 //! `#[tauri::command]` per api call. Everything an archive does lives in `shelfmark-core`.
 
+use shelfmark_core::api::CollectionPosts;
 use shelfmark_core::api::{
     ApiError, Archive, ArchiveInfo, FacetsResponse, PostDetail, ProblemRow, Stats,
 };
+use shelfmark_core::collections::CollectionSummary;
 use shelfmark_core::edit::{
-    EditOutcome, EditPreview, EditProgress, EditRequest, HistoryEntry, Recovery, PREVIEW_DIFFS,
+    EditOutcome, EditPreview, EditProgress, EditRequest, EditTarget, HistoryEntry, Recovery,
+    PREVIEW_DIFFS,
 };
+use shelfmark_core::export::{ExportProgress, ExportRequest, ExportSummary};
 use shelfmark_core::render::RenderedBody;
 use shelfmark_core::scan::{ScanOptions, ScanProgress, ScanSummary};
 use shelfmark_core::search::searcher::{SearchRequest, SearchResponse};
@@ -54,6 +58,8 @@ pub struct AppState {
     watcher: Mutex<Option<Watcher>>,
     /// The cancel flag of the edit being applied.
     edit_cancel: Mutex<Arc<AtomicBool>>,
+    /// The cancel flag of the export that runs.
+    export_cancel: Mutex<Arc<AtomicBool>>,
 }
 
 impl AppState {
@@ -304,6 +310,125 @@ async fn recover(
     blocking(&state, move |a| a.recover(how)).await
 }
 
+#[tauri::command]
+async fn collections(
+    state: tauri::State<'_, AppState>,
+) -> Result<Vec<CollectionSummary>, ApiError> {
+    blocking(&state, |a| a.collections()).await
+}
+
+#[tauri::command]
+async fn collection_posts(
+    state: tauri::State<'_, AppState>,
+    name: String,
+) -> Result<CollectionPosts, ApiError> {
+    blocking(&state, move |a| a.collection_posts(&name)).await
+}
+
+#[tauri::command]
+async fn collection_create(
+    state: tauri::State<'_, AppState>,
+    name: String,
+    query: Option<String>,
+    posts: Option<EditTarget>,
+) -> Result<CollectionSummary, ApiError> {
+    blocking(&state, move |a| {
+        a.collection_create(&name, query, posts.as_ref())
+    })
+    .await
+}
+
+#[tauri::command]
+async fn collection_add(
+    state: tauri::State<'_, AppState>,
+    name: String,
+    posts: EditTarget,
+) -> Result<CollectionSummary, ApiError> {
+    blocking(&state, move |a| a.collection_add(&name, &posts)).await
+}
+
+#[tauri::command]
+async fn collection_remove(
+    state: tauri::State<'_, AppState>,
+    name: String,
+    paths: Vec<String>,
+) -> Result<CollectionSummary, ApiError> {
+    blocking(&state, move |a| a.collection_remove(&name, &paths)).await
+}
+
+#[tauri::command]
+async fn collection_move(
+    state: tauri::State<'_, AppState>,
+    name: String,
+    path: String,
+    position: usize,
+) -> Result<(), ApiError> {
+    blocking(&state, move |a| a.collection_move(&name, &path, position)).await
+}
+
+/// Arguments in snake_case, as over HTTP (`new_name`).
+#[tauri::command(rename_all = "snake_case")]
+async fn collection_rename(
+    state: tauri::State<'_, AppState>,
+    name: String,
+    new_name: String,
+) -> Result<(), ApiError> {
+    blocking(&state, move |a| a.collection_rename(&name, &new_name)).await
+}
+
+#[tauri::command]
+async fn collection_reorder(
+    state: tauri::State<'_, AppState>,
+    name: String,
+    position: usize,
+) -> Result<(), ApiError> {
+    blocking(&state, move |a| a.collection_reorder(&name, position)).await
+}
+
+#[tauri::command]
+async fn collection_delete(
+    state: tauri::State<'_, AppState>,
+    name: String,
+) -> Result<(), ApiError> {
+    blocking(&state, move |a| a.collection_delete(&name)).await
+}
+
+#[tauri::command]
+async fn collections_of(
+    state: tauri::State<'_, AppState>,
+    path: String,
+) -> Result<Vec<String>, ApiError> {
+    blocking(&state, move |a| a.collections_of(&path)).await
+}
+
+/// Exports posts, reporting progress on `on_progress`; `cancel_export` stops it.
+#[tauri::command]
+async fn export(
+    state: tauri::State<'_, AppState>,
+    request: ExportRequest,
+    on_progress: Channel<ExportProgress>,
+) -> Result<ExportSummary, ApiError> {
+    let cancel = Arc::new(AtomicBool::new(false));
+    *lock(&state.export_cancel) = cancel.clone();
+    blocking(&state, move |a| {
+        let last = Mutex::new(None::<Instant>);
+        let report = |p: ExportProgress| {
+            let mut last = lock(&last);
+            if last.is_none_or(|t| t.elapsed() >= Duration::from_millis(100)) || p.done >= p.total {
+                *last = Some(Instant::now());
+                let _ = on_progress.send(p);
+            }
+        };
+        a.export(&request, &report, &cancel)
+    })
+    .await
+}
+
+#[tauri::command]
+fn cancel_export(state: tauri::State<'_, AppState>) {
+    lock(&state.export_cancel).store(true, Ordering::Relaxed);
+}
+
 /// Opens an http(s) link in the system browser; nothing else.
 #[tauri::command]
 fn open_url(url: String) -> Result<(), ApiError> {
@@ -404,6 +529,18 @@ pub fn run() {
             history,
             interrupted,
             recover,
+            collections,
+            collection_posts,
+            collection_create,
+            collection_add,
+            collection_remove,
+            collection_move,
+            collection_rename,
+            collection_reorder,
+            collection_delete,
+            collections_of,
+            export,
+            cancel_export,
             open_url,
             open_post_file,
             problems,

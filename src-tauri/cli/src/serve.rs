@@ -13,6 +13,12 @@
 //!   Edits: `preview_edit` {request, diffs?} (EditRequest; writes nothing), `apply_edit`
 //!   {request}, `edit_progress` (`{done,total}` of the running apply, polled by the UI),
 //!   `cancel_edit`, `undo`, `redo`, `history`, `interrupted`, `recover` {how}.
+//!   Collections: `collections`, `collection_posts` {name}, `collection_create` {name, query?,
+//!   posts?: EditTarget}, `collection_add` {name, posts}, `collection_remove` {name, paths},
+//!   `collection_move` {name, path, position}, `collection_rename` {name, new_name},
+//!   `collection_reorder` {name, position}, `collection_delete` {name}, `collections_of` {path}.
+//!   Export: `export` {request: ExportRequest} (progress polled with `export_progress`, stopped
+//!   with `cancel_export`).
 //!   `changes` answers `{"changes": N}`, a counter that the archive's watcher bumps each time it
 //!   picked up changes on disk (the browser's stand-in for the desktop's `archive-changed` event).
 //! - Everything else is the UI from `ui/dist`, embedded at compile time, under the same CSP as the
@@ -25,7 +31,8 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use shelfmark_core::api::{ApiError, ApiResult, Archive, ArchiveInfo};
-use shelfmark_core::edit::{EditProgress, EditRequest, Recovery, PREVIEW_DIFFS};
+use shelfmark_core::edit::{EditProgress, EditRequest, EditTarget, Recovery, PREVIEW_DIFFS};
+use shelfmark_core::export::{ExportProgress, ExportRequest};
 use shelfmark_core::scan::ScanOptions;
 use shelfmark_core::search::searcher::SearchRequest;
 use std::io::Write;
@@ -173,6 +180,8 @@ pub struct AppState {
     changes: Arc<AtomicU64>,
     /// Progress and cancel flag of the edit being applied (see `edit_progress`, `cancel_edit`).
     edit: Arc<EditJob>,
+    /// The same for the export that runs.
+    export: Arc<EditJob>,
 }
 
 #[derive(Default)]
@@ -206,6 +215,7 @@ impl AppState {
             csp,
             changes: Arc::new(AtomicU64::new(0)),
             edit: Arc::new(EditJob::default()),
+            export: Arc::new(EditJob::default()),
         }
     }
 }
@@ -485,6 +495,28 @@ struct EditArgs {
 }
 
 #[derive(Deserialize)]
+struct NameArgs {
+    name: String,
+    #[serde(default)]
+    query: Option<String>,
+    #[serde(default)]
+    posts: Option<EditTarget>,
+    #[serde(default)]
+    paths: Vec<String>,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    position: Option<usize>,
+    #[serde(default)]
+    new_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ExportArgs {
+    request: ExportRequest,
+}
+
+#[derive(Deserialize)]
 struct RecoverArgs {
     how: Recovery,
 }
@@ -586,6 +618,44 @@ async fn api(
             Ok(r) => blocking(archive, move |a| a.recover(r.how)).await,
             Err(e) => fail(e),
         },
+        "collections" => blocking(archive, |a| a.collections()).await,
+        "collection_posts" | "collection_create" | "collection_add" | "collection_remove"
+        | "collection_move" | "collection_rename" | "collection_reorder" | "collection_delete" => {
+            match parse::<NameArgs>(&body) {
+                Ok(n) => collection_command(archive, command.to_string(), n).await,
+                Err(e) => fail(e),
+            }
+        }
+        "collections_of" => match parse::<PathArgs>(&body) {
+            Ok(p) => blocking(archive, move |a| a.collections_of(&p.path)).await,
+            Err(e) => fail(e),
+        },
+        "export" => match parse::<ExportArgs>(&body) {
+            Ok(e) => {
+                let job = st.export.clone();
+                job.cancel.store(false, Ordering::Relaxed);
+                job.done.store(0, Ordering::Relaxed);
+                job.total.store(0, Ordering::Relaxed);
+                blocking(archive, move |a| {
+                    let report = |p: ExportProgress| {
+                        job.done.store(p.done, Ordering::Relaxed);
+                        job.total.store(p.total, Ordering::Relaxed);
+                    };
+                    a.export(&e.request, &report, &job.cancel)
+                })
+                .await
+            }
+            Err(e) => fail(e),
+        },
+        "export_progress" => Json(ExportProgress {
+            done: st.export.done.load(Ordering::Relaxed),
+            total: st.export.total.load(Ordering::Relaxed),
+        })
+        .into_response(),
+        "cancel_export" => {
+            st.export.cancel.store(true, Ordering::Relaxed);
+            Json(serde_json::json!({})).into_response()
+        }
         "problems" => blocking(archive, |a| a.problems()).await,
         "stats" => blocking(archive, |a| a.stats()).await,
         "archive_info" => Json(archive_info(archive)).into_response(),
@@ -597,6 +667,42 @@ async fn api(
             "unknown-command",
             format!("there is no api command {command:?}"),
         )),
+    }
+}
+
+/// The collection commands, which share one argument shape.
+async fn collection_command(archive: &Arc<Archive>, command: String, n: NameArgs) -> Response {
+    let missing = |what: &str| fail(error("bad-request", format!("`{command}` needs `{what}`")));
+    match command.as_str() {
+        "collection_posts" => blocking(archive, move |a| a.collection_posts(&n.name)).await,
+        "collection_create" => {
+            blocking(archive, move |a| {
+                a.collection_create(&n.name, n.query, n.posts.as_ref())
+            })
+            .await
+        }
+        "collection_add" => match n.posts {
+            Some(posts) => blocking(archive, move |a| a.collection_add(&n.name, &posts)).await,
+            None => missing("posts"),
+        },
+        "collection_remove" => {
+            blocking(archive, move |a| a.collection_remove(&n.name, &n.paths)).await
+        }
+        "collection_move" => match (n.path, n.position) {
+            (Some(path), Some(pos)) => {
+                blocking(archive, move |a| a.collection_move(&n.name, &path, pos)).await
+            }
+            _ => missing("path and position"),
+        },
+        "collection_rename" => match n.new_name {
+            Some(new) => blocking(archive, move |a| a.collection_rename(&n.name, &new)).await,
+            None => missing("new_name"),
+        },
+        "collection_reorder" => match n.position {
+            Some(pos) => blocking(archive, move |a| a.collection_reorder(&n.name, pos)).await,
+            None => missing("position"),
+        },
+        _ => blocking(archive, move |a| a.collection_delete(&n.name)).await,
     }
 }
 
