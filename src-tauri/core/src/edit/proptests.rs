@@ -1166,3 +1166,36 @@ fn removing_a_list_takes_its_indented_comment_along() {
         "---\nfrom: |\n  post\nlayout: post\n---\n"
     );
 }
+
+/// The checker itself: it must see bytes changed outside the edited key even where the values
+/// still read back right (comments, spacing, line endings, the body).
+#[test]
+fn the_checker_catches_bytes_changed_outside_the_edited_key() {
+    let before = "---\n# c\ntitle: a\ntags: [ x ]\n---\nbody\n".as_bytes();
+    let old = post::layout(before).expect("text");
+    let ops = [set("title", Value::from("b"))];
+    let good = edit_bytes(before, &ops)
+        .ok()
+        .flatten()
+        .map(|b| String::from_utf8(b).unwrap_or_default())
+        .unwrap_or_default();
+    assert_eq!(good, "---\n# c\ntitle: b\ntags: [ x ]\n---\nbody\n");
+    assert_eq!(
+        check_edit(before, &old, &ops, good.as_bytes(), true),
+        Ok(())
+    );
+    for bad in [
+        good.replace("# c", "#c"),
+        good.replace("[ x ]", "[x]"),
+        good.replace("body", "Body"),
+        good.replace("---\n# c", "---\n\n# c"),
+        good.replace('\n', "\r\n"),
+        good.replace("title: b", "title: 'b'")
+            .replace("tags:", "tags :"),
+    ] {
+        assert!(
+            check_edit(before, &old, &ops, bad.as_bytes(), true).is_err(),
+            "{bad:?}"
+        );
+    }
+}
