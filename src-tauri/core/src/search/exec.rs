@@ -25,8 +25,28 @@ pub struct Matched {
     pub needles: Vec<Vec<char>>,
 }
 
-/// Evaluate a parsed query over the snapshot.
-pub fn evaluate(conn: &Connection, path: &Path, snap: &Snapshot, query: &Query) -> Result<Matched> {
+/// Evaluate a parsed query over the snapshot. `root` is the archive (for `collection:`).
+pub fn evaluate(
+    conn: &Connection,
+    path: &Path,
+    root: &Path,
+    snap: &Snapshot,
+    query: &Query,
+) -> Result<Matched> {
+    evaluate_at(conn, path, root, snap, query, 0)
+}
+
+/// Smart collections may name other collections, this deep at most.
+const MAX_COLLECTION_DEPTH: usize = 4;
+
+fn evaluate_at(
+    conn: &Connection,
+    path: &Path,
+    root: &Path,
+    snap: &Snapshot,
+    query: &Query,
+    depth: usize,
+) -> Result<Matched> {
     let n = snap.len();
     let mut set = BitSet::full(n);
     let mut scores = vec![0f32; n];
@@ -38,7 +58,13 @@ pub fn evaluate(conn: &Connection, path: &Path, snap: &Snapshot, query: &Query) 
         } = clause;
         let mut clause_set = BitSet::empty(n);
         for atom in alternatives {
-            let (s, atom_scores) = eval_atom(conn, path, snap, atom, Some(&set))?;
+            let (s, atom_scores) = match atom {
+                Atom::Field {
+                    field: Field::Collection,
+                    value: FieldValue::Text(name),
+                } => (in_collection(conn, path, root, snap, name, depth)?, None),
+                _ => eval_atom(conn, path, snap, atom, Some(&set))?,
+            };
             if !negated {
                 if let Some(sc) = atom_scores {
                     for (i, v) in sc {
@@ -65,6 +91,57 @@ pub fn evaluate(conn: &Connection, path: &Path, snap: &Snapshot, query: &Query) 
         scores,
         needles,
     })
+}
+
+/// The posts of a collection: a manual one's members (found by path, or by content when moved),
+/// a smart one's query.
+fn in_collection(
+    conn: &Connection,
+    path: &Path,
+    root: &Path,
+    snap: &Snapshot,
+    name: &str,
+    depth: usize,
+) -> Result<BitSet> {
+    let mut set = BitSet::empty(snap.len());
+    let (_, mut c) = crate::collections::Collections::new(root)
+        .find(name)
+        .map_err(crate::error::Error::Query)?;
+    if let Some(q) = &c.query {
+        if depth >= MAX_COLLECTION_DEPTH {
+            return Err(crate::error::Error::Query(format!(
+                "collection \"{name}\" names collections too deeply (a loop?)"
+            )));
+        }
+        let q = super::query::parse(q).map_err(|e| crate::error::Error::Query(e.to_string()))?;
+        return Ok(evaluate_at(conn, path, root, snap, &q, depth + 1)?.set);
+    }
+    let mut by_path = conn
+        .prepare_cached("SELECT docid, hash FROM posts WHERE path = ?1")
+        .at(path)?;
+    let mut by_hash = conn
+        .prepare_cached("SELECT docid FROM posts WHERE hash = ?1 ORDER BY path LIMIT 1")
+        .at(path)?;
+    for m in &mut c.posts {
+        let docid = by_path
+            .query_row([m.rel()], |r| r.get::<_, i64>(0))
+            .optional()
+            .at(path)?;
+        let docid = match docid {
+            Some(d) => Some(d),
+            None => match crate::edit::journal::from_hex(&m.hash) {
+                Some(h) => by_hash
+                    .query_row([h], |r| r.get::<_, i64>(0))
+                    .optional()
+                    .at(path)?,
+                None => None,
+            },
+        };
+        if let Some(i) = docid.and_then(|d| snap.index_of_docid(d as u32)) {
+            set.insert(i);
+        }
+    }
+    Ok(set)
 }
 
 type Scores = Vec<(usize, f32)>;

@@ -95,6 +95,8 @@ pub enum Field {
     Path,
     Date,
     Has,
+    /// Posts in a collection (by name or id; see `crate::collections`).
+    Collection,
     /// Any other front matter key, spelled as typed (the search layer should compare key names
     /// case-insensitively).
     Key(String),
@@ -113,6 +115,7 @@ impl Field {
             "path" => Field::Path,
             "date" => Field::Date,
             "has" => Field::Has,
+            "collection" | "in" => Field::Collection,
             _ => return None,
         };
         Some(f)
@@ -129,6 +132,7 @@ impl Field {
             Field::Path => "path",
             Field::Date => "date",
             Field::Has => "has",
+            Field::Collection => "collection",
             Field::Key(k) => k,
         }
     }

@@ -152,7 +152,7 @@ impl Searcher {
         req: &SearchRequest,
     ) -> Result<SearchResponse> {
         let snap = &self.snap;
-        let matched = evaluate(&self.conn, &self.path, snap, q)?;
+        let matched = evaluate(&self.conn, &self.path, &self.root, snap, q)?;
         let total = matched.set.count() as u64;
         let facets = req
             .facets
@@ -200,7 +200,7 @@ impl Searcher {
     pub fn matching_paths(&mut self, query_text: &str) -> Result<Vec<Vec<u8>>> {
         self.refresh()?;
         let q = query::parse(query_text).map_err(|e| Error::Query(e.to_string()))?;
-        let matched = evaluate(&self.conn, &self.path, &self.snap, &q)?;
+        let matched = evaluate(&self.conn, &self.path, &self.root, &self.snap, &q)?;
         let mut paths: Vec<Vec<u8>> = matched
             .set
             .iter()
@@ -214,7 +214,7 @@ impl Searcher {
     pub fn facets(&mut self, query_text: &str) -> Result<(u64, Facets)> {
         self.refresh()?;
         let q = query::parse(query_text).map_err(|e| Error::Query(e.to_string()))?;
-        let matched = evaluate(&self.conn, &self.path, &self.snap, &q)?;
+        let matched = evaluate(&self.conn, &self.path, &self.root, &self.snap, &q)?;
         Ok((
             matched.set.count() as u64,
             facets::count(&self.snap, &matched.set, FACET_LIMIT),
