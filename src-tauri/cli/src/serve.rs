@@ -238,18 +238,20 @@ pub fn run(archive: Archive, opts: Options) -> ApiResult<()> {
     let archive = Arc::new(archive);
     let cancel = Arc::new(AtomicBool::new(false));
     if archive.is_indexed() {
-        // The index opens at once; bring it up to date in the background.
+        // The index opens at once; bring it up to date in the background, after the reader's
+        // snapshot is loaded (so the first page does not wait behind the rescan).
         let (a, c) = (archive.clone(), cancel.clone());
-        std::thread::spawn(
-            move || match a.index(&ScanOptions::default(), &|_| {}, &c) {
+        std::thread::spawn(move || {
+            let _ = a.warm_up();
+            match a.index(&ScanOptions::default(), &|_| {}, &c) {
                 Ok(s) if s.indexed + s.removed + s.renamed > 0 => eprintln!(
                     "shelfmark: rescanned: {} indexed, {} removed, {} renamed",
                     s.indexed, s.removed, s.renamed
                 ),
                 Ok(_) => {}
                 Err(e) => eprintln!("shelfmark: rescan failed: {}", e.message),
-            },
-        );
+            }
+        });
     } else {
         index_now(&archive, &cancel)?;
     }

@@ -221,6 +221,11 @@ impl Archive {
         }
     }
 
+    /// Open the index and load its snapshot now, so the first search does not pay for it.
+    pub fn warm_up(&self) -> ApiResult<()> {
+        self.with_searcher(|s| s.refresh())
+    }
+
     pub fn search(&self, req: &SearchRequest) -> ApiResult<SearchResponse> {
         self.with_searcher(|s| s.search(req))
     }

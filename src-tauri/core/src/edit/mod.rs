@@ -417,6 +417,12 @@ fn check_key(key: &str) -> Result<(), (String, &'static str)> {
     if key.trim().is_empty() || key.contains(['\n', '\r']) {
         return Err((format!("`{key}` is not a usable field name"), "edit"));
     }
+    if key.trim() == "<<" {
+        return Err((
+            "`<<` is YAML's merge key, not a field name Shelfmark can write".into(),
+            "edit",
+        ));
+    }
     Ok(())
 }
 
@@ -565,6 +571,9 @@ pub struct Planned {
 
 pub struct Plan {
     pub files: Vec<Planned>,
+    /// Paths that lead to a file already in `files` (a symlink inside the archive and its
+    /// target): written once, indexed under every path.
+    pub aliases: Vec<(Vec<u8>, PathBuf)>,
     pub unchanged: u64,
     pub skipped: Vec<Skipped>,
 }
@@ -630,11 +639,14 @@ pub fn plan(root: &Path, targets: &[TargetFile], ops: &[EditOp]) -> Plan {
         .collect();
     let mut plan = Plan {
         files: Vec::new(),
+        aliases: Vec::new(),
         unchanged: 0,
         skipped: Vec::new(),
     };
+    let mut reals = std::collections::HashSet::new();
     for r in results {
         match r {
+            One::Write(p) if !reals.insert(p.real.clone()) => plan.aliases.push((p.rel, p.real)),
             One::Write(p) => plan.files.push(p),
             One::Same => plan.unchanged += 1,
             One::Skip(s) => plan.skipped.push(s),
@@ -760,6 +772,7 @@ impl<'a> Editor<'a> {
             .map_err(io_err(self.journal.dir()))?;
         drop(images);
         outcome.op_id = Some(op.id);
+        let plan_aliases = plan.aliases;
         let moves: Vec<Move> = plan
             .files
             .into_par_iter()
@@ -788,8 +801,9 @@ impl<'a> Editor<'a> {
                 .set_state(&mut op, OpState::Applied)
                 .map_err(io_err(&dir))?;
         }
-        crate::scan::update_paths(self.root, &written, &Default::default())?;
         outcome.written = written.len() as u64;
+        let index_paths = self.with_aliases(written, &plan_aliases);
+        crate::scan::update_paths(self.root, &index_paths, &Default::default())?;
         Ok(outcome)
     }
 
@@ -911,8 +925,77 @@ impl<'a> Editor<'a> {
         skipped_files.extend(refused);
         let count = (written.len() + already.len()) as u64;
         written.extend(already);
-        crate::scan::update_paths(self.root, &written, &Default::default())?;
+        let index_paths = self.with_aliases(written, &[]);
+        crate::scan::update_paths(self.root, &index_paths, &Default::default())?;
         Ok((count, skipped_files))
+    }
+
+    /// The written files under every path the index knows them by: as given, as the real file
+    /// (when the given path is a symlink inside the archive), and the `aliases` of the plan.
+    fn with_aliases(&self, written: Vec<Edited>, aliases: &[(Vec<u8>, PathBuf)]) -> Vec<Edited> {
+        let mut seen: std::collections::HashSet<Vec<u8>> =
+            written.iter().map(|e| e.path.clone()).collect();
+        let mut out = Vec::with_capacity(written.len());
+        let mut by_real: std::collections::HashMap<PathBuf, Option<[u8; 32]>> = Default::default();
+        for e in written {
+            if let Ok(real) = write::resolve(self.root, &e.path) {
+                if let Ok(rel) = real.strip_prefix(self.root) {
+                    let rel = rel.as_os_str().as_encoded_bytes().to_vec();
+                    if seen.insert(rel.clone()) {
+                        out.push(Edited {
+                            path: rel,
+                            same_text_as: e.same_text_as,
+                        });
+                    }
+                }
+                by_real.insert(real, e.same_text_as);
+            }
+            out.push(e);
+        }
+        for (alias, real) in aliases {
+            if let Some(same) = by_real.get(real) {
+                if seen.insert(alias.clone()) {
+                    out.push(Edited {
+                        path: alias.clone(),
+                        same_text_as: *same,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Temporary files a killed process left beside the files of `op` (`.NAME.shelfmark-*.tmp`).
+    fn remove_stale_temps(&self, op: &OpRecord) {
+        let mut by_dir: std::collections::HashMap<PathBuf, Vec<std::ffi::OsString>> =
+            Default::default();
+        for f in &op.files {
+            let Ok(real) = write::resolve(self.root, &f.rel()) else {
+                continue;
+            };
+            if let (Some(dir), Some(name)) = (real.parent(), real.file_name()) {
+                let mut prefix = std::ffi::OsString::from(".");
+                prefix.push(name);
+                prefix.push(".shelfmark-");
+                by_dir.entry(dir.to_path_buf()).or_default().push(prefix);
+            }
+        }
+        for (dir, prefixes) in by_dir {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let bytes = name.as_encoded_bytes();
+                if bytes.ends_with(b".tmp")
+                    && prefixes
+                        .iter()
+                        .any(|p| bytes.starts_with(p.as_encoded_bytes()))
+                {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
     }
 
     fn settle(
@@ -925,6 +1008,9 @@ impl<'a> Editor<'a> {
         let _quiet = crate::watch::SCAN_LOCK
             .lock()
             .unwrap_or_else(|e| e.into_inner());
+        if op.state.interrupted() {
+            self.remove_stale_temps(&op);
+        }
         let dir = self.journal.dir().to_path_buf();
         self.journal
             .set_state(&mut op, passing)
