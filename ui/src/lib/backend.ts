@@ -13,16 +13,23 @@
 import { Channel, invoke as tauriInvoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { open as openDialog } from '@tauri-apps/plugin-dialog';
+import type { EditOutcome } from './bindings/EditOutcome';
+import type { EditPreview } from './bindings/EditPreview';
+import type { EditProgress } from './bindings/EditProgress';
+import type { EditRequest } from './bindings/EditRequest';
 import type { FacetsResponse } from './bindings/FacetsResponse';
 import type { FetchedImage } from './bindings/FetchedImage';
+import type { HistoryEntry } from './bindings/HistoryEntry';
 import type { PostDetail } from './bindings/PostDetail';
 import type { ProblemRow } from './bindings/ProblemRow';
+import type { Recovery } from './bindings/Recovery';
 import type { RenderedBody } from './bindings/RenderedBody';
 import type { ScanProgress } from './bindings/ScanProgress';
 import type { ScanSummary } from './bindings/ScanSummary';
 import type { SearchRequest } from './bindings/SearchRequest';
 import type { SearchResponse } from './bindings/SearchResponse';
 import type { Stats } from './bindings/Stats';
+import { withPolling } from './progress';
 import type { ArchiveInfo } from './types';
 
 export type Transport = 'tauri' | 'http';
@@ -338,4 +345,27 @@ export const api = {
     backend().transport === 'tauri'
       ? backend().call<void>('open_post_file', { path, reveal })
       : unsupported('Opening files'),
+  /** What an edit would change, with diffs of the first `diffs` files; writes nothing. */
+  previewEdit: (request: EditRequest, diffs?: number) =>
+    backend().call<EditPreview>('preview_edit', { request, diffs }),
+  /**
+   * Applies an edit through the journal. Progress comes on a channel (desktop) or by polling
+   * `edit_progress` while the call runs (HTTP); `cancelEdit` stops it between batches.
+   */
+  applyEdit: (request: EditRequest, onProgress: (p: EditProgress) => void) => {
+    const channel = backend().channel<EditProgress>(onProgress);
+    if (channel) return backend().call<EditOutcome>('apply_edit', { request, onProgress: channel });
+    return withPolling(
+      backend().call<EditOutcome>('apply_edit', { request }),
+      () => backend().call<EditProgress>('edit_progress'),
+      onProgress,
+    );
+  },
+  cancelEdit: () => backend().call<void>('cancel_edit'),
+  undo: () => backend().call<EditOutcome>('undo'),
+  redo: () => backend().call<EditOutcome>('redo'),
+  history: () => backend().call<HistoryEntry[]>('history'),
+  /** The operation a crash or kill interrupted, if any. */
+  interrupted: () => backend().call<HistoryEntry | null>('interrupted'),
+  recover: (how: Recovery) => backend().call<EditOutcome>('recover', { how }),
 };
