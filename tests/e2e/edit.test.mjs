@@ -145,6 +145,14 @@ describe('editing', () => {
       assert.deepEqual(await editor.getByTestId('field-tags').locator('.chip .v').allTextContents(), ['alpha', 'beta']);
       assert.equal(await editor.getByRole('textbox', { name: 'extra', exact: true }).inputValue(), '5');
 
+      // Tag autocomplete with the archive's counts (typed text is dropped again before saving).
+      const tagBox = editor.getByRole('combobox', { name: 'Tags' });
+      await tagBox.fill('ga');
+      await editor.getByRole('option', { name: /gamma/ }).waitFor();
+      await shot(page, 'edit-autocomplete');
+      await tagBox.press('Escape');
+      await tagBox.fill('');
+
       await title.fill('A renamed post');
       await editor.getByText('Unsaved changes').waitFor();
       await shot(page, 'edit-mode');
@@ -343,6 +351,71 @@ describe('editing', () => {
       await page.getByTestId('recovered').filter({ hasText: 'Rolled back' }).waitFor();
       const now = snapshot(archive.root);
       for (const rel of Object.keys(POSTS)) assert.ok(now[rel].equals(start[rel]), `${rel} is byte-identical`);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('a long bulk edit', () => {
+  let big;
+  let bigServer;
+  let bigUrl;
+  const N = 700;
+
+  before(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shelfmark-e2e-big-'));
+    const root = join(dir, 'big-archive');
+    mkdirSync(join(root, '_posts'), { recursive: true });
+    for (let i = 0; i < N; i++) {
+      const day = String((i % 28) + 1).padStart(2, '0');
+      writeFileSync(join(root, '_posts', `2020-01-${day}-post-${i}.md`), `---\ntitle: Post ${i}\ntags: [bulk]\n---\nText ${i}.\n`);
+    }
+    big = { root, remove: () => rmSync(dir, { recursive: true, force: true }) };
+    // Slow the writes down (a pause after each batch of 512 files) so progress and Stop show.
+    process.env.SHELFMARK_EDIT_BATCH_PAUSE_MS = '2500';
+    try {
+      bigServer = serve(root);
+    } finally {
+      delete process.env.SHELFMARK_EDIT_BATCH_PAUSE_MS;
+    }
+    ({ url: bigUrl } = await bigServer.url);
+  });
+
+  after(async () => {
+    await bigServer?.stop();
+    big?.remove();
+  });
+
+  test('apply shows progress and stops between batches; what was written is undoable', { timeout: 120_000 }, async () => {
+    const { context, page, errors } = await openApp(browser, bigUrl, 'dark');
+    try {
+      await page.getByTestId('bulk-menu').click();
+      await page.getByRole('menuitem', { name: 'Add tags' }).click();
+      const dialog = page.getByTestId('bulk-dialog');
+      assert.ok(await dialog.getByTestId('scope-query').isChecked(), 'nothing selected: the whole search');
+      await dialog.getByLabel('Tags').fill('later');
+      await dialog.getByLabel('Tags').press('Enter');
+      await dialog.getByTestId('bulk-preview').click();
+      await dialog.getByTestId('preview-changes').filter({ hasText: String(N) }).waitFor();
+      await dialog.getByTestId('apply-edit').click();
+      // The first batch is written, then the core pauses: progress shows it.
+      await dialog.getByText(`512 of ${N} files`).waitFor();
+      await shot(page, 'bulk-progress-dark');
+      await dialog.getByTestId('cancel-edit').click();
+      await dialog.getByTestId('summary-written').filter({ hasText: '512' }).waitFor();
+      await dialog.getByText('Stopped before the end').waitFor();
+      await shot(page, 'bulk-stopped-dark');
+      const tagged = () =>
+        Array.from({ length: N }, (_, i) => i).filter((i) => {
+          const day = String((i % 28) + 1).padStart(2, '0');
+          return readFileSync(join(big.root, '_posts', `2020-01-${day}-post-${i}.md`), 'utf8').includes('later');
+        }).length;
+      assert.equal(tagged(), 512);
+      await dialog.getByTestId('undo-this').click();
+      await dialog.getByText('Undone: 512 files').waitFor();
+      assert.equal(tagged(), 0);
+      assert.deepEqual(errors, []);
     } finally {
       await context.close();
     }
