@@ -211,7 +211,7 @@ describe('editing', () => {
 
   test('a file changed on disk while edited is a conflict; overwrite on purpose', { timeout: 90_000 }, async () => {
     const rel = '_posts/2021-03-06-plain.md';
-    const { context, page } = await openApp(browser, url);
+    const { context, page } = await openApp(browser, url, 'dark');
     try {
       await row(page, rel).click();
       await page.getByTestId('reader-title').filter({ hasText: 'Plain post' }).waitFor();
@@ -224,7 +224,7 @@ describe('editing', () => {
       await page.getByTestId('edit-save').click();
       await page.getByTestId('conflict').waitFor();
       assert.equal(read(archive.root, rel).toString('utf8'), outside, 'the outside edit was not overwritten');
-      await shot(page, 'edit-conflict');
+      await shot(page, 'edit-conflict-dark');
       await page.getByTestId('conflict-overwrite').click();
       await editor.waitFor({ state: 'detached' });
       const now = read(archive.root, rel).toString('utf8');
