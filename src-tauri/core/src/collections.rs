@@ -138,17 +138,19 @@ impl Collections {
         (out, bad)
     }
 
-    /// The collection with this id or (case-insensitively) this name.
+    /// The collection with this name (exactly, else ignoring case), else with this id. Names come
+    /// first: an id is the slug of a name given once, so after a rename (or for a name like
+    /// `a-b` beside `A B`) another collection can be named what an id spells.
     pub fn find(&self, name_or_id: &str) -> Result<(String, CollectionFile)> {
         let (all, _) = self.load_all();
         let wanted = name_or_id.trim();
         all.iter()
-            .find(|(id, _)| id == wanted)
-            .or_else(|| all.iter().find(|(_, c)| c.name == wanted))
+            .find(|(_, c)| c.name == wanted)
             .or_else(|| {
                 all.iter()
                     .find(|(_, c)| c.name.to_lowercase() == wanted.to_lowercase())
             })
+            .or_else(|| all.iter().find(|(id, _)| id == wanted))
             .cloned()
             .ok_or_else(|| format!("there is no collection named \"{wanted}\""))
     }
@@ -231,6 +233,31 @@ impl Collections {
             }
         }
         Ok(())
+    }
+}
+
+/// After Shelfmark wrote `paths`, record their new content hashes in every collection that holds
+/// them, so a post edited and later moved is still found by its content.
+pub fn follow_writes(root: &Path, paths: &[Vec<u8>]) {
+    let wanted: std::collections::HashSet<&[u8]> = paths.iter().map(Vec::as_slice).collect();
+    let store = Collections::new(root);
+    let (all, _) = store.load_all();
+    for (id, mut c) in all {
+        let mut changed = false;
+        for m in &mut c.posts {
+            let rel = m.rel();
+            if wanted.contains(rel.as_slice()) {
+                if let Some(now) = member_for(root, &rel) {
+                    if now.hash != m.hash {
+                        m.hash = now.hash;
+                        changed = true;
+                    }
+                }
+            }
+        }
+        if changed {
+            let _ = store.save(&id, &c);
+        }
     }
 }
 
@@ -320,6 +347,29 @@ mod tests {
         cs.delete("HK").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(cs.load_all().0.len(), 1);
         assert!(cs.find("nope").is_err());
+    }
+
+    #[test]
+    fn names_are_found_before_ids() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let cs = Collections::new(dir.path());
+        let (old, _) = cs.create("News", None).unwrap_or_else(|e| panic!("{e}"));
+        cs.rename("News", "Old").unwrap_or_else(|e| panic!("{e}"));
+        // The new one's name is the old one's id.
+        let (new, _) = cs.create("news", None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((old.as_str(), new.as_str()), ("news", "news-2"));
+        let found = |q: &str| cs.find(q).unwrap_or_else(|e| panic!("{e}")).1.name;
+        assert_eq!(found("news"), "news");
+        assert_eq!(found("NEWS"), "news");
+        assert_eq!(found("Old"), "Old");
+        assert_eq!(found("news-2"), "news");
+        // Ids still work where no name is the same.
+        let (ab, _) = cs.create("A B", None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ab, "a-b");
+        assert_eq!(found("a-b"), "A B");
+        cs.create("a-b", None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(found("a-b"), "a-b");
+        assert_eq!(found("A B"), "A B");
     }
 
     #[test]

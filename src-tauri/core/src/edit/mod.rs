@@ -804,6 +804,7 @@ impl<'a> Editor<'a> {
         outcome.written = written.len() as u64;
         let index_paths = self.with_aliases(written, &plan_aliases);
         crate::scan::update_paths(self.root, &index_paths, &Default::default())?;
+        self.follow_in_collections(&index_paths);
         Ok(outcome)
     }
 
@@ -927,6 +928,7 @@ impl<'a> Editor<'a> {
         written.extend(already);
         let index_paths = self.with_aliases(written, &[]);
         crate::scan::update_paths(self.root, &index_paths, &Default::default())?;
+        self.follow_in_collections(&index_paths);
         Ok((count, skipped_files))
     }
 
@@ -963,6 +965,12 @@ impl<'a> Editor<'a> {
             }
         }
         out
+    }
+
+    /// Collections keep the content hash of their posts: tell them the new ones.
+    fn follow_in_collections(&self, files: &[Edited]) {
+        let paths: Vec<Vec<u8>> = files.iter().map(|e| e.path.clone()).collect();
+        crate::collections::follow_writes(self.root, &paths);
     }
 
     /// Temporary files a killed process left beside the files of `op` (`.NAME.shelfmark-*.tmp`).
