@@ -13,10 +13,16 @@
 import { Channel, invoke as tauriInvoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { open as openDialog } from '@tauri-apps/plugin-dialog';
+import type { CollectionPosts } from './bindings/CollectionPosts';
+import type { CollectionSummary } from './bindings/CollectionSummary';
 import type { EditOutcome } from './bindings/EditOutcome';
 import type { EditPreview } from './bindings/EditPreview';
 import type { EditProgress } from './bindings/EditProgress';
 import type { EditRequest } from './bindings/EditRequest';
+import type { EditTarget } from './bindings/EditTarget';
+import type { ExportProgress } from './bindings/ExportProgress';
+import type { ExportRequest } from './bindings/ExportRequest';
+import type { ExportSummary } from './bindings/ExportSummary';
 import type { FacetsResponse } from './bindings/FacetsResponse';
 import type { FetchedImage } from './bindings/FetchedImage';
 import type { HistoryEntry } from './bindings/HistoryEntry';
@@ -368,4 +374,39 @@ export const api = {
   /** The operation a crash or kill interrupted, if any. */
   interrupted: () => backend().call<HistoryEntry | null>('interrupted'),
   recover: (how: Recovery) => backend().call<EditOutcome>('recover', { how }),
+  // Collections and export (src-tauri/core/src/collections.rs, export/). Collections by name.
+  collections: () => backend().call<CollectionSummary[]>('collections'),
+  collectionPosts: (name: string) => backend().call<CollectionPosts>('collection_posts', { name }),
+  /** A manual collection (filled from `posts` if given), or with `query` a saved search. */
+  collectionCreate: (name: string, what: { query?: string; posts?: EditTarget } = {}) =>
+    backend().call<CollectionSummary>('collection_create', { name, ...what }),
+  collectionAdd: (name: string, posts: EditTarget) =>
+    backend().call<CollectionSummary>('collection_add', { name, posts }),
+  collectionRemove: (name: string, paths: string[]) =>
+    backend().call<CollectionSummary>('collection_remove', { name, paths }),
+  collectionMove: (name: string, path: string, position: number) =>
+    backend().call<void>('collection_move', { name, path, position }),
+  collectionRename: (name: string, newName: string) =>
+    backend().call<void>('collection_rename', { name, new_name: newName }),
+  /** Moves a collection to `position` in the sidebar (0 = first). */
+  collectionReorder: (name: string, position: number) =>
+    backend().call<void>('collection_reorder', { name, position }),
+  collectionDelete: (name: string) => backend().call<void>('collection_delete', { name }),
+  /** The names of the collections that hold a post. */
+  collectionsOf: (path: string) => backend().call<string[]>('collections_of', { path }),
+  /**
+   * Exports posts (with `dry_run`, only plans: `preview` lists the first paths). Progress comes on
+   * a channel (desktop) or by polling `export_progress` (HTTP); `cancelExport` stops it.
+   */
+  exportPosts: (request: ExportRequest, onProgress: (p: ExportProgress) => void = () => {}) => {
+    const channel = backend().channel<ExportProgress>(onProgress);
+    if (channel) return backend().call<ExportSummary>('export', { request, onProgress: channel });
+    if (request.dry_run) return backend().call<ExportSummary>('export', { request });
+    return withPolling(
+      backend().call<ExportSummary>('export', { request }),
+      () => backend().call<ExportProgress>('export_progress'),
+      onProgress,
+    );
+  },
+  cancelExport: () => backend().call<void>('cancel_export'),
 };
