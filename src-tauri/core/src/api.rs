@@ -99,6 +99,9 @@ pub struct PostDetail {
     /// BLAKE3 of the file as indexed (hex): edits send it back so a file changed on disk since
     /// is a conflict, not overwritten.
     pub hash: String,
+    /// The front matter exactly as written (between the delimiter lines), for the raw editor;
+    /// None without front matter or for a file that is not clean UTF-8.
+    pub front_matter_raw: Option<String>,
     pub problems: Vec<ProblemRow>,
 }
 
@@ -300,6 +303,7 @@ impl Archive {
                                 encoding: r.get(14)?,
                                 front_matter: r.get(15)?,
                                 hash: crate::edit::journal::to_hex(&r.get::<_, Vec<u8>>(17)?),
+                                front_matter_raw: None,
                                 problems: Vec::new(),
                             },
                             r.get::<_, i64>(16)?,
@@ -314,6 +318,7 @@ impl Archive {
             };
             let _ = docid;
             detail.text = read_post_text(s.root(), &path_b).unwrap_or_default();
+            detail.front_matter_raw = raw_front_matter(s.root(), &path_b);
             let hex = path_bytes_hex(&path_b);
             detail.problems = problems
                 .into_iter()
@@ -424,17 +429,25 @@ impl Archive {
                 if !hashes.is_empty() && hashes.len() != paths.len() {
                     return Err(Error::Edit("give one hash per path, or none".into()).into());
                 }
-                Ok(paths
+                paths
                     .iter()
                     .enumerate()
                     .map(|(i, p)| {
-                        let seen = hashes.get(i).and_then(|h| {
-                            let bytes = crate::edit::journal::from_hex(h)?;
-                            <[u8; 32]>::try_from(bytes.as_slice()).ok()
-                        });
-                        (path_bytes_from_arg(p), seen)
+                        let seen = match hashes.get(i) {
+                            None => None,
+                            Some(h) => Some(
+                                from_hex(h)
+                                    .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
+                                    .ok_or_else(|| {
+                                        edit_error(format!(
+                                            "`{h}` is not the hash of a file (64 hex digits)"
+                                        ))
+                                    })?,
+                            ),
+                        };
+                        Ok((path_bytes_from_arg(p), seen))
                     })
-                    .collect())
+                    .collect()
             }
             EditTarget::Query { query } => {
                 let paths = self.with_searcher(|s| s.matching_paths(query))?;
@@ -478,16 +491,34 @@ impl Archive {
             .into());
         }
         let (label, plan) = self.plan_edit(req)?;
-        Ok(editor.apply(&label, plan, progress, cancel)?)
+        let outcome = editor.apply(&label, plan, progress, cancel)?;
+        Ok(self.after_edit(outcome))
     }
 
     /// Undo the last operation (an interrupted one is rolled back completely).
     pub fn undo(&self) -> ApiResult<EditOutcome> {
-        Ok(Editor::new(&self.root).undo()?)
+        let outcome = Editor::new(&self.root).undo()?;
+        Ok(self.after_edit(outcome))
     }
 
     pub fn redo(&self) -> ApiResult<EditOutcome> {
-        Ok(Editor::new(&self.root).redo()?)
+        let outcome = Editor::new(&self.root).redo()?;
+        Ok(self.after_edit(outcome))
+    }
+
+    /// An edit changed posts' content, hence their hash: bring the members of manual collections
+    /// up to date with the index, so that a post edited here and moved afterwards is still found
+    /// by its content.
+    fn after_edit(&self, outcome: EditOutcome) -> EditOutcome {
+        if outcome.written > 0 {
+            let (all, _) = self.collections_store().load_all();
+            for (id, mut c) in all {
+                if c.kind == CollectionKind::Manual {
+                    let _ = self.resolve_collection(&id, &mut c);
+                }
+            }
+        }
+        outcome
     }
 
     /// Every operation in the journal, oldest first.
@@ -504,7 +535,8 @@ impl Archive {
     }
 
     pub fn recover(&self, how: Recovery) -> ApiResult<EditOutcome> {
-        Ok(Editor::new(&self.root).recover(how)?)
+        let outcome = Editor::new(&self.root).recover(how)?;
+        Ok(self.after_edit(outcome))
     }
 }
 
@@ -621,17 +653,26 @@ impl Archive {
             .collections_store()
             .create(name, query)
             .map_err(edit_error)?;
-        if let Some(target) = posts {
-            self.collection_add(&id, target)?;
+        match posts {
+            // By id: a lookup by name could find another collection named like this one's id.
+            Some(target) => self.add_members(id, c, target),
+            None => Ok(self.summary_of(id, c)?.0),
         }
-        let c = self.collections_store().find(&id).map(|x| x.1).unwrap_or(c);
-        Ok(self.summary_of(id, c)?.0)
     }
 
     /// Add posts to the end of a manual collection (those already in it stay where they are).
     pub fn collection_add(&self, name: &str, posts: &EditTarget) -> ApiResult<CollectionSummary> {
+        let (id, c) = self.collections_store().find(name).map_err(edit_error)?;
+        self.add_members(id, c, posts)
+    }
+
+    fn add_members(
+        &self,
+        id: String,
+        mut c: CollectionFile,
+        posts: &EditTarget,
+    ) -> ApiResult<CollectionSummary> {
         let store = self.collections_store();
-        let (id, mut c) = store.find(name).map_err(edit_error)?;
         if c.kind == CollectionKind::Smart {
             return Err(edit_error(format!(
                 "\"{}\" is a saved search; change its query instead",
@@ -734,6 +775,18 @@ impl Archive {
         };
         crate::export::export(&self.root, &sources, req, progress, cancel).map_err(edit_error)
     }
+}
+
+/// The front matter text of a clean UTF-8 file, as written.
+fn raw_front_matter(root: &Path, rel: &[u8]) -> Option<String> {
+    let real = crate::edit::write::resolve(root, rel).ok()?;
+    let bytes = std::fs::read(real).ok()?;
+    let layout = crate::post::layout(&bytes)?;
+    if !layout.exact_utf8 || layout.kind == crate::post::FrontMatterKind::None {
+        return None;
+    }
+    let text = bytes.get(layout.front_matter_start..layout.front_matter_end)?;
+    String::from_utf8(text.to_vec()).ok()
 }
 
 fn edit_error(message: String) -> ApiError {

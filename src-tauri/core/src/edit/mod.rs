@@ -187,9 +187,21 @@ pub fn edit_bytes(bytes: &[u8], ops: &[EditOp]) -> Result<Option<Vec<u8>>, (Stri
             "front-matter",
         ));
     }
+    let eol: &'static str = if layout.crlf { "\r\n" } else { "\n" };
+    // The raw editor replaces the front matter as a whole: it is the way to mend front matter that
+    // cannot be read, or that uses YAML the field editor does not model.
+    if let [EditOp::Raw { yaml }] = ops {
+        if layout.kind == FrontMatterKind::Toml {
+            return Err((
+                "has TOML front matter (`+++`), which Shelfmark does not edit yet".into(),
+                "front-matter",
+            ));
+        }
+        return raw_edit(bytes, &layout, yaml, eol);
+    }
     if let Some(err) = &layout.error {
         return Err((
-            format!("has front matter Shelfmark cannot read: {err}"),
+            format!("has front matter Shelfmark cannot read: {err} (mend it in the raw YAML view)"),
             "front-matter",
         ));
     }
@@ -201,18 +213,14 @@ pub fn edit_bytes(bytes: &[u8], ops: &[EditOp]) -> Result<Option<Vec<u8>>, (Stri
     }
     let Some(spans) = layout.key_spans.clone() else {
         return Err((
-            "uses YAML that Shelfmark cannot edit in place (anchors, flow mappings, repeated keys \
-             or unusual layout); edit it by hand"
+            "uses YAML that Shelfmark cannot edit field by field (anchors, flow mappings, repeated \
+             keys or unusual layout); edit it in the raw YAML view or by hand"
                 .into(),
             "front-matter",
         ));
     };
     let text = std::str::from_utf8(bytes).map_err(|_| ("is not UTF-8".to_string(), "encoding"))?;
-    let eol: &'static str = if layout.crlf { "\r\n" } else { "\n" };
 
-    if let [EditOp::Raw { yaml }] = ops {
-        return raw_edit(bytes, &layout, yaml, eol);
-    }
     if ops.iter().any(|op| matches!(op, EditOp::Raw { .. })) {
         return Err((
             "a raw front matter edit cannot be combined with others".into(),
@@ -1240,6 +1248,16 @@ mod tests {
             "---\ntitle: 'Hello World'\n---\n"
         );
         assert!(edit(f, &[r("(", "", true)]).starts_with("ERR bad pattern"));
+    }
+
+    #[test]
+    fn raw_edits_mend_front_matter_that_cannot_be_read() {
+        let broken = "---\ntitle: [oops\n---\nbody\n";
+        assert!(edit(broken, &[set("a", json!(1))]).starts_with("ERR"));
+        let raw = EditOp::Raw {
+            yaml: "title: fixed\n".into(),
+        };
+        assert_eq!(edit(broken, &[raw]), "---\ntitle: fixed\n---\nbody\n");
     }
 
     #[test]

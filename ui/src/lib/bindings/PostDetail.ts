@@ -13,4 +13,9 @@ fields: Record<string, unknown>, epoch_ms: number | null, text: string, encoding
  * BLAKE3 of the file as indexed (hex): edits send it back so a file changed on disk since
  * is a conflict, not overwritten.
  */
-hash: string, problems: Array<ProblemRow>, };
+hash: string, 
+/**
+ * The front matter exactly as written (between the delimiter lines), for the raw editor;
+ * None without front matter or for a file that is not clean UTF-8.
+ */
+front_matter_raw: string | null, problems: Array<ProblemRow>, };
