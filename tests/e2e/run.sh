@@ -57,10 +57,10 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-say "node --test serve.test.mjs edit.test.mjs (screenshots in tests/e2e/artifacts/)"
+say "node --test serve.test.mjs edit.test.mjs collections.test.mjs (screenshots in tests/e2e/artifacts/)"
 set +e
 setsid --wait timeout --kill-after=15 "${E2E_TIMEOUT:-600}" \
-  node --test --test-concurrency=1 --test-timeout=180000 serve.test.mjs edit.test.mjs &
+  node --test --test-concurrency=1 --test-timeout=180000 serve.test.mjs edit.test.mjs collections.test.mjs &
 TEST_PID=$!
 wait "$TEST_PID"
 status=$?
