@@ -250,13 +250,22 @@ describe('collections and export', () => {
       const hostile = rows.find((r) => r.source === HOSTILE);
       assert.equal(hostile.title, 'a/../b:c?');
 
-      // Exporting again into the same folder changes nothing.
+      // Exporting again into the same folder: nothing to write, and a file changed there since is a
+      // conflict, left as it is and listed with the reason.
+      const changed = join(archive.out, '2021/04/_CON.md');
+      writeFileSync(changed, 'changed by hand\n');
       await summary.getByRole('button', { name: 'Change and export again' }).click();
       await exp.getByTestId('export-preview-row').first().waitFor();
       await exp.getByTestId('export-start').click();
       await summary.waitFor({ timeout: 30_000 });
       assert.equal(await value('written'), 0);
-      assert.equal(await value('unchanged'), 3);
+      assert.equal(await value('unchanged'), 2);
+      assert.equal(await value('conflicts'), 1);
+      const conflict = await summary.getByTestId('export-conflict-list').locator('li').allTextContents();
+      assert.equal(conflict.length, 1);
+      assert.match(conflict[0], /_CON\.md — \S/);
+      assert.equal(readFileSync(changed, 'utf8'), 'changed by hand\n');
+      await shot(page, 'collections-export-conflict');
       await summary.getByTestId('export-close').click();
       await exp.waitFor({ state: 'detached' });
 
