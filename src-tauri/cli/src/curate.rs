@@ -65,9 +65,18 @@ pub enum CollectionAction {
         json: bool,
     },
     /// Rename a collection.
-    Rename { name: String, new_name: String },
+    Rename {
+        name: String,
+        new_name: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Delete a collection (its posts stay where they are).
-    Delete { name: String },
+    Delete {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -211,10 +220,25 @@ pub fn collection(archive: &Archive, action: CollectionAction) -> Result<(), Api
                 }
             }
         }
-        CollectionAction::Rename { name, new_name } => {
-            archive.collection_rename(&name, &new_name)?
+        CollectionAction::Rename {
+            name,
+            new_name,
+            json: as_json,
+        } => {
+            archive.collection_rename(&name, &new_name)?;
+            if as_json {
+                json(&archive.collection_posts(&new_name)?.collection);
+            }
         }
-        CollectionAction::Delete { name } => archive.collection_delete(&name)?,
+        CollectionAction::Delete {
+            name,
+            json: as_json,
+        } => {
+            archive.collection_delete(&name)?;
+            if as_json {
+                json(&serde_json::json!({ "deleted": name }));
+            }
+        }
     }
     Ok(())
 }

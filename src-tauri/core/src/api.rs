@@ -491,34 +491,16 @@ impl Archive {
             .into());
         }
         let (label, plan) = self.plan_edit(req)?;
-        let outcome = editor.apply(&label, plan, progress, cancel)?;
-        Ok(self.after_edit(outcome))
+        Ok(editor.apply(&label, plan, progress, cancel)?)
     }
 
     /// Undo the last operation (an interrupted one is rolled back completely).
     pub fn undo(&self) -> ApiResult<EditOutcome> {
-        let outcome = Editor::new(&self.root).undo()?;
-        Ok(self.after_edit(outcome))
+        Ok(Editor::new(&self.root).undo()?)
     }
 
     pub fn redo(&self) -> ApiResult<EditOutcome> {
-        let outcome = Editor::new(&self.root).redo()?;
-        Ok(self.after_edit(outcome))
-    }
-
-    /// An edit changed posts' content, hence their hash: bring the members of manual collections
-    /// up to date with the index, so that a post edited here and moved afterwards is still found
-    /// by its content.
-    fn after_edit(&self, outcome: EditOutcome) -> EditOutcome {
-        if outcome.written > 0 {
-            let (all, _) = self.collections_store().load_all();
-            for (id, mut c) in all {
-                if c.kind == CollectionKind::Manual {
-                    let _ = self.resolve_collection(&id, &mut c);
-                }
-            }
-        }
-        outcome
+        Ok(Editor::new(&self.root).redo()?)
     }
 
     /// Every operation in the journal, oldest first.
@@ -535,8 +517,7 @@ impl Archive {
     }
 
     pub fn recover(&self, how: Recovery) -> ApiResult<EditOutcome> {
-        let outcome = Editor::new(&self.root).recover(how)?;
-        Ok(self.after_edit(outcome))
+        Ok(Editor::new(&self.root).recover(how)?)
     }
 }
 

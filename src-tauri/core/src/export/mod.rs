@@ -330,17 +330,29 @@ struct Planned {
     date: Option<String>,
 }
 
+/// The keys under which two names are one file on Windows (which upcases names) or macOS (which
+/// folds case): names equal lower-cased or upper-cased collide (`a`/`A`, but also `σ`/`ς`,
+/// `ſ`/`s`, `K`/`k`).
+fn case_keys(s: &str) -> [String; 2] {
+    [s.to_lowercase(), s.to_uppercase()]
+}
+
+fn taken(set: &HashSet<String>, s: &str) -> bool {
+    case_keys(s).iter().any(|k| set.contains(k))
+}
+
 /// Portable, collision-free relative paths for every post, in source path order.
 fn assign_paths(layout: &Layout, metas: &[Meta], ext: &str) -> Vec<Planned> {
-    let mut used: HashSet<String> = [MANIFEST_CSV, MANIFEST_JSONL, INDEX_HTML]
+    let mut files: HashSet<String> = [MANIFEST_CSV, MANIFEST_JSONL, INDEX_HTML]
         .iter()
-        .map(|s| s.to_string())
+        .flat_map(|s| case_keys(s))
         .collect();
+    let mut folders: HashSet<String> = HashSet::new();
     let mut out = Vec::with_capacity(metas.len());
     for m in metas {
         let raw = layout_path(layout, m, ext);
         let mut renamed = false;
-        let parts: Vec<String> = raw
+        let mut parts: Vec<String> = raw
             .iter()
             .map(|p| {
                 let (c, changed) = names::component(p);
@@ -348,30 +360,34 @@ fn assign_paths(layout: &Layout, metas: &[Meta], ext: &str) -> Vec<Planned> {
                 c
             })
             .collect();
-        let mut rel = parts.join("/");
         // Names that differ only by case collide on Windows and macOS: a stable suffix from the
         // source path tells them apart.
-        if used.contains(&rel.to_lowercase()) {
-            let tag = &crate::edit::journal::to_hex(&crate::edit::write::hash(&m.source))[..8];
+        let tag =
+            || crate::edit::journal::to_hex(&crate::edit::write::hash(&m.source))[..8].to_string();
+        // A folder may not take the name of a file placed before (`A.md`, then `a.md/x.md`).
+        for i in 0..parts.len().saturating_sub(1) {
+            if taken(&files, &parts[..=i].join("/")) {
+                let name = names::truncate(&parts[i], names::MAX_COMPONENT_BYTES - 9);
+                parts[i] = format!("{name}~{}", tag());
+                renamed = true;
+            }
+        }
+        let mut rel = parts.join("/");
+        // Nor a file the name of a file or folder placed before.
+        if taken(&files, &rel) || taken(&folders, &rel) {
             let last = parts.last().cloned().unwrap_or_default();
             let (stem, e) = last.rsplit_once('.').unwrap_or((last.as_str(), ext));
             let stem = names::truncate(stem, names::MAX_COMPONENT_BYTES - 10 - e.len());
             let mut fixed = parts.clone();
             if let Some(l) = fixed.last_mut() {
-                *l = format!("{stem}~{tag}.{e}");
+                *l = format!("{stem}~{}.{e}", tag());
             }
             rel = fixed.join("/");
             renamed = true;
         }
-        used.insert(rel.to_lowercase());
-        // A folder and a file may not share a name either.
-        let mut prefix = String::new();
-        for p in parts.iter().take(parts.len().saturating_sub(1)) {
-            if !prefix.is_empty() {
-                prefix.push('/');
-            }
-            prefix.push_str(p);
-            used.insert(prefix.to_lowercase());
+        files.extend(case_keys(&rel));
+        for i in 0..parts.len().saturating_sub(1) {
+            folders.extend(case_keys(&parts[..=i].join("/")));
         }
         out.push(Planned {
             source: m.source.clone(),
@@ -412,7 +428,7 @@ fn rewrite_ops(req: &ExportRequest) -> Result<Vec<EditOp>> {
 }
 
 /// An HTML page for one post: its fields and its sanitized body, nothing loaded from anywhere.
-fn html_page(title: &str, meta: &[(String, String)], body: &str) -> String {
+fn html_page(title: &str, up: &str, meta: &[(String, String)], body: &str) -> String {
     let esc = |s: &str| {
         s.replace('&', "&amp;")
             .replace('<', "&lt;")
@@ -433,7 +449,7 @@ fn html_page(title: &str, meta: &[(String, String)], body: &str) -> String {
 <style>body{{max-width:46em;margin:2em auto;padding:0 1em;font-family:sans-serif;line-height:1.6}}dt{{font-weight:bold}}img{{max-width:100%}}</style>\n\
 </head><body>\n<p><a href=\"{up}index.html\">↑</a></p>\n<h1>{t}</h1>\n<dl>\n{dl}</dl>\n<article>\n{html}\n</article>\n</body></html>\n",
         t = esc(title),
-        up = "{UP}",
+        up = esc(up),
     )
 }
 
@@ -680,8 +696,7 @@ pub fn export(
                     String::from_utf8_lossy(&m.source).into_owned(),
                 ));
                 let depth = p.rel.matches('/').count();
-                let page = html_page(&p.title, &meta, &body);
-                Ok(page.replacen("{UP}", &"../".repeat(depth), 1).into_bytes())
+                Ok(html_page(&p.title, &"../".repeat(depth), &meta, &body).into_bytes())
             }
         })
         .collect();
@@ -708,13 +723,7 @@ pub fn export(
         }
     }
     summary.preview = rows.iter().take(PREVIEW_ROWS).cloned().collect();
-    let mut extra: Vec<(String, Vec<u8>)> = Vec::new();
-    if req.format == ExportFormat::Html {
-        extra.push((INDEX_HTML.into(), index_page(&rows).into_bytes()));
-    }
-    let (csv, jsonl) = manifests(&rows);
-    extra.push((MANIFEST_CSV.into(), csv));
-    extra.push((MANIFEST_JSONL.into(), jsonl));
+    let html = req.format == ExportFormat::Html;
     if req.dry_run {
         summary.seconds = started.elapsed().as_secs_f64();
         return Ok(summary);
@@ -725,18 +734,19 @@ pub fn export(
             &target,
             &rows,
             &files,
-            &extra,
+            &extras(html, &rows),
             progress,
             cancel,
             &mut summary,
         )?;
     } else {
         write_folder(
+            root,
             &target,
             req,
             &rows,
             files,
-            &extra,
+            html,
             progress,
             cancel,
             &mut summary,
@@ -744,6 +754,18 @@ pub fn export(
     }
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// The files besides the posts: the manifests of `rows` and (HTML) the list of their pages.
+fn extras(html: bool, rows: &[ManifestRow]) -> Vec<(String, Vec<u8>)> {
+    let mut extra: Vec<(String, Vec<u8>)> = Vec::new();
+    if html {
+        extra.push((INDEX_HTML.into(), index_page(rows).into_bytes()));
+    }
+    let (csv, jsonl) = manifests(rows);
+    extra.push((MANIFEST_CSV.into(), csv));
+    extra.push((MANIFEST_JSONL.into(), jsonl));
+    extra
 }
 
 /// The nearest existing ancestor of `p`, resolved (to judge where a new folder would be).
@@ -812,18 +834,33 @@ fn url_escape(s: &str) -> String {
     out
 }
 
+/// Write the files into the folder `dir`, then the manifests (and the list) of the files that are
+/// there as exported: not the ones left alone as conflicts, nor those that failed.
 #[allow(clippy::too_many_arguments)]
 fn write_folder(
+    root: &Path,
     dir: &Path,
     req: &ExportRequest,
     rows: &[ManifestRow],
     files: Vec<(usize, Vec<u8>)>,
-    extra: &[(String, Vec<u8>)],
+    html: bool,
     progress: &(dyn Fn(ExportProgress) + Sync),
     cancel: &AtomicBool,
     summary: &mut ExportSummary,
 ) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    // A folder that holds the archive (the archive itself is refused before): no file may be
+    // written, replaced or deleted inside the archive, whatever the layout or an old manifest
+    // says. (`inside` refuses symlinks, so the resolved folder and the path decide.)
+    let real_dir = dir
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    let guard = root.starts_with(&real_dir).then_some(real_dir);
+    let in_archive = |rel: &str| {
+        guard
+            .as_ref()
+            .is_some_and(|d| d.join(rel).starts_with(root))
+    };
     let old = old_manifest(dir);
     let total = files.len() as u64;
     let done = AtomicU64::new(0);
@@ -855,6 +892,12 @@ fn write_folder(
                 kind: kind.into(),
             };
             let path = match inside(dir, &row.exported) {
+                Ok(_) if in_archive(&row.exported) => {
+                    return Did::Failed(fail(
+                        "would be inside the archive; not written".into(),
+                        "outside",
+                    ))
+                }
                 Ok(p) => p,
                 Err(e) => return Did::Failed(fail(e, "outside")),
             };
@@ -880,7 +923,11 @@ fn write_folder(
             }
         })
         .collect();
-    for d in results {
+    let mut kept: Vec<ManifestRow> = Vec::with_capacity(rows.len());
+    for (d, row) in results.into_iter().zip(rows) {
+        if matches!(d, Did::Written | Did::Updated | Did::Unchanged) {
+            kept.push(row.clone());
+        }
         match d {
             Did::Written => summary.written += 1,
             Did::Updated => summary.updated += 1,
@@ -899,7 +946,7 @@ fn write_folder(
     removed.sort_by(|a, b| a.exported.cmp(&b.exported));
     for o in removed {
         summary.removed.push(o.exported.clone());
-        if req.delete_removed {
+        if req.delete_removed && !in_archive(&o.exported) {
             if let Ok(path) = inside(dir, &o.exported) {
                 if std::fs::read(&path).is_ok_and(|b| sha256_hex(&b) == o.sha256)
                     && std::fs::remove_file(&path).is_ok()
@@ -912,9 +959,9 @@ fn write_folder(
     if summary.cancelled {
         return Ok(());
     }
-    for (name, bytes) in extra {
+    for (name, bytes) in extras(html, &kept) {
         let path = dir.join(name);
-        write_atomic(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        write_atomic(&path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     // One flush for the whole export.
     if let Ok(f) = std::fs::File::open(dir) {

@@ -195,3 +195,134 @@ fn exporting_into_the_archive_is_refused() {
     )
     .is_err());
 }
+
+#[test]
+fn names_equal_ignoring_case_in_any_script_or_as_folders_get_suffixes() {
+    let a = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = a.path().canonicalize().unwrap_or_else(|e| panic!("{e}"));
+    // σ/ς and ſ/s are one name upper-cased (Windows), K (Kelvin)/k lower-cased; `A/b.md` is a
+    // file where `a/B.md/` would be a folder.
+    let sources = [
+        "s.md",
+        "ſ.md",
+        "σ.md",
+        "ς.md",
+        "k.md",
+        "\u{212a}.md",
+        "A/b.md",
+        "a/B.md/c.md",
+    ];
+    for (i, s) in sources.iter().enumerate() {
+        write(&root, s, &format!("---\ntitle: t{i}\n---\nbody {i}\n"));
+    }
+    let dest = out.path().join("x");
+    let s = run(&root, &sources, &req(&dest, "keep", ExportFormat::Copy));
+    assert_eq!((s.written, s.problems.len()), (8, 0), "{s:?}");
+    let rows = old_manifest(&dest);
+    let mut keys = HashSet::new();
+    let mut folders = HashSet::new();
+    for r in rows.values() {
+        for k in case_keys(&r.exported) {
+            assert!(keys.insert(k), "{} collides", r.exported);
+        }
+        let parts: Vec<&str> = r.exported.split('/').collect();
+        for n in 1..parts.len() {
+            folders.extend(case_keys(&parts[..n].join("/")));
+        }
+    }
+    for r in rows.values() {
+        for k in case_keys(&r.exported) {
+            assert!(!folders.contains(&k), "{} is also a folder", r.exported);
+        }
+    }
+    // The first of each pair (in source byte order) keeps its name.
+    for kept in ["A/b.md", "k.md", "s.md", "ς.md"] {
+        assert!(rows.contains_key(kept), "{kept}: {:?}", rows.keys());
+    }
+}
+
+#[test]
+fn a_title_cannot_move_the_link_up_to_the_list() {
+    let a = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = a.path().canonicalize().unwrap_or_else(|e| panic!("{e}"));
+    write(&root, "x/y.md", "---\ntitle: \"{UP}\"\n---\nbody {UP}\n");
+    run(
+        &root,
+        &["x/y.md"],
+        &req(out.path(), "keep", ExportFormat::Html),
+    );
+    let page = std::fs::read_to_string(out.path().join("x/y.html")).unwrap_or_default();
+    assert!(page.contains("<a href=\"../index.html\">"), "{page}");
+    assert!(
+        page.contains("<title>{UP}</title>") && page.contains("<h1>{UP}</h1>"),
+        "{page}"
+    );
+}
+
+#[test]
+fn the_manifest_lists_only_the_files_the_export_holds() {
+    let a = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = a.path().canonicalize().unwrap_or_else(|e| panic!("{e}"));
+    write(&root, "a.md", "---\ntitle: A\n---\na\n");
+    write(&root, "b.md", "---\ntitle: B\n---\nb\n");
+    write(out.path(), "b.md", "mine");
+    let s = run(
+        &root,
+        &["a.md", "b.md"],
+        &req(out.path(), "keep", ExportFormat::Copy),
+    );
+    assert_eq!((s.written, s.conflicts.len()), (1, 1), "{s:?}");
+    let rows = old_manifest(out.path());
+    assert_eq!(rows.keys().collect::<Vec<_>>(), ["a.md"]);
+    for r in rows.values() {
+        let bytes = std::fs::read(out.path().join(&r.exported)).unwrap_or_default();
+        assert_eq!(sha256_hex(&bytes), r.sha256);
+    }
+}
+
+#[test]
+fn a_folder_that_holds_the_archive_gets_nothing_inside_the_archive() {
+    let top = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let top = top.path().canonicalize().unwrap_or_else(|e| panic!("{e}"));
+    let root = top.join("arch");
+    let src = "---\ntitle: X\n---\nx\n";
+    write(&root, "_posts/x.md", src);
+    for layout in [
+        "template:arch/_posts/{filename}",
+        "template:arch/new/{filename}",
+    ] {
+        let mut r = req(&top, layout, ExportFormat::Rewrite);
+        r.set = vec!["k=v".into()];
+        r.overwrite = true;
+        let s = run(&root, &["_posts/x.md"], &r);
+        assert_eq!((s.written, s.updated, s.problems.len()), (0, 0, 1), "{s:?}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(root.join("_posts/x.md"))
+            .ok()
+            .as_deref(),
+        Some(src)
+    );
+    assert!(!root.join("new").exists());
+    // Nor does an old manifest that names an archive file get it deleted.
+    let row = ManifestRow {
+        source: "_posts/x.md".into(),
+        exported: "arch/_posts/x.md".into(),
+        title: "X".into(),
+        date: None,
+        sha256: sha256_hex(src.as_bytes()),
+    };
+    std::fs::write(
+        top.join(MANIFEST_JSONL),
+        serde_json::to_string(&row).unwrap_or_default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut r = req(&top, "template:elsewhere/{filename}", ExportFormat::Copy);
+    r.delete_removed = true;
+    let s = run(&root, &["_posts/x.md"], &r);
+    assert_eq!((s.removed.len(), s.deleted), (1, 0), "{s:?}");
+    assert!(root.join("_posts/x.md").exists());
+}
