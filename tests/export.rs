@@ -1,0 +1,2393 @@
+//! Whole-program tests of `shelfmark export` and `shelfmark collection`.
+//!
+//! Every export is checked from the outside, against the files on disk, by code written here and
+//! not shared with the exporter:
+//! - the manifests (`manifest.jsonl` and `manifest.csv`, parsed independently) list exactly the
+//!   files in the target, and their sha256 are those of the files on disk;
+//! - copies are byte-identical to their sources; rewritten copies differ from their source only in
+//!   the front matter lines of the keys set or removed; HTML pages run nothing and load nothing
+//!   (no script, no event handler, no `javascript:`, no remote `src`/`srcset`/stylesheet/`url(`/
+//!   `@import`), and their own links (↑ and the `index.html` list) resolve inside the export;
+//! - every exported path passes this file's own checker of Windows' naming rules (forbidden and
+//!   control characters, reserved device names, trailing dots and spaces, 255-byte components,
+//!   NFC), lies inside the target, and no two paths are equal ignoring case (a file and a folder
+//!   included);
+//! - nothing is written outside the target (the folders around it are compared before/after).
+//!
+//! Tests: the real corpus (../shared/corpus/real-dev; skipped, saying so, when absent) in every
+//! layout as copies, then rewritten, as HTML and as a zip, then re-exported after editing 10 posts;
+//! hostile fixtures (names, titles, keys and templates with `../`, absolute paths, drive letters,
+//! reserved names, control characters, 300-byte titles, case-only and NFC/NFD twins, scripts);
+//! files the user put in the target; exports into the archive; collections through the CLI.
+
+mod common;
+use common::*;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{Instant, SystemTime};
+
+// ---------------------------------------------------------------------------------------------
+// Running the binary
+// ---------------------------------------------------------------------------------------------
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().expect("utf-8 temp path")
+}
+
+/// `shelfmark -C DIR ARGS`, whatever its status.
+fn sm(dir: &Path, args: &[&str]) -> Output {
+    let mut full = vec!["-C", p(dir)];
+    full.extend_from_slice(args);
+    run(&full)
+}
+
+/// `shelfmark -C DIR ARGS`, which must fail with status 1; its stderr.
+fn fails(dir: &Path, args: &[&str]) -> String {
+    let out = sm(dir, args);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "shelfmark {args:?} should fail: {}\n{}",
+        text(&out.stderr),
+        text(&out.stdout)
+    );
+    text(&out.stderr)
+}
+
+/// `shelfmark -C DIR export ARGS --to OUT --json`, which must succeed: its summary.
+fn export(dir: &Path, out: &Path, args: &[&str]) -> Value {
+    let mut full = vec!["export", "--to", p(out)];
+    full.extend_from_slice(args);
+    json(dir, &full)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+fn list_len(v: &Value) -> usize {
+    v.as_array().map_or(usize::MAX, Vec::len)
+}
+
+/// The summary says every post was exported, with no conflict and no problem.
+fn assert_clean(s: &Value, posts: usize) {
+    assert_eq!(s["posts"], posts as u64, "{}", brief(s));
+    assert_eq!(list_len(&s["problems"]), 0, "{}", brief(s));
+    assert_eq!(list_len(&s["conflicts"]), 0, "{}", brief(s));
+    assert_eq!(s["cancelled"], false, "{}", brief(s));
+}
+
+/// A summary without its preview (for messages).
+fn brief(s: &Value) -> String {
+    let mut s = s.clone();
+    if let Some(o) = s.as_object_mut() {
+        o.remove("preview");
+        for k in ["problems", "conflicts", "removed"] {
+            if let Some(Value::Array(a)) = o.get_mut(k) {
+                a.truncate(5);
+            }
+        }
+    }
+    s.to_string()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trees on disk
+// ---------------------------------------------------------------------------------------------
+
+/// Files and folders under `dir`, by relative path (must be UTF-8); panics on a symlink or any
+/// other kind of entry (an export creates only folders and files).
+fn walk(dir: &Path) -> (BTreeMap<String, PathBuf>, BTreeSet<String>) {
+    let mut files = BTreeMap::new();
+    let mut folders = BTreeSet::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read_dir").flatten() {
+            let path = e.path();
+            let rel = path
+                .strip_prefix(dir)
+                .expect("inside")
+                .to_str()
+                .unwrap_or_else(|| panic!("{} is not UTF-8", path.display()))
+                .to_string();
+            let t = e.file_type().expect("file type");
+            if t.is_dir() {
+                folders.insert(rel);
+                stack.push(path);
+            } else if t.is_file() {
+                files.insert(rel, path);
+            } else {
+                panic!("{} is neither a file nor a folder", path.display());
+            }
+        }
+    }
+    (files, folders)
+}
+
+/// Every entry under `dir` (not following symlinks) with its kind, size, mtime and sha256; names
+/// as bytes. Compared before and after to prove nothing changed.
+type Snapshot = BTreeMap<Vec<u8>, (char, u64, SystemTime, String)>;
+
+fn snapshot(dir: &Path, skip: &[&str]) -> Snapshot {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            let rel = path.strip_prefix(dir).expect("inside").as_os_str();
+            if skip
+                .iter()
+                .any(|s| rel.as_bytes().starts_with(s.as_bytes()))
+            {
+                continue;
+            }
+            let m = std::fs::symlink_metadata(&path).expect("metadata");
+            let kind = if m.is_dir() {
+                stack.push(path.clone());
+                'd'
+            } else if m.is_symlink() {
+                'l'
+            } else {
+                'f'
+            };
+            let hash = if kind == 'f' {
+                sha256_hex(&read(&path))
+            } else {
+                String::new()
+            };
+            out.insert(
+                rel.as_bytes().to_vec(),
+                (kind, m.len(), m.modified().expect("mtime"), hash),
+            );
+        }
+    }
+    out
+}
+
+/// Paths whose entry differs between two snapshots (added, removed or changed), lossy.
+fn differences(a: &Snapshot, b: &Snapshot) -> Vec<String> {
+    let keys: BTreeSet<&Vec<u8>> = a.keys().chain(b.keys()).collect();
+    keys.into_iter()
+        .filter(|k| a.get(*k) != b.get(*k))
+        .map(|k| text(k))
+        .collect()
+}
+
+/// Copy a tree, making every copy writable by its owner (the corpus is read-only).
+fn copy_writable(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir").flatten() {
+        let dest = to.join(e.file_name());
+        if e.file_type().expect("file type").is_dir() {
+            copy_writable(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).expect("copy");
+        }
+        let mode = std::fs::metadata(&dest).expect("meta").permissions().mode();
+        std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(mode | 0o200))
+            .expect("chmod u+w");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Portability: this file's own reading of Windows' rules
+// ---------------------------------------------------------------------------------------------
+
+/// Why `rel` (a `/`-separated relative path) would not work on Windows, if it would not.
+fn not_portable(rel: &str) -> Option<String> {
+    if rel.is_empty() {
+        return Some("an empty path".into());
+    }
+    if rel.starts_with('/') {
+        return Some(format!("{rel:?} is absolute"));
+    }
+    for c in rel.split('/') {
+        if c.is_empty() || c == "." || c == ".." {
+            return Some(format!("{rel:?} has the component {c:?}"));
+        }
+        if let Some(ch) = c
+            .chars()
+            .find(|ch| "<>:\"\\|?*".contains(*ch) || ch.is_control())
+        {
+            return Some(format!("{c:?} holds {ch:?}"));
+        }
+        if c.ends_with('.') || c.ends_with(' ') {
+            return Some(format!("{c:?} ends with a dot or a space"));
+        }
+        let stem = c
+            .split('.')
+            .next()
+            .unwrap_or("")
+            .trim_end_matches(' ')
+            .to_ascii_uppercase();
+        let numbered = ["COM", "LPT"].iter().any(|p| {
+            stem.strip_prefix(p).is_some_and(|n| {
+                [
+                    "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "¹", "²", "³",
+                ]
+                .contains(&n)
+            })
+        });
+        if numbered || ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"].contains(&stem.as_str()) {
+            return Some(format!("{c:?} is a reserved device name"));
+        }
+        if c.len() > 255 || c.encode_utf16().count() > 255 {
+            return Some(format!("{c:?} is {} bytes long", c.len()));
+        }
+        if !unicode_normalization::is_nfc(c) {
+            return Some(format!("{c:?} is not NFC"));
+        }
+    }
+    None
+}
+
+/// Two names equal ignoring case, as Windows (NTFS upcases) or macOS (APFS folds) may compare
+/// them: equal lower-cased or upper-cased.
+fn case_keys(s: &str) -> [String; 2] {
+    [s.to_lowercase(), s.to_uppercase()]
+}
+
+/// Pairs of paths that would be the same file (or a file and a folder) ignoring case.
+fn case_collisions(files: &[&str]) -> Vec<String> {
+    let mut seen: HashMap<String, String> = HashMap::new();
+    let mut out = Vec::new();
+    for f in files {
+        for k in case_keys(f) {
+            if let Some(other) = seen.insert(k, f.to_string()) {
+                if other != *f {
+                    out.push(format!("{other:?} and {f:?}"));
+                }
+            }
+        }
+    }
+    let mut folders: HashMap<String, String> = HashMap::new();
+    for f in files {
+        let parts: Vec<&str> = f.split('/').collect();
+        for n in 1..parts.len() {
+            let folder = parts[..n].join("/");
+            for k in case_keys(&folder) {
+                folders.insert(k, folder.clone());
+            }
+        }
+    }
+    for f in files {
+        for k in case_keys(f) {
+            if let Some(folder) = folders.get(&k) {
+                out.push(format!("the file {f:?} and the folder {folder:?}"));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn the_portability_checker_itself() {
+    for bad in [
+        "a/../b",
+        "/abs",
+        "a:b.md",
+        "x\\y.md",
+        "CON",
+        "con.md",
+        "Aux.tar.gz",
+        "nul .md",
+        "COM1.md",
+        "lpt9",
+        "COM¹.md",
+        "a\nb.md",
+        "tab\t.md",
+        "dot.",
+        "space ",
+        "dir./x.md",
+        "cafe\u{301}.md",
+        "",
+        "a//b",
+    ] {
+        assert!(not_portable(bad).is_some(), "{bad:?} passed");
+    }
+    let long = format!("{}.md", "长".repeat(85));
+    assert!(not_portable(&long).is_some(), "256 bytes passed");
+    for good in [
+        "_posts/2021-01-01-x.md",
+        "CONSOLE.md",
+        "COM10.md",
+        "com.md",
+        "a. b.md",
+        "café.md",
+        "_CON.md",
+        &format!("{}.md", "长".repeat(84)),
+    ] {
+        assert_eq!(not_portable(good), None, "{good:?}");
+    }
+    assert_eq!(case_collisions(&["a/B.md", "A/b.md"]).len(), 1);
+    assert_eq!(case_collisions(&["σ.md", "ς.md"]).len(), 1);
+    assert_eq!(case_collisions(&["x/A.md", "a.md/y.md"]).len(), 0);
+    assert_eq!(case_collisions(&["A.md", "a.md/y.md"]).len(), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Manifests
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Row {
+    source: String,
+    exported: String,
+    title: String,
+    date: String,
+    sha256: String,
+}
+
+/// RFC 4180 CSV, written here from scratch (quoted fields may hold `,`, `"` and newlines).
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if quoted {
+            if c == '"' {
+                if chars.peek() == Some(&'"') {
+                    field.push('"');
+                    chars.next();
+                } else {
+                    quoted = false;
+                }
+            } else {
+                field.push(c);
+            }
+        } else {
+            match c {
+                '"' => quoted = true,
+                ',' => row.push(std::mem::take(&mut field)),
+                '\n' => {
+                    row.push(std::mem::take(&mut field));
+                    rows.push(std::mem::take(&mut row));
+                }
+                _ => field.push(c),
+            }
+        }
+    }
+    assert!(!quoted, "the CSV ends inside a quoted field");
+    if !field.is_empty() || !row.is_empty() {
+        row.push(field);
+        rows.push(row);
+    }
+    rows
+}
+
+/// The rows of `manifest.jsonl` and `manifest.csv` (which must agree), from their bytes.
+fn manifest_rows(jsonl: &[u8], csv: &[u8]) -> Vec<Row> {
+    let jsonl = std::str::from_utf8(jsonl).expect("manifest.jsonl is UTF-8");
+    let rows: Vec<Row> = jsonl
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+            let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
+            Row {
+                source: s("source"),
+                exported: s("exported"),
+                title: s("title"),
+                date: s("date"),
+                sha256: s("sha256"),
+            }
+        })
+        .collect();
+    let csv = parse_csv(std::str::from_utf8(csv).expect("manifest.csv is UTF-8"));
+    assert_eq!(
+        csv.first().map(|h| h.join(",")).as_deref(),
+        Some("source,exported,title,date,sha256")
+    );
+    let from_csv: Vec<Row> = csv[1..]
+        .iter()
+        .map(|r| {
+            assert_eq!(r.len(), 5, "a CSV row of {} fields: {r:?}", r.len());
+            Row {
+                source: r[0].clone(),
+                exported: r[1].clone(),
+                title: r[2].clone(),
+                date: r[3].clone(),
+                sha256: r[4].clone(),
+            }
+        })
+        .collect();
+    assert_eq!(rows, from_csv, "manifest.csv and manifest.jsonl differ");
+    rows
+}
+
+fn read_manifest(out: &Path) -> Vec<Row> {
+    manifest_rows(
+        &read(&out.join("manifest.jsonl")),
+        &read(&out.join("manifest.csv")),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTML
+// ---------------------------------------------------------------------------------------------
+
+/// A start tag: its lower-case name and attributes (names lower-cased, values entity-decoded).
+struct Tag {
+    name: String,
+    attrs: Vec<(String, String)>,
+}
+
+fn decode_entities(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let end = after.find(';').filter(|e| *e <= 10);
+        let decoded = end.and_then(|e| {
+            let ent = &after[..e];
+            let ch = match ent {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "nbsp" => Some('\u{a0}'),
+                "colon" => Some(':'),
+                "Tab" => Some('\t'),
+                "NewLine" => Some('\n'),
+                _ => ent
+                    .strip_prefix("#x")
+                    .or_else(|| ent.strip_prefix("#X"))
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .or_else(|| ent.strip_prefix('#').and_then(|d| d.parse().ok()))
+                    .and_then(char::from_u32),
+            };
+            ch.map(|c| (c, e))
+        });
+        match decoded {
+            Some((c, e)) => {
+                out.push(c);
+                rest = &after[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The start tags of a page, and the text of each `<style>` element.
+fn tags(page: &str) -> (Vec<Tag>, Vec<String>) {
+    let b = page.as_bytes();
+    let mut out = Vec::new();
+    let mut styles = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'<' {
+            i += 1;
+            continue;
+        }
+        if page[i..].starts_with("<!--") {
+            i = page[i..].find("-->").map_or(b.len(), |e| i + e + 3);
+            continue;
+        }
+        if !b.get(i + 1).is_some_and(u8::is_ascii_alphabetic) {
+            i += 1;
+            continue;
+        }
+        let mut j = i + 1;
+        while j < b.len() && !b[j].is_ascii_whitespace() && b[j] != b'>' && b[j] != b'/' {
+            j += 1;
+        }
+        let name = page[i + 1..j].to_ascii_lowercase();
+        let mut attrs = Vec::new();
+        loop {
+            while j < b.len() && (b[j].is_ascii_whitespace() || b[j] == b'/') {
+                j += 1;
+            }
+            if j >= b.len() || b[j] == b'>' {
+                break;
+            }
+            let start = j;
+            while j < b.len() && !b[j].is_ascii_whitespace() && b[j] != b'=' && b[j] != b'>' {
+                j += 1;
+            }
+            let an = page[start..j].to_ascii_lowercase();
+            let mut value = String::new();
+            if b.get(j) == Some(&b'=') {
+                j += 1;
+                match b.get(j) {
+                    Some(&q @ (b'"' | b'\'')) => {
+                        let end = page[j + 1..].find(q as char).map_or(b.len(), |e| j + 1 + e);
+                        value = page[j + 1..end].to_string();
+                        j = end + 1;
+                    }
+                    _ => {
+                        let s = j;
+                        while j < b.len() && !b[j].is_ascii_whitespace() && b[j] != b'>' {
+                            j += 1;
+                        }
+                        value = page[s..j].to_string();
+                    }
+                }
+            }
+            attrs.push((an, decode_entities(&value)));
+        }
+        if name == "style" {
+            let body_start = (j + 1).min(b.len());
+            let end = page[body_start..]
+                .to_ascii_lowercase()
+                .find("</style")
+                .map_or(b.len(), |e| body_start + e);
+            styles.push(page[body_start..end].to_string());
+        }
+        out.push(Tag { name, attrs });
+        i = j + 1;
+    }
+    (out, styles)
+}
+
+/// A URL as a browser reads it: entity-decoded already; ASCII whitespace and controls removed.
+fn url_key(v: &str) -> String {
+    v.chars()
+        .filter(|c| !c.is_ascii_whitespace() && !c.is_control())
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
+
+fn is_remote(v: &str) -> bool {
+    let k = url_key(v);
+    k.starts_with("//") || (k.contains("://") && !k.starts_with("data:")) || k.starts_with("\\\\")
+}
+
+/// The text around byte `at`.
+fn around(page: &str, at: usize) -> &str {
+    let mut from = at.saturating_sub(60);
+    while !page.is_char_boundary(from) {
+        from -= 1;
+    }
+    let mut to = (at + 60).min(page.len());
+    while !page.is_char_boundary(to) {
+        to += 1;
+    }
+    &page[from..to]
+}
+
+/// What in a page could run code or load anything from anywhere. `remote_links` counts plain
+/// `<a href>` links to other sites (allowed: following one is the reader's choice).
+fn html_problems(page: &str, remote_links: &mut usize) -> Vec<String> {
+    let mut problems = Vec::new();
+    let lower = page.to_ascii_lowercase();
+    for bad in [
+        "<script",
+        "javascript:",
+        "vbscript:",
+        "@import",
+        "url(",
+        "expression(",
+    ] {
+        if lower.contains(bad) {
+            let at = lower.find(bad).unwrap_or(0);
+            problems.push(format!("{bad} in …{}…", around(page, at)));
+        }
+    }
+    if !lower.contains("content-security-policy") || !lower.contains("default-src 'none'") {
+        problems.push("no Content-Security-Policy with default-src 'none'".into());
+    }
+    let (tags, styles) = tags(page);
+    for s in &styles {
+        let s = s.to_ascii_lowercase();
+        if s.contains("url(") || s.contains("@import") || s.contains("//") {
+            problems.push(format!("a style loads something: {s}"));
+        }
+    }
+    const FORBIDDEN: &[&str] = &[
+        "script",
+        "iframe",
+        "frame",
+        "frameset",
+        "object",
+        "embed",
+        "applet",
+        "link",
+        "base",
+        "form",
+        "input",
+        "button",
+        "svg",
+        "math",
+        "video",
+        "audio",
+        "source",
+        "track",
+        "picture",
+        "portal",
+        "noscript",
+        "template",
+        "image",
+        "use",
+        "xmp",
+        "plaintext",
+        "textarea",
+    ];
+    let mut styles_seen = 0;
+    for t in &tags {
+        if FORBIDDEN.contains(&t.name.as_str()) {
+            problems.push(format!("a <{}> element", t.name));
+        }
+        if t.name == "style" {
+            styles_seen += 1;
+        }
+        if t.name == "meta" {
+            let allowed = t.attrs.iter().all(|(n, v)| match n.as_str() {
+                "charset" | "name" => true,
+                "http-equiv" => v.eq_ignore_ascii_case("content-security-policy"),
+                "content" => !v.to_ascii_lowercase().contains("url"),
+                _ => false,
+            });
+            if !allowed {
+                problems.push(format!("a <meta> with {:?}", t.attrs));
+            }
+        }
+        for (n, v) in &t.attrs {
+            if n.starts_with("on") {
+                problems.push(format!("an event handler {n}={v:?} on <{}>", t.name));
+            }
+            let key = url_key(v);
+            if key.starts_with("javascript:") || key.starts_with("vbscript:") {
+                problems.push(format!("{n}={v:?} on <{}>", t.name));
+            }
+            match (t.name.as_str(), n.as_str()) {
+                ("a", "href") => {
+                    if key.starts_with("data:") {
+                        problems.push(format!("a data: link {v:?}"));
+                    } else if is_remote(v) {
+                        *remote_links += 1;
+                    }
+                }
+                // `cite` is never loaded; `content` is the CSP itself.
+                (_, "cite") | ("meta", "content") => {}
+                (_, "href" | "xlink:href") => {
+                    problems.push(format!("href={v:?} on <{}>", t.name));
+                }
+                (_, "style")
+                    if key.contains("url(")
+                        || key.contains("@import")
+                        || key.contains("expression") =>
+                {
+                    problems.push(format!("style={v:?} on <{}>", t.name));
+                }
+                (_, "srcset" | "srcdoc") => problems.push(format!("{n}={v:?} on <{}>", t.name)),
+                // What a browser loads from an address (text such as `title` or `alt` may
+                // mention one harmlessly).
+                (
+                    _,
+                    "src" | "data" | "poster" | "background" | "action" | "formaction" | "lowsrc"
+                    | "dynsrc" | "longdesc" | "codebase" | "archive" | "manifest" | "ping" | "icon"
+                    | "profile" | "usemap",
+                ) if is_remote(v) => {
+                    problems.push(format!("a remote address {n}={v:?} on <{}>", t.name));
+                }
+                _ => {}
+            }
+        }
+    }
+    if styles_seen > 1 {
+        problems.push(format!("{styles_seen} <style> elements"));
+    }
+    problems
+}
+
+/// Percent-decoding of a relative URL to a path.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() + 1 {
+            if let Ok(v) = u8::from_str_radix(s.get(i + 1..i + 3).unwrap_or("zz"), 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+/// `href` resolved against the folder of `page` (both relative to the export), or None when it
+/// climbs out of the export.
+fn resolve_href(page: &str, href: &str) -> Option<String> {
+    let mut parts: Vec<String> = page.split('/').map(str::to_string).collect();
+    parts.pop();
+    for c in percent_decode(href).split('/') {
+        match c {
+            ".." => {
+                parts.pop()?;
+            }
+            "." | "" => {}
+            c => parts.push(c.to_string()),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// The first link of an exported page (↑ to the list) leads to `index.html`; the list links
+/// every exported page exactly once and nothing else.
+fn check_html_links(files: &BTreeMap<String, Vec<u8>>, rows: &[Row], problems: &mut Vec<String>) {
+    for r in rows {
+        let page = text(&files[&r.exported]);
+        let (tags, _) = tags(&page);
+        let up = tags
+            .iter()
+            .find(|t| t.name == "a")
+            .and_then(|t| t.attrs.iter().find(|(n, _)| n == "href"))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        if resolve_href(&r.exported, &up).as_deref() != Some("index.html") {
+            problems.push(format!(
+                "{}: the first link {up:?} does not lead to index.html",
+                r.exported
+            ));
+        }
+    }
+    let index = text(files.get("index.html").map_or(&[][..], |b| &b[..]));
+    let (tags, _) = tags(&index);
+    let mut linked: Vec<String> = tags
+        .iter()
+        .filter(|t| t.name == "a")
+        .filter_map(|t| t.attrs.iter().find(|(n, _)| n == "href"))
+        .map(|(_, v)| resolve_href("index.html", v).unwrap_or_else(|| format!("outside: {v}")))
+        .collect();
+    linked.sort();
+    let mut want: Vec<String> = rows.iter().map(|r| r.exported.clone()).collect();
+    want.sort();
+    if linked != want {
+        problems.push(format!(
+            "index.html links {} pages, the export has {} (e.g. {:?} / {:?})",
+            linked.len(),
+            want.len(),
+            linked.iter().find(|l| !want.contains(l)),
+            want.iter().find(|w| !linked.contains(w))
+        ));
+    }
+}
+
+/// The HTML checker finds what it looks for (in unsanitized HTML), and nothing in a clean page.
+#[test]
+fn the_html_checker_itself() {
+    let page = format!(
+        "<html><head><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'\"></head><body>{HOSTILE_BODY}</body></html>"
+    );
+    let mut links = 0;
+    let found = html_problems(&page, &mut links).join("\n");
+    for want in [
+        "<script",
+        "javascript:",
+        "vbscript:",
+        "@import",
+        "url(",
+        "expression(",
+        "an event handler onclick",
+        "an event handler onerror",
+        "an event handler ontoggle",
+        "srcset=",
+        "srcdoc=",
+        "a remote address src=\"https://t.example/p.gif\"",
+        "a remote address src=\"//t.example/p3.gif\"",
+        "a remote address src=\" HTTPS://t.example/upper.gif\"",
+        "a remote address poster=",
+        "a remote address data=",
+        "a remote address action=",
+        "a remote address formaction=",
+        "a remote address background=",
+        "a <iframe> element",
+        "a <link> element",
+        "a <base> element",
+        "a <svg> element",
+        "a <meta> with",
+        "href=\"https://t.example/s.css\" on <link>",
+        "a data: link",
+        "style=\"background:url(",
+    ] {
+        assert!(found.contains(want), "{want} not found in:\n{found}");
+    }
+    assert_eq!(links, 1, "{found}");
+    let clean = "<!doctype html>\n<html><head><meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:\">\n<style>body{margin:0}</style></head><body><p><a href=\"../index.html\">↑</a></p><p title=\"https://x.example/\">text about url and script</p><img alt=\"\"><a href=\"https://example.com/\" rel=\"noopener\">source</a></body></html>";
+    assert_eq!(html_problems(clean, &mut links), Vec::<String>::new());
+    assert_eq!(
+        resolve_href("a/b/c.html", "../../index.html").as_deref(),
+        Some("index.html")
+    );
+    assert_eq!(resolve_href("c.html", "../index.html"), None);
+    assert_eq!(
+        resolve_href("index.html", "a%20b/%E4%B8%AD.html").as_deref(),
+        Some("a b/中.html")
+    );
+}
+
+/// The rewrite checker accepts exactly the set and removed lines.
+#[test]
+fn the_rewrite_checker_itself() {
+    let src = b"---\ntitle: T\nfrom: https://x\ntags: [ a ]\n---\nbody\n";
+    let good = b"---\ntitle: T\ntags: [ a ]\ncollection: X\n---\nbody\n";
+    assert_eq!(rewrite_problem(src, good, "collection: X", "from"), None);
+    for bad in [
+        &b"---\ntitle: T\ntags: [ a ]\ncollection: X\n---\nbody!\n"[..],
+        b"---\ntitle: T\ntags: [a]\ncollection: X\n---\nbody\n",
+        b"---\ntitle: T\nfrom: https://x\ntags: [ a ]\ncollection: X\n---\nbody\n",
+        b"---\ntitle: T\ntags: [ a ]\n---\nbody\n",
+        b"---\r\ntitle: T\ntags: [ a ]\ncollection: X\n---\nbody\n",
+    ] {
+        assert!(
+            rewrite_problem(src, bad, "collection: X", "from").is_some(),
+            "{}",
+            text(bad)
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checking an export
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, PartialEq)]
+enum Format<'a> {
+    Copy,
+    /// `--set KEY=VALUE` (the line it adds) and `--remove KEY`.
+    Rewrite {
+        added_line: &'a str,
+        removed_key: &'a str,
+    },
+    Html,
+}
+
+/// The source file of a manifest row: its path as written (a lossy name matches any file with
+/// that lossy name and the same bytes, `want`).
+fn source_bytes(archive: &Path, source: &str, want: Option<&[u8]>) -> Option<Vec<u8>> {
+    if let Ok(b) = std::fs::read(archive.join(source)) {
+        return Some(b);
+    }
+    // A name that is not UTF-8: the manifest holds it lossily.
+    let (dir, _) = source.rsplit_once('/').unwrap_or(("", source));
+    let d = archive.join(dir);
+    for e in std::fs::read_dir(&d).ok()?.flatten() {
+        let rel = if dir.is_empty() {
+            text(e.file_name().as_bytes())
+        } else {
+            format!("{dir}/{}", text(e.file_name().as_bytes()))
+        };
+        if rel == source {
+            let b = read(&e.path());
+            if want.is_none_or(|w| w == b) {
+                return Some(b);
+            }
+        }
+    }
+    None
+}
+
+/// Lines with their endings.
+fn lines(b: &[u8]) -> Vec<&[u8]> {
+    b.split_inclusive(|&c| c == b'\n').collect()
+}
+
+fn trim_eol(l: &[u8]) -> &[u8] {
+    let l = l.strip_suffix(b"\n").unwrap_or(l);
+    l.strip_suffix(b"\r").unwrap_or(l)
+}
+
+/// The index of the line that closes the front matter (`---` after the opening `---`).
+fn front_matter_end(ls: &[&[u8]]) -> Option<usize> {
+    let first = ls.first()?;
+    let first = trim_eol(first);
+    let first = first.strip_prefix(b"\xef\xbb\xbf").unwrap_or(first);
+    if first != b"---" {
+        return None;
+    }
+    ls.iter()
+        .enumerate()
+        .skip(1)
+        .find(|(_, l)| matches!(trim_eol(l), b"---" | b"..."))
+        .map(|(i, _)| i)
+}
+
+/// A rewritten copy is its source with the lines of `removed_key` gone from the front matter and
+/// `added_line` added to it, every other byte the same.
+fn rewrite_problem(src: &[u8], got: &[u8], added_line: &str, removed_key: &str) -> Option<String> {
+    let sl = lines(src);
+    let Some(end) = front_matter_end(&sl) else {
+        return Some("the source has no front matter".into());
+    };
+    let key = format!("{removed_key}:");
+    let mut want: Vec<&[u8]> = Vec::new();
+    let mut in_removed = false;
+    for (i, l) in sl.iter().enumerate() {
+        if i > 0 && i < end {
+            if l.starts_with(key.as_bytes()) {
+                in_removed = true;
+                continue;
+            }
+            if in_removed && (l.starts_with(b" ") || l.starts_with(b"\t") || l.starts_with(b"- ")) {
+                continue;
+            }
+            in_removed = false;
+        }
+        want.push(l);
+    }
+    let gl = lines(got);
+    let Some(gend) = front_matter_end(&gl) else {
+        return Some("the copy has no front matter".into());
+    };
+    let added: Vec<usize> = (1..gend)
+        .filter(|&i| trim_eol(gl[i]) == added_line.as_bytes())
+        .collect();
+    if added.len() != 1 {
+        return Some(format!("{} lines {added_line:?}", added.len()));
+    }
+    let rest: Vec<&[u8]> = gl
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != added[0])
+        .map(|(_, l)| *l)
+        .collect();
+    (rest.concat() != want.concat()).then(|| {
+        let first = rest
+            .iter()
+            .zip(&want)
+            .position(|(a, b)| a != b)
+            .unwrap_or(rest.len().min(want.len()));
+        format!(
+            "differs beyond the set and removed keys at line {first}: {:?} / {:?}",
+            rest.get(first).map(|l| text(l)),
+            want.get(first).map(|l| text(l))
+        )
+    })
+}
+
+/// Everything an export must be, checked against the files (`files`: exported path → bytes, as
+/// read from the folder or the zip). Returns the manifest's rows.
+fn check_files(
+    archive: &Path,
+    files: &BTreeMap<String, Vec<u8>>,
+    posts: usize,
+    format: Format,
+    what: &str,
+) -> Vec<Row> {
+    let rows = manifest_rows(
+        files.get("manifest.jsonl").expect("manifest.jsonl"),
+        files.get("manifest.csv").expect("manifest.csv"),
+    );
+    let mut problems: Vec<String> = Vec::new();
+    if rows.len() != posts {
+        problems.push(format!("{} manifest rows for {posts} posts", rows.len()));
+    }
+    // Exactly the manifest's files, the manifests and (HTML) the list: nothing else, no leftover
+    // temporary files.
+    let mut want: BTreeSet<&str> = rows.iter().map(|r| r.exported.as_str()).collect();
+    if want.len() != rows.len() {
+        problems.push("two manifest rows name the same file".into());
+    }
+    want.extend(["manifest.csv", "manifest.jsonl"]);
+    if format == Format::Html {
+        want.insert("index.html");
+    }
+    let have: BTreeSet<&str> = files.keys().map(String::as_str).collect();
+    for extra in have.difference(&want).take(5) {
+        problems.push(format!(
+            "{extra:?} is in the export but not in the manifest"
+        ));
+    }
+    for missing in want.difference(&have).take(5) {
+        problems.push(format!(
+            "{missing:?} is in the manifest but not in the export"
+        ));
+    }
+    let all: Vec<&str> = have.iter().copied().collect();
+    for c in case_collisions(&all) {
+        problems.push(format!("equal ignoring case: {c}"));
+    }
+    let mut remote_links = 0;
+    for r in &rows {
+        if let Some(why) = not_portable(&r.exported) {
+            problems.push(format!("not portable: {why}"));
+        }
+        let Some(bytes) = files.get(&r.exported) else {
+            continue;
+        };
+        if sha256_hex(bytes) != r.sha256 {
+            problems.push(format!("{}: sha256 differs from the manifest", r.exported));
+        }
+        match format {
+            Format::Copy => {
+                if source_bytes(archive, &r.source, Some(bytes)).as_deref() != Some(&bytes[..]) {
+                    problems.push(format!("{}: not a copy of {:?}", r.exported, r.source));
+                }
+            }
+            Format::Rewrite {
+                added_line,
+                removed_key,
+            } => match source_bytes(archive, &r.source, None) {
+                None => problems.push(format!("{}: no source {:?}", r.exported, r.source)),
+                Some(src) => {
+                    if let Some(why) = rewrite_problem(&src, bytes, added_line, removed_key) {
+                        problems.push(format!("{}: {why}", r.exported));
+                    }
+                }
+            },
+            Format::Html => {
+                for why in html_problems(&text(bytes), &mut remote_links) {
+                    problems.push(format!("{}: {why}", r.exported));
+                }
+            }
+        }
+    }
+    if format == Format::Html {
+        let mut none = 0;
+        for why in html_problems(&text(&files["index.html"]), &mut none) {
+            problems.push(format!("index.html: {why}"));
+        }
+        check_html_links(files, &rows, &mut problems);
+        eprintln!("{what}: {remote_links} plain <a href> links to other sites (allowed)");
+    }
+    assert!(
+        problems.is_empty(),
+        "{what}: {} problems, e.g.:\n{}",
+        problems.len(),
+        problems
+            .iter()
+            .take(12)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    rows
+}
+
+/// Check an export folder: the files (see `check_files`). `walk` does not follow symlinks and
+/// refuses any (and anything but files and folders), so every file it finds is inside `out`.
+fn check_folder(archive: &Path, out: &Path, posts: usize, format: Format, what: &str) -> Vec<Row> {
+    let (files, _) = walk(out);
+    let bytes: BTreeMap<String, Vec<u8>> = files.into_iter().map(|(k, v)| (k, read(&v))).collect();
+    check_files(archive, &bytes, posts, format, what)
+}
+
+/// The entries of a zip file, by name (every name must be a plain relative path).
+fn zip_entries(zip: &Path) -> BTreeMap<String, Vec<u8>> {
+    use std::io::Read;
+    let mut z = zip::ZipArchive::new(std::fs::File::open(zip).expect("open zip")).expect("a zip");
+    let mut out = BTreeMap::new();
+    for i in 0..z.len() {
+        let mut f = z.by_index(i).expect("zip entry");
+        let name = f.name().to_string();
+        assert!(
+            f.enclosed_name().is_some() && !name.contains('\\') && !name.starts_with('/'),
+            "zip entry {name:?} is not a plain relative path"
+        );
+        assert!(f.is_file(), "zip entry {name:?} is not a file");
+        let mut b = Vec::new();
+        f.read_to_end(&mut b).expect("read zip entry");
+        assert!(out.insert(name.clone(), b).is_none(), "{name:?} twice");
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// The real corpus
+// ---------------------------------------------------------------------------------------------
+
+fn corpus() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/real-dev");
+    p.is_dir().then_some(p)
+}
+
+/// A writable, indexed copy of the corpus in a temporary folder: (the folder, the archive, its
+/// hits by path). None (after saying so) when the corpus is absent.
+fn corpus_copy() -> Option<(tempfile::TempDir, PathBuf, HashMap<String, Value>)> {
+    let Some(src) = corpus() else {
+        eprintln!("SKIPPED: corpus not found at ../shared/corpus/real-dev");
+        return None;
+    };
+    let t = Instant::now();
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("real-dev");
+    copy_writable(&src, &dir);
+    let s = index(&dir);
+    assert_eq!(s["indexed"], 3000, "{s}");
+    let hits = json(&dir, &["search", "--limit", "10000", ""]);
+    let hits: HashMap<String, Value> = hits["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .map(|h| (h["path"].as_str().unwrap_or("").to_string(), h.clone()))
+        .collect();
+    assert_eq!(hits.len(), 3000);
+    eprintln!("copied and indexed the corpus in {:.1?}", t.elapsed());
+    Some((tmp, dir, hits))
+}
+
+/// The value a by-X layout groups by, from a search hit (None: the post has none).
+fn group_value(hit: &Value, layout: &str) -> Option<String> {
+    let first = |k: &str| hit[k].as_array().and_then(|a| a.first()).cloned();
+    let v = match layout {
+        "by-tag" => first("tags"),
+        "by-category" => first("categories"),
+        "by-author" => Some(hit["author"].clone()),
+        "by-site" => Some(hit["site"].clone()),
+        _ => unreachable!(),
+    }?;
+    v.as_str()
+        .map(str::to_string)
+        .filter(|s| !s.trim().is_empty())
+}
+
+/// Each layout puts each post where it says.
+fn check_layout(layout: &str, rows: &[Row], hits: &HashMap<String, Value>, summary: &Value) {
+    let parts = |r: &Row| {
+        r.exported
+            .split('/')
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let month = |r: &Row| {
+        (
+            r.date.get(..4).unwrap_or("no-year").to_string(),
+            r.date.get(5..7).unwrap_or("no-month").to_string(),
+        )
+    };
+    match layout {
+        "keep" => {
+            let mut renamed = 0;
+            for r in rows {
+                if r.exported != r.source {
+                    renamed += 1;
+                    let suffixed = r
+                        .exported
+                        .rsplit_once('~')
+                        .is_some_and(|(_, t)| t.len() == 11 && t.ends_with(".md"));
+                    assert!(
+                        not_portable(&r.source).is_some() || suffixed,
+                        "keep: {:?} is portable but was exported as {:?}",
+                        r.source,
+                        r.exported
+                    );
+                }
+            }
+            assert_eq!(summary["renamed"], renamed, "keep: renamed");
+            eprintln!("keep: {renamed} of {} paths had to change", rows.len());
+        }
+        "jekyll" => {
+            for r in rows {
+                let want = format!("_posts/{}-", r.date.get(..10).unwrap_or("0000-00-00"));
+                assert!(
+                    r.exported.starts_with(&want) && r.exported.ends_with(".md"),
+                    "jekyll: {:?} for a post dated {}",
+                    r.exported,
+                    r.date
+                );
+                assert_eq!(parts(r).len(), 2, "{}", r.exported);
+            }
+        }
+        "by-month" => {
+            for r in rows {
+                let (y, m) = month(r);
+                let ps = parts(r);
+                assert!(
+                    ps.len() == 3 && ps[0] == y && ps[1] == m,
+                    "by-month: {:?} for {}",
+                    r.exported,
+                    r.date
+                );
+            }
+        }
+        "by-tag" | "by-category" | "by-author" | "by-site" => {
+            // Each value goes to one folder, named as the value when that is portable already.
+            let mut folder_of: HashMap<Option<String>, BTreeSet<String>> = HashMap::new();
+            for r in rows {
+                let ps = parts(r);
+                assert_eq!(ps.len(), 2, "{layout}: {}", r.exported);
+                let v = group_value(&hits[&r.source], layout);
+                folder_of.entry(v).or_default().insert(ps[0].clone());
+            }
+            for (v, folders) in &folder_of {
+                assert_eq!(folders.len(), 1, "{layout}: {v:?} went to {folders:?}");
+                let folder = folders.iter().next().cloned().unwrap_or_default();
+                match v {
+                    Some(v) if not_portable(v).is_none() && v.trim() == v => {
+                        assert_eq!(&folder, v, "{layout}")
+                    }
+                    Some(_) => {}
+                    None => assert!(folder.starts_with("no-"), "{layout}: {folder}"),
+                }
+            }
+            eprintln!("{layout}: {} folders", folder_of.len());
+        }
+        t => {
+            for r in rows {
+                let (y, m) = month(r);
+                let ps = parts(r);
+                assert!(
+                    ps.len() == 3 && ps[0] == y && ps[1] == m && ps[2].ends_with(".md"),
+                    "{t}: {:?} for {}",
+                    r.exported,
+                    r.date
+                );
+            }
+        }
+    }
+}
+
+/// The whole corpus in every layout, as byte-identical copies; the same export again finds
+/// everything unchanged and keeps every name.
+#[test]
+fn real_corpus_every_layout_as_copies() {
+    let Some((tmp, dir, hits)) = corpus_copy() else {
+        return;
+    };
+    let start = Instant::now();
+    let before = snapshot(&dir, &[".shelfmark"]);
+    let layouts = [
+        "keep",
+        "jekyll",
+        "by-tag",
+        "by-category",
+        "by-author",
+        "by-site",
+        "by-month",
+        // A front matter key (`from`, a URL full of `:` and `/`) and the title.
+        "template:{year}/{month}/{title} ({from}).md",
+    ];
+    for (i, layout) in layouts.iter().enumerate() {
+        let out = tmp.path().join(format!("out-{i}"));
+        let t = Instant::now();
+        let s = export(&dir, &out, &["--query", "", "--layout", layout]);
+        let took = t.elapsed();
+        assert_clean(&s, 3000);
+        assert_eq!(s["written"], 3000, "{}", brief(&s));
+        let t = Instant::now();
+        let rows = check_folder(&dir, &out, 3000, Format::Copy, layout);
+        check_layout(layout, &rows, &hits, &s);
+        eprintln!(
+            "{layout}: exported in {took:.1?}, checked in {:.1?}",
+            t.elapsed()
+        );
+        if *layout == "keep" || layout.starts_with("template:") {
+            // Again into the same folder: nothing to write, the same names.
+            let again = export(&dir, &out, &["--query", "", "--layout", layout]);
+            assert_clean(&again, 3000);
+            assert_eq!(
+                (&again["written"], &again["updated"], &again["unchanged"]),
+                (&Value::from(0), &Value::from(0), &Value::from(3000)),
+                "{}",
+                brief(&again)
+            );
+            assert_eq!(read_manifest(&out), rows, "{layout}: names changed");
+        }
+    }
+    // Nothing was written anywhere else: the temporary folder holds the archive and the exports.
+    let mut names: Vec<String> = std::fs::read_dir(tmp.path())
+        .expect("tmp")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut want: Vec<String> = (0..layouts.len()).map(|i| format!("out-{i}")).collect();
+    want.push("real-dev".into());
+    assert_eq!(names, want);
+    assert_eq!(
+        differences(&before, &snapshot(&dir, &[".shelfmark"])),
+        Vec::<String>::new()
+    );
+    eprintln!("every layout: {:.1?}", start.elapsed());
+}
+
+/// Rewritten copies (a key set, a key removed), the HTML edition in two layouts, and a zip.
+#[test]
+fn real_corpus_rewrite_html_and_zip() {
+    let Some((tmp, dir, _)) = corpus_copy() else {
+        return;
+    };
+    let before = snapshot(&dir, &[".shelfmark"]);
+
+    let out = tmp.path().join("rewrite");
+    let t = Instant::now();
+    let s = export(
+        &dir,
+        &out,
+        &[
+            "--query",
+            "",
+            "--layout",
+            "jekyll",
+            "--format",
+            "rewrite",
+            "--set",
+            "collection=Real dev",
+            "--remove",
+            "from",
+        ],
+    );
+    eprintln!("rewrite: {:.1?}", t.elapsed());
+    assert_clean(&s, 3000);
+    check_folder(
+        &dir,
+        &out,
+        3000,
+        Format::Rewrite {
+            added_line: "collection: Real dev",
+            removed_key: "from",
+        },
+        "rewrite",
+    );
+
+    for layout in ["keep", "by-month"] {
+        let out = tmp.path().join(format!("html-{layout}"));
+        let t = Instant::now();
+        let s = export(
+            &dir,
+            &out,
+            &["--query", "", "--layout", layout, "--format", "html"],
+        );
+        eprintln!("html {layout}: {:.1?}", t.elapsed());
+        assert_clean(&s, 3000);
+        let rows = check_folder(&dir, &out, 3000, Format::Html, &format!("html {layout}"));
+        assert!(rows.iter().all(|r| r.exported.ends_with(".html")));
+    }
+
+    let zip = tmp.path().join("zipped").join("corpus.zip");
+    let t = Instant::now();
+    let s = export(&dir, &zip, &["--query", "", "--layout", "by-site", "--zip"]);
+    eprintln!("zip: {:.1?}", t.elapsed());
+    assert_clean(&s, 3000);
+    assert_eq!(s["written"], 3000);
+    let entries = zip_entries(&zip);
+    check_files(&dir, &entries, 3000, Format::Copy, "zip");
+    let around: Vec<_> = std::fs::read_dir(zip.parent().expect("parent"))
+        .expect("read_dir")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(around, [OsStr::new("corpus.zip")], "beside the zip");
+    // `unzip -l` (when installed) reads it too.
+    if let Ok(out) = std::process::Command::new("unzip")
+        .args(["-l", p(&zip)])
+        .output()
+    {
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains("3002 files"),
+            "{}",
+            text(&out.stdout)
+        );
+    }
+    assert_eq!(
+        differences(&before, &snapshot(&dir, &[".shelfmark"])),
+        Vec::<String>::new()
+    );
+}
+
+/// Exported files: content and mtime, to see which a re-export touched.
+fn exported_state(out: &Path) -> BTreeMap<String, (SystemTime, Vec<u8>)> {
+    walk(out)
+        .0
+        .into_iter()
+        .map(|(k, v)| {
+            let m = std::fs::metadata(&v).expect("metadata");
+            (k, (m.modified().expect("mtime"), read(&v)))
+        })
+        .collect()
+}
+
+/// After editing 10 posts, a re-export rewrites exactly their 10 files (and the manifests, and in
+/// HTML the list), and reports the rest unchanged.
+#[test]
+fn real_corpus_reexport_after_editing_10_posts_rewrites_exactly_those() {
+    let Some((tmp, dir, hits)) = corpus_copy() else {
+        return;
+    };
+    let copies = tmp.path().join("copies");
+    let pages = tmp.path().join("pages");
+    assert_clean(&export(&dir, &copies, &["--query", ""]), 3000);
+    let s = export(
+        &dir,
+        &pages,
+        &["--query", "", "--layout", "by-tag", "--format", "html"],
+    );
+    assert_clean(&s, 3000);
+    let copy_rows = read_manifest(&copies);
+    let page_rows = read_manifest(&pages);
+    let copies_before = exported_state(&copies);
+    let pages_before = exported_state(&pages);
+
+    let mut sources: Vec<&String> = hits.keys().collect();
+    sources.sort();
+    let edited: Vec<&str> = sources
+        .iter()
+        .step_by(300)
+        .map(|s| s.as_str())
+        .take(10)
+        .collect();
+    assert_eq!(edited.len(), 10);
+    // Filesystem timestamps are fine-grained, but make sure any rewrite gets a later one.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let mut args = vec!["tag", "add", "复核"];
+    args.extend(&edited);
+    let out = json(&dir, &args);
+    assert_eq!(out["written"], 10, "{out}");
+
+    for (out, rows, before, args) in [
+        (&copies, &copy_rows, &copies_before, vec!["--query", ""]),
+        (
+            &pages,
+            &page_rows,
+            &pages_before,
+            vec!["--query", "", "--layout", "by-tag", "--format", "html"],
+        ),
+    ] {
+        let t = Instant::now();
+        let s = export(&dir, out, &args);
+        eprintln!("re-export {args:?}: {:.1?}", t.elapsed());
+        assert_clean(&s, 3000);
+        assert_eq!(
+            (&s["written"], &s["updated"], &s["unchanged"]),
+            (&Value::from(0), &Value::from(10), &Value::from(2990)),
+            "{}",
+            brief(&s)
+        );
+        assert_eq!(list_len(&s["removed"]), 0);
+        let after = exported_state(out);
+        let changed: BTreeSet<String> = before
+            .keys()
+            .chain(after.keys())
+            .filter(|k| before.get(*k) != after.get(*k))
+            .cloned()
+            .collect();
+        let mut want: BTreeSet<String> = rows
+            .iter()
+            .filter(|r| edited.contains(&r.source.as_str()))
+            .map(|r| r.exported.clone())
+            .collect();
+        assert_eq!(want.len(), 10);
+        want.extend(["manifest.csv".to_string(), "manifest.jsonl".to_string()]);
+        if args.contains(&"html") {
+            want.insert("index.html".into());
+        }
+        // The list, the manifests and the 10 files: their content (hence their mtime) changed.
+        assert_eq!(changed, want);
+        for k in &want {
+            if k != "index.html" {
+                assert_ne!(before[k].1, after[k].1, "{k}: same content");
+            }
+        }
+        let format = if args.contains(&"html") {
+            Format::Html
+        } else {
+            Format::Copy
+        };
+        let now = check_folder(&dir, out, 3000, format, "re-export");
+        let same: Vec<(&str, &str)> = now
+            .iter()
+            .map(|r| (r.source.as_str(), r.exported.as_str()))
+            .collect();
+        let was: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|r| (r.source.as_str(), r.exported.as_str()))
+            .collect();
+        assert_eq!(same, was, "the names changed");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile fixtures
+// ---------------------------------------------------------------------------------------------
+
+/// Bodies that try to run or load things.
+const HOSTILE_BODY: &str = r#"<p onclick="steal()" style="background:url(https://t.example/bg.png)">hi</p>
+<script>evil()</script><SCRIPT src="https://t.example/x.js"></SCRIPT>
+<img src="https://t.example/p.gif" srcset="https://t.example/p2.gif 2x" onerror="x()">
+<img src="//t.example/p3.gif"><img data-src="https://t.example/lazy.gif" data-original="https://t.example/o.gif">
+<img src=" HTTPS://t.example/upper.gif"><img src="data:image/svg+xml,<svg onload=alert(1)>">
+<iframe src="https://t.example/frame" srcdoc="<script>x()</script>"></iframe>
+<link rel="stylesheet" href="https://t.example/s.css"><style>@import url(https://t.example/i.css); body{background:url(//t.example/b.png)}</style>
+<base href="https://t.example/"><meta http-equiv="refresh" content="0;url=https://t.example/">
+<object data="https://t.example/o.swf"></object><embed src="https://t.example/e.swf">
+<video poster="https://t.example/v.jpg" src="https://t.example/v.mp4"><source src="https://t.example/s.mp4"></video>
+<audio src="https://t.example/a.mp3"></audio><svg><image href="https://t.example/i.png"/><a xlink:href="javascript:x()">s</a></svg>
+<form action="https://t.example/f"><input formaction="https://t.example/g" type="image" src="https://t.example/in.png"></form>
+<table background="https://t.example/t.png"><tr><td background="https://t.example/td.png">c</td></tr></table>
+<a href="javascript:alert(1)">js</a> <a href="jav&#x09;ascript:alert(2)">tab</a> <a href="&#106;avascript:alert(3)">ent</a>
+<a href="data:text/html,<script>alert(4)</script>">data</a> <a href="vbscript:msgbox(5)">vb</a>
+<a href="https://example.com/article">the source article</a> <div style="width:expression(alert(6))">e</div>
+<math><mi xlink:href="javascript:alert(7)">m</mi></math> <details open ontoggle="alert(8)">d</details>
+
+![md image](https://t.example/md.png) [md js](javascript:alert(9)) <https://example.com/auto>
+"#;
+
+/// A post with this title, date and extra front matter lines.
+fn hostile_post(title: &str, date: Option<&str>, extra: &str, body: &str) -> Vec<u8> {
+    let date = date.map(|d| format!("date: {d}\n")).unwrap_or_default();
+    format!(
+        "---\ntitle: {}\n{date}{extra}---\n{body}\n",
+        serde_json::to_string(title).expect("json")
+    )
+    .into_bytes()
+}
+
+/// An archive of posts whose names, titles and keys are as hostile as a file system allows.
+fn hostile_archive() -> (tempfile::TempDir, PathBuf, usize) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("archive");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let long = "长".repeat(100);
+    let titles: Vec<String> = [
+        "../../x",
+        "../../../../../../tmp/escaped",
+        "/abs/olute",
+        "C:\\x",
+        "C:",
+        "\\\\server\\share\\x",
+        "CON",
+        "aux.md",
+        "nul.txt",
+        "COM1",
+        "lpt9.md",
+        "COM¹",
+        "CONIN$",
+        "a\u{1}b\nc\rd\te\u{7f}f\u{85}g\u{8}",
+        "line\nbreak",
+        &long,
+        &format!("{long}A"),
+        &format!("{long}B"),
+        "Same",
+        "same",
+        "SAME",
+        "Café",
+        "Cafe\u{301}",
+        "σ",
+        "ς",
+        "ſ",
+        "s",
+        "K",
+        "\u{212a}",
+        "",
+        " ",
+        ".",
+        "..",
+        "...",
+        "trailing. . ",
+        " leading",
+        "index",
+        "Index",
+        "manifest",
+        "manifest.jsonl",
+        "{UP}",
+        "{title}",
+        "<script>alert(1)</script>",
+        "name/with/slashes",
+        "a:b?c*d|e\"f<g>h",
+        "\u{feff}bom",
+        "x\u{202e}dm.exe",
+        "\u{200b}",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let keys = [
+        "../../k",
+        "/etc",
+        "C:\\Windows",
+        "CON",
+        "..",
+        "a\nb",
+        "Key",
+        "key",
+    ];
+    let mut n = 0;
+    let mut write = |rel: &[u8], bytes: &[u8]| {
+        let path = dir.join(OsStr::from_bytes(rel));
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        n += 1;
+    };
+    for (i, t) in titles.iter().enumerate() {
+        let key = keys[i % keys.len()];
+        let extra = format!(
+            "series: {}\ntags: [{}]\nauthor: {}\nfrom: {}\nmeta: {{a: \"../../b\", c: [1, 2]}}\n",
+            serde_json::to_string(key).expect("json"),
+            serde_json::to_string(keys[(i + 1) % keys.len()]).expect("json"),
+            serde_json::to_string(keys[(i + 2) % keys.len()]).expect("json"),
+            serde_json::to_string(&format!("https://{}.example/a/../../b", i % 3)).expect("json"),
+        );
+        let date = (i % 5 != 0).then(|| format!("2021-0{}-1{}", i % 9 + 1, i % 10));
+        let body = if i % 4 == 0 {
+            HOSTILE_BODY.to_string()
+        } else {
+            format!("<p>post {i}</p>")
+        };
+        write(
+            format!("_posts/t{i:02}.md").as_bytes(),
+            &hostile_post(t, date.as_deref(), &extra, &body),
+        );
+    }
+    // Names (for the keep layout) that no other system accepts.
+    let names: Vec<Vec<u8>> = [
+        "names/CON.md",
+        "names/aux.md",
+        "names/Nul.tar.md",
+        "names/com1.md",
+        "names/LPT9.md",
+        "names/COM¹.md",
+        "names/a<b>c:d\"e|f?g*h.md",
+        "names/back\\slash.md",
+        "names/line\nbreak.md",
+        "names/ctl\u{1}\u{8}\u{7f}\u{85}.md",
+        "names/trailing. .md",
+        "names/dot..md",
+        "names/Same.md",
+        "names/same.md",
+        "names/SAME.md",
+        "names/café.md",
+        "names/cafe\u{301}.md",
+        "names/σ.md",
+        "names/ς.md",
+        "names/ſ.md",
+        "names/s.md",
+        "names/\u{212a}.md",
+        "names/k.md",
+        "CON/x.md",
+        "dir. /x.md",
+        " lead/x.md",
+        "Folder/a.md",
+        "folder/b.md",
+        "A/b.md",
+        "a/B.md/c.md",
+        "case/X.md/y.md",
+        "case/x.md",
+        "manifest.jsonl.md",
+        "index.md",
+    ]
+    .iter()
+    .map(|s| s.as_bytes().to_vec())
+    .chain([
+        format!("names/{}1.md", "长".repeat(80)).into_bytes(),
+        format!("names/{}2.md", "长".repeat(80)).into_bytes(),
+        b"names/bad\xff.md".to_vec(),
+        b"names/bad\xfe.md".to_vec(),
+        b"names/\xc3.md".to_vec(),
+    ])
+    .collect();
+    for (i, name) in names.iter().enumerate() {
+        write(
+            name,
+            &hostile_post(
+                &format!("named {i}"),
+                Some("2020-12-31T23:59:59-05:00"),
+                "",
+                "<p>x</p>",
+            ),
+        );
+    }
+    (tmp, dir, n)
+}
+
+/// Names of the entries directly in `dir`.
+fn entries(dir: &Path) -> BTreeSet<Vec<u8>> {
+    std::fs::read_dir(dir)
+        .expect("read_dir")
+        .flatten()
+        .map(|e| e.file_name().as_bytes().to_vec())
+        .collect()
+}
+
+#[test]
+fn hostile_names_titles_and_keys_never_escape_nor_collide_and_stay_stable() {
+    let (tmp, dir, posts) = hostile_archive();
+    let s = index(&dir);
+    assert_eq!(s["indexed"], posts as u64, "{s}");
+    let archive_before = snapshot(&dir, &[".shelfmark"]);
+    let layouts = [
+        "keep",
+        "jekyll",
+        "by-tag",
+        "by-category",
+        "by-author",
+        "by-site",
+        "by-month",
+        "template:{title}.md",
+        "template:{series}/{title}",
+        "template:{meta}/{tags}/{from}.md",
+        "template:{year}-{month}-{day}/{slug}-{name}-{filename}.md",
+        "template:../../{title}.md",
+        "template:/abs/{title}.md",
+        "template:C:\\x\\{title}.md",
+        "template:{../../k}/{title}.md",
+        "template:{nope}/{title}{",
+    ];
+    let mut runs = 0;
+    for (li, layout) in layouts.iter().enumerate() {
+        for format in ["copy", "html"] {
+            if format == "html" && !matches!(li, 0 | 7 | 8) {
+                continue;
+            }
+            for round in 0..2 {
+                // Every run in a fresh parent folder, so that anything written beside the target
+                // shows.
+                let parent = tmp.path().join(format!("run-{li}-{format}-{round}"));
+                std::fs::create_dir(&parent).expect("mkdir");
+                let out = parent.join("out");
+                let tmp_before = entries(tmp.path());
+                let s = export(
+                    &dir,
+                    &out,
+                    &["--query", "", "--layout", layout, "--format", format],
+                );
+                runs += 1;
+                assert_clean(&s, posts);
+                assert_eq!(s["written"], posts as u64, "{layout}: {}", brief(&s));
+                assert_eq!(entries(&parent), BTreeSet::from([b"out".to_vec()]));
+                assert_eq!(entries(tmp.path()), tmp_before, "beside the runs");
+                let fmt = if format == "html" {
+                    Format::Html
+                } else {
+                    Format::Copy
+                };
+                let what = format!("{layout} {format}");
+                let rows = check_folder(&dir, &out, posts, fmt, &what);
+                // Files == posts + manifests (+ the list): nothing overwrote anything.
+                let (files, _) = walk(&out);
+                assert_eq!(
+                    files.len(),
+                    posts + 2 + usize::from(format == "html"),
+                    "{what}"
+                );
+                if round == 1 {
+                    // Stable: the same names as the first run, and again into the same folder
+                    // nothing changes.
+                    let first =
+                        read_manifest(&tmp.path().join(format!("run-{li}-{format}-0")).join("out"));
+                    assert_eq!(rows, first, "{what}: the names changed between runs");
+                    let before = snapshot(&out, &[]);
+                    let again = export(
+                        &dir,
+                        &out,
+                        &["--query", "", "--layout", layout, "--format", format],
+                    );
+                    assert_eq!(again["unchanged"], posts as u64, "{}", brief(&again));
+                    let diff = differences(&before, &snapshot(&out, &[]));
+                    let expected_diff: Vec<String> = diff
+                        .iter()
+                        .filter(|d| {
+                            ["manifest.csv", "manifest.jsonl", "index.html"].contains(&d.as_str())
+                        })
+                        .cloned()
+                        .collect();
+                    assert_eq!(diff, expected_diff, "{what}: files touched again");
+                }
+            }
+        }
+    }
+    // The same posts listed in another order (a collection, reversed) get the same names.
+    let mut paths: Vec<String> = json(&dir, &["search", "--limit", "1000", "--sort", "path", ""])
+        ["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .map(|h| h["path"].as_str().unwrap_or("").to_string())
+        .collect();
+    paths.reverse();
+    // (Paths that are not UTF-8 are left out: the hits hold them lossily.)
+    let utf8: Vec<&str> = paths
+        .iter()
+        .filter(|p| dir.join(p).exists())
+        .map(String::as_str)
+        .collect();
+    let mut args = vec!["collection", "create", "reversed"];
+    args.extend(&utf8);
+    let c = json(&dir, &args);
+    assert_eq!(c["count"], utf8.len() as u64, "{c}");
+    let out_c = tmp.path().join("by-collection");
+    let s = export(
+        &dir,
+        &out_c,
+        &[
+            "--collection",
+            "reversed",
+            "--layout",
+            "template:{title}.md",
+        ],
+    );
+    assert_clean(&s, utf8.len());
+    let by_query: BTreeMap<String, String> =
+        read_manifest(&tmp.path().join("run-7-copy-0").join("out"))
+            .into_iter()
+            .map(|r| (r.source, r.exported))
+            .collect();
+    // (The posts left out have titles of their own, so the names of the rest are the same.)
+    let differ: Vec<(String, String)> = read_manifest(&out_c)
+        .into_iter()
+        .filter(|r| by_query.get(&r.source) != Some(&r.exported))
+        .map(|r| (r.source, r.exported))
+        .collect();
+    assert!(differ.is_empty(), "names depend on the order: {differ:?}");
+
+    // The archive itself is untouched (but for its .shelfmark folder).
+    assert_eq!(
+        differences(&archive_before, &snapshot(&dir, &[".shelfmark"])),
+        Vec::<String>::new()
+    );
+    // And nothing anywhere above the runs: the temporary folder holds the archive and the runs.
+    let top = entries(tmp.path());
+    assert!(
+        top.iter()
+            .all(|e| e == b"archive" || e.starts_with(b"run-") || e.as_slice() == b"by-collection"),
+        "{:?}",
+        top.iter().map(|e| text(e)).collect::<Vec<_>>()
+    );
+    assert!(!Path::new("/tmp/escaped.md").exists());
+    eprintln!("{runs} hostile exports checked");
+}
+
+#[test]
+fn hostile_html_runs_nothing_and_loads_nothing() {
+    let f = Fixture::new(&[
+        (
+            "a.md",
+            &hostile_post("{UP}", Some("2021-01-01"), "", HOSTILE_BODY),
+        ),
+        (
+            "b/c/d.md",
+            &hostile_post(
+                "<img src=https://t.example/t.gif onerror=alert(1)>",
+                None,
+                "",
+                HOSTILE_BODY,
+            ),
+        ),
+        ("e.md", b"no front matter <script>alert(1)</script>\n"),
+    ]);
+    index(f.path());
+    let out = tempfile::tempdir().expect("temp dir");
+    for layout in ["keep", "template:{title}/{title}/{title}.md"] {
+        let target = out.path().join(layout.len().to_string());
+        let s = export(
+            f.path(),
+            &target,
+            &["--query", "", "--layout", layout, "--format", "html"],
+        );
+        assert_clean(&s, 3);
+        check_folder(f.path(), &target, 3, Format::Html, layout);
+        let page = std::fs::read_to_string(target.join("index.html")).expect("index");
+        assert!(!page.contains("<img"), "{page}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The user's files, and the archive
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn files_the_user_put_there_are_never_overwritten_without_overwrite() {
+    let f = news_archive();
+    index(f.path());
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("out");
+    let theirs = "_posts/2021-03-05-vaccine.md";
+    std::fs::create_dir_all(out.join("_posts")).expect("mkdir");
+    std::fs::write(out.join(theirs), "mine").expect("write");
+    std::fs::write(out.join("notes.txt"), "my notes").expect("write");
+
+    // A dry run plans and writes nothing.
+    let dry = tmp.path().join("dry");
+    let s = export(f.path(), &dry, &["--query", "", "--dry-run"]);
+    assert_eq!(s["posts"], 6);
+    assert_eq!(list_len(&s["preview"]), 6);
+    assert!(!dry.exists(), "the dry run created the target");
+
+    let s = export(f.path(), &out, &["--query", ""]);
+    assert_eq!(s["written"], 5, "{}", brief(&s));
+    assert_eq!(s["conflicts"][0]["path"], theirs, "{}", brief(&s));
+    assert_eq!(list_len(&s["conflicts"]), 1);
+    assert_eq!(
+        std::fs::read_to_string(out.join(theirs)).ok().as_deref(),
+        Some("mine")
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt"))
+            .ok()
+            .as_deref(),
+        Some("my notes")
+    );
+    // The manifest lists what the export holds: the user's file is not one of its files.
+    let rows = read_manifest(&out);
+    let (files, _) = walk(&out);
+    for r in &rows {
+        assert_eq!(
+            files
+                .get(&r.exported)
+                .map(|p| sha256_hex(&read(p)))
+                .as_deref(),
+            Some(r.sha256.as_str()),
+            "the manifest's sha256 of {} is not the file's",
+            r.exported
+        );
+    }
+    // Again: still not replaced.
+    let s = export(f.path(), &out, &["--query", ""]);
+    assert_eq!(list_len(&s["conflicts"]), 1, "{}", brief(&s));
+    assert_eq!(
+        std::fs::read_to_string(out.join(theirs)).ok().as_deref(),
+        Some("mine")
+    );
+
+    // A file the last export wrote and the user changed since is theirs now, too.
+    let edited = "_posts/2021-01-11-两岸关系.md";
+    std::fs::write(out.join(edited), "my version").expect("write");
+    json(f.path(), &["tag", "add", "新", edited]);
+    let s = export(f.path(), &out, &["--query", ""]);
+    let mut conflicts: Vec<&str> = s["conflicts"]
+        .as_array()
+        .expect("conflicts")
+        .iter()
+        .filter_map(|c| c["path"].as_str())
+        .collect();
+    conflicts.sort();
+    assert_eq!(conflicts, [edited, theirs], "{}", brief(&s));
+    assert_eq!(
+        std::fs::read_to_string(out.join(edited)).ok().as_deref(),
+        Some("my version")
+    );
+
+    // With --overwrite, they are replaced (and nothing else is touched).
+    let s = export(f.path(), &out, &["--query", "", "--overwrite"]);
+    assert_eq!(s["updated"], 2, "{}", brief(&s));
+    assert_clean(&s, 6);
+    assert_eq!(read(&out.join(theirs)), read(&f.file(theirs)));
+    assert_eq!(read(&out.join(edited)), read(&f.file(edited)));
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt"))
+            .ok()
+            .as_deref(),
+        Some("my notes")
+    );
+
+    // A zip that exists is not replaced either, unless asked.
+    let zip = tmp.path().join("z.zip");
+    std::fs::write(&zip, "my zip").expect("write");
+    let err = fails(
+        f.path(),
+        &["export", "--query", "", "--zip", "--to", p(&zip)],
+    );
+    assert!(err.contains("exists"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&zip).ok().as_deref(),
+        Some("my zip")
+    );
+    let s = export(f.path(), &zip, &["--query", "", "--zip", "--overwrite"]);
+    assert_eq!(s["written"], 6);
+    assert_eq!(zip_entries(&zip).len(), 8);
+}
+
+#[test]
+fn delete_removed_deletes_only_untouched_files_of_the_last_export() {
+    let f = news_archive();
+    index(f.path());
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&out).expect("mkdir");
+    std::fs::write(out.join("notes.txt"), "my notes").expect("write");
+    let s = export(f.path(), &out, &["--query", "tag:联合早报"]);
+    assert_eq!(s["written"], 2, "{}", brief(&s));
+    let first: Vec<String> = read_manifest(&out)
+        .into_iter()
+        .map(|r| r.exported)
+        .collect();
+    assert_eq!(first.len(), 2);
+    // The user changes one of them.
+    std::fs::write(out.join(&first[1]), "changed by me").expect("write");
+
+    // Another query: the two are reported, nothing deleted.
+    let s = export(f.path(), &out, &["--query", "vaccine"]);
+    assert_eq!(s["written"], 1, "{}", brief(&s));
+    let removed: Vec<&str> = s["removed"]
+        .as_array()
+        .expect("removed")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(removed, first, "{}", brief(&s));
+    assert_eq!(s["deleted"], 0);
+    assert!(out.join(&first[0]).exists() && out.join(&first[1]).exists());
+
+    // Back to the first set, then to the other one with --delete-removed: only the untouched
+    // file of the last export goes.
+    let s = export(f.path(), &out, &["--query", "tag:联合早报"]);
+    assert_eq!(
+        list_len(&s["conflicts"]),
+        1,
+        "the changed file is the user's: {}",
+        brief(&s)
+    );
+    let s = export(f.path(), &out, &["--query", "vaccine", "--delete-removed"]);
+    assert_eq!(s["deleted"], 1, "{}", brief(&s));
+    assert!(!out.join(&first[0]).exists(), "the untouched file stays");
+    assert_eq!(
+        std::fs::read_to_string(out.join(&first[1])).ok().as_deref(),
+        Some("changed by me")
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt"))
+            .ok()
+            .as_deref(),
+        Some("my notes")
+    );
+    let (files, _) = walk(&out);
+    let mut names: Vec<&str> = files.keys().map(String::as_str).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "_posts/2021-03-05-vaccine.md",
+            first[1].as_str(),
+            "manifest.csv",
+            "manifest.jsonl",
+            "notes.txt"
+        ]
+    );
+}
+
+#[test]
+fn exporting_into_the_archive_is_refused() {
+    let f = news_archive();
+    index(f.path());
+    let before = snapshot(f.path(), &[".shelfmark"]);
+    let outside = tempfile::tempdir().expect("temp dir");
+    let link = outside.path().join("link-to-archive");
+    std::os::unix::fs::symlink(f.path(), &link).expect("symlink");
+    let archive = f.path().to_path_buf();
+    for (to, zip) in [
+        (archive.clone(), false),
+        (archive.join("_posts"), false),
+        (archive.join("new/deeper"), false),
+        (archive.join(".shelfmark/x"), false),
+        (link.clone(), false),
+        (link.join("sub"), false),
+        (archive.join("x.zip"), true),
+        (link.join("y.zip"), true),
+    ] {
+        let mut args = vec!["export", "--query", "", "--to", p(&to)];
+        if zip {
+            args.push("--zip");
+        }
+        let err = fails(f.path(), &args);
+        assert!(
+            err.contains("inside the archive"),
+            "{}: {err}",
+            to.display()
+        );
+        // Not even with --overwrite.
+        args.push("--overwrite");
+        fails(f.path(), &args);
+    }
+    assert!(!archive.join("new").exists());
+    assert_eq!(
+        differences(&before, &snapshot(f.path(), &[".shelfmark"])),
+        Vec::<String>::new()
+    );
+
+    // A target that holds the archive: no exported file may land inside the archive, whatever
+    // the layout says, not even with --overwrite.
+    let outer = tempfile::tempdir().expect("temp dir");
+    let archive = outer.path().join("arch");
+    copy_writable(f.path(), &archive);
+    std::fs::remove_dir_all(archive.join(".shelfmark")).expect("rm");
+    index(&archive);
+    let before = snapshot(&archive, &[".shelfmark"]);
+    for extra in [&[][..], &["--overwrite"][..]] {
+        for (layout, set) in [
+            ("template:arch/_posts/{filename}", &["--set", "x=1"][..]),
+            ("template:arch/new/{filename}", &[][..]),
+        ] {
+            let mut args = vec![
+                "export",
+                "--query",
+                "",
+                "--to",
+                p(outer.path()),
+                "--layout",
+                layout,
+            ];
+            args.extend(set);
+            args.extend(extra);
+            let _ = sm(&archive, &args);
+        }
+    }
+    assert_eq!(
+        differences(&before, &snapshot(&archive, &[".shelfmark"])),
+        Vec::<String>::new(),
+        "an export into the folder that holds the archive wrote into the archive"
+    );
+}
+
+#[test]
+fn symlinks_in_the_target_are_not_written_through() {
+    let f = news_archive();
+    index(f.path());
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("out");
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::create_dir_all(&out).expect("mkdir");
+    std::fs::create_dir_all(&elsewhere).expect("mkdir");
+    std::os::unix::fs::symlink(&elsewhere, out.join("_posts")).expect("symlink");
+    std::os::unix::fs::symlink(tmp.path().join("victim.md"), out.join("archived"))
+        .expect("symlink");
+    let out_args = ["export", "--query", "", "--to", p(&out), "--json"];
+    let o = sm(f.path(), &out_args);
+    let s: Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    assert_eq!(
+        list_len(&s["problems"]),
+        6,
+        "every post goes through a symlink: {}",
+        brief(&s)
+    );
+    assert!(
+        entries(&elsewhere).is_empty(),
+        "written through the symlink"
+    );
+    assert!(!tmp.path().join("victim.md").exists());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Collections
+// ---------------------------------------------------------------------------------------------
+
+fn show(dir: &Path, name: &str) -> (Vec<String>, Vec<String>) {
+    let v = json(dir, &["collection", "show", name]);
+    let list = |k: &str| {
+        v[k].as_array()
+            .expect("a list")
+            .iter()
+            .map(|p| p.as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    (list("paths"), list("missing"))
+}
+
+fn collection_file(dir: &Path, id: &str) -> Value {
+    let path = dir
+        .join(".shelfmark/collections")
+        .join(format!("{id}.json"));
+    serde_json::from_slice(&read(&path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn collections_through_the_cli() {
+    let f = news_archive();
+    index(f.path());
+    let dir = f.path();
+    let vaccine = "_posts/2021-03-05-vaccine.md";
+    let yimiao = "archived/2021-06-01/2021-06-01-疫苗.md";
+    let liangan = "_posts/2021-01-11-两岸关系.md";
+
+    // Manual from a query, manual from paths (in the user's order), smart.
+    let c = json(
+        dir,
+        &["collection", "create", "Cross-strait", "--query", "两岸"],
+    );
+    assert_eq!(c["kind"], "manual", "{c}");
+    assert_eq!(c["count"], search_paths(dir, "两岸").len() as u64, "{c}");
+    assert_eq!(c["count"], 2, "{c}");
+    let c = json(
+        dir,
+        &["collection", "create", "Picked", vaccine, yimiao, liangan],
+    );
+    assert_eq!(
+        (c["kind"].as_str(), c["count"].as_u64()),
+        (Some("manual"), Some(3))
+    );
+    let c = json(
+        dir,
+        &["collection", "create", "Zaobao", "--smart", "tag:联合早报"],
+    );
+    assert_eq!(c["kind"], "smart", "{c}");
+    assert_eq!(c["count"], search_paths(dir, "tag:联合早报").len() as u64);
+    fails(dir, &["collection", "create", "picked"]);
+    fails(dir, &["collection", "add", "Zaobao", vaccine]);
+    fails(dir, &["collection", "add", "Picked", "no/such/post.md"]);
+
+    let list = json(dir, &["collection", "list"]);
+    let counts: Vec<(String, u64)> = list
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap_or("").to_string(),
+                c["count"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("Cross-strait".to_string(), 2),
+            ("Picked".to_string(), 3),
+            ("Zaobao".to_string(), 2)
+        ]
+    );
+    assert_eq!(show(dir, "Picked").0, [vaccine, yimiao, liangan]);
+
+    // The file is plain JSON, readable without Shelfmark.
+    let id = list[1]["id"].as_str().expect("id").to_string();
+    let file = collection_file(dir, &id);
+    assert_eq!(file["name"], "Picked");
+    assert_eq!(file["kind"], "manual");
+    let members: Vec<&str> = file["posts"]
+        .as_array()
+        .expect("posts")
+        .iter()
+        .map(|m| m["path"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(members, [vaccine, yimiao, liangan]);
+    assert!(file["posts"]
+        .as_array()
+        .expect("posts")
+        .iter()
+        .all(|m| m["hash"]
+            .as_str()
+            .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))));
+    let smart = collection_file(dir, list[2]["id"].as_str().expect("id"));
+    assert_eq!(smart["query"], "tag:联合早报");
+
+    // A member renamed and moved on disk is still a member after `index`: show lists its new
+    // path, and the file follows.
+    let moved = "elsewhere/deeper/renamed vaccine.md";
+    std::fs::create_dir_all(f.file("elsewhere/deeper")).expect("mkdir");
+    std::fs::rename(f.file(vaccine), f.file(moved)).expect("mv");
+    let s = index(dir);
+    assert_eq!(s["renamed"], 1, "{s}");
+    let (paths, missing) = show(dir, "Picked");
+    assert_eq!(paths, [moved, yimiao, liangan]);
+    assert!(missing.is_empty(), "{missing:?}");
+    assert_eq!(collection_file(dir, &id)["posts"][0]["path"], moved);
+
+    // Edited by Shelfmark: still a member, by path.
+    json(dir, &["tag", "add", "精选", yimiao]);
+    assert_eq!(show(dir, "Picked").0, [moved, yimiao, liangan]);
+
+    // Add by query (appended, no duplicates), remove, rename.
+    let c = json(
+        dir,
+        &["collection", "add", "Picked", "--query", "tag:科技 OR 两岸"],
+    );
+    assert_eq!(c["count"], 5, "{c}");
+    let c = json(dir, &["collection", "remove", "Picked", yimiao]);
+    assert_eq!(c["count"], 4, "{c}");
+    let c = json(dir, &["collection", "rename", "Picked", "Best of"]);
+    assert_eq!(
+        (c["name"].as_str(), c["count"].as_u64()),
+        (Some("Best of"), Some(4))
+    );
+    let (paths, _) = show(dir, "best of");
+    assert_eq!(paths.len(), 4);
+    assert_eq!(paths[..2], [moved, liangan]);
+
+    // Collections survive an index rebuild.
+    for e in std::fs::read_dir(dir.join(".shelfmark"))
+        .expect("read_dir")
+        .flatten()
+    {
+        if e.file_name().to_string_lossy().starts_with("index.sqlite") {
+            std::fs::remove_file(e.path()).expect("rm");
+        }
+    }
+    index(dir);
+    assert_eq!(show(dir, "Best of").0, paths);
+
+    // Export a collection: its posts, as copies, with a manifest; and a smart one.
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("best");
+    let s = export(
+        dir,
+        &out,
+        &["--collection", "Best of", "--layout", "jekyll"],
+    );
+    assert_clean(&s, 4);
+    let rows = check_folder(dir, &out, 4, Format::Copy, "collection");
+    let mut sources: Vec<String> = rows.into_iter().map(|r| r.source).collect();
+    sources.sort();
+    let mut want = paths.clone();
+    want.sort();
+    assert_eq!(sources, want);
+    let out = tmp.path().join("smart");
+    let s = export(dir, &out, &["--collection", "zaobao", "--format", "html"]);
+    assert_clean(&s, 2);
+    check_folder(dir, &out, 2, Format::Html, "smart collection");
+
+    // Delete: the collection goes, its posts stay.
+    let d = json(dir, &["collection", "delete", "Best of"]);
+    assert_eq!(d["deleted"], "Best of");
+    let names: Vec<String> = json(dir, &["collection", "list"])
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|c| c["name"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(names, ["Cross-strait", "Zaobao"]);
+    assert!(!dir
+        .join(".shelfmark/collections")
+        .join(format!("{id}.json"))
+        .exists());
+    assert!(f.file(moved).exists() && f.file(liangan).exists());
+    fails(
+        dir,
+        &[
+            "export",
+            "--collection",
+            "Best of",
+            "--to",
+            p(&tmp.path().join("x")),
+        ],
+    );
+}
+
+/// A member edited by Shelfmark and then moved (before anything looked at the collection) is
+/// still found: its hash in the collection follows Shelfmark's own edits.
+#[test]
+fn a_member_edited_then_moved_stays_in_its_collection() {
+    let f = news_archive();
+    index(f.path());
+    let dir = f.path();
+    let vaccine = "_posts/2021-03-05-vaccine.md";
+    json(dir, &["collection", "create", "One", vaccine]);
+    json(dir, &["tag", "add", "精选", vaccine]);
+    let moved = "moved/vaccine.md";
+    std::fs::create_dir_all(f.file("moved")).expect("mkdir");
+    std::fs::rename(f.file(vaccine), f.file(moved)).expect("mv");
+    index(dir);
+    let (paths, missing) = show(dir, "One");
+    assert_eq!((paths, missing), (vec![moved.to_string()], vec![]));
+}
