@@ -1,24 +1,13 @@
 //! `collection` and `export`: curated sets of posts, and exporting them to folders or zips.
 
+use crate::output::{json, out, progress_bar};
 use clap::{Args, Subcommand};
 use shelfmark_core::api::{ApiError, Archive};
 use shelfmark_core::collections::CollectionSummary;
 use shelfmark_core::edit::EditTarget;
 use shelfmark_core::export::{ExportFormat, ExportRequest, ExportSource, ExportSummary};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::sync::atomic::AtomicBool;
-
-macro_rules! out {
-    ($($t:tt)*) => {{
-        let _ = writeln!(std::io::stdout().lock(), $($t)*);
-    }};
-}
-
-fn json<T: serde::Serialize>(value: &T) {
-    let mut out = std::io::stdout().lock();
-    let _ = serde_json::to_writer(&mut out, value);
-    let _ = writeln!(out);
-}
 
 #[derive(Subcommand, Clone)]
 pub enum CollectionAction {
@@ -276,16 +265,10 @@ pub fn export(archive: &Archive, a: ExportArgs) -> Result<(), ApiError> {
         delete_removed: a.delete_removed,
         dry_run: a.dry_run,
     };
-    let bar = if std::io::stderr().is_terminal() && !a.dry_run {
-        let bar = indicatif::ProgressBar::new(0);
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{spinner} exporting {pos}/{len} [{wide_bar}] {per_sec}",
-        ) {
-            bar.set_style(style);
-        }
-        bar
-    } else {
+    let bar = if a.dry_run {
         indicatif::ProgressBar::hidden()
+    } else {
+        progress_bar("{spinner} exporting {pos}/{len} [{wide_bar}] {per_sec}")
     };
     let cancel = AtomicBool::new(false);
     let s = archive.export(

@@ -1,23 +1,13 @@
 //! The editing commands: `set`, `unset`, `tag`, `category` (with `--dry-run`), and how edits,
 //! undo, redo and the history are printed.
 
+use crate::output::{json, out, progress_bar};
 use clap::{Args, Subcommand};
 use shelfmark_core::api::{ApiError, Archive};
 use shelfmark_core::edit::{EditOp, EditOutcome, EditRequest, EditTarget, HistoryEntry};
-use std::io::{IsTerminal, Write};
+use shelfmark_core::search::query::quote;
+use std::io::Write;
 use std::sync::atomic::AtomicBool;
-
-macro_rules! out {
-    ($($t:tt)*) => {{
-        let _ = writeln!(std::io::stdout().lock(), $($t)*);
-    }};
-}
-
-fn json<T: serde::Serialize>(value: &T) {
-    let mut out = std::io::stdout().lock();
-    let _ = serde_json::to_writer(&mut out, value);
-    let _ = writeln!(out);
-}
 
 #[derive(Args, Clone, Default)]
 pub struct EditFlags {
@@ -116,11 +106,6 @@ pub fn assignments(args: &[String]) -> Result<Vec<EditOp>, ApiError> {
         .collect()
 }
 
-/// A query value in quotes (see docs/QUERY.md).
-fn quoted(value: &str) -> String {
-    format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
-}
-
 pub fn term(
     archive: &Archive,
     key: &str,
@@ -131,7 +116,7 @@ pub fn term(
     let with_any = |names: &[String]| EditTarget::Query {
         query: names
             .iter()
-            .map(|n| format!("{filter}:{}", quoted(n)))
+            .map(|n| format!("{filter}:{}", quote(n)))
             .collect::<Vec<_>>()
             .join(" OR "),
     };
@@ -233,17 +218,7 @@ fn run_request(archive: &Archive, req: &EditRequest, opts: &EditFlags) -> Result
         }
         return Ok(());
     }
-    let bar = if std::io::stderr().is_terminal() {
-        let bar = indicatif::ProgressBar::new(0);
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{spinner} writing {pos}/{len} files [{wide_bar}]",
-        ) {
-            bar.set_style(style);
-        }
-        bar
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar = progress_bar("{spinner} writing {pos}/{len} files [{wide_bar}]");
     let cancel = AtomicBool::new(false);
     let result = archive.apply_edit(
         req,

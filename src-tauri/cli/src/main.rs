@@ -207,7 +207,7 @@ fn run(cli: Cli) -> Result<(), ApiError> {
                 ..Default::default()
             };
             opts.parse.max_bytes = max_bytes;
-            let bar = output::progress_bar();
+            let bar = output::progress_bar(output::INDEXING);
             let summary = archive.index(
                 &opts,
                 &|p| {

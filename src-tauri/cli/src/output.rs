@@ -12,22 +12,25 @@ macro_rules! out {
         let _ = writeln!(std::io::stdout().lock(), $($t)*);
     }};
 }
+pub(crate) use out;
 
-fn json<T: serde::Serialize>(value: &T) {
+/// Print one JSON value on a line.
+pub fn json<T: serde::Serialize>(value: &T) {
     let mut out = std::io::stdout().lock();
     let _ = serde_json::to_writer(&mut out, value);
     let _ = writeln!(out);
 }
 
-/// A progress bar on stderr, shown only when stderr is a terminal.
-pub fn progress_bar() -> indicatif::ProgressBar {
+/// The progress bar of indexing.
+pub const INDEXING: &str = "{spinner} indexing {pos}/{len} files [{wide_bar}] {per_sec} eta {eta}";
+
+/// A progress bar on stderr in the style `template`, shown only when stderr is a terminal.
+pub fn progress_bar(template: &str) -> indicatif::ProgressBar {
     if !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(0);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{spinner} indexing {pos}/{len} files [{wide_bar}] {per_sec} eta {eta}",
-    ) {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
         bar.set_style(style);
     }
     bar

@@ -314,7 +314,7 @@ pub fn run(archive: Archive, opts: Options) -> ApiResult<()> {
 fn index_now(archive: &Archive, cancel: &AtomicBool) -> ApiResult<()> {
     use std::io::IsTerminal;
     eprintln!("shelfmark: indexing {} …", archive.root().display());
-    let bar = crate::output::progress_bar();
+    let bar = crate::output::progress_bar(crate::output::INDEXING);
     let tty = std::io::stderr().is_terminal();
     let last = std::sync::Mutex::new(std::time::Instant::now());
     let summary = archive.index(

@@ -783,8 +783,8 @@ impl fmt::Display for Atom {
     }
 }
 
-/// `text` as a quoted phrase that reads back as exactly `text`.
-fn quote(text: &str) -> String {
+/// `text` as a quoted phrase (or field value) that reads back as exactly `text`.
+pub fn quote(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {
