@@ -3,7 +3,7 @@
 //! other byte of the file stays as it was. The result is parsed again and compared with the
 //! intended values before anyone writes it (see `super::apply_ops`).
 
-use crate::post::KeySpan;
+use crate::post::{quoted_end, KeySpan};
 use serde_json::Value;
 
 /// How a file writes things, for keys it does not have yet.
@@ -475,7 +475,7 @@ impl Shape {
                 })
                 .unwrap_or(OldValue::Other),
             Some(b'{' | b'|' | b'>' | b'&' | b'*' | b'!') => OldValue::Other,
-            Some(q @ (b'"' | b'\'')) => match quoted_close(old, start, *q) {
+            Some(q @ (b'"' | b'\'')) => match quoted_end(old.as_bytes(), start, *q) {
                 Some(close) if close <= first_line_end => OldValue::Inline {
                     start,
                     end: close,
@@ -498,7 +498,7 @@ fn key_end(old: &str) -> usize {
     let b = old.as_bytes();
     let mut i = 0;
     if let Some(q @ (b'"' | b'\'')) = b.first() {
-        i = quoted_close(old, 0, *q).unwrap_or(0);
+        i = quoted_end(old.as_bytes(), 0, *q).unwrap_or(0);
     }
     while let Some(&c) = b.get(i) {
         if c == b':' && matches!(b.get(i + 1), None | Some(b' ' | b'\t' | b'\r' | b'\n')) {
@@ -527,27 +527,6 @@ fn value_text_end(old: &str, start: usize, line_end: usize) -> usize {
     end.max(start)
 }
 
-/// Offset after the closing quote of the quoted scalar opening at `open`.
-fn quoted_close(s: &str, open: usize, quote: u8) -> Option<usize> {
-    let b = s.as_bytes();
-    let mut i = open + 1;
-    while let Some(&c) = b.get(i) {
-        if quote == b'"' && c == b'\\' {
-            i += 2;
-            continue;
-        }
-        if c == quote {
-            if quote == b'\'' && b.get(i + 1) == Some(&b'\'') {
-                i += 2;
-                continue;
-            }
-            return Some(i + 1);
-        }
-        i += 1;
-    }
-    None
-}
-
 /// The items of a one-line flow list of scalars opening at `open`: (offset of `]`, items).
 /// None for anything else (nesting, comments, lines after it).
 fn flow_tokens(old: &str, open: usize) -> Option<(usize, Vec<Token>)> {
@@ -557,7 +536,7 @@ fn flow_tokens(old: &str, open: usize) -> Option<(usize, Vec<Token>)> {
     let mut item_start = i;
     let close = loop {
         match b.get(i)? {
-            b'"' | b'\'' => i = quoted_close(old, i, b[i])?,
+            b'"' | b'\'' => i = quoted_end(b, i, b[i])?,
             b'[' | b'{' | b'\n' | b'#' => return None,
             b',' => {
                 tokens.push(token(old.get(item_start..i)?)?);

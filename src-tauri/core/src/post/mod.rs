@@ -17,6 +17,8 @@ mod real_corpus;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use spans::quoted_end;
+
 use crate::problem::{Problem, ProblemKind};
 use front_matter::FrontMatterError;
 use serde::{Deserialize, Serialize};

@@ -154,8 +154,9 @@ fn continuation_end(s: &[u8], mut end: usize, block_scalar: bool, nothing_inline
     end
 }
 
-/// Offset just after the quote closing the scalar that opens at `open`.
-fn quoted_end(s: &[u8], open: usize, quote: u8) -> Option<usize> {
+/// Offset just after the quote closing the scalar that opens at `open` (also used by the edit
+/// path's splicer).
+pub(crate) fn quoted_end(s: &[u8], open: usize, quote: u8) -> Option<usize> {
     let mut i = open + 1;
     while let Some(&b) = s.get(i) {
         if quote == b'"' && b == b'\\' {
