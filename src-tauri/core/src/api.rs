@@ -4,7 +4,7 @@
 use crate::collections::{
     self, CollectionFile, CollectionKind, CollectionSummary, Collections, Member,
 };
-use crate::edit::journal::{from_hex, to_hex};
+use crate::edit::journal::from_hex;
 use crate::edit::{
     EditOutcome, EditPreview, EditProgress, EditRequest, EditTarget, Editor, HistoryEntry, Recovery,
 };
@@ -550,27 +550,7 @@ impl Archive {
         }
         let resolved = self.with_searcher(|s| {
             s.refresh()?;
-            let conn = s.conn();
-            let p = Path::new("index");
-            let mut by_path = conn
-                .prepare("SELECT hash FROM posts WHERE path = ?1")
-                .at(p)?;
-            let mut by_hash = conn
-                .prepare("SELECT path FROM posts WHERE hash = ?1 ORDER BY path LIMIT 1")
-                .at(p)?;
-            Ok(collections::resolve(
-                c,
-                |rel| {
-                    by_path
-                        .query_row([rel], |r| r.get::<_, Vec<u8>>(0))
-                        .ok()
-                        .map(|h| to_hex(&h))
-                },
-                |hash| {
-                    let bytes = from_hex(hash)?;
-                    by_hash.query_row([bytes], |r| r.get::<_, Vec<u8>>(0)).ok()
-                },
-            ))
+            collections::resolve_in_index(s.conn(), Path::new("index"), c)
         })?;
         if resolved.changed {
             self.collections_store().save(id, c).map_err(edit_error)?;

@@ -283,11 +283,11 @@ pub struct Resolved {
     pub changed: bool,
 }
 
-pub fn resolve(
+pub fn resolve<E>(
     c: &mut CollectionFile,
-    mut hash_at: impl FnMut(&[u8]) -> Option<String>,
-    mut path_with: impl FnMut(&str) -> Option<Vec<u8>>,
-) -> Resolved {
+    mut hash_at: impl FnMut(&[u8]) -> std::result::Result<Option<String>, E>,
+    mut path_with: impl FnMut(&str) -> std::result::Result<Option<Vec<u8>>, E>,
+) -> std::result::Result<Resolved, E> {
     let mut out = Resolved {
         paths: Vec::new(),
         missing: Vec::new(),
@@ -296,7 +296,7 @@ pub fn resolve(
     let mut seen = std::collections::HashSet::new();
     for m in &mut c.posts {
         let rel = m.rel();
-        if let Some(hash) = hash_at(&rel) {
+        if let Some(hash) = hash_at(&rel)? {
             if hash != m.hash {
                 m.hash = hash;
                 out.changed = true;
@@ -306,7 +306,7 @@ pub fn resolve(
             }
             continue;
         }
-        match path_with(&m.hash) {
+        match path_with(&m.hash)? {
             Some(new_rel) => {
                 let path = String::from_utf8_lossy(&new_rel).into_owned();
                 m.path_hex = (path.as_bytes() != new_rel.as_slice()).then(|| to_hex(&new_rel));
@@ -319,7 +319,41 @@ pub fn resolve(
             None => out.missing.push(m.clone()),
         }
     }
-    out
+    Ok(out)
+}
+
+/// `resolve` against the index behind `conn` (at `index`): the one lookup of a manual
+/// collection's posts, for the api and for `collection:` queries.
+pub fn resolve_in_index(
+    conn: &rusqlite::Connection,
+    index: &Path,
+    c: &mut CollectionFile,
+) -> crate::error::Result<Resolved> {
+    use crate::error::SqlContext;
+    use rusqlite::OptionalExtension;
+    let mut by_path = conn
+        .prepare_cached("SELECT hash FROM posts WHERE path = ?1")
+        .at(index)?;
+    let mut by_hash = conn
+        .prepare_cached("SELECT path FROM posts WHERE hash = ?1 ORDER BY path LIMIT 1")
+        .at(index)?;
+    resolve(
+        c,
+        |rel| {
+            let hash = by_path
+                .query_row([rel], |r| r.get::<_, Vec<u8>>(0))
+                .optional()
+                .at(index)?;
+            Ok(hash.map(|h| to_hex(&h)))
+        },
+        |hash| match crate::edit::journal::from_hex(hash) {
+            Some(bytes) => by_hash
+                .query_row([bytes], |r| r.get::<_, Vec<u8>>(0))
+                .optional()
+                .at(index),
+            None => Ok(None),
+        },
+    )
 }
 
 #[cfg(test)]
@@ -388,21 +422,22 @@ mod tests {
             posts: vec![m("a.md", "h1"), m("old/b.md", "h2"), m("gone.md", "h3")],
         };
         let index = [("a.md", "h1x"), ("new/b.md", "h2")];
-        let r = resolve(
+        let r = resolve::<()>(
             &mut c,
             |p| {
-                index
+                Ok(index
                     .iter()
                     .find(|(ip, _)| ip.as_bytes() == p)
-                    .map(|(_, h)| h.to_string())
+                    .map(|(_, h)| h.to_string()))
             },
             |h| {
-                index
+                Ok(index
                     .iter()
                     .find(|(_, ih)| *ih == h)
-                    .map(|(p, _)| p.as_bytes().to_vec())
+                    .map(|(p, _)| p.as_bytes().to_vec()))
             },
-        );
+        )
+        .unwrap_or_else(|()| panic!("the lookups cannot fail"));
         assert_eq!(r.paths, [b"a.md".to_vec(), b"new/b.md".to_vec()]);
         assert_eq!(r.missing, [m("gone.md", "h3")]);
         assert!(r.changed);

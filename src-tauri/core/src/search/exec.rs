@@ -116,27 +116,15 @@ fn in_collection(
         let q = super::query::parse(q).map_err(|e| crate::error::Error::Query(e.to_string()))?;
         return Ok(evaluate_at(conn, path, root, snap, &q, depth + 1)?.set);
     }
-    let mut by_path = conn
-        .prepare_cached("SELECT docid, hash FROM posts WHERE path = ?1")
+    let resolved = crate::collections::resolve_in_index(conn, path, &mut c)?;
+    let mut docid_of = conn
+        .prepare_cached("SELECT docid FROM posts WHERE path = ?1")
         .at(path)?;
-    let mut by_hash = conn
-        .prepare_cached("SELECT docid FROM posts WHERE hash = ?1 ORDER BY path LIMIT 1")
-        .at(path)?;
-    for m in &mut c.posts {
-        let docid = by_path
-            .query_row([m.rel()], |r| r.get::<_, i64>(0))
+    for rel in &resolved.paths {
+        let docid = docid_of
+            .query_row([rel], |r| r.get::<_, i64>(0))
             .optional()
             .at(path)?;
-        let docid = match docid {
-            Some(d) => Some(d),
-            None => match crate::edit::journal::from_hex(&m.hash) {
-                Some(h) => by_hash
-                    .query_row([h], |r| r.get::<_, i64>(0))
-                    .optional()
-                    .at(path)?,
-                None => None,
-            },
-        };
         if let Some(i) = docid.and_then(|d| snap.index_of_docid(d as u32)) {
             set.insert(i);
         }
