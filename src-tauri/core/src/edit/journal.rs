@@ -125,7 +125,8 @@ impl Journal {
 
     /// Record a new operation (state `pending`) with the images of its files, durably, before
     /// any of them is written. Operations that were undone can no longer be redone and go.
-    pub fn begin(&self, label: &str, images: &[(Vec<u8>, Vec<u8>, Vec<u8>)]) -> IoResult<OpRecord> {
+    /// `images` are (relative path, before, after) of each file.
+    pub fn begin(&self, label: &str, images: &[(&[u8], &[u8], &[u8])]) -> IoResult<OpRecord> {
         std::fs::create_dir_all(&self.dir)?;
         let (ops, _) = self.list();
         for op in ops.iter().filter(|op| op.state == OpState::Undone) {

@@ -765,10 +765,10 @@ impl<'a> Editor<'a> {
         if plan.files.is_empty() {
             return Ok(outcome);
         }
-        let images: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> = plan
+        let images: Vec<(&[u8], &[u8], &[u8])> = plan
             .files
             .iter()
-            .map(|p| (p.rel.clone(), p.before.clone(), p.after.clone()))
+            .map(|p| (p.rel.as_slice(), p.before.as_slice(), p.after.as_slice()))
             .collect();
         // The watcher of this process waits until the files are written and indexed.
         let _quiet = crate::watch::SCAN_LOCK
