@@ -107,6 +107,25 @@ pub struct PostRecord {
     pub text_chars: u32,
 }
 
+/// The columns of `posts` that hold JSON.
+struct JsonColumns {
+    tags: String,
+    cats: String,
+    fields: String,
+    spans: String,
+}
+
+impl JsonColumns {
+    fn of(p: &Post) -> JsonColumns {
+        JsonColumns {
+            tags: serde_json::to_string(&p.tags).unwrap_or_else(|_| "[]".into()),
+            cats: serde_json::to_string(&p.categories).unwrap_or_else(|_| "[]".into()),
+            fields: serde_json::to_string(&p.fields).unwrap_or_else(|_| "{}".into()),
+            spans: serde_json::to_string(&p.key_spans).unwrap_or_else(|_| "[]".into()),
+        }
+    }
+}
+
 pub struct Writer {
     conn: Connection,
     path: PathBuf,
@@ -269,10 +288,12 @@ impl Writer {
                     .optional()
             })
             .at(&self.path)?;
-        let tags = serde_json::to_string(&p.tags).unwrap_or_else(|_| "[]".into());
-        let cats = serde_json::to_string(&p.categories).unwrap_or_else(|_| "[]".into());
-        let fields = serde_json::to_string(&p.fields).unwrap_or_else(|_| "{}".into());
-        let spans = serde_json::to_string(&p.key_spans).unwrap_or_else(|_| "[]".into());
+        let JsonColumns {
+            tags,
+            cats,
+            fields,
+            spans,
+        } = JsonColumns::of(p);
         let site = p.source.as_deref().and_then(site_of);
         let fm = match p.front_matter {
             crate::post::FrontMatterKind::Yaml => "yaml",
@@ -404,10 +425,12 @@ impl Writer {
         if hash.as_slice() != old_hash || title != p.title {
             return Ok(false);
         }
-        let tags = serde_json::to_string(&p.tags).unwrap_or_else(|_| "[]".into());
-        let cats = serde_json::to_string(&p.categories).unwrap_or_else(|_| "[]".into());
-        let fields = serde_json::to_string(&p.fields).unwrap_or_else(|_| "{}".into());
-        let spans = serde_json::to_string(&p.key_spans).unwrap_or_else(|_| "[]".into());
+        let JsonColumns {
+            tags,
+            cats,
+            fields,
+            spans,
+        } = JsonColumns::of(p);
         self.conn
             .prepare_cached(
                 "UPDATE posts SET size=?1, mtime_ns=?2, hash=?3, date_ms=?4, date_raw=?5, date_from_name=?6,
