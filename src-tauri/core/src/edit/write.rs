@@ -110,16 +110,7 @@ pub fn stage(real: &Path, expected: &[u8; 32], new: &[u8]) -> Result<Staged, Ref
     if seen != identity(&meta) {
         return Err(Refusal::Conflict);
     }
-    let dir = real.parent().ok_or(Refusal::BadPath)?;
-    let name = real.file_name().ok_or(Refusal::BadPath)?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(
-        ".shelfmark-{}-{}.tmp",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let tmp = dir.join(tmp_name);
+    let tmp = temp_beside(real).ok_or(Refusal::BadPath)?;
     let io = |e: std::io::Error| Refusal::Io(e.to_string());
     let mode = meta.permissions().mode() & 0o7777;
     let mut f = std::fs::OpenOptions::new()
@@ -220,28 +211,53 @@ pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
 
-/// Write a small file of Shelfmark's own (journal state, settings) atomically.
-pub fn write_own_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
+/// A fresh temporary name beside `path`: `.NAME.shelfmark-PID-N.tmp` (hidden, and never a post
+/// name, so scans and the watcher pass it by; recovery removes those a kill left).
+fn temp_beside(path: &Path) -> Option<PathBuf> {
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(path.file_name()?);
     tmp_name.push(format!(
-        ".{}-{}.tmp",
+        ".shelfmark-{}-{}.tmp",
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
-    let tmp = dir.join(tmp_name);
+    Some(path.with_file_name(tmp_name))
+}
+
+/// Replace (or create) `path` with `bytes` atomically: a temporary file beside it, renamed over
+/// it. `durable` also flushes the file and its folder before returning; without it the caller
+/// flushes a whole batch at once (exports).
+pub fn replace_file(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = temp_beside(path).ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "a path without a file name",
+        )
+    })?;
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
+        if durable {
+            f.sync_all()?;
+        }
+        drop(f);
         std::fs::rename(&tmp, path)?;
-        sync_dir(dir)
+        if durable {
+            sync_dir(dir)?;
+        }
+        Ok(())
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Write a small file of Shelfmark's own (journal state, collections) atomically and durably.
+pub fn write_own_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    replace_file(path, bytes, true)
 }
 
 #[cfg(test)]

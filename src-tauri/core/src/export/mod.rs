@@ -427,20 +427,26 @@ fn rewrite_ops(req: &ExportRequest) -> Result<Vec<EditOp>> {
     Ok(ops)
 }
 
+/// Text for HTML content and attribute values.
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 /// An HTML page for one post: its fields and its sanitized body, nothing loaded from anywhere.
 fn html_page(title: &str, up: &str, meta: &[(String, String)], body: &str) -> String {
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
     let rendered = crate::render::body_html(body);
     // Parked remote images keep no address at all here: the page is for reading offline.
     let html = strip_remote_sources(&rendered.html);
     let mut dl = String::new();
     for (k, v) in meta {
-        dl.push_str(&format!("<dt>{}</dt><dd>{}</dd>\n", esc(k), esc(v)));
+        dl.push_str(&format!(
+            "<dt>{}</dt><dd>{}</dd>\n",
+            escape_html(k),
+            escape_html(v)
+        ));
     }
     format!(
         "<!doctype html>\n<html><head><meta charset=\"utf-8\">\n\
@@ -448,8 +454,8 @@ fn html_page(title: &str, up: &str, meta: &[(String, String)], body: &str) -> St
 <meta name=\"referrer\" content=\"no-referrer\">\n<title>{t}</title>\n\
 <style>body{{max-width:46em;margin:2em auto;padding:0 1em;font-family:sans-serif;line-height:1.6}}dt{{font-weight:bold}}img{{max-width:100%}}</style>\n\
 </head><body>\n<p><a href=\"{up}index.html\">↑</a></p>\n<h1>{t}</h1>\n<dl>\n{dl}</dl>\n<article>\n{html}\n</article>\n</body></html>\n",
-        t = esc(title),
-        up = esc(up),
+        t = escape_html(title),
+        up = escape_html(up),
     )
 }
 
@@ -523,27 +529,6 @@ fn inside(dir: &Path, rel: &str) -> Result<PathBuf> {
         }
     }
     Ok(at)
-}
-
-/// Write `bytes` to `path` atomically (temporary file beside it, then rename).
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(path.file_name().unwrap_or_default());
-    tmp_name.push(format!(".shelfmark-{}.tmp", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        drop(f);
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 /// Export `sources` (relative paths, in the order to list them) of the archive at `root`.
@@ -791,12 +776,6 @@ fn nearest_existing(p: &Path) -> PathBuf {
 }
 
 fn index_page(rows: &[ManifestRow]) -> String {
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
     let mut items = String::new();
     for r in rows {
         let href: String = r
@@ -807,9 +786,9 @@ fn index_page(rows: &[ManifestRow]) -> String {
             .join("/");
         items.push_str(&format!(
             "<li><a href=\"{}\">{}</a> <small>{}</small></li>\n",
-            esc(&href),
-            esc(&r.title),
-            esc(r.date.as_deref().unwrap_or("").get(..10).unwrap_or(""))
+            escape_html(&href),
+            escape_html(&r.title),
+            escape_html(r.date.as_deref().unwrap_or("").get(..10).unwrap_or(""))
         ));
     }
     format!(
@@ -916,7 +895,7 @@ fn write_folder(
                 }
                 updated = true;
             }
-            match write_atomic(&path, &bytes) {
+            match crate::edit::write::replace_file(&path, &bytes, false) {
                 Ok(()) if updated => Did::Updated,
                 Ok(()) => Did::Written,
                 Err(e) => Did::Failed(fail(format!("could not be written: {e}"), "io")),
@@ -961,7 +940,8 @@ fn write_folder(
     }
     for (name, bytes) in extras(html, &kept) {
         let path = dir.join(name);
-        write_atomic(&path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        crate::edit::write::replace_file(&path, &bytes, false)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     // One flush for the whole export.
     if let Ok(f) = std::fs::File::open(dir) {
