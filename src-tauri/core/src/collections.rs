@@ -109,31 +109,7 @@ impl Collections {
 
     /// Every collection file, in sidebar order; unreadable files are reported, not fatal.
     pub fn load_all(&self) -> (Vec<(String, CollectionFile)>, Vec<String>) {
-        let mut out = Vec::new();
-        let mut bad = Vec::new();
-        let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return (out, bad);
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.extension().is_none_or(|e| e != "json") {
-                continue;
-            }
-            let Some(id) = path
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .map(str::to_string)
-            else {
-                continue;
-            };
-            match std::fs::read(&path)
-                .map_err(|e| e.to_string())
-                .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
-            {
-                Ok(c) => out.push((id, c)),
-                Err(e) => bad.push(format!("{}: {e}", path.display())),
-            }
-        }
+        let (mut out, bad) = crate::edit::write::read_own_json::<CollectionFile>(&self.dir);
         out.sort_by(|a, b| (a.1.position, &a.1.name).cmp(&(b.1.position, &b.1.name)));
         (out, bad)
     }

@@ -101,24 +101,8 @@ impl Journal {
     /// Every recorded operation, oldest first. Unreadable records are skipped (and named in the
     /// second list) rather than stopping the rest.
     pub fn list(&self) -> (Vec<OpRecord>, Vec<String>) {
-        let mut ops = Vec::new();
-        let mut bad = Vec::new();
-        let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return (ops, bad);
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.extension().is_none_or(|e| e != "json") {
-                continue;
-            }
-            match std::fs::read(&path)
-                .map_err(|e| e.to_string())
-                .and_then(|b| serde_json::from_slice::<OpRecord>(&b).map_err(|e| e.to_string()))
-            {
-                Ok(op) => ops.push(op),
-                Err(e) => bad.push(format!("{}: {e}", path.display())),
-            }
-        }
+        let (read, bad) = super::write::read_own_json::<OpRecord>(&self.dir);
+        let mut ops: Vec<OpRecord> = read.into_iter().map(|(_, op)| op).collect();
         ops.sort_by_key(|op| op.id);
         (ops, bad)
     }

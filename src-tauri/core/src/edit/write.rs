@@ -260,6 +260,39 @@ pub fn write_own_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     replace_file(path, bytes, true)
 }
 
+/// Every `*.json` file of Shelfmark's own in `dir`, read as `T`, with its file stem. Files that
+/// cannot be read are named in the second list (with why) rather than stopping the rest.
+pub fn read_own_json<T: serde::de::DeserializeOwned>(
+    dir: &Path,
+) -> (Vec<(String, T)>, Vec<String>) {
+    let mut out = Vec::new();
+    let mut bad = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return (out, bad);
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let Some(stem) = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .map(str::to_string)
+        else {
+            continue;
+        };
+        match std::fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+        {
+            Ok(value) => out.push((stem, value)),
+            Err(e) => bad.push(format!("{}: {e}", path.display())),
+        }
+    }
+    (out, bad)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
