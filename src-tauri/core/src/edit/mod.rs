@@ -796,7 +796,7 @@ impl<'a> Editor<'a> {
         outcome.cancelled = cancelled;
         outcome.skipped.extend(refused);
         let keep: std::collections::HashSet<&[u8]> =
-            written.iter().map(|e| e.path.as_slice()).collect();
+            written.iter().map(|w| w.edited.path.as_slice()).collect();
         let dir = self.journal.dir().to_path_buf();
         self.journal
             .keep_files(&mut op, |f| keep.contains(f.rel().as_slice()))
@@ -822,7 +822,7 @@ impl<'a> Editor<'a> {
         moves: Vec<Move>,
         progress: &dyn Fn(EditProgress),
         cancel: &AtomicBool,
-    ) -> (Vec<Edited>, Vec<Skipped>, bool) {
+    ) -> (Vec<Written>, Vec<Skipped>, bool) {
         let total = moves.len() as u64;
         let mut written = Vec::with_capacity(moves.len());
         let mut refused = Vec::new();
@@ -850,9 +850,12 @@ impl<'a> Editor<'a> {
             }
             for (i, r) in ok_idx.into_iter().zip(write::commit(ok)) {
                 match r {
-                    Ok(_) => written.push(Edited {
-                        path: batch[i].rel.clone(),
-                        same_text_as: batch[i].same_text.then_some(batch[i].expected),
+                    Ok(real) => written.push(Written {
+                        edited: Edited {
+                            path: batch[i].rel.clone(),
+                            same_text_as: batch[i].same_text.then_some(batch[i].expected),
+                        },
+                        real,
                     }),
                     Err(e) => refused.push(skipped(&batch[i].rel, e.to_string(), refusal_kind(&e))),
                 }
@@ -872,7 +875,7 @@ impl<'a> Editor<'a> {
         let targets = self.journal.images(op, to_after).map_err(io_err(&dir))?;
         enum Judged {
             Move(Move),
-            Already,
+            Already(Written),
             Skip(Skipped),
         }
         let judged: Vec<Judged> = op
@@ -898,7 +901,13 @@ impl<'a> Editor<'a> {
                 };
                 let hash = write::hash(&current);
                 match journal::to_hex(&hash) {
-                    h if &h == to_hash => Judged::Already,
+                    h if &h == to_hash => Judged::Already(Written {
+                        edited: Edited {
+                            path: rel,
+                            same_text_as: None,
+                        },
+                        real,
+                    }),
                     h if &h == from_hash => Judged::Move(Move {
                         same_text: same_text(&current, &bytes),
                         expected: hash,
@@ -919,13 +928,10 @@ impl<'a> Editor<'a> {
         // Files already as wanted are indexed too: after a crash, those written before it never
         // reached the index.
         let mut already = Vec::new();
-        for (j, f) in judged.into_iter().zip(&op.files) {
+        for j in judged {
             match j {
                 Judged::Move(m) => moves.push(m),
-                Judged::Already => already.push(Edited {
-                    path: f.rel(),
-                    same_text_as: None,
-                }),
+                Judged::Already(w) => already.push(w),
                 Judged::Skip(s) => skipped_files.push(s),
             }
         }
@@ -942,25 +948,23 @@ impl<'a> Editor<'a> {
 
     /// The written files under every path the index knows them by: as given, as the real file
     /// (when the given path is a symlink inside the archive), and the `aliases` of the plan.
-    fn with_aliases(&self, written: Vec<Edited>, aliases: &[(Vec<u8>, PathBuf)]) -> Vec<Edited> {
+    fn with_aliases(&self, written: Vec<Written>, aliases: &[(Vec<u8>, PathBuf)]) -> Vec<Edited> {
         let mut seen: std::collections::HashSet<Vec<u8>> =
-            written.iter().map(|e| e.path.clone()).collect();
+            written.iter().map(|w| w.edited.path.clone()).collect();
         let mut out = Vec::with_capacity(written.len());
         let mut by_real: std::collections::HashMap<PathBuf, Option<[u8; 32]>> = Default::default();
-        for e in written {
-            if let Ok(real) = write::resolve(self.root, &e.path) {
-                if let Ok(rel) = real.strip_prefix(self.root) {
-                    let rel = rel.as_os_str().as_encoded_bytes().to_vec();
-                    if seen.insert(rel.clone()) {
-                        out.push(Edited {
-                            path: rel,
-                            same_text_as: e.same_text_as,
-                        });
-                    }
+        for Written { edited, real } in written {
+            if let Ok(rel) = real.strip_prefix(self.root) {
+                let rel = rel.as_os_str().as_encoded_bytes().to_vec();
+                if seen.insert(rel.clone()) {
+                    out.push(Edited {
+                        path: rel,
+                        same_text_as: edited.same_text_as,
+                    });
                 }
-                by_real.insert(real, e.same_text_as);
             }
-            out.push(e);
+            by_real.insert(real, edited.same_text_as);
+            out.push(edited);
         }
         for (alias, real) in aliases {
             if let Some(same) = by_real.get(real) {
@@ -1117,6 +1121,13 @@ fn same_text(before: &[u8], after: &[u8]) -> bool {
         }
         _ => false,
     }
+}
+
+/// A file written (or found already as wanted), under the path it was asked for and as the real
+/// file behind that path.
+struct Written {
+    edited: Edited,
+    real: PathBuf,
 }
 
 struct Move {
