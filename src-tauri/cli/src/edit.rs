@@ -4,7 +4,9 @@
 use crate::output::{json, out, progress_bar};
 use clap::{Args, Subcommand};
 use shelfmark_core::api::{ApiError, Archive};
-use shelfmark_core::edit::{EditOp, EditOutcome, EditRequest, EditTarget, HistoryEntry};
+use shelfmark_core::edit::{
+    EditOp, EditOutcome, EditRequest, EditTarget, HistoryEntry, PruneOutcome,
+};
 use shelfmark_core::search::query::quote;
 use std::io::Write;
 use std::sync::atomic::AtomicBool;
@@ -303,4 +305,17 @@ pub fn history(entries: &[HistoryEntry], as_json: bool) {
             e.label
         );
     }
+}
+
+pub fn pruned(o: &PruneOutcome, as_json: bool) {
+    if as_json {
+        return json(o);
+    }
+    out!(
+        "removed {} operations ({} bytes); the journal keeps {} operations ({} bytes)",
+        o.removed,
+        o.freed_bytes,
+        o.kept,
+        o.kept_bytes
+    );
 }

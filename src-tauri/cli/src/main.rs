@@ -128,10 +128,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// List the edits in the journal (newest last).
+    /// List the edits in the journal (newest last); --prune removes the oldest beyond the rule.
     History {
         #[arg(long)]
         json: bool,
+        /// Remove the oldest operations beyond the retention rule now.
+        #[arg(long)]
+        prune: bool,
+        /// Keep at most N operations (saved in .shelfmark/settings.json; implies --prune).
+        #[arg(long, value_name = "N")]
+        keep: Option<u64>,
+        /// Keep at most this many bytes of journal (saved; implies --prune).
+        #[arg(long, value_name = "BYTES")]
+        max_bytes: Option<u64>,
     },
     /// Settle an edit that was interrupted: --finish writes the rest, --roll-back restores all.
     Recover {
@@ -274,7 +283,15 @@ fn run(cli: Cli) -> Result<(), ApiError> {
         }
         Command::Undo { json } => edit::outcome(&open(&cli.archive)?.undo()?, "undid", json)?,
         Command::Redo { json } => edit::outcome(&open(&cli.archive)?.redo()?, "redid", json)?,
-        Command::History { json } => edit::history(&open(&cli.archive)?.history()?, json),
+        Command::History {
+            json,
+            prune,
+            keep,
+            max_bytes,
+        } if prune || keep.is_some() || max_bytes.is_some() => {
+            edit::pruned(&open(&cli.archive)?.prune_history(keep, max_bytes)?, json)
+        }
+        Command::History { json, .. } => edit::history(&open(&cli.archive)?.history()?, json),
         Command::Recover {
             finish,
             roll_back: _,

@@ -48,6 +48,8 @@ impl From<Error> for ApiError {
             Error::Cancelled => ("cancelled", None),
             Error::Edit(_) => ("edit", None),
             Error::Interrupted { .. } => ("interrupted", None),
+            Error::Incomplete { .. } => ("incomplete", None),
+            Error::Refused { path, .. } => ("refused", Some(path.clone())),
         };
         ApiError {
             code: code.into(),
@@ -317,6 +319,12 @@ impl Archive {
                 return Err(Error::PostNotFound { path: path.to_string() });
             };
             let _ = docid;
+            // The index is untrusted too: a path in it that names no readable post is refused.
+            if let Err(reason) = crate::postfile::resolve(s.root(), &path_b) {
+                if reason != crate::postfile::Refusal::Missing {
+                    return Err(Error::Refused { path: path.to_string(), reason });
+                }
+            }
             detail.text = read_post_text(s.root(), &path_b).unwrap_or_default();
             detail.front_matter_raw = raw_front_matter(s.root(), &path_b);
             let hex = path_bytes_hex(&path_b);
@@ -330,7 +338,6 @@ impl Archive {
 
     /// The body of one post as sanitized HTML, with remote images parked (see `render`).
     pub fn render_body(&self, path: &str) -> ApiResult<crate::render::RenderedBody> {
-        use std::os::unix::ffi::OsStrExt;
         let rel = path_bytes_from_arg(path);
         // Only files the index knows as posts: never an arbitrary path, nor a link out of the archive.
         let known = self.with_searcher(|s| {
@@ -340,18 +347,18 @@ impl Archive {
                 .optional()
                 .at(Path::new("index"))
         })?;
-        let rel_path = Path::new(std::ffi::OsStr::from_bytes(&rel));
-        if known.is_none() || rel_path.is_absolute() {
+        if known.is_none() {
             return Err(Error::PostNotFound {
                 path: path.to_string(),
             }
             .into());
         }
-        let full = self.root.join(rel_path);
-        let bytes = std::fs::read(&full).map_err(|source| Error::Io {
-            path: full.clone(),
-            source,
-        })?;
+        // The index is untrusted too (it may have come with the archive): the path is checked.
+        let (_, bytes) = crate::postfile::read(&self.root, &rel, crate::postfile::max_bytes())
+            .map_err(|reason| Error::Refused {
+                path: path.to_string(),
+                reason,
+            })?;
         let body = crate::post::body_source(&bytes).unwrap_or_default();
         Ok(crate::render::body_html(&body))
     }
@@ -447,12 +454,38 @@ impl Archive {
                         };
                         Ok((path_bytes_from_arg(p), seen))
                     })
-                    .collect()
+                    .collect::<ApiResult<Vec<_>>>()
+                    .and_then(|targets| self.only_known(targets))
             }
             EditTarget::Query { query } => {
                 let paths = self.with_searcher(|s| s.matching_paths(query))?;
                 Ok(paths.into_iter().map(|p| (p, None)).collect())
             }
+        }
+    }
+
+    /// Keep only paths the index knows as posts: a command that names a post never reaches a
+    /// file the scanner did not index (`.env`, `.git/config`, `/etc/passwd`). The files are
+    /// checked again on disk when they are read (`postfile`).
+    fn only_known<T>(&self, targets: Vec<(Vec<u8>, T)>) -> ApiResult<Vec<(Vec<u8>, T)>> {
+        let unknown = self.with_searcher(|s| {
+            let mut stmt = s
+                .conn()
+                .prepare_cached("SELECT 1 FROM posts WHERE path = ?1")
+                .at(Path::new("index"))?;
+            for (rel, _) in &targets {
+                if !stmt.exists([rel]).at(Path::new("index"))? {
+                    return Ok(Some(rel.clone()));
+                }
+            }
+            Ok(None)
+        })?;
+        match unknown {
+            Some(rel) => Err(Error::PostNotFound {
+                path: String::from_utf8_lossy(&rel).into_owned(),
+            }
+            .into()),
+            None => Ok(targets),
         }
     }
 
@@ -510,6 +543,29 @@ impl Archive {
 
     /// The operation that was interrupted (by a crash or kill), if any: offer to finish or roll
     /// it back.
+    /// Keep the undo journal within `keep` operations and `max_bytes` (saved as the archive's
+    /// rule when given), removing the oldest operations beyond it.
+    pub fn prune_history(
+        &self,
+        keep: Option<u64>,
+        max_bytes: Option<u64>,
+    ) -> ApiResult<crate::edit::PruneOutcome> {
+        let (mut settings, _) = crate::settings::load(&self.root);
+        if keep.is_some() || max_bytes.is_some() {
+            if let Some(k) = keep {
+                settings.journal.keep_operations = k;
+            }
+            if let Some(b) = max_bytes {
+                settings.journal.max_bytes = b;
+            }
+            crate::settings::save(&self.root, &settings).map_err(|source| Error::Io {
+                path: self.root.join(crate::dotdir::DOT_DIR).join("settings.json"),
+                source,
+            })?;
+        }
+        Ok(crate::edit::Editor::new(&self.root).prune(Some(settings.journal))?)
+    }
+
     pub fn interrupted(&self) -> ApiResult<Option<HistoryEntry>> {
         let editor = Editor::new(&self.root);
         let id = editor.interrupted().map(|op| op.id);
@@ -646,10 +702,11 @@ impl Archive {
                 continue;
             }
             match collections::member_for(&self.root, &rel) {
-                Some(m) => c.posts.push(m),
-                None => {
-                    return Err(Error::PostNotFound {
+                Ok(m) => c.posts.push(m),
+                Err(reason) => {
+                    return Err(Error::Refused {
                         path: String::from_utf8_lossy(&rel).into_owned(),
+                        reason,
                     }
                     .into())
                 }
@@ -732,7 +789,11 @@ impl Archive {
                 self.resolve_collection(&id, &mut c)?.0
             }
             ExportSource::Query { query } => self.with_searcher(|s| s.matching_paths(query))?,
-            ExportSource::Paths { paths } => paths.iter().map(|p| path_bytes_from_arg(p)).collect(),
+            ExportSource::Paths { paths } => self
+                .only_known(paths.iter().map(|p| (path_bytes_from_arg(p), ())).collect())?
+                .into_iter()
+                .map(|(p, ())| p)
+                .collect(),
         };
         crate::export::export(&self.root, &sources, req, progress, cancel).map_err(edit_error)
     }
@@ -740,8 +801,7 @@ impl Archive {
 
 /// The front matter text of a clean UTF-8 file, as written.
 fn raw_front_matter(root: &Path, rel: &[u8]) -> Option<String> {
-    let real = crate::edit::write::resolve(root, rel).ok()?;
-    let bytes = std::fs::read(real).ok()?;
+    let (_, bytes) = crate::postfile::read(root, rel, crate::postfile::max_bytes()).ok()?;
     let layout = crate::post::layout(&bytes)?;
     if !layout.exact_utf8 || layout.kind == crate::post::FrontMatterKind::None {
         return None;

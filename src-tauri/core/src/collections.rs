@@ -7,7 +7,6 @@
 //! is then updated with the new path). A smart collection is a saved query.
 
 use crate::edit::journal::to_hex;
-use crate::edit::write::write_own_file;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -70,6 +69,7 @@ pub struct CollectionSummary {
 }
 
 pub struct Collections {
+    root: PathBuf,
     dir: PathBuf,
 }
 
@@ -99,7 +99,10 @@ fn slug(name: &str) -> String {
 impl Collections {
     pub fn new(archive_root: &Path) -> Collections {
         Collections {
-            dir: archive_root.join(".shelfmark").join("collections"),
+            root: archive_root.to_path_buf(),
+            dir: archive_root
+                .join(crate::dotdir::DOT_DIR)
+                .join("collections"),
         }
     }
 
@@ -109,7 +112,7 @@ impl Collections {
 
     /// Every collection file, in sidebar order; unreadable files are reported, not fatal.
     pub fn load_all(&self) -> (Vec<(String, CollectionFile)>, Vec<String>) {
-        let (mut out, bad) = crate::edit::write::read_own_json::<CollectionFile>(&self.dir);
+        let (mut out, bad) = crate::dotdir::read_json_dir::<CollectionFile>(&self.dir);
         out.sort_by(|a, b| (a.1.position, &a.1.name).cmp(&(b.1.position, &b.1.name)));
         (out, bad)
     }
@@ -134,7 +137,8 @@ impl Collections {
     pub fn save(&self, id: &str, c: &CollectionFile) -> Result<()> {
         let mut json = serde_json::to_vec_pretty(c).map_err(|e| e.to_string())?;
         json.push(b'\n');
-        write_own_file(&self.path_of(id), &json)
+        crate::dotdir::dir(&self.root, &["collections"])
+            .and_then(|_| crate::dotdir::replace(&self.path_of(id), &json, true))
             .map_err(|e| format!("cannot write {}: {e}", self.path_of(id).display()))
     }
 
@@ -223,7 +227,7 @@ pub fn follow_writes(root: &Path, paths: &[Vec<u8>]) {
         for m in &mut c.posts {
             let rel = m.rel();
             if wanted.contains(rel.as_slice()) {
-                if let Some(now) = member_for(root, &rel) {
+                if let Ok(now) = member_for(root, &rel) {
                     if now.hash != m.hash {
                         m.hash = now.hash;
                         changed = true;
@@ -237,13 +241,15 @@ pub fn follow_writes(root: &Path, paths: &[Vec<u8>]) {
     }
 }
 
-/// A member for a file: its path and current hash (None when it cannot be read).
-pub fn member_for(root: &Path, rel: &[u8]) -> Option<Member> {
-    use std::os::unix::ffi::OsStrExt;
-    let bytes = std::fs::read(root.join(Path::new(std::ffi::OsStr::from_bytes(rel)))).ok()?;
+/// A member for a post file: its path and current hash (why not, when it cannot be read).
+pub fn member_for(
+    root: &Path,
+    rel: &[u8],
+) -> std::result::Result<Member, crate::postfile::Refusal> {
+    let (_, bytes) = crate::postfile::read(root, rel, crate::postfile::max_bytes())?;
     let path = String::from_utf8_lossy(rel).into_owned();
     let path_hex = (path.as_bytes() != rel).then(|| to_hex(rel));
-    Some(Member {
+    Ok(Member {
         path,
         path_hex,
         hash: to_hex(&crate::edit::write::hash(&bytes)),

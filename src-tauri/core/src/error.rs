@@ -44,6 +44,21 @@ pub enum Error {
     #[error("{0}")]
     Edit(String),
 
+    /// A path that names no post Shelfmark may read or write (see `postfile`).
+    #[error("{path} {reason}")]
+    Refused {
+        path: String,
+        reason: crate::postfile::Refusal,
+    },
+
+    /// An undo, redo or recovery that could not bring every file back: the operation stays open.
+    #[error("the {action} is not complete: {done} files were restored, but {} could not be: {}. Nothing is lost: the journal keeps every copy, and the operation stays open; once the cause is fixed, `shelfmark recover --finish` completes the {action} and `shelfmark undo` rolls every file back", files.len(), files.join("; "))]
+    Incomplete {
+        action: &'static str,
+        done: u64,
+        files: Vec<String>,
+    },
+
     /// An earlier operation stopped half-way; it must be finished or rolled back first.
     #[error("operation {id} (\"{label}\") was interrupted before it finished; finish it or roll it back first (`shelfmark undo` rolls it back)")]
     Interrupted { id: u64, label: String },

@@ -4,16 +4,19 @@
 
 pub mod api;
 pub mod collections;
+pub mod dotdir;
 pub mod edit;
 pub mod error;
 pub mod export;
 pub mod fetch;
 pub mod fold;
 pub mod post;
+pub mod postfile;
 pub mod problem;
 pub mod render;
 pub mod scan;
 pub mod search;
+pub mod settings;
 pub mod store;
 pub mod watch;
 pub use error::{Error, Result};

@@ -5,8 +5,13 @@
 //! `undone` found at start means Shelfmark stopped in the middle, and the journal holds what is
 //! needed to finish or roll back. Each file is judged by its hash: equal to the after-image means
 //! written, equal to the before-image means not, anything else was changed by someone else.
+//!
+//! The journal may have come with the archive (a clone, a zip): its files are read without
+//! following links, every image is checked against its recorded hash before it is written back,
+//! and new files are created exclusively. Each file's two images are compressed together as one
+//! zstd frame (the after-image is mostly a copy of the before-image, so it costs little), and old
+//! operations are pruned by a retention rule (`Retention`).
 
-use super::write::write_own_file;
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -38,8 +43,14 @@ pub struct FileImages {
     pub path: String,
     pub before_hash: String,
     pub after_hash: String,
+    /// (offset, length) of each image: in the pack, or, when `frame` is set, in that frame once
+    /// decompressed.
     pub before: (u64, u64),
     pub after: (u64, u64),
+    /// (offset, length) in the pack of the zstd frame holding both images (absent in journals
+    /// written before compression).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frame: Option<(u64, u64)>,
 }
 
 impl FileImages {
@@ -74,20 +85,40 @@ pub fn from_hex(hex: &str) -> Option<Vec<u8>> {
 }
 
 pub struct Journal {
+    root: PathBuf,
     dir: PathBuf,
 }
 
 type IoResult<T> = std::io::Result<T>;
 
+/// The largest image the journal reads back (the scanner's limit for a post, with room for an
+/// edit that made it larger).
+const MAX_IMAGE: u64 = 64 * 1024 * 1024;
+
+pub use crate::settings::Retention;
+
+fn invalid(path: &Path, why: String) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        format!("{}: {why}", path.display()),
+    )
+}
+
 impl Journal {
     pub fn new(archive_root: &Path) -> Journal {
         Journal {
-            dir: archive_root.join(".shelfmark").join("journal"),
+            root: archive_root.to_path_buf(),
+            dir: archive_root.join(crate::dotdir::DOT_DIR).join("journal"),
         }
     }
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Create (or check) the journal folder: real folders only, never a link.
+    fn ensure(&self) -> IoResult<()> {
+        crate::dotdir::dir(&self.root, &["journal"]).map(|_| ())
     }
 
     fn json_path(&self, id: u64) -> PathBuf {
@@ -101,39 +132,86 @@ impl Journal {
     /// Every recorded operation, oldest first. Unreadable records are skipped (and named in the
     /// second list) rather than stopping the rest.
     pub fn list(&self) -> (Vec<OpRecord>, Vec<String>) {
-        let (read, bad) = super::write::read_own_json::<OpRecord>(&self.dir);
-        let mut ops: Vec<OpRecord> = read.into_iter().map(|(_, op)| op).collect();
+        let (read, bad) = crate::dotdir::read_json_dir::<OpRecord>(&self.dir);
+        let mut ops: Vec<OpRecord> = read
+            .into_iter()
+            .filter(|(stem, op)| *stem == format!("{:06}", op.id))
+            .map(|(_, op)| op)
+            .collect();
         ops.sort_by_key(|op| op.id);
         (ops, bad)
+    }
+
+    /// The highest id any journal file uses (records and packs, readable or not), so a new
+    /// operation never lands on a file that is already there.
+    fn last_id(&self) -> u64 {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return 0;
+        };
+        entries
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name();
+                let stem = name.to_str()?.split('.').next()?.to_string();
+                stem.parse::<u64>().ok()
+            })
+            .max()
+            .unwrap_or(0)
     }
 
     /// Record a new operation (state `pending`) with the images of its files, durably, before
     /// any of them is written. Operations that were undone can no longer be redone and go.
     /// `images` are (relative path, before, after) of each file.
     pub fn begin(&self, label: &str, images: &[(&[u8], &[u8], &[u8])]) -> IoResult<OpRecord> {
-        std::fs::create_dir_all(&self.dir)?;
+        use rayon::prelude::*;
+        self.ensure()?;
         let (ops, _) = self.list();
         for op in ops.iter().filter(|op| op.state == OpState::Undone) {
             self.remove(op.id);
         }
-        let id = ops.last().map_or(1, |op| op.id + 1);
-        let mut pack = std::fs::File::create(self.pack_path(id))?;
-        let mut files = Vec::with_capacity(images.len());
+        let id = self.last_id().max(ops.last().map_or(0, |op| op.id)) + 1;
+        // Created exclusively: a file or link planted under this name is refused, never written.
+        let pack_path = self.pack_path(id);
+        let mut pack = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&pack_path)
+            .map_err(|e| {
+                invalid(
+                    &pack_path,
+                    format!("cannot be created ({e}); remove it if it is not Shelfmark's"),
+                )
+            })?;
+        let frames: Vec<(Vec<u8>, FileImages)> = images
+            .par_iter()
+            .map(|(rel, before, after)| {
+                let (b, a) = (before.len() as u64, after.len() as u64);
+                let mut both = Vec::with_capacity(before.len() + after.len());
+                both.extend_from_slice(before);
+                both.extend_from_slice(after);
+                let frame = zstd::bulk::compress(&both, 3)?;
+                Ok((
+                    frame,
+                    FileImages {
+                        path_hex: to_hex(rel),
+                        path: String::from_utf8_lossy(rel).into_owned(),
+                        before_hash: to_hex(&super::write::hash(before)),
+                        after_hash: to_hex(&super::write::hash(after)),
+                        before: (0, b),
+                        after: (b, a),
+                        frame: None,
+                    },
+                ))
+            })
+            .collect::<IoResult<_>>()?;
+        let mut files = Vec::with_capacity(frames.len());
         let mut offset = 0u64;
         let mut buf = std::io::BufWriter::with_capacity(1 << 20, &mut pack);
-        for (rel, before, after) in images {
-            buf.write_all(before)?;
-            buf.write_all(after)?;
-            let (b, a) = (before.len() as u64, after.len() as u64);
-            files.push(FileImages {
-                path_hex: to_hex(rel),
-                path: String::from_utf8_lossy(rel).into_owned(),
-                before_hash: to_hex(&super::write::hash(before)),
-                after_hash: to_hex(&super::write::hash(after)),
-                before: (offset, b),
-                after: (offset + b, a),
-            });
-            offset += a + b;
+        for (frame, mut f) in frames {
+            buf.write_all(&frame)?;
+            f.frame = Some((offset, frame.len() as u64));
+            offset += frame.len() as u64;
+            files.push(f);
         }
         buf.flush()?;
         drop(buf);
@@ -150,8 +228,9 @@ impl Journal {
     }
 
     pub fn save(&self, op: &OpRecord) -> IoResult<()> {
+        self.ensure()?;
         let json = serde_json::to_vec_pretty(op).map_err(std::io::Error::other)?;
-        write_own_file(&self.json_path(op.id), &json)
+        crate::dotdir::replace(&self.json_path(op.id), &json, true)
     }
 
     pub fn set_state(&self, op: &mut OpRecord, state: OpState) -> IoResult<()> {
@@ -170,21 +249,48 @@ impl Journal {
     }
 
     pub fn remove(&self, id: u64) {
+        // `remove_file` removes a link itself, never what it points to.
         let _ = std::fs::remove_file(self.json_path(id));
         let _ = std::fs::remove_file(self.pack_path(id));
     }
 
-    /// Read the before- or after-images of `files` from the pack of `op`.
+    /// Read the before- or after-images of `op`'s files from its pack. Each image must hash to
+    /// what the record says: a journal changed outside Shelfmark is refused, never written back.
     pub fn images(&self, op: &OpRecord, after: bool) -> IoResult<Vec<Vec<u8>>> {
-        let mut pack = std::fs::File::open(self.pack_path(op.id))?;
+        let path = self.pack_path(op.id);
+        let mut pack = crate::dotdir::open_read(&path)?;
+        let pack_len = pack.metadata()?.len();
         op.files
             .iter()
             .map(|f| {
                 let (off, len) = if after { f.after } else { f.before };
-                pack.seek(SeekFrom::Start(off))?;
-                let mut buf = vec![0u8; usize::try_from(len).map_err(std::io::Error::other)?];
-                pack.read_exact(&mut buf)?;
-                Ok(buf)
+                let image = match f.frame {
+                    Some((frame_off, frame_len)) => {
+                        let frame = read_at(&mut pack, pack_len, frame_off, frame_len, &path)?;
+                        let total = f.before.1.saturating_add(f.after.1);
+                        if total > 2 * MAX_IMAGE {
+                            return Err(invalid(&path, format!("images of {} are too large", f.path)));
+                        }
+                        let both = zstd::bulk::decompress(&frame, total as usize)
+                            .map_err(|e| invalid(&path, format!("images of {}: {e}", f.path)))?;
+                        let end = off.saturating_add(len);
+                        both.get(off as usize..end as usize)
+                            .map(<[u8]>::to_vec)
+                            .ok_or_else(|| invalid(&path, format!("images of {} are cut short", f.path)))?
+                    }
+                    None => read_at(&mut pack, pack_len, off, len, &path)?,
+                };
+                let want = if after { &f.after_hash } else { &f.before_hash };
+                if to_hex(&super::write::hash(&image)) != *want {
+                    return Err(invalid(
+                        &path,
+                        format!(
+                            "the saved copy of {} does not match its record; the journal was changed outside Shelfmark, so nothing is written from it",
+                            f.path
+                        ),
+                    ));
+                }
+                Ok(image)
             })
             .collect()
     }
@@ -193,20 +299,56 @@ impl Journal {
     pub fn size_of(&self, id: u64) -> u64 {
         [self.json_path(id), self.pack_path(id)]
             .iter()
-            .filter_map(|p| std::fs::metadata(p).ok())
+            .filter_map(|p| std::fs::symlink_metadata(p).ok())
             .map(|m| m.len())
             .sum()
     }
 
     /// Hold the archive's edit lock (one editing process at a time) while the guard lives.
     pub fn lock(&self) -> IoResult<std::fs::File> {
-        std::fs::create_dir_all(&self.dir)?;
-        let f = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(self.dir.join("lock"))?;
+        self.ensure()?;
+        let f = crate::dotdir::open_write(&self.dir.join("lock"))?;
         rustix::fs::flock(&f, rustix::fs::FlockOperation::LockExclusive)?;
         Ok(f)
     }
+
+    /// Remove the oldest operations beyond `rule` (never the newest, never an interrupted one).
+    /// Returns (operations removed, bytes freed).
+    pub fn prune(&self, rule: Retention) -> (u64, u64) {
+        let (ops, _) = self.list();
+        let sizes: Vec<u64> = ops.iter().map(|op| self.size_of(op.id)).collect();
+        let mut count = ops.len() as u64;
+        let mut total: u64 = sizes.iter().sum();
+        let (mut removed, mut freed) = (0, 0);
+        for (i, op) in ops.iter().enumerate() {
+            if i + 1 == ops.len() || (count <= rule.keep_operations && total <= rule.max_bytes) {
+                break;
+            }
+            if op.state.interrupted() {
+                continue;
+            }
+            self.remove(op.id);
+            count -= 1;
+            total = total.saturating_sub(sizes[i]);
+            removed += 1;
+            freed += sizes[i];
+        }
+        (removed, freed)
+    }
+}
+
+fn read_at(
+    pack: &mut std::fs::File,
+    pack_len: u64,
+    off: u64,
+    len: u64,
+    path: &Path,
+) -> IoResult<Vec<u8>> {
+    if len > 2 * MAX_IMAGE || off.saturating_add(len) > pack_len {
+        return Err(invalid(path, "an image lies outside the pack".into()));
+    }
+    pack.seek(SeekFrom::Start(off))?;
+    let mut buf = vec![0u8; len as usize];
+    pack.read_exact(&mut buf)?;
+    Ok(buf)
 }

@@ -133,6 +133,16 @@ pub struct EditOutcome {
     pub cancelled: bool,
 }
 
+/// What pruning the journal did.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct PruneOutcome {
+    pub removed: u64,
+    pub freed_bytes: u64,
+    pub kept: u64,
+    pub kept_bytes: u64,
+}
+
 /// One operation in the history.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 #[ts(export)]
@@ -601,6 +611,8 @@ fn refusal_kind(r: &Refusal) -> &'static str {
         Refusal::Outside(_) => "outside",
         Refusal::Missing => "missing",
         Refusal::BadPath => "outside",
+        Refusal::NotAPost | Refusal::NotAFile => "not-a-post",
+        Refusal::TooLarge(..) => "too-large",
         Refusal::Io(_) => "io",
     }
 }
@@ -618,13 +630,10 @@ pub fn plan(root: &Path, targets: &[TargetFile], ops: &[EditOp]) -> Plan {
     let results: Vec<One> = targets
         .par_iter()
         .map(|(rel, seen)| {
-            let real = match write::resolve(root, rel) {
+            let (real, bytes) = match crate::postfile::read(root, rel, crate::postfile::max_bytes())
+            {
                 Ok(r) => r,
                 Err(e) => return One::Skip(skipped(rel, e.to_string(), refusal_kind(&e))),
-            };
-            let bytes = match std::fs::read(&real) {
-                Ok(b) => b,
-                Err(e) => return One::Skip(skipped(rel, format!("cannot be read: {e}"), "io")),
             };
             if std::fs::metadata(&real).is_ok_and(|m| m.permissions().readonly()) {
                 let e = Refusal::ReadOnly;
@@ -810,6 +819,9 @@ impl<'a> Editor<'a> {
                 .map_err(io_err(&dir))?;
         }
         outcome.written = written.len() as u64;
+        // The journal stays bounded: the oldest operations beyond the archive's rule go.
+        self.journal
+            .prune(crate::settings::load(self.root).0.journal);
         let index_paths = self.with_aliases(written, &plan_aliases);
         crate::scan::update_paths(self.root, &index_paths, &Default::default())?;
         self.follow_in_collections(&index_paths);
@@ -889,16 +901,13 @@ impl<'a> Editor<'a> {
                 } else {
                     (&f.after_hash, &f.before_hash)
                 };
-                let real = match write::resolve(self.root, &rel) {
-                    Ok(r) => r,
-                    Err(e) => return Judged::Skip(skipped(&rel, e.to_string(), refusal_kind(&e))),
-                };
-                let current = match std::fs::read(&real) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        return Judged::Skip(skipped(&rel, format!("cannot be read: {e}"), "io"))
-                    }
-                };
+                let (real, current) =
+                    match crate::postfile::read(self.root, &rel, crate::postfile::max_bytes()) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            return Judged::Skip(skipped(&rel, e.to_string(), refusal_kind(&e)))
+                        }
+                    };
                 let hash = write::hash(&current);
                 match journal::to_hex(&hash) {
                     h if &h == to_hash => Judged::Already(Written {
@@ -1036,6 +1045,20 @@ impl<'a> Editor<'a> {
             .set_state(&mut op, passing)
             .map_err(io_err(&dir))?;
         let (written, skipped) = self.move_files(&op, to_after)?;
+        // A file that should have moved but could not still carries the other state: the step is
+        // not done. It stays open (interrupted), so `undo`/`recover` can try again, and the
+        // caller is told which files and why; never "done".
+        let failed: Vec<&Skipped> = skipped.iter().filter(|s| s.kind != "conflict").collect();
+        if !failed.is_empty() {
+            return Err(Error::Incomplete {
+                action: if to_after { "redo" } else { "undo" },
+                done: written,
+                files: failed
+                    .iter()
+                    .map(|s| format!("{} ({})", s.path, s.reason))
+                    .collect(),
+            });
+        }
         self.journal.set_state(&mut op, end).map_err(io_err(&dir))?;
         Ok(EditOutcome {
             op_id: Some(op.id),
@@ -1044,6 +1067,20 @@ impl<'a> Editor<'a> {
             unchanged: 0,
             skipped,
             cancelled: false,
+        })
+    }
+
+    /// Remove the oldest operations beyond `rule` (default: the archive's settings).
+    pub fn prune(&self, rule: Option<journal::Retention>) -> Result<PruneOutcome> {
+        let _lock = self.journal.lock().map_err(io_err(self.journal.dir()))?;
+        let rule = rule.unwrap_or_else(|| crate::settings::load(self.root).0.journal);
+        let (removed, freed_bytes) = self.journal.prune(rule);
+        let (ops, _) = self.journal.list();
+        Ok(PruneOutcome {
+            removed,
+            freed_bytes,
+            kept: ops.len() as u64,
+            kept_bytes: ops.iter().map(|op| self.journal.size_of(op.id)).sum(),
         })
     }
 

@@ -10,66 +10,22 @@
 use rayon::prelude::*;
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 
-/// Why a file was not written. Each names what the user can do about it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Refusal {
-    #[error(
-        "changed on disk since Shelfmark read it; reload it, or redo the change on the new version"
-    )]
-    Conflict,
-    #[error("is read-only; Shelfmark leaves read-only files alone (make it writable to edit it)")]
-    ReadOnly,
-    #[error("leads outside the archive ({0}); Shelfmark does not write there")]
-    Outside(String),
-    #[error("no longer exists")]
-    Missing,
-    #[error("is not a path inside the archive")]
-    BadPath,
-    #[error("could not be written: {0}")]
-    Io(String),
-}
+pub use crate::postfile::{resolve, Refusal};
 
 /// Content hash used everywhere a file is compared with what was read (as in the index).
 pub fn hash(bytes: &[u8]) -> [u8; 32] {
     *blake3::hash(bytes).as_bytes()
 }
 
-/// The real file behind an archive-relative path: symlinks are followed only while they stay in
-/// the archive, and nothing under `.shelfmark/` is a post.
-pub fn resolve(root: &Path, rel: &[u8]) -> Result<PathBuf, Refusal> {
-    let rel_path = Path::new(std::ffi::OsStr::from_bytes(rel));
-    if rel.is_empty()
-        || !rel_path
-            .components()
-            .all(|c| matches!(c, Component::Normal(_)))
-    {
-        return Err(Refusal::BadPath);
-    }
-    let full = root.join(rel_path);
-    let real = match std::fs::canonicalize(&full) {
-        Ok(p) => p,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Refusal::Missing),
-        Err(e) => return Err(Refusal::Io(e.to_string())),
-    };
-    if !real.starts_with(root) {
-        return Err(Refusal::Outside(real.display().to_string()));
-    }
-    if real.starts_with(root.join(".shelfmark")) {
-        return Err(Refusal::BadPath);
-    }
-    Ok(real)
-}
-
-/// A file written to its temporary name, waiting for `commit`.
+/// A file written to its temporary name, waiting for `commit`. Dropped uncommitted, the
+/// temporary file is removed.
 #[derive(Debug)]
 pub struct Staged {
     pub real: PathBuf,
-    tmp: PathBuf,
+    tmp: tempfile::TempPath,
     /// What the original looked like when its hash was checked: (size, mtime ns, inode).
     seen: (u64, i64, u64),
 }
@@ -83,15 +39,6 @@ fn identity(meta: &std::fs::Metadata) -> (u64, i64, u64) {
         meta.ino(),
     )
 }
-
-impl Drop for Staged {
-    fn drop(&mut self) {
-        // Committed files were renamed away; anything left is an abandoned temporary.
-        let _ = std::fs::remove_file(&self.tmp);
-    }
-}
-
-static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Write `new` beside `real` under a temporary name, if `real` still hashes to `expected`.
 pub fn stage(real: &Path, expected: &[u8; 32], new: &[u8]) -> Result<Staged, Refusal> {
@@ -110,21 +57,19 @@ pub fn stage(real: &Path, expected: &[u8; 32], new: &[u8]) -> Result<Staged, Ref
     if seen != identity(&meta) {
         return Err(Refusal::Conflict);
     }
-    let tmp = temp_beside(real).ok_or(Refusal::BadPath)?;
     let io = |e: std::io::Error| Refusal::Io(e.to_string());
+    let dir = real.parent().ok_or(Refusal::BadPath)?;
+    // A short random name, created exclusively: its length does not depend on the post's name
+    // (names of 255 bytes are common in scraped archives), and nothing planted is opened.
+    let (mut f, tmp) = crate::dotdir::temp_in(dir).map_err(io)?.into_parts();
     let mode = meta.permissions().mode() & 0o7777;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(&tmp)
-        .map_err(io)?;
     let staged = Staged {
         real: real.to_path_buf(),
         tmp,
         seen,
     };
     f.write_all(new).map_err(io)?;
+    drop(f);
     // The umask may have narrowed the mode; owner and group follow the original where allowed.
     std::fs::set_permissions(&staged.tmp, std::fs::Permissions::from_mode(mode)).map_err(io)?;
     let _ = std::os::unix::fs::chown(&staged.tmp, Some(meta.uid()), Some(meta.gid()));
@@ -133,11 +78,11 @@ pub fn stage(real: &Path, expected: &[u8; 32], new: &[u8]) -> Result<Staged, Ref
 
 /// The file still has the content Shelfmark read.
 fn check(real: &Path, expected: &[u8; 32]) -> Result<(), Refusal> {
-    match std::fs::read(real) {
+    // A file grown past the read limit since it was read has changed: a conflict.
+    match crate::postfile::read_real(real, crate::postfile::max_bytes()) {
         Ok(bytes) if hash(&bytes) == *expected => Ok(()),
-        Ok(_) => Err(Refusal::Conflict),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Refusal::Missing),
-        Err(e) => Err(Refusal::Io(e.to_string())),
+        Ok(_) | Err(Refusal::TooLarge(..)) => Err(Refusal::Conflict),
+        Err(e) => Err(e),
     }
 }
 
@@ -162,8 +107,11 @@ pub fn commit(staged: Vec<Staged>) -> Vec<Result<PathBuf, Refusal>> {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Refusal::Missing),
                 Err(e) => return Err(Refusal::Io(e.to_string())),
             }
-            std::fs::rename(&s.tmp, &s.real).map_err(|e| Refusal::Io(e.to_string()))?;
-            Ok(s.real.clone())
+            let real = s.real;
+            s.tmp
+                .persist(&real)
+                .map_err(|e| Refusal::Io(e.error.to_string()))?;
+            Ok(real)
         })
         .collect();
     let dirs: BTreeSet<&Path> = results
@@ -199,7 +147,7 @@ fn flush(staged: &[Staged]) -> Result<(), String> {
     }
     let first = staged
         .first()
-        .map(|s| s.tmp.as_path())
+        .map(|s| -> &Path { &s.tmp })
         .unwrap_or(Path::new("."));
     rustix::fs::syncfs(open(first)?).map_err(|e| e.to_string())
 }
@@ -211,86 +159,22 @@ pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
 
-/// A fresh temporary name beside `path`: `.NAME.shelfmark-PID-N.tmp` (hidden, and never a post
-/// name, so scans and the watcher pass it by; recovery removes those a kill left).
-fn temp_beside(path: &Path) -> Option<PathBuf> {
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(path.file_name()?);
-    tmp_name.push(format!(
-        ".shelfmark-{}-{}.tmp",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    Some(path.with_file_name(tmp_name))
-}
-
-/// Replace (or create) `path` with `bytes` atomically: a temporary file beside it, renamed over
-/// it. `durable` also flushes the file and its folder before returning; without it the caller
-/// flushes a whole batch at once (exports).
+/// Replace (or create) `path` with `bytes` atomically: a temporary file beside it (created
+/// exclusively, under a short random name), renamed over it. `durable` also flushes the file and
+/// its folder before returning; without it the caller flushes a whole batch at once (exports).
 pub fn replace_file(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let tmp = temp_beside(path).ok_or_else(|| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "a path without a file name",
-        )
-    })?;
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        if durable {
-            f.sync_all()?;
-        }
-        drop(f);
-        std::fs::rename(&tmp, path)?;
-        if durable {
-            sync_dir(dir)?;
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    let mut tmp = crate::dotdir::temp_in(dir)?;
+    tmp.write_all(bytes)?;
+    if durable {
+        tmp.as_file().sync_all()?;
     }
-    result
-}
-
-/// Write a small file of Shelfmark's own (journal state, collections) atomically and durably.
-pub fn write_own_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    replace_file(path, bytes, true)
-}
-
-/// Every `*.json` file of Shelfmark's own in `dir`, read as `T`, with its file stem. Files that
-/// cannot be read are named in the second list (with why) rather than stopping the rest.
-pub fn read_own_json<T: serde::de::DeserializeOwned>(
-    dir: &Path,
-) -> (Vec<(String, T)>, Vec<String>) {
-    let mut out = Vec::new();
-    let mut bad = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return (out, bad);
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.extension().is_none_or(|e| e != "json") {
-            continue;
-        }
-        let Some(stem) = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .map(str::to_string)
-        else {
-            continue;
-        };
-        match std::fs::read(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
-        {
-            Ok(value) => out.push((stem, value)),
-            Err(e) => bad.push(format!("{}: {e}", path.display())),
-        }
+    tmp.persist(path).map_err(|e| e.error)?;
+    if durable {
+        sync_dir(dir)?;
     }
-    (out, bad)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -345,7 +229,7 @@ mod tests {
         assert_eq!(resolve(&root, b"/etc/passwd"), Err(Refusal::BadPath));
         std::fs::create_dir(root.join(".shelfmark")).unwrap_or_else(|e| panic!("{e}"));
         std::fs::write(root.join(".shelfmark/a.md"), "x").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(resolve(&root, b".shelfmark/a.md"), Err(Refusal::BadPath));
+        assert_eq!(resolve(&root, b".shelfmark/a.md"), Err(Refusal::NotAPost));
     }
 
     #[test]

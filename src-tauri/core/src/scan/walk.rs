@@ -182,6 +182,23 @@ impl LocalWalk<'_> {
         }
         // Linked folders are not walked (they would index the same posts twice, or loop).
         let is_post = path.file_name().is_some_and(is_post_name);
+        if let Ok(inside) = target.strip_prefix(self.root) {
+            // A link inside the archive must lead to a post too (not `.env`, not `.git/…`).
+            let target_rel = inside.as_os_str().as_encoded_bytes();
+            if meta.is_file() && is_post && crate::postfile::check_rel(target_rel).is_err() {
+                self.found.problems.push((
+                    rel,
+                    Problem::new(
+                        ProblemKind::Unreadable,
+                        format!(
+                            "is a symlink to {}, which is not a post file (hidden, or not .md); not followed",
+                            inside.display()
+                        ),
+                    ),
+                ));
+                return;
+            }
+        }
         if meta.is_file() && is_post {
             self.found.files.push(Found {
                 abs: path.to_path_buf(),

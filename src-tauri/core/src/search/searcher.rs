@@ -79,9 +79,7 @@ pub fn path_bytes_hex(path: &[u8]) -> Option<String> {
 
 /// The plain text of a post's body, read and parsed from its file now.
 pub fn read_post_text(root: &Path, rel: &[u8]) -> Option<String> {
-    use std::os::unix::ffi::OsStrExt;
-    let path = root.join(std::ffi::OsStr::from_bytes(rel));
-    let bytes = std::fs::read(&path).ok()?;
+    let (path, bytes) = crate::postfile::read(root, rel, crate::postfile::max_bytes()).ok()?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -11,31 +11,57 @@ use crate::error::{Error, Result, SqlContext};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 
-/// The folder under the archive root where Shelfmark keeps its files.
-pub const DOT_DIR: &str = ".shelfmark";
+pub use crate::dotdir::DOT_DIR;
 pub const INDEX_FILE: &str = "index.sqlite";
 
 /// Where the index of `archive` lives: `<archive>/.shelfmark/index.sqlite`, or, when the archive
-/// cannot be written to, a file in the user's data folder named after the archive's path.
+/// cannot be written to, a file in the user's data folder named after the archive's path. A
+/// `.shelfmark` that is a link (or not a folder) keeps the local path, so that opening it fails
+/// with the reason instead of quietly indexing elsewhere.
 pub fn index_path(archive: &Path) -> PathBuf {
     let local = archive.join(DOT_DIR).join(INDEX_FILE);
-    if local.exists()
-        || std::fs::create_dir_all(archive.join(DOT_DIR)).is_ok()
-            && is_writable(&archive.join(DOT_DIR))
-    {
+    if std::fs::symlink_metadata(&local).is_ok() {
         return local;
     }
-    fallback_index_path(archive)
+    match crate::dotdir::dir(archive, &[]) {
+        Ok(dot) if crate::dotdir::temp_in(&dot).is_ok() => local,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => local,
+        _ => fallback_index_path(archive),
+    }
 }
 
-fn is_writable(dir: &Path) -> bool {
-    tempfile_probe(dir).is_ok()
-}
-
-fn tempfile_probe(dir: &Path) -> std::io::Result<()> {
-    let probe = dir.join(format!(".write-probe-{}", std::process::id()));
-    std::fs::write(&probe, b"")?;
-    std::fs::remove_file(&probe)
+/// The index file and its SQLite side files must not be links: SQLite would write through them.
+fn check_index_files(path: &Path) -> Result<()> {
+    let refuse = |p: PathBuf, why: &str| Error::Io {
+        source: std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{} {why}", p.display()),
+        ),
+        path: p,
+    };
+    if let Some(parent) = path.parent() {
+        if parent.file_name().is_some_and(|n| n == DOT_DIR) {
+            crate::dotdir::check_dir(parent).map_err(|source| Error::Io {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+    }
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let p = PathBuf::from(format!("{}{suffix}", path.display()));
+        if let Ok(meta) = std::fs::symlink_metadata(&p) {
+            if meta.file_type().is_symlink() {
+                return Err(refuse(p, "is a symbolic link; Shelfmark does not write its index through links (remove it; the index is rebuilt)"));
+            }
+            if !meta.is_file() {
+                return Err(refuse(
+                    p,
+                    "is not a regular file; remove it and the index is rebuilt",
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn fallback_index_path(archive: &Path) -> PathBuf {
@@ -49,10 +75,11 @@ fn fallback_index_path(archive: &Path) -> PathBuf {
         .join(format!("{}.sqlite", &key[..32]))
 }
 
-/// The index path if an index exists for `archive` (never creates anything).
+/// The index path if an index exists for `archive` (never creates anything). A link where the
+/// index should be counts as an index, so that opening it reports the link.
 pub fn existing_index_path(archive: &Path) -> Option<PathBuf> {
     let local = archive.join(DOT_DIR).join(INDEX_FILE);
-    if local.exists() {
+    if std::fs::symlink_metadata(&local).is_ok() {
         return Some(local);
     }
     let fallback = fallback_index_path(archive);
@@ -74,12 +101,22 @@ fn set_pragmas(conn: &Connection, path: &Path) -> Result<()> {
 /// Open (creating and migrating if needed) the index for writing.
 pub fn open_for_write(path: &Path) -> Result<Connection> {
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|source| Error::Io {
+        let made = match parent.parent() {
+            // The archive's own folder: made (or checked) as a real folder, never through a link.
+            Some(root) if parent.file_name().is_some_and(|n| n == DOT_DIR) => {
+                crate::dotdir::dir(root, &[]).map(|_| ())
+            }
+            _ => std::fs::create_dir_all(parent),
+        };
+        made.map_err(|source| Error::Io {
             path: parent.to_path_buf(),
             source,
         })?;
     }
-    let mut conn = Connection::open(path).at(path)?;
+    check_index_files(path)?;
+    let mut conn =
+        Connection::open_with_flags(path, OpenFlags::default() | OpenFlags::SQLITE_OPEN_NOFOLLOW)
+            .at(path)?;
     set_pragmas(&conn, path)?;
     match schema::migrate(&mut conn).at(path)? {
         Ok(_) => Ok(conn),
@@ -95,7 +132,9 @@ pub fn open_for_write(path: &Path) -> Result<Connection> {
 pub fn open_for_read(path: &Path) -> Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW,
     )
     .at(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))

@@ -184,6 +184,7 @@ impl Writer {
             .at(&self.path)?;
         let from = self.path.clone();
         drop(self);
+        super::check_index_files(dest)?;
         std::fs::rename(&from, dest).map_err(|source| crate::Error::Io {
             path: dest.to_path_buf(),
             source,
