@@ -586,6 +586,104 @@ pub fn fetch_image_with(raw: &str, policy: &Policy) -> Result<FetchedImage, ApiE
     })
 }
 
+/// Posts whose image lists are kept (most recent first).
+const POST_IMAGES_KEPT: usize = 8;
+/// Files larger than this are not hashed for the cache (they are rendered each time).
+const POST_IMAGES_MAX_FILE: u64 = 64 * 1024 * 1024;
+
+/// The remote image addresses of recently read posts, so that loading a post's images renders
+/// the post once rather than once per image. An entry is used only while the file holds the
+/// very bytes it was made from (compared by BLAKE3 hash); otherwise the post is rendered again.
+#[derive(Debug, Default)]
+pub struct PostImages {
+    entries: std::sync::Mutex<Vec<PostImagesEntry>>,
+    renders: std::sync::atomic::AtomicUsize,
+}
+
+#[derive(Debug)]
+struct PostImagesEntry {
+    root: std::path::PathBuf,
+    path: String,
+    hash: blake3::Hash,
+    images: Vec<String>,
+}
+
+/// The one cache the app uses (see `Archive::fetch_image`).
+pub static POST_IMAGES: PostImages = PostImages::new();
+
+/// The hash of a regular file's bytes; `None` if it is not a regular file, is too large, or
+/// cannot be read. `metadata` comes first, so that nothing that is not a file (a FIFO would
+/// block) is ever opened.
+fn hash_file(file: &std::path::Path) -> Option<blake3::Hash> {
+    let meta = std::fs::metadata(file).ok()?;
+    if !meta.is_file() || meta.len() > POST_IMAGES_MAX_FILE {
+        return None;
+    }
+    let bytes = std::fs::read(file).ok()?;
+    Some(blake3::hash(&bytes))
+}
+
+impl PostImages {
+    pub const fn new() -> PostImages {
+        PostImages {
+            entries: std::sync::Mutex::new(Vec::new()),
+            renders: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// How many times a post was rendered to answer `names` (for tests and figures).
+    pub fn renders(&self) -> usize {
+        self.renders.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether the post `path` of the archive at `root` (its file is `file`) names the image
+    /// address `wanted`. `render` checks and renders the post, giving its image addresses; it
+    /// runs only when no entry matches the file's current bytes. An entry is made only after
+    /// `render` succeeded, and `file` is read only when an entry for it exists, so nothing is
+    /// read that `render` did not accept first.
+    pub fn names(
+        &self,
+        root: &std::path::Path,
+        path: &str,
+        file: &std::path::Path,
+        wanted: &str,
+        render: impl FnOnce() -> Result<Vec<String>, ApiError>,
+    ) -> Result<bool, ApiError> {
+        // Held while rendering, so that the first images of a post, asked for at the same
+        // time, wait for one render instead of each rendering the post.
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(at) = entries
+            .iter()
+            .position(|e| e.root == root && e.path == path)
+        {
+            if hash_file(file) == Some(entries[at].hash) {
+                let entry = entries.remove(at);
+                let named = entry.images.iter().any(|u| u == wanted);
+                entries.insert(0, entry);
+                return Ok(named);
+            }
+            entries.remove(at);
+        }
+        let images = render()?;
+        self.renders
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let named = images.iter().any(|u| u == wanted);
+        if let Some(hash) = hash_file(file) {
+            entries.insert(
+                0,
+                PostImagesEntry {
+                    root: root.to_path_buf(),
+                    path: path.to_string(),
+                    hash,
+                    images,
+                },
+            );
+            entries.truncate(POST_IMAGES_KEPT);
+        }
+        Ok(named)
+    }
+}
+
 /// Fetches one image with the app's policy.
 pub fn fetch_image(url: &str) -> Result<FetchedImage, ApiError> {
     fetch_image_with(url, &Policy::default())
@@ -961,6 +1059,63 @@ mod tests {
             let e = fetch_image_with(&format!("{base}/a.png"), &local(&base)).expect_err(&location);
             assert_eq!(e.code, "bad-request", "{location}: {e:?}");
         }
+    }
+
+    #[test]
+    fn a_post_is_rendered_once_for_all_its_images() {
+        use crate::api::Archive;
+        use crate::scan::ScanOptions;
+        use std::sync::atomic::AtomicBool;
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let posts = dir.path().join("_posts");
+        std::fs::create_dir_all(&posts).unwrap_or_else(|e| panic!("{e}"));
+        // Addresses on this machine: the post names them, then the fetch refuses them, so
+        // nothing leaves this computer.
+        let img = |i: usize| format!("http://127.0.0.1:1/{i}.png");
+        let body = |n: usize| -> String {
+            (0..n)
+                .map(|i| format!("<img src=\"{}\">\n", img(i)))
+                .collect()
+        };
+        let file = posts.join("2021-03-04-images.md");
+        let write = |n: usize| {
+            std::fs::write(
+                &file,
+                format!("---\ntitle: Images\ndate: 2021-03-04\n---\n{}", body(n)),
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        write(5);
+        let archive = Archive::open(dir.path()).unwrap_or_else(|e| panic!("{e:?}"));
+        archive
+            .index(&ScanOptions::default(), &|_| {}, &AtomicBool::new(false))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let path = "_posts/2021-03-04-images.md";
+        let named = |url: &str| match archive.fetch_image(path, url) {
+            Ok(_) => panic!("{url} was fetched"),
+            Err(e) => !e.message.contains("has no image"),
+        };
+        let before = POST_IMAGES.renders();
+        for i in 0..5 {
+            assert!(named(&img(i)), "{}", img(i));
+        }
+        assert!(!named(&img(5)));
+        assert!(!named("https://elsewhere.example/x.png"));
+        assert_eq!(POST_IMAGES.renders() - before, 1, "one render for the post");
+
+        // A changed file is rendered again: its new image is named, a removed one is not.
+        write(7);
+        assert!(named(&img(6)));
+        write(2);
+        assert!(!named(&img(3)));
+        assert!(named(&img(1)));
+        assert_eq!(POST_IMAGES.renders() - before, 3);
+
+        // Only posts the index knows: never another file, even one that was read before.
+        let e = archive
+            .fetch_image("_posts/../_posts/2021-03-04-images.md", &img(0))
+            .expect_err("not a known post");
+        assert_ne!(e.code, "bad-request", "{e:?}");
     }
 
     #[test]
