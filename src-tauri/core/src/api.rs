@@ -411,11 +411,18 @@ impl Archive {
 
     /// Fetches one remote image of a post for the reader, as a `data:` URL (see `fetch`). Only
     /// addresses that the post itself names are fetched, so the UI cannot be used to reach
-    /// anything else; the user asks for this explicitly ("load images").
+    /// anything else; the user asks for this explicitly ("load images"). The post's list of
+    /// addresses is kept while its file is unchanged (`fetch::PostImages`), so loading a post's
+    /// images renders it once, not once per image.
     pub fn fetch_image(&self, path: &str, url: &str) -> ApiResult<crate::fetch::FetchedImage> {
+        use std::os::unix::ffi::OsStrExt;
         let wanted = crate::fetch::normalize(url);
-        let body = self.render_body(path)?;
-        if !body.remote_images.contains(&wanted) {
+        let rel = path_bytes_from_arg(path);
+        let file = self.root.join(std::ffi::OsStr::from_bytes(&rel));
+        let named = crate::fetch::POST_IMAGES.names(&self.root, path, &file, &wanted, || {
+            Ok(self.render_body(path)?.remote_images)
+        })?;
+        if !named {
             return Err(ApiError {
                 code: "bad-request".into(),
                 message: format!("The post {path} has no image at {url}."),

@@ -2,16 +2,16 @@ import { describe, expect, it, vi } from 'vitest';
 import type { FetchedImage } from './bindings/FetchedImage';
 import {
   FAILED_ATTR,
-  IMAGE_SITES_KEY,
+  IMAGE_HOSTS_KEY,
   LOADED_ATTR,
   REMOTE_ATTR,
-  allowedSites,
+  allowedHosts,
+  imageHost,
   loadRemoteImages,
-  loadsAutomatically,
   normalizeImageUrl,
   safeDataUrl,
-  setSiteAllowed,
-  siteKey,
+  setHostsAllowed,
+  splitImageHosts,
   type ImageElement,
 } from './images';
 
@@ -43,23 +43,33 @@ function memoryStorage(initial: Record<string, string> = {}) {
 const PNG = 'data:image/png;base64,iVBORw0KGgo=';
 const image = (url: string, data_url = PNG): FetchedImage => ({ url, mime: 'image/png', bytes: 8, data_url });
 
-describe('remembered sites', () => {
-  it('remembers and forgets sites in storage, case-insensitively', () => {
+describe('remembered image hosts', () => {
+  it('remembers and forgets hosts in storage, case-insensitively', () => {
     const storage = memoryStorage();
-    expect(allowedSites(storage).size).toBe(0);
-    setSiteAllowed(storage, 'Zaobao.com.sg', true);
-    setSiteAllowed(storage, 'bbc.com', true);
-    expect([...allowedSites(storage)].sort()).toEqual(['bbc.com', 'zaobao.com.sg']);
-    expect(JSON.parse(storage.data.get(IMAGE_SITES_KEY) ?? '')).toEqual(['bbc.com', 'zaobao.com.sg']);
-    setSiteAllowed(storage, 'ZAOBAO.com.sg', false);
-    expect([...allowedSites(storage)]).toEqual(['bbc.com']);
+    expect(allowedHosts(storage).size).toBe(0);
+    setHostsAllowed(storage, ['Images.Zaobao.com.sg'], true);
+    setHostsAllowed(storage, ['ichef.bbci.co.uk', 'img.example.com'], true);
+    expect([...allowedHosts(storage)].sort()).toEqual(['ichef.bbci.co.uk', 'images.zaobao.com.sg', 'img.example.com']);
+    expect(JSON.parse(storage.data.get(IMAGE_HOSTS_KEY) ?? '')).toEqual([
+      'ichef.bbci.co.uk',
+      'images.zaobao.com.sg',
+      'img.example.com',
+    ]);
+    setHostsAllowed(storage, ['IMAGES.zaobao.com.sg', 'img.example.com'], false);
+    expect([...allowedHosts(storage)]).toEqual(['ichef.bbci.co.uk']);
+  });
+
+  it('ignores what the old site-keyed storage remembered', () => {
+    // "Always for <site>" used to trust the site a post claimed; that list is not carried over.
+    const storage = memoryStorage({ 'shelfmark.imageSites': '["cna.com.tw"]' });
+    expect(allowedHosts(storage).size).toBe(0);
   });
 
   it('survives garbage and missing storage', () => {
-    expect(allowedSites(memoryStorage({ [IMAGE_SITES_KEY]: '{not json' })).size).toBe(0);
-    expect(allowedSites(memoryStorage({ [IMAGE_SITES_KEY]: '{"a":1}' })).size).toBe(0);
-    expect([...allowedSites(memoryStorage({ [IMAGE_SITES_KEY]: '[1,"x.com",null]' }))]).toEqual(['x.com']);
-    expect(allowedSites(undefined).size).toBe(0);
+    expect(allowedHosts(memoryStorage({ [IMAGE_HOSTS_KEY]: '{not json' })).size).toBe(0);
+    expect(allowedHosts(memoryStorage({ [IMAGE_HOSTS_KEY]: '{"a":1}' })).size).toBe(0);
+    expect([...allowedHosts(memoryStorage({ [IMAGE_HOSTS_KEY]: '[1,"x.com",null]' }))]).toEqual(['x.com']);
+    expect(allowedHosts(undefined).size).toBe(0);
     const throwing = {
       getItem: () => {
         throw new Error('denied');
@@ -68,19 +78,47 @@ describe('remembered sites', () => {
         throw new Error('denied');
       },
     };
-    expect(allowedSites(throwing).size).toBe(0);
-    expect([...setSiteAllowed(throwing, 'x.com', true)]).toEqual(['x.com']);
+    expect(allowedHosts(throwing).size).toBe(0);
+    expect([...setHostsAllowed(throwing, ['x.com'], true)]).toEqual(['x.com']);
   });
 
-  it('keys a post by its site, else by its single image host', () => {
-    expect(siteKey('zaobao.com.sg', ['a.cdn.com', 'b.cdn.com'])).toBe('zaobao.com.sg');
-    expect(siteKey(null, ['IMG.example.com', 'img.example.com'])).toBe('img.example.com');
-    expect(siteKey('', ['a.com', 'b.com'])).toBeNull();
-    expect(siteKey(undefined, [])).toBeNull();
-    const sites = new Set(['zaobao.com.sg']);
-    expect(loadsAutomatically(sites, 'zaobao.com.sg')).toBe(true);
-    expect(loadsAutomatically(sites, 'bbc.com')).toBe(false);
-    expect(loadsAutomatically(sites, null)).toBe(false);
+  it('takes the host from each image address, never from what the post claims', () => {
+    expect(imageHost('https://Images.Weserv.nl/?url=cna.com.tw/a.jpg')).toBe('images.weserv.nl');
+    expect(imageHost('//cdn.example.net/b.png')).toBe('cdn.example.net');
+    expect(imageHost('https://user@cna.com.tw.evil.example/x.png')).toBe('cna.com.tw.evil.example');
+    expect(imageHost('javascript:alert(1)')).toBeNull();
+    expect(imageHost(null)).toBeNull();
+
+    // A post that claims to be from cna.com.tw, with images on a proxy and on the site itself:
+    // trusting cna.com.tw loads only the image whose own host is cna.com.tw.
+    const urls = [
+      'https://images.weserv.nl/?url=a.jpg',
+      'https://www.cna.com.tw/b.jpg',
+      'https://images.weserv.nl/?url=c.jpg',
+      'https://cna.com.tw/d.jpg',
+    ];
+    expect(splitImageHosts(urls, new Set())).toEqual({
+      trusted: [],
+      pending: ['images.weserv.nl', 'www.cna.com.tw', 'cna.com.tw'],
+      pendingImages: 4,
+    });
+    expect(splitImageHosts(urls, new Set(['cna.com.tw']))).toEqual({
+      trusted: ['cna.com.tw'],
+      pending: ['images.weserv.nl', 'www.cna.com.tw'],
+      pendingImages: 3,
+    });
+  });
+
+  it('loads only images on the given hosts when asked to', async () => {
+    const proxied = new FakeImg({ [REMOTE_ATTR]: 'https://images.weserv.nl/?url=a.jpg' });
+    const own = new FakeImg({ [REMOTE_ATTR]: 'https://CNA.com.tw/d.jpg' });
+    const fetch = vi.fn(async (url: string) => image(url));
+    const r = await loadRemoteImages([proxied, own], fetch, { hosts: new Set(['cna.com.tw']) });
+    expect(fetch.mock.calls.map((c) => c[0])).toEqual(['https://CNA.com.tw/d.jpg']);
+    expect(r.loaded).toBe(1);
+    expect(proxied.getAttribute(REMOTE_ATTR)).toBe('https://images.weserv.nl/?url=a.jpg');
+    expect(proxied.getAttribute('src')).toBeNull();
+    expect(own.getAttribute('src')).toBe(PNG);
   });
 });
 

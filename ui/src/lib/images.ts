@@ -1,6 +1,6 @@
 // Remote images in the reader. The core parks every remote `<img>` address in `data-remote-src`
 // and the CSP forbids remote loads, so nothing is fetched while a post is read. When the user
-// asks ("Load images for this post", or "Always for this site", remembered here), each address
+// asks ("Load images for this post", or "Always for <image host>", remembered here), each address
 // is fetched by the core (`api.fetchImage`) and the image gets a `data:` URL as its `src`.
 //
 // Everything here works on a small element interface so that it can be tested without a DOM.
@@ -13,15 +13,19 @@ export const REMOTE_ATTR = 'data-remote-src';
 export const LOADED_ATTR = 'data-loaded-src';
 /** Set on an image that could not be loaded (its `title` says why). */
 export const FAILED_ATTR = 'data-remote-failed';
-/** localStorage: the sites whose images load without asking. */
-export const IMAGE_SITES_KEY = 'shelfmark.imageSites';
+/**
+ * localStorage: the image hosts whose images load without asking. Trust is per image host (the
+ * host in the image's own address), never per site a post claims: a post's front matter is
+ * written by whoever made the archive, and may name any site.
+ */
+export const IMAGE_HOSTS_KEY = 'shelfmark.imageHosts';
 
 type KeyValue = Pick<Storage, 'getItem' | 'setItem'>;
 
-/** The sites whose images the user chose to always load (lower case). */
-export function allowedSites(storage: KeyValue | undefined): Set<string> {
+/** The image hosts the user chose to always load (lower case). */
+export function allowedHosts(storage: KeyValue | undefined): Set<string> {
   try {
-    const raw = storage?.getItem(IMAGE_SITES_KEY);
+    const raw = storage?.getItem(IMAGE_HOSTS_KEY);
     const list: unknown = raw ? JSON.parse(raw) : [];
     if (!Array.isArray(list)) return new Set();
     return new Set(list.filter((s): s is string => typeof s === 'string' && s.length > 0).map((s) => s.toLowerCase()));
@@ -30,34 +34,56 @@ export function allowedSites(storage: KeyValue | undefined): Set<string> {
   }
 }
 
-/** Remembers (or forgets) a site; returns the new set. Storage failures keep the choice in memory. */
-export function setSiteAllowed(storage: KeyValue | undefined, site: string, allowed: boolean): Set<string> {
-  const sites = allowedSites(storage);
-  const key = site.toLowerCase();
-  if (allowed) sites.add(key);
-  else sites.delete(key);
+/** Remembers (or forgets) image hosts; returns the new set. Storage failures keep the choice in memory. */
+export function setHostsAllowed(storage: KeyValue | undefined, hosts: Iterable<string>, allowed: boolean): Set<string> {
+  const all = allowedHosts(storage);
+  for (const host of hosts) {
+    const key = host.toLowerCase();
+    if (!key) continue;
+    if (allowed) all.add(key);
+    else all.delete(key);
+  }
   try {
-    storage?.setItem(IMAGE_SITES_KEY, JSON.stringify([...sites].sort()));
+    storage?.setItem(IMAGE_HOSTS_KEY, JSON.stringify([...all].sort()));
   } catch {
     // Private mode or full storage: the choice lasts for this page only.
   }
-  return sites;
+  return all;
 }
 
-/**
- * The "site" a post's images are remembered under: the post's own site (as the core reports it),
- * else the host of its images when they all come from one host.
- */
-export function siteKey(postSite: string | null | undefined, imageHosts: readonly string[]): string | null {
-  const site = postSite?.trim().toLowerCase();
-  if (site) return site;
-  const hosts = new Set(imageHosts.map((h) => h.toLowerCase()));
-  return hosts.size === 1 ? ([...hosts][0] ?? null) : null;
+/** The host of an image address (lower case, as the core writes `remote_hosts`), or null. */
+export function imageHost(raw: string | null): string | null {
+  const url = normalizeImageUrl(raw);
+  if (!url) return null;
+  try {
+    return new URL(url).hostname.toLowerCase() || null;
+  } catch {
+    return null;
+  }
 }
 
-/** Whether a post's images load without asking. */
-export function loadsAutomatically(sites: ReadonlySet<string>, key: string | null): boolean {
-  return key !== null && sites.has(key);
+/** A post's image hosts, split into those that load without asking and those still to ask for. */
+export interface ImageHosts {
+  /** Remembered with "Always": their images load as soon as the post is shown. */
+  trusted: string[];
+  /** Not remembered: their images wait for a click. */
+  pending: string[];
+  /** How many of the post's image addresses are on pending hosts. */
+  pendingImages: number;
+}
+
+/** Splits a post's image addresses by host (each host once, in order of first appearance). */
+export function splitImageHosts(urls: readonly string[], allowed: ReadonlySet<string>): ImageHosts {
+  const out: ImageHosts = { trusted: [], pending: [], pendingImages: 0 };
+  for (const url of urls) {
+    const host = imageHost(url);
+    if (!host) continue;
+    const trusted = allowed.has(host);
+    if (!trusted) out.pendingImages++;
+    const list = trusted ? out.trusted : out.pending;
+    if (!list.includes(host)) list.push(host);
+  }
+  return out;
 }
 
 /** An image address as the core lists it: `//host/x` is `https://host/x`; only http(s). */
@@ -93,6 +119,8 @@ export interface LoadOptions {
   concurrency?: number;
   /** False once the reader shows another post: answers are then dropped. */
   isCurrent?: () => boolean;
+  /** Only images whose address is on one of these hosts (default: every image). */
+  hosts?: ReadonlySet<string>;
   /** Called after each address is done, for progress. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -109,7 +137,8 @@ export interface LoadResult {
 /**
  * Loads the blocked images among `images`: each distinct address is fetched once with `fetch`
  * (at most `concurrency` at a time), then every image with that address gets the `data:` URL.
- * Nothing is fetched for images that are not blocked or whose address is not http(s).
+ * Nothing is fetched for images that are not blocked, whose address is not http(s), or (with
+ * `opts.hosts`) whose host is not one of those given.
  */
 export async function loadRemoteImages(
   images: Iterable<ImageElement>,
@@ -121,6 +150,10 @@ export async function loadRemoteImages(
   for (const img of images) {
     const url = normalizeImageUrl(img.getAttribute(REMOTE_ATTR));
     if (!url) continue;
+    if (opts.hosts) {
+      const host = imageHost(url);
+      if (!host || !opts.hosts.has(host)) continue;
+    }
     const list = byUrl.get(url);
     if (list) list.push(img);
     else byUrl.set(url, [img]);
