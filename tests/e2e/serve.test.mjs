@@ -432,14 +432,14 @@ describe('hostile HTML', () => {
       // "Always for this site" is remembered: the next time the post opens, its images load
       // by themselves (the page stays on the app's origin throughout).
       await note.getByRole('button', { name: 'Always for evil.example' }).click();
-      await note.getByText('Images of posts from evil.example load automatically.').waitFor();
+      await note.getByText('Images from evil.example load automatically.').waitFor();
       assert.equal(asked.length, 1, 'images already shown are not fetched again');
       await page.reload();
       await page.getByRole('region', { name: 'Reader' }).getByTestId('reader-text').locator('img[data-loaded-src]').first().waitFor();
       assert.equal(asked.length, 2);
       // …until the user stops it.
       await page.getByRole('button', { name: 'Stop for evil.example' }).click();
-      assert.equal(await page.evaluate(() => localStorage.getItem('shelfmark.imageSites')), '[]');
+      assert.equal(await page.evaluate(() => localStorage.getItem('shelfmark.imageHosts')), '[]');
       assertSameOrigin(requests, origin);
     } finally {
       await context.close();
