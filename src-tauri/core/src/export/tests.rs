@@ -307,7 +307,8 @@ fn a_folder_that_holds_the_archive_gets_nothing_inside_the_archive() {
         Some(src)
     );
     assert!(!root.join("new").exists());
-    // Nor does an old manifest that names an archive file get it deleted.
+    // Nor does an old manifest (as an export writes it) that names an archive file get it
+    // deleted.
     let row = ManifestRow {
         source: "_posts/x.md".into(),
         exported: "arch/_posts/x.md".into(),
@@ -317,7 +318,7 @@ fn a_folder_that_holds_the_archive_gets_nothing_inside_the_archive() {
     };
     std::fs::write(
         top.join(MANIFEST_JSONL),
-        serde_json::to_string(&row).unwrap_or_default(),
+        format!("{}\n", serde_json::to_string(&row).unwrap_or_default()),
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let mut r = req(&top, "template:elsewhere/{filename}", ExportFormat::Copy);
@@ -325,4 +326,31 @@ fn a_folder_that_holds_the_archive_gets_nothing_inside_the_archive() {
     let s = run(&root, &["_posts/x.md"], &r);
     assert_eq!((s.removed.len(), s.deleted), (1, 0), "{s:?}");
     assert!(root.join("_posts/x.md").exists());
+}
+
+#[test]
+fn the_last_exports_manifests_are_recognised_only_as_written() {
+    let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let rows = vec![ManifestRow {
+        source: "-a.md".into(),
+        exported: "-a.md".into(),
+        title: "=1+1".into(),
+        date: None,
+        sha256: sha256_hex(b"a"),
+    }];
+    let jsonl = manifest_jsonl(&rows);
+    std::fs::write(out.path().join(MANIFEST_JSONL), &jsonl).unwrap_or_else(|e| panic!("{e}"));
+    let prev = Previous::read(out.path());
+    assert_eq!(prev.rows, rows);
+    let csv = manifest_csv(&rows, true);
+    assert!(String::from_utf8_lossy(&csv).contains("'-a.md,'-a.md,'=1+1,,"));
+    // Its CSV as this version writes it, and as versions before neutralising wrote it.
+    assert!(prev.wrote(MANIFEST_CSV, &csv));
+    assert!(prev.wrote(MANIFEST_CSV, &manifest_csv(&rows, false)));
+    assert!(prev.wrote(INDEX_HTML, index_page(&rows).as_bytes()));
+    assert!(!prev.wrote(MANIFEST_CSV, b"mine"));
+    // A JSONL that is not byte for byte Shelfmark's (here: one more key) is not trusted.
+    let edited = String::from_utf8_lossy(&jsonl).replace('}', ",\"x\":1}");
+    std::fs::write(out.path().join(MANIFEST_JSONL), &edited).unwrap_or_else(|e| panic!("{e}"));
+    assert!(Previous::read(out.path()).rows.is_empty());
 }
