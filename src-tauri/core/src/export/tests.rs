@@ -354,3 +354,39 @@ fn the_last_exports_manifests_are_recognised_only_as_written() {
     std::fs::write(out.path().join(MANIFEST_JSONL), &edited).unwrap_or_else(|e| panic!("{e}"));
     assert!(Previous::read(out.path()).rows.is_empty());
 }
+
+#[test]
+fn a_symlink_planted_at_a_guessable_temporary_name_is_not_written_through() {
+    let a = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = a.path().canonicalize().unwrap_or_else(|e| panic!("{e}"));
+    write(&root, "a.md", "---\ntitle: A\n---\na\n");
+    let victim = out.path().join("victim");
+    write(out.path(), "victim", "victim");
+    // Every name the old rule (`.NAME.shelfmark-PID-N.tmp`) could give, for the first N.
+    let pid = std::process::id();
+    for name in ["a.md", "manifest.csv", "manifest.jsonl"] {
+        for n in 0..2000 {
+            let tmp = out.path().join(format!(".{name}.shelfmark-{pid}-{n}.tmp"));
+            std::os::unix::fs::symlink(&victim, tmp).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+    let s = run(
+        &root,
+        &["a.md"],
+        &req(out.path(), "keep", ExportFormat::Copy),
+    );
+    assert_eq!((s.written, s.problems.len()), (1, 0), "{s:?}");
+    assert_eq!(
+        std::fs::read_to_string(&victim).ok().as_deref(),
+        Some("victim")
+    );
+    for name in ["a.md", "manifest.csv", "manifest.jsonl"] {
+        let meta = std::fs::symlink_metadata(out.path().join(name));
+        assert!(meta.is_ok_and(|m| m.file_type().is_file()), "{name}");
+    }
+    assert_eq!(
+        std::fs::read(out.path().join("a.md")).ok(),
+        Some(b"---\ntitle: A\n---\na\n".to_vec())
+    );
+}
