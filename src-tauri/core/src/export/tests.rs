@@ -307,7 +307,8 @@ fn a_folder_that_holds_the_archive_gets_nothing_inside_the_archive() {
         Some(src)
     );
     assert!(!root.join("new").exists());
-    // Nor does an old manifest that names an archive file get it deleted.
+    // Nor does an old manifest (as an export writes it) that names an archive file get it
+    // deleted.
     let row = ManifestRow {
         source: "_posts/x.md".into(),
         exported: "arch/_posts/x.md".into(),
@@ -317,7 +318,7 @@ fn a_folder_that_holds_the_archive_gets_nothing_inside_the_archive() {
     };
     std::fs::write(
         top.join(MANIFEST_JSONL),
-        serde_json::to_string(&row).unwrap_or_default(),
+        format!("{}\n", serde_json::to_string(&row).unwrap_or_default()),
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let mut r = req(&top, "template:elsewhere/{filename}", ExportFormat::Copy);
@@ -325,4 +326,67 @@ fn a_folder_that_holds_the_archive_gets_nothing_inside_the_archive() {
     let s = run(&root, &["_posts/x.md"], &r);
     assert_eq!((s.removed.len(), s.deleted), (1, 0), "{s:?}");
     assert!(root.join("_posts/x.md").exists());
+}
+
+#[test]
+fn the_last_exports_manifests_are_recognised_only_as_written() {
+    let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let rows = vec![ManifestRow {
+        source: "-a.md".into(),
+        exported: "-a.md".into(),
+        title: "=1+1".into(),
+        date: None,
+        sha256: sha256_hex(b"a"),
+    }];
+    let jsonl = manifest_jsonl(&rows);
+    std::fs::write(out.path().join(MANIFEST_JSONL), &jsonl).unwrap_or_else(|e| panic!("{e}"));
+    let prev = Previous::read(out.path());
+    assert_eq!(prev.rows, rows);
+    let csv = manifest_csv(&rows, true);
+    assert!(String::from_utf8_lossy(&csv).contains("'-a.md,'-a.md,'=1+1,,"));
+    // Its CSV as this version writes it, and as versions before neutralising wrote it.
+    assert!(prev.wrote(MANIFEST_CSV, &csv));
+    assert!(prev.wrote(MANIFEST_CSV, &manifest_csv(&rows, false)));
+    assert!(prev.wrote(INDEX_HTML, index_page(&rows).as_bytes()));
+    assert!(!prev.wrote(MANIFEST_CSV, b"mine"));
+    // A JSONL that is not byte for byte Shelfmark's (here: one more key) is not trusted.
+    let edited = String::from_utf8_lossy(&jsonl).replace('}', ",\"x\":1}");
+    std::fs::write(out.path().join(MANIFEST_JSONL), &edited).unwrap_or_else(|e| panic!("{e}"));
+    assert!(Previous::read(out.path()).rows.is_empty());
+}
+
+#[test]
+fn a_symlink_planted_at_a_guessable_temporary_name_is_not_written_through() {
+    let a = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = a.path().canonicalize().unwrap_or_else(|e| panic!("{e}"));
+    write(&root, "a.md", "---\ntitle: A\n---\na\n");
+    let victim = out.path().join("victim");
+    write(out.path(), "victim", "victim");
+    // Every name the old rule (`.NAME.shelfmark-PID-N.tmp`) could give, for the first N.
+    let pid = std::process::id();
+    for name in ["a.md", "manifest.csv", "manifest.jsonl"] {
+        for n in 0..2000 {
+            let tmp = out.path().join(format!(".{name}.shelfmark-{pid}-{n}.tmp"));
+            std::os::unix::fs::symlink(&victim, tmp).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+    let s = run(
+        &root,
+        &["a.md"],
+        &req(out.path(), "keep", ExportFormat::Copy),
+    );
+    assert_eq!((s.written, s.problems.len()), (1, 0), "{s:?}");
+    assert_eq!(
+        std::fs::read_to_string(&victim).ok().as_deref(),
+        Some("victim")
+    );
+    for name in ["a.md", "manifest.csv", "manifest.jsonl"] {
+        let meta = std::fs::symlink_metadata(out.path().join(name));
+        assert!(meta.is_ok_and(|m| m.file_type().is_file()), "{name}");
+    }
+    assert_eq!(
+        std::fs::read(out.path().join("a.md")).ok(),
+        Some(b"---\ntitle: A\n---\na\n".to_vec())
+    );
 }
