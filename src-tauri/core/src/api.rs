@@ -487,13 +487,18 @@ impl Archive {
             }
             Ok(None)
         })?;
-        match unknown {
-            Some(rel) => Err(Error::PostNotFound {
-                path: String::from_utf8_lossy(&rel).into_owned(),
+        let Some(rel) = unknown else {
+            return Ok(targets);
+        };
+        let path = String::from_utf8_lossy(&rel).into_owned();
+        // Say why the scanner passed it by, when the path itself tells (a link out, not a post).
+        Err(match crate::postfile::resolve(&self.root, &rel) {
+            Err(reason) if reason != crate::postfile::Refusal::Missing => {
+                Error::Refused { path, reason }
             }
-            .into()),
-            None => Ok(targets),
+            _ => Error::PostNotFound { path },
         }
+        .into())
     }
 
     fn plan_edit(&self, req: &EditRequest) -> ApiResult<(String, crate::edit::Plan)> {

@@ -31,6 +31,8 @@ pub enum Refusal {
     NotAFile,
     #[error("is {0} bytes, more than the {1} bytes Shelfmark reads for one post")]
     TooLarge(u64, u64),
+    #[error("cannot be read: {0}")]
+    Unreadable(String),
     #[error("could not be written: {0}")]
     Io(String),
 }
@@ -69,7 +71,7 @@ pub fn resolve(root: &Path, rel: &[u8]) -> Result<PathBuf, Refusal> {
     let real = match std::fs::canonicalize(&full) {
         Ok(p) => p,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Refusal::Missing),
-        Err(e) => return Err(Refusal::Io(e.to_string())),
+        Err(e) => return Err(Refusal::Unreadable(e.to_string())),
     };
     let Ok(real_rel) = real.strip_prefix(root) else {
         return Err(Refusal::Outside(real.display().to_string()));
@@ -91,14 +93,23 @@ pub fn read(root: &Path, rel: &[u8], max: u64) -> Result<(PathBuf, Vec<u8>), Ref
 /// Read a resolved post file: opened without blocking (a FIFO swapped in cannot hang the reader)
 /// and without following a link swapped in since it was resolved; regular files only.
 pub fn read_real(real: &Path, max: u64) -> Result<Vec<u8>, Refusal> {
+    read_regular(real, max, false)
+}
+
+/// Read a regular file of at most `max` bytes, opened without blocking (a FIFO cannot hang the
+/// reader); `follow_links` false refuses a link at the last component.
+pub fn read_regular(real: &Path, max: u64, follow_links: bool) -> Result<Vec<u8>, Refusal> {
     let io = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::NotFound => Refusal::Missing,
         _ if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
             Refusal::Outside("a link put in its place".into())
         }
-        _ => Refusal::Io(e.to_string()),
+        _ => Refusal::Unreadable(e.to_string()),
     };
-    let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+    let mut flags = rustix::fs::OFlags::NONBLOCK;
+    if !follow_links {
+        flags |= rustix::fs::OFlags::NOFOLLOW;
+    }
     let f = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(flags.bits() as i32)

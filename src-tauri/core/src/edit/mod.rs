@@ -613,7 +613,7 @@ fn refusal_kind(r: &Refusal) -> &'static str {
         Refusal::BadPath => "outside",
         Refusal::NotAPost | Refusal::NotAFile => "not-a-post",
         Refusal::TooLarge(..) => "too-large",
-        Refusal::Io(_) => "io",
+        Refusal::Io(_) | Refusal::Unreadable(_) => "io",
     }
 }
 
@@ -994,7 +994,7 @@ impl<'a> Editor<'a> {
         crate::collections::follow_writes(self.root, &paths);
     }
 
-    /// Temporary files a killed process left beside the files of `op` (`.NAME.shelfmark-*.tmp`).
+    /// Temporary files a killed process left beside the files of `op` (`.shelfmark-XXXX.tmp`).
     fn remove_stale_temps(&self, op: &OpRecord) {
         let mut by_dir: std::collections::HashMap<PathBuf, Vec<std::ffi::OsString>> =
             Default::default();
@@ -1016,11 +1016,12 @@ impl<'a> Editor<'a> {
             for entry in entries.flatten() {
                 let name = entry.file_name();
                 let bytes = name.as_encoded_bytes();
-                if bytes.ends_with(b".tmp")
+                // Today's short random names, and the `.NAME.shelfmark-PID-N.tmp` of older versions.
+                let legacy = bytes.ends_with(b".tmp")
                     && prefixes
                         .iter()
-                        .any(|p| bytes.starts_with(p.as_encoded_bytes()))
-                {
+                        .any(|p| bytes.starts_with(p.as_encoded_bytes()));
+                if legacy || crate::dotdir::is_temp_name(bytes) {
                     let _ = std::fs::remove_file(entry.path());
                 }
             }

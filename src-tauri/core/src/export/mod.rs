@@ -689,10 +689,14 @@ pub fn export(
                 reason,
                 kind: kind.into(),
             };
-            let real = crate::edit::write::resolve(root, rel)
-                .map_err(|e| skip(e.to_string(), "outside"))?;
-            let bytes =
-                std::fs::read(&real).map_err(|e| skip(format!("cannot be read: {e}"), "io"))?;
+            let (_, bytes) = crate::postfile::read(root, rel, crate::postfile::max_bytes())
+                .map_err(|e| {
+                    let kind = match e {
+                        crate::postfile::Refusal::Unreadable(_) => "io",
+                        _ => "outside",
+                    };
+                    skip(e.to_string(), kind)
+                })?;
             let name = String::from_utf8_lossy(rel.rsplit(|&b| b == b'/').next().unwrap_or(rel))
                 .into_owned();
             let parsed = post::parse(&name, &bytes, &opts);

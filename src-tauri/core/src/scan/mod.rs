@@ -341,10 +341,12 @@ fn process(
         );
         return Outcome::ProblemsOnly(stat.path, vec![Problem::new(ProblemKind::TooLarge, msg)]);
     }
-    let bytes = match std::fs::read(&f.abs) {
+    // The walk judged any link already; a file swapped for a FIFO or grown past the limit since
+    // is refused here rather than hanging or filling memory.
+    let bytes = match crate::postfile::read_regular(&f.abs, opts.parse.max_bytes, true) {
         Ok(b) => b,
         Err(err) => {
-            let msg = format!("cannot be read: {err}");
+            let msg = err.to_string();
             return Outcome::ProblemsOnly(
                 stat.path,
                 vec![Problem::new(ProblemKind::Unreadable, msg)],

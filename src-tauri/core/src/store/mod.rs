@@ -128,15 +128,24 @@ pub fn open_for_write(path: &Path) -> Result<Connection> {
     }
 }
 
-/// Open an existing index for reading.
+/// Open an existing index for reading. In a folder the user cannot write to (a read-only
+/// archive with an index built by someone else), SQLite cannot make the WAL's shared-memory
+/// file; nobody can change the index there either, so it is opened as immutable.
 pub fn open_for_read(path: &Path) -> Result<Connection> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_NOFOLLOW,
-    )
-    .at(path)?;
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_NOFOLLOW;
+    let conn = match Connection::open_with_flags(path, flags).and_then(check_readable) {
+        Ok(conn) => conn,
+        Err(e) => match immutable_uri(path) {
+            Some(uri) if !folder_writable(path) => {
+                Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
+                    .and_then(check_readable)
+                    .at(path)?
+            }
+            _ => return Err(e).at(path),
+        },
+    };
     conn.busy_timeout(std::time::Duration::from_secs(10))
         .at(path)?;
     conn.execute_batch("PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;")
@@ -168,4 +177,20 @@ pub fn generation(conn: &Connection, path: &Path) -> Result<i64> {
         })
         .at(path)?;
     Ok(v.parse().unwrap_or(0))
+}
+
+/// Reading the schema version touches the WAL's shared memory: a failure shows here.
+fn check_readable(conn: Connection) -> rusqlite::Result<Connection> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?;
+    Ok(conn)
+}
+
+fn folder_writable(path: &Path) -> bool {
+    path.parent()
+        .is_some_and(|dir| rustix::fs::access(dir, rustix::fs::Access::WRITE_OK).is_ok())
+}
+
+fn immutable_uri(path: &Path) -> Option<String> {
+    let url = url::Url::from_file_path(path).ok()?;
+    Some(format!("{url}?immutable=1"))
 }
