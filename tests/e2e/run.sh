@@ -5,6 +5,7 @@
 #   bash tests/e2e/run.sh             build what is missing, then run every test
 #   SHELFMARK_BIN=path bash run.sh    test another `shelfmark` binary (no build)
 #   E2E_DESKTOP=0 bash run.sh         skip the desktop WebDriver test (tests/e2e/desktop/)
+#   E2E_READONLY=0 bash run.sh        skip the read-only archive test (tests/readonly/run.sh)
 #
 # Bounded: the whole run is killed after E2E_TIMEOUT seconds (default 600); every server and
 # browser it started is stopped on the way out. Screenshots: tests/e2e/artifacts/.
@@ -68,6 +69,13 @@ set -e
 TEST_PID=""
 [ "$status" -eq 124 ] && die "timed out after ${E2E_TIMEOUT:-600}s"
 [ "$status" -eq 0 ] || exit "$status"
+
+# A read-only archive used by an unprivileged user: the CLI and `serve` (needs root, else it says
+# it skips). E2E_READONLY=0 skips it.
+if [ -f "$ROOT/tests/readonly/run.sh" ] && [ "${E2E_READONLY:-1}" != 0 ]; then
+  say "read-only archive: tests/readonly/run.sh"
+  bash "$ROOT/tests/readonly/run.sh"
+fi
 
 # The real desktop binary over WebDriver (tauri-driver + WebKitWebDriver under xvfb-run).
 # E2E_DESKTOP=0 skips it.
