@@ -18,7 +18,10 @@
 #     the archive is read-only and names it, and nothing in the archive changes (the whole tree,
 #     modes and times included, is hashed before and after);
 #   - `serve` started as the user prints its address, and `/api/search` answers what root's
-#     `search` does.
+#     `search` does;
+#   - the desktop app (tests/e2e/desktop/readonly.test.mjs, under xvfb-run, when the app, tauri-driver
+#     and WebKitWebDriver are there; READONLY_DESKTOP=0 skips it) lists and searches a read-only
+#     archive nobody indexed and refuses an edit with a visible message; nothing changes.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -94,6 +97,7 @@ done
 QUERY='两岸'
 SHOW_PATH="$(cd "$C" && find _posts -name '*.md' | LC_ALL=C sort | head -n 1)"
 "$BIN" -C "$C" search --json --limit 1000 -- "$QUERY" >"$WORK/root-search.json"
+"$BIN" -C "$C" search --json --limit 1 -- '' >"$WORK/root-all.json"
 "$BIN" -C "$C" show --json -- "$SHOW_PATH" | sed "s|$C|$A|g" >"$WORK/root-show.json"
 
 chown -R root:root "$A" "$B"
@@ -274,6 +278,74 @@ if [ "$(tree_state "$B")" = "$B_STATE" ]; then
   pass "nothing in $B changed"
 else
   fail "$B changed"
+fi
+
+# The desktop app as the user, on C made read-only with no index (tests/e2e/desktop/readonly.test.mjs
+# under xvfb-run): it lists and searches the archive and refuses an edit with a visible message.
+desktop_test() {
+  local app="${SHELFMARK_DESKTOP_BIN:-$ROOT/target/debug/shelfmark-desktop}"
+  local driver="${TAURI_DRIVER:-$(command -v tauri-driver || true)}"
+  [ -z "$driver" ] && [ -x "$HOME/.cargo/bin/tauri-driver" ] && driver="$HOME/.cargo/bin/tauri-driver"
+  local missing=""
+  [ -x "$app" ] || missing="$missing $app (cargo build --bin shelfmark-desktop)"
+  [ -n "$driver" ] || missing="$missing tauri-driver (./dev setup)"
+  command -v WebKitWebDriver >/dev/null || missing="$missing WebKitWebDriver"
+  command -v xvfb-run >/dev/null || missing="$missing xvfb-run"
+  [ -d "$ROOT/tests/e2e/desktop/node_modules/webdriverio" ] || missing="$missing tests/e2e/desktop/node_modules"
+  if [ -n "$missing" ]; then
+    say "desktop part skipped: missing$missing"
+    return 0
+  fi
+  say "as $USER_NAME: the desktop app on a read-only archive nobody indexed ($C)"
+  # The test, the app and the driver where the user can read them.
+  install -m 0755 "$app" "$WORK/bin/shelfmark-desktop"
+  install -m 0755 "$driver" "$WORK/bin/tauri-driver"
+  mkdir -m 0755 "$WORK/desktop"
+  cp -a "$ROOT/tests/e2e/desktop/." "$WORK/desktop/"
+  chmod -R a+rX "$WORK/desktop"
+  mkdir -m 0700 "$WORK/artifacts"
+  chown "$USER_NAME:" "$WORK/artifacts"
+  # C: root's answers came from it; now it loses its index and becomes read-only like the others.
+  chmod -R u+w "$C"
+  rm -rf "$C/.shelfmark"
+  chown -R root:root "$C"
+  find "$C" -type d -exec chmod 0555 {} +
+  find "$C" -type f -exec chmod 0444 {} +
+  local c_state all
+  c_state="$(tree_state "$C")"
+  all="$(node -e 'process.stdout.write(String(JSON.parse(require("fs").readFileSync(0, "utf8")).total))' <"$WORK/root-all.json")"
+  local want_query
+  want_query="$(node -e 'process.stdout.write(String(JSON.parse(process.argv[1]).total))' "$WANT_SEARCH")"
+  set +e
+  (
+    cd "$WORK/desktop"
+    timeout --kill-after=15 "${READONLY_DESKTOP_TIMEOUT:-300}" \
+      setpriv --reuid="$USER_NAME" --regid="$(id -g "$USER_NAME")" --clear-groups -- \
+      env -i PATH=/usr/bin:/bin HOME="$USER_HOME" LANG=C.UTF-8 \
+      SHELFMARK_DESKTOP_BIN="$WORK/bin/shelfmark-desktop" TAURI_DRIVER="$WORK/bin/tauri-driver" \
+      READONLY_ARCHIVE="$C" READONLY_TOTAL="$all" READONLY_QUERY="$QUERY" READONLY_QUERY_TOTAL="$want_query" \
+      READONLY_ARTIFACTS="$WORK/artifacts" \
+      xvfb-run -a -s "-screen 0 1400x900x24" dbus-run-session -- \
+      node --test --test-concurrency=1 --test-timeout=240000 readonly.test.mjs
+  ) >"$WORK/desktop.log" 2>&1
+  local code=$?
+  set -e
+  mkdir -p "$ROOT/tests/e2e/artifacts"
+  cp "$WORK"/artifacts/*.png "$ROOT/tests/e2e/artifacts/" 2>/dev/null || true
+  if [ "$code" -eq 0 ]; then
+    pass "desktop: lists and searches the archive, and refuses the edit visibly"
+  else
+    grep -vE '^ *at |^#' "$WORK/desktop.log" | tail -n 40 >&2
+    fail "desktop: exit $code (its output is above)"
+  fi
+  if [ "$(tree_state "$C")" = "$c_state" ]; then
+    pass "nothing in $C changed"
+  else
+    fail "$C changed"
+  fi
+}
+if [ "${READONLY_DESKTOP:-1}" != 0 ]; then
+  desktop_test
 fi
 
 if [ "$failures" -ne 0 ]; then
