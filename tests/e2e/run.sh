@@ -70,16 +70,16 @@ TEST_PID=""
 [ "$status" -eq 124 ] && die "timed out after ${E2E_TIMEOUT:-600}s"
 [ "$status" -eq 0 ] || exit "$status"
 
-# A read-only archive used by an unprivileged user: the CLI and `serve` (needs root, else it says
-# it skips). E2E_READONLY=0 skips it.
-if [ -f "$ROOT/tests/readonly/run.sh" ] && [ "${E2E_READONLY:-1}" != 0 ]; then
-  say "read-only archive: tests/readonly/run.sh"
-  bash "$ROOT/tests/readonly/run.sh"
-fi
-
 # The real desktop binary over WebDriver (tauri-driver + WebKitWebDriver under xvfb-run).
 # E2E_DESKTOP=0 skips it.
 if [ -f "$HERE/desktop/run.sh" ] && [ "${E2E_DESKTOP:-1}" != 0 ]; then
   say "desktop: tests/e2e/desktop/run.sh"
   bash "$HERE/desktop/run.sh"
+fi
+
+# A read-only archive used by an unprivileged user: the CLI, `serve` and the desktop app
+# built just above (needs root, else it says it skips). E2E_READONLY=0 skips it.
+if [ -f "$ROOT/tests/readonly/run.sh" ] && [ "${E2E_READONLY:-1}" != 0 ]; then
+  say "read-only archive: tests/readonly/run.sh"
+  READONLY_DESKTOP="${READONLY_DESKTOP:-${E2E_DESKTOP:-1}}" bash "$ROOT/tests/readonly/run.sh"
 fi
