@@ -5,6 +5,7 @@
 #   bash tests/e2e/run.sh             build what is missing, then run every test
 #   SHELFMARK_BIN=path bash run.sh    test another `shelfmark` binary (no build)
 #   E2E_DESKTOP=0 bash run.sh         skip the desktop WebDriver test (tests/e2e/desktop/)
+#   E2E_READONLY=0 bash run.sh        skip the read-only archive test (tests/readonly/run.sh)
 #
 # Bounded: the whole run is killed after E2E_TIMEOUT seconds (default 600); every server and
 # browser it started is stopped on the way out. Screenshots: tests/e2e/artifacts/.
@@ -74,4 +75,11 @@ TEST_PID=""
 if [ -f "$HERE/desktop/run.sh" ] && [ "${E2E_DESKTOP:-1}" != 0 ]; then
   say "desktop: tests/e2e/desktop/run.sh"
   bash "$HERE/desktop/run.sh"
+fi
+
+# A read-only archive used by an unprivileged user: the CLI, `serve` and the desktop app
+# built just above (needs root, else it says it skips). E2E_READONLY=0 skips it.
+if [ -f "$ROOT/tests/readonly/run.sh" ] && [ "${E2E_READONLY:-1}" != 0 ]; then
+  say "read-only archive: tests/readonly/run.sh"
+  READONLY_DESKTOP="${READONLY_DESKTOP:-${E2E_DESKTOP:-1}}" bash "$ROOT/tests/readonly/run.sh"
 fi

@@ -70,6 +70,30 @@ async function waitForTitles(page, titles) {
   );
 }
 
+/**
+ * Waits until the sidebar shows the facets of `query` (not those of an earlier query, which stay
+ * on screen, dimmed and not clickable, until the current query's arrive).
+ */
+async function waitForFacets(page, query) {
+  await page.waitForFunction(
+    (q) => {
+      const el = document.querySelector('[data-testid=facets]');
+      return el !== null && el.dataset.facetsFor === q && !el.hasAttribute('data-stale');
+    },
+    query,
+    { timeout: 15_000 },
+  );
+}
+
+/** The result count element: its text, and whether it is cut (an ellipsis, or clipped). */
+async function countBox(page) {
+  return page.getByTestId('result-count').evaluate((el) => ({
+    text: el.textContent.replace(/\s+/g, ' ').trim(),
+    scrollWidth: el.scrollWidth,
+    clientWidth: el.clientWidth,
+  }));
+}
+
 function assertSameOrigin(requests, origin) {
   const outside = requests.filter((u) => new URL(u).origin !== origin);
   assert.deepEqual(outside, [], `requests left ${origin}`);
@@ -160,18 +184,22 @@ describe('sample archive', () => {
       // Click a facet: the query gets tag:"…" and the list what the CLI finds for it.
       await searchBox(page).fill('');
       await page.waitForFunction((n) => document.querySelector('[data-testid=result-count]')?.textContent?.includes(`${n} posts`), all.total);
-      const tag = page.locator('[data-facet=tags] button').first();
-      const tagName = (await tag.locator('.name').textContent()).trim();
-      const tagCount = Number((await tag.locator('.count').textContent()).replace(/\D/g, ''));
-      await tag.click();
+      // The count can change before the facets do: read them once they are the empty query's.
+      await waitForFacets(page, '');
+      const firstTag = page.locator('[data-facet=tags] button.value').first();
+      const tagName = (await firstTag.locator('.name').textContent()).trim();
+      const tagCount = Number((await firstTag.locator('.count').textContent()).replace(/\D/g, ''));
+      await firstTag.click();
       assert.equal(await searchBox(page).inputValue(), `tag:"${tagName}"`);
       const byTag = cliSearch(archive.path, `tag:"${tagName}"`);
       assert.equal(byTag.total, tagCount);
       await waitForTitles(page, byTag.hits.map((h) => h.title));
       assert.equal(await count(page), tagCount);
+      await waitForFacets(page, `tag:"${tagName}"`);
       await shot(page, '03-facet');
 
       // Shift-click excludes: the chip says so and the count is what the CLI finds.
+      const tag = page.locator('[data-facet=tags]').getByRole('button', { name: `Filter by ${tagName}`, exact: true });
       await tag.click({ modifiers: ['Shift'] });
       assert.equal(await searchBox(page).inputValue(), `-tag:"${tagName}"`);
       const without = cliSearch(archive.path, `-tag:"${tagName}"`);
@@ -233,6 +261,62 @@ describe('sample archive', () => {
 
       assert.deepEqual(dialogs, []);
       assertSameOrigin(requests, origin);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('facets of an earlier query are stale, not clickable, until the current query\'s arrive', { timeout: 90_000 }, async () => {
+    const { context, page } = await openApp(browser, url);
+    try {
+      await page.locator('[data-facet=tags] button.value').first().waitFor();
+      const before = await page.locator('[data-facet=tags] button.value .name').allTextContents();
+      assert.ok(before.length > 0, 'the empty query has tag facets');
+
+      // Hold the facets answers for 两岸 until the test lets them go.
+      const held = [];
+      let sawRequest;
+      const requested = new Promise((r) => (sawRequest = r));
+      await page.route('**/api/facets', (route) => {
+        if (JSON.parse(route.request().postData() ?? '{}').query !== '两岸') return route.continue();
+        held.push(route);
+        sawRequest();
+      });
+      await searchBox(page).fill('两岸');
+      const want = cliSearch(archive.path, '两岸');
+      await waitForTitles(page, want.hits.map((h) => h.title));
+      assert.equal(await count(page), want.total);
+      await requested;
+
+      // The rows and the count are 两岸's; the facets on screen are still the empty query's, and
+      // say so: not clickable, and a click forced past that applies nothing.
+      const stale = page.locator('[data-facet=tags] button.value');
+      assert.deepEqual(await stale.locator('.name').allTextContents(), before);
+      await shot(page, '13-stale-facets');
+      for (const b of await stale.all()) assert.equal(await b.isEnabled(), false, 'a stale facet is not clickable');
+      await stale.first().click({ force: true });
+      assert.equal(await searchBox(page).inputValue(), '两岸');
+      const facets = page.getByTestId('facets');
+      assert.equal(await facets.getAttribute('data-facets-for'), '');
+      assert.equal(await facets.getAttribute('data-stale'), '');
+      assert.equal(await facets.getAttribute('aria-busy'), 'true');
+
+      // Let the facets of 两岸 through: they replace the stale ones and can be clicked.
+      let body;
+      for (const route of held) {
+        const answer = await route.fetch();
+        body = await answer.json();
+        await route.fulfill({ response: answer });
+      }
+      await page.unroute('**/api/facets');
+      await waitForFacets(page, '两岸');
+      const fresh = page.locator('[data-facet=tags] button.value');
+      assert.deepEqual(await fresh.locator('.name').allTextContents(), body.facets.tags.slice(0, 8).map((t) => t.value));
+      const first = body.facets.tags[0].value;
+      await fresh.first().click();
+      assert.equal(await searchBox(page).inputValue(), `两岸 tag:"${first}"`);
+      const both = cliSearch(archive.path, `两岸 tag:"${first}"`);
+      await waitForTitles(page, both.hits.map((h) => h.title));
     } finally {
       await context.close();
     }
@@ -495,6 +579,29 @@ describe('a large archive', () => {
       archive.remove();
     });
     ({ url, origin } = await server.url);
+  });
+
+  test('in a 1,400-pixel-wide window the result count is shown whole', { timeout: 60_000 }, async () => {
+    const { context, page } = await openApp(browser, url, { viewport: { width: 1400, height: 900 } });
+    try {
+      const want = `${(N + 2).toLocaleString('en-US')} posts`;
+      await page.getByTestId('result-count').filter({ hasText: want }).waitFor();
+      const box = await countBox(page);
+      assert.equal(box.text, want);
+      assert.ok(box.scrollWidth <= box.clientWidth, `the count is cut: ${JSON.stringify(box)}`);
+      // With a post open and rows selected (the longer "3 selected / … posts Clear selection").
+      const rows = results(page).getByRole('option');
+      await rows.nth(0).click();
+      await page.getByTestId('reader-title').waitFor();
+      await rows.nth(2).click({ modifiers: ['Shift'] });
+      await page.getByText('3 selected').waitFor();
+      const selected = await countBox(page);
+      assert.match(selected.text, new RegExp(`^3 selected / ${want}`));
+      assert.ok(selected.scrollWidth <= selected.clientWidth, `the count is cut: ${JSON.stringify(selected)}`);
+      await shot(page, '14-count-1400px');
+    } finally {
+      await context.close();
+    }
   });
 
   test('the list is virtualised and pages of 50 load as it scrolls', { timeout: 90_000 }, async () => {

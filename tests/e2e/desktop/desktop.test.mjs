@@ -6,13 +6,13 @@
 //   TAURI_DRIVER            tauri-driver (default: on PATH, else ~/.cargo/bin/tauri-driver)
 
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { remote } from 'webdriverio';
+import { startDriver, stopGroup, waitForStatus } from './driver.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../../..');
@@ -21,60 +21,10 @@ const APP = resolve(process.env.SHELFMARK_DESKTOP_BIN ?? join(ROOT, 'target/debu
 const DRIVER_PORT = 4444;
 const NATIVE_PORT = 4445;
 
-function findDriver() {
-  if (process.env.TAURI_DRIVER) return process.env.TAURI_DRIVER;
-  try {
-    return execFileSync('sh', ['-c', 'command -v tauri-driver'], { encoding: 'utf8' }).trim();
-  } catch {
-    const cargoBin = join(homedir(), '.cargo/bin/tauri-driver');
-    if (existsSync(cargoBin)) return cargoBin;
-    throw new Error('tauri-driver is missing: run ./dev setup (cargo install tauri-driver --locked)');
-  }
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls tauri-driver's /status until it answers, for at most `timeoutMs`. */
-async function waitForStatus(timeoutMs = 20_000) {
-  const until = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < until) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${DRIVER_PORT}/status`, { signal: AbortSignal.timeout(2000) });
-      if (res.ok) return;
-      last = new Error(`status ${res.status}`);
-    } catch (e) {
-      last = e;
-    }
-    await sleep(200);
-  }
-  throw new Error(`tauri-driver did not answer /status in ${timeoutMs} ms: ${last}`);
-}
-
-/** SIGTERM, then SIGKILL after 3 s, of a child started in its own process group. */
-function stopGroup(child) {
-  return new Promise((done) => {
-    if (!child || child.exitCode !== null || child.signalCode !== null) return done();
-    const signal = (sig) => {
-      try {
-        process.kill(-child.pid, sig);
-      } catch {
-        /* gone already */
-      }
-    };
-    const kill = setTimeout(() => signal('SIGKILL'), 3000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      done();
-    });
-    signal('SIGTERM');
-  });
-}
-
 let archiveDir;
 let archive;
 let driver;
-let driverLog = '';
+let driverLog = () => '';
 let browser;
 
 before(async () => {
@@ -83,13 +33,8 @@ before(async () => {
   archive = join(archiveDir, 'sample-archive');
   cpSync(join(ROOT, 'sample-archive'), archive, { recursive: true, filter: (p) => !p.includes('.shelfmark') });
 
-  driver = spawn(findDriver(), ['--port', String(DRIVER_PORT), '--native-port', String(NATIVE_PORT)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true, // its own process group: WebKitWebDriver and the app go with it
-  });
-  driver.stdout.on('data', (d) => (driverLog += d));
-  driver.stderr.on('data', (d) => (driverLog += d));
-  await waitForStatus();
+  ({ child: driver, log: driverLog } = startDriver(DRIVER_PORT, NATIVE_PORT));
+  await waitForStatus(DRIVER_PORT);
 
   browser = await remote({
     hostname: '127.0.0.1',
@@ -111,7 +56,7 @@ after(async () => {
   if (browser) await browser.deleteSession().catch(() => {});
   await stopGroup(driver);
   if (archiveDir) rmSync(archiveDir, { recursive: true, force: true });
-  if (process.exitCode && driverLog) console.error(`tauri-driver said:\n${driverLog.slice(-4000)}`);
+  if (process.exitCode && driverLog()) console.error(`tauri-driver said:\n${driverLog().slice(-4000)}`);
 });
 
 /** The row titles shown in the result list. */
