@@ -89,20 +89,34 @@ impl Needle {
         let mut out = Vec::new();
         let p = &self.chars;
         let m = p.len();
-        // Original positions of the last `m` characters of the collapsed text.
+        let first = p[0];
+        // Original positions of the last `m` characters fed to KMP; `slot` is the oldest.
         let mut ring = vec![0usize; m];
+        let mut slot = 0usize;
         let mut state = 0usize;
-        let mut k = 0usize;
         let mut prev_ws = false;
-        for (i, &raw) in hay.iter().enumerate() {
+        let mut i = 0usize;
+        while i < hay.len() {
+            if state == 0 {
+                // No match in progress: none can start before the next `first` (never a space).
+                let Some(off) = hay[i..].iter().position(|&c| c == first) else {
+                    steps(hay.len() - i);
+                    break;
+                };
+                steps(off);
+                i += off;
+                prev_ws = false;
+            }
+            let raw = hay[i];
             let ws = raw.is_whitespace();
             if ws && prev_ws {
+                i += 1;
                 continue;
             }
             prev_ws = ws;
             let c = if ws { ' ' } else { raw };
-            ring[k % m] = i;
-            k += 1;
+            ring[slot] = i;
+            slot = if slot + 1 == m { 0 } else { slot + 1 };
             while state > 0 && p[state] != c {
                 step();
                 state = self.fail[state - 1];
@@ -111,10 +125,11 @@ impl Needle {
             if p[state] == c {
                 state += 1;
             }
+            i += 1;
             if state == m {
                 // The needle starts and ends with a non-space, so its ends map to one character.
-                let start = ring[k % m];
-                let end = i + 1;
+                let start = ring[slot];
+                let end = i;
                 let left_ok = !self.word_start || start == 0 || !is_word_char(hay[start - 1]);
                 let right_ok = !self.word_end || end == hay.len() || !is_word_char(hay[end]);
                 if left_ok && right_ok {
@@ -251,6 +266,14 @@ pub fn count(hay: &[char], needle: &[char]) -> u32 {
     find_all(hay, needle).len() as u32
 }
 
+/// Each needle once (a query may repeat a term; each is looked for once).
+fn distinct(needles: &[Vec<char>]) -> Vec<&Vec<char>> {
+    let mut out: Vec<&Vec<char>> = needles.iter().collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// A piece of text to show, with highlighted ranges in characters (Unicode scalar values).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Highlighted {
@@ -262,7 +285,7 @@ pub struct Highlighted {
 pub fn highlight(text: &str, needles: &[Vec<char>]) -> Highlighted {
     let (folded, offsets) = crate::fold::fold_with_offsets(text);
     let mut ranges: Vec<(usize, usize)> = Vec::new();
-    for n in needles {
+    for n in distinct(needles) {
         ranges.extend(
             find_all(&folded, n)
                 .into_iter()
@@ -281,7 +304,7 @@ pub fn highlight(text: &str, needles: &[Vec<char>]) -> Highlighted {
 pub fn snippet(text: &str, needles: &[Vec<char>], width: usize) -> Highlighted {
     let (folded, offsets) = crate::fold::fold_with_offsets(text);
     let mut matches: Vec<(usize, usize)> = Vec::new();
-    for n in needles {
+    for n in distinct(needles) {
         matches.extend(find_all(&folded, n));
     }
     matches.sort_unstable();
