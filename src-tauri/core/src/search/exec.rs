@@ -146,7 +146,15 @@ fn in_collection(ctx: &Ctx, name: &str, depth: usize) -> Result<BitSet> {
     Ok(set)
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Collections evaluated by this thread (for the test of repeated names).
+    static COLLECTION_EVALS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
 fn collection_set(ctx: &Ctx, name: &str, depth: usize) -> Result<BitSet> {
+    #[cfg(test)]
+    COLLECTION_EVALS.with(|c| c.set(c.get() + 1));
     let (conn, path, snap) = (ctx.conn, ctx.path, ctx.snap);
     let mut set = BitSet::empty(snap.len());
     let (_, mut c) = crate::collections::Collections::new(ctx.root)
@@ -436,4 +444,61 @@ fn top<K: Ord>(keyed: &mut [(K, usize)], need: usize) -> Vec<usize> {
     let head = &mut keyed[..n];
     head.sort_unstable();
     head.iter().map(|(_, i)| *i).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::searcher::Searcher;
+
+    #[test]
+    fn collections_that_name_each_other_many_times_are_evaluated_once_each() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let root = dir.path();
+        std::fs::write(root.join("a.md"), "---\ntitle: 两岸\n---\n两岸\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(root.join("b.md"), "---\ntitle: other\n---\nother\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        crate::scan::scan(
+            root,
+            &crate::scan::ScanOptions::default(),
+            &|_| {},
+            &AtomicBool::new(false),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        // Four levels, each naming the next eight times: 1 + 8 + 64 + 512 evaluations if
+        // nothing is remembered.
+        let store = crate::collections::Collections::new(root);
+        let make = |name: &str, query: String| {
+            store
+                .create(name, Some(query))
+                .unwrap_or_else(|e| panic!("{e}"));
+        };
+        make("d", "两岸".into());
+        for (name, next) in [("c", "d"), ("b", "c"), ("a", "b")] {
+            make(name, vec![format!("collection:{next}"); 8].join(" "));
+        }
+        let index =
+            crate::store::existing_index_path(root).unwrap_or_else(|| panic!("not indexed"));
+        let mut s = Searcher::open(&index, root).unwrap_or_else(|e| panic!("{e}"));
+        COLLECTION_EVALS.with(|c| c.set(0));
+        let paths = s
+            .matching_paths("collection:a")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(paths, vec![b"a.md".to_vec()]);
+        assert_eq!(COLLECTION_EVALS.with(|c| c.get()), 4);
+
+        // More distinct collections than the limit: an error that says so, not a long wait.
+        for i in 0..=MAX_COLLECTION_LOOKUPS {
+            make(&format!("e{i}"), "两岸".into());
+        }
+        let many: Vec<String> = (0..=MAX_COLLECTION_LOOKUPS)
+            .map(|i| format!("collection:e{i} OR"))
+            .collect();
+        let err = s.matching_paths(&many.join(" ")).err();
+        assert!(
+            matches!(&err, Some(Error::Query(m)) if m.contains(&MAX_COLLECTION_LOOKUPS.to_string())),
+            "{err:?}"
+        );
+    }
 }

@@ -26,6 +26,11 @@
 //!   work as separators, full-width digits are accepted), a range `A..B` (both ends inclusive of
 //!   their whole unit), open ranges `A..` and `..B`, and `>` `>=` `<` `<=`. All in UTC, turned
 //!   into a half-open `[from, to)` range of epoch milliseconds.
+//! * Limits: a query holds at most [`MAX_QUERY_CHARS`] characters and [`MAX_TERMS`] terms (words,
+//!   phrases, filters and OR alternatives), and a term or filter value at most
+//!   [`MAX_TERM_CHARS`] characters; past them `parse` says which limit was passed. Saved
+//!   searches (smart collections) go through the same `parse`, so a query shipped in an archive
+//!   is held to the same limits.
 
 use chrono::{Datelike, NaiveDate, NaiveTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
@@ -784,7 +789,9 @@ fn parse_date_unit(value: &str, part: &str) -> Result<(NaiveDate, NaiveDate), Qu
 //
 // For any query returned by `parse`, `parse(&q.to_string()) == Ok(q)`. Useful for building
 // queries in the UI (e.g. clicking a tag adds `tag:"two words"`). Date bounds are shown to the
-// day, so a hand-built range whose bounds are not UTC midnights is rounded when shown.
+// day, so a hand-built range whose bounds are not UTC midnights is rounded when shown. (Quotes
+// and escapes can make the text longer than what was typed: near `MAX_QUERY_CHARS` the shown
+// form may be over the limit.)
 
 impl fmt::Display for Query {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
