@@ -12,6 +12,7 @@ use crate::error::{Error, SqlContext};
 use crate::export::{ExportProgress, ExportRequest, ExportSource, ExportSummary};
 use crate::scan::{ScanOptions, ScanProgress, ScanSummary};
 use crate::search::facets::Facets;
+use crate::search::readers::Readers;
 use crate::search::searcher::{
     path_bytes_hex, read_post_text, rfc3339, SearchRequest, SearchResponse, Searcher,
 };
@@ -19,7 +20,6 @@ use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
-use std::sync::Mutex;
 
 /// An error as the user sees it: a stable `code`, a readable `message`, and the file if any.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, thiserror::Error, ts_rs::TS)]
@@ -146,10 +146,11 @@ pub struct ArchiveInfo {
     pub transport: String,
 }
 
-/// An open archive: its root, its index, and a reader.
+/// An open archive: its root, and readers of its index (one per concurrent caller, so a slow
+/// search does not hold up a `show`; see `search::readers`).
 pub struct Archive {
     root: PathBuf,
-    searcher: Mutex<Option<Searcher>>,
+    readers: Readers,
 }
 
 impl Archive {
@@ -170,8 +171,8 @@ impl Archive {
             source,
         })?;
         Ok(Archive {
+            readers: Readers::new(&root),
             root,
-            searcher: Mutex::new(None),
         })
     }
 
@@ -208,22 +209,9 @@ impl Archive {
         Ok(crate::scan::scan(&self.root, opts, progress, cancel)?)
     }
 
+    /// Run `f` with a reader of the index of its own (opened when first needed).
     fn with_searcher<T>(&self, f: impl FnOnce(&mut Searcher) -> Result<T, Error>) -> ApiResult<T> {
-        let mut guard = self.searcher.lock().unwrap_or_else(|e| e.into_inner());
-        if guard.is_none() {
-            let index =
-                crate::store::existing_index_path(&self.root).ok_or_else(|| Error::NotIndexed {
-                    path: self.root.clone(),
-                })?;
-            *guard = Some(Searcher::open(&index, &self.root)?);
-        }
-        match guard.as_mut() {
-            Some(s) => Ok(f(s)?),
-            None => Err(Error::NotIndexed {
-                path: self.root.clone(),
-            }
-            .into()),
-        }
+        Ok(self.readers.with(f)?)
     }
 
     /// Open the index and load its snapshot now, so the first search does not pay for it.
@@ -231,8 +219,10 @@ impl Archive {
         self.with_searcher(|s| s.refresh())
     }
 
+    /// Search. A search still running when another query (or order) is asked for is
+    /// superseded: it stops and answers `cancelled` (see `search::readers`).
     pub fn search(&self, req: &SearchRequest) -> ApiResult<SearchResponse> {
-        self.with_searcher(|s| s.search(req))
+        Ok(self.readers.search(req)?)
     }
 
     pub fn facets(&self, query: &str) -> ApiResult<FacetsResponse> {
@@ -650,7 +640,22 @@ impl Archive {
     pub fn collections(&self) -> ApiResult<Vec<CollectionSummary>> {
         let (all, _) = self.collections_store().load_all();
         all.into_iter()
-            .map(|(id, c)| self.summary_of(id, c).map(|s| s.0))
+            .map(|(id, c)| {
+                let (name, kind, query) = (c.name.clone(), c.kind, c.query.clone());
+                match self.summary_of(id.clone(), c) {
+                    // A saved search that cannot run (say a query over the limits, shipped in a
+                    // cloned archive) is listed holding nothing; opening it says why.
+                    Err(e) if e.code == "bad-query" => Ok(CollectionSummary {
+                        id,
+                        name,
+                        kind,
+                        query,
+                        count: 0,
+                        missing: 0,
+                    }),
+                    other => other.map(|s| s.0),
+                }
+            })
             .collect()
     }
 
@@ -776,7 +781,12 @@ impl Archive {
         let mut names = Vec::new();
         for (id, c) in all {
             let name = c.name.clone();
-            let (_, paths, _) = self.summary_of(id, c)?;
+            let paths = match self.summary_of(id, c) {
+                Ok((_, paths, _)) => paths,
+                // A saved search that cannot run holds no post (see `collections`).
+                Err(e) if e.code == "bad-query" => continue,
+                Err(e) => return Err(e),
+            };
             if paths.contains(&rel) {
                 names.push(name);
             }

@@ -4,13 +4,16 @@
 
 use super::bitset::BitSet;
 use super::grams::plan_atom;
-use super::matcher::{count, count_str, find_all, fold_for_match};
+use super::matcher::{fold_for_match, Needle};
 use super::query::{Atom, Clause, Field, FieldValue, HasWhat, Query, Sort};
 use super::segment::read_postings;
 use super::snapshot::Snapshot;
-use crate::error::{Result, SqlContext};
+use crate::error::{Error, Result, SqlContext};
 use rusqlite::{Connection, OptionalExtension};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 const K1: f32 = 1.2;
 const B: f32 = 0.75;
@@ -26,27 +29,58 @@ pub struct Matched {
 }
 
 /// Evaluate a parsed query over the snapshot. `root` is the archive (for `collection:`).
+/// When `cancel` is set (the search was superseded), evaluation stops between atoms and
+/// between verified candidates with `Error::Cancelled`.
 pub fn evaluate(
     conn: &Connection,
     path: &Path,
     root: &Path,
     snap: &Snapshot,
     query: &Query,
+    cancel: &AtomicBool,
 ) -> Result<Matched> {
-    evaluate_at(conn, path, root, snap, query, 0)
+    let ctx = Ctx {
+        conn,
+        path,
+        root,
+        snap,
+        cancel,
+        collections: RefCell::new(HashMap::new()),
+    };
+    evaluate_at(&ctx, query, 0)
 }
 
 /// Smart collections may name other collections, this deep at most.
 const MAX_COLLECTION_DEPTH: usize = 4;
+/// Distinct collections one query may look up, nested ones included. Each is evaluated once
+/// per query (a collection named twice is not evaluated twice), so collections that name each
+/// other many times over cannot multiply the work.
+const MAX_COLLECTION_LOOKUPS: usize = 32;
+/// The most posting lists read for one text atom. A long term has hundreds of grams; a few of
+/// them narrow the candidates as well as all of them, and verification decides anyway.
+const MAX_LOOKUP_GRAMS: usize = 16;
 
-fn evaluate_at(
-    conn: &Connection,
-    path: &Path,
-    root: &Path,
-    snap: &Snapshot,
-    query: &Query,
-    depth: usize,
-) -> Result<Matched> {
+/// What one evaluation shares: the index, and the collections already evaluated.
+struct Ctx<'a> {
+    conn: &'a Connection,
+    path: &'a Path,
+    root: &'a Path,
+    snap: &'a Snapshot,
+    cancel: &'a AtomicBool,
+    collections: RefCell<HashMap<String, BitSet>>,
+}
+
+impl Ctx<'_> {
+    fn check(&self) -> Result<()> {
+        if self.cancel.load(Ordering::Relaxed) {
+            return Err(Error::Cancelled);
+        }
+        Ok(())
+    }
+}
+
+fn evaluate_at(ctx: &Ctx, query: &Query, depth: usize) -> Result<Matched> {
+    let snap = ctx.snap;
     let n = snap.len();
     let mut set = BitSet::full(n);
     let mut scores = vec![0f32; n];
@@ -58,12 +92,13 @@ fn evaluate_at(
         } = clause;
         let mut clause_set = BitSet::empty(n);
         for atom in alternatives {
+            ctx.check()?;
             let (s, atom_scores) = match atom {
                 Atom::Field {
                     field: Field::Collection,
                     value: FieldValue::Text(name),
-                } => (in_collection(conn, path, root, snap, name, depth)?, None),
-                _ => eval_atom(conn, path, snap, atom, Some(&set))?,
+                } => (in_collection(ctx, name, depth)?, None),
+                _ => eval_atom(ctx, atom, Some(&set))?,
             };
             if !negated {
                 if let Some(sc) = atom_scores {
@@ -95,26 +130,45 @@ fn evaluate_at(
 
 /// The posts of a collection: a manual one's members (found by path, or by content when moved),
 /// a smart one's query.
-fn in_collection(
-    conn: &Connection,
-    path: &Path,
-    root: &Path,
-    snap: &Snapshot,
-    name: &str,
-    depth: usize,
-) -> Result<BitSet> {
+fn in_collection(ctx: &Ctx, name: &str, depth: usize) -> Result<BitSet> {
+    let key = name.trim().to_string();
+    if let Some(set) = ctx.collections.borrow().get(&key) {
+        return Ok(set.clone());
+    }
+    if ctx.collections.borrow().len() >= MAX_COLLECTION_LOOKUPS {
+        return Err(Error::Query(format!(
+            "the query names more than {MAX_COLLECTION_LOOKUPS} collections, counting those that \
+             saved searches name in turn"
+        )));
+    }
+    let set = collection_set(ctx, name, depth)?;
+    ctx.collections.borrow_mut().insert(key, set.clone());
+    Ok(set)
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Collections evaluated by this thread (for the test of repeated names).
+    static COLLECTION_EVALS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+fn collection_set(ctx: &Ctx, name: &str, depth: usize) -> Result<BitSet> {
+    #[cfg(test)]
+    COLLECTION_EVALS.with(|c| c.set(c.get() + 1));
+    let (conn, path, snap) = (ctx.conn, ctx.path, ctx.snap);
     let mut set = BitSet::empty(snap.len());
-    let (_, mut c) = crate::collections::Collections::new(root)
+    let (_, mut c) = crate::collections::Collections::new(ctx.root)
         .find(name)
-        .map_err(crate::error::Error::Query)?;
+        .map_err(Error::Query)?;
     if let Some(q) = &c.query {
         if depth >= MAX_COLLECTION_DEPTH {
-            return Err(crate::error::Error::Query(format!(
+            return Err(Error::Query(format!(
                 "collection \"{name}\" names collections too deeply (a loop?)"
             )));
         }
-        let q = super::query::parse(q).map_err(|e| crate::error::Error::Query(e.to_string()))?;
-        return Ok(evaluate_at(conn, path, root, snap, &q, depth + 1)?.set);
+        let q = super::query::parse(q)
+            .map_err(|e| Error::Query(format!("collection \"{name}\": {e}")))?;
+        return Ok(evaluate_at(ctx, &q, depth + 1)?.set);
     }
     let resolved = crate::collections::resolve_in_index(conn, path, &mut c)?;
     let mut docid_of = conn
@@ -135,16 +189,11 @@ fn in_collection(
 type Scores = Vec<(usize, f32)>;
 
 /// Evaluate one atom. `within` is the set still alive: text verification can skip the rest.
-fn eval_atom(
-    conn: &Connection,
-    path: &Path,
-    snap: &Snapshot,
-    atom: &Atom,
-    within: Option<&BitSet>,
-) -> Result<(BitSet, Option<Scores>)> {
+fn eval_atom(ctx: &Ctx, atom: &Atom, within: Option<&BitSet>) -> Result<(BitSet, Option<Scores>)> {
+    let (conn, path, snap) = (ctx.conn, ctx.path, ctx.snap);
     let n = snap.len();
     match atom {
-        Atom::Text(t) | Atom::Phrase(t) => eval_text(conn, path, snap, t, within),
+        Atom::Text(t) | Atom::Phrase(t) => eval_text(ctx, t, within),
         Atom::Field { field, value } => {
             let mut set = BitSet::empty(n);
             match (field, value) {
@@ -177,10 +226,13 @@ fn eval_atom(
                     let ids = snap.sites.matching(|f| f == want || f.ends_with(&suffix));
                     mark(&mut set, snap, |d| d.site.is_some_and(|s| ids.contains(&s)));
                 }
-                (Field::Title, FieldValue::Text(v)) => {
-                    let needle = fold_for_match(v);
-                    mark(&mut set, snap, |d| contains(&d.title_folded, &needle));
-                }
+                (Field::Title, FieldValue::Text(v)) => match Needle::new(&fold_for_match(v)) {
+                    Some(needle) => mark(&mut set, snap, |d| {
+                        !needle.find_all(&d.title_folded).is_empty()
+                    }),
+                    // Nothing but invisible characters: every title contains that.
+                    None => mark(&mut set, snap, |_| true),
+                },
                 (Field::Path, FieldValue::Text(v)) => {
                     let needle = crate::fold::fold(v);
                     mark(&mut set, snap, |d| {
@@ -231,31 +283,28 @@ fn mark(set: &mut BitSet, snap: &Snapshot, pred: impl Fn(&super::snapshot::DocMe
     }
 }
 
-fn contains(hay: &[char], needle: &[char]) -> bool {
-    needle.is_empty() || !find_all(hay, needle).is_empty()
-}
-
-fn eval_text(
-    conn: &Connection,
-    path: &Path,
-    snap: &Snapshot,
-    text: &str,
-    within: Option<&BitSet>,
-) -> Result<(BitSet, Option<Scores>)> {
+fn eval_text(ctx: &Ctx, text: &str, within: Option<&BitSet>) -> Result<(BitSet, Option<Scores>)> {
+    let (conn, path, snap) = (ctx.conn, ctx.path, ctx.snap);
     let n = snap.len();
-    let needle = fold_for_match(text);
+    let folded = fold_for_match(text);
     let mut set = BitSet::empty(n);
-    if needle.is_empty() {
+    let Some(needle) = Needle::new(&folded) else {
         // Nothing searchable (only invisible characters): matches everything, like an empty query.
         return Ok((BitSet::full(n), None));
+    };
+    let mut plan = plan_atom(&folded);
+    if plan.grams.len() > MAX_LOOKUP_GRAMS {
+        // Evenly spread over the term's grams (they are sorted by id, not by position).
+        let step = plan.grams.len().div_ceil(MAX_LOOKUP_GRAMS);
+        plan.grams = plan.grams.iter().step_by(step).copied().collect();
     }
-    let plan = plan_atom(&needle);
     // Candidates with the total tf of the (single) gram when exact.
     let candidates: Vec<(usize, u32)> = if plan.grams.is_empty() {
         (0..n).map(|i| (i, 0)).collect()
     } else {
         let mut lists: Vec<Vec<(u32, u32)>> = Vec::with_capacity(plan.grams.len());
         for g in &plan.grams {
+            ctx.check()?;
             let mut list = Vec::new();
             read_postings(conn, *g, &mut list).at(path)?;
             lists.push(list);
@@ -281,11 +330,10 @@ fn eval_text(
     let mut matches: Vec<(usize, u32, u32)> = Vec::with_capacity(candidates.len());
     if plan.exact {
         for (i, tf) in candidates {
-            let title_tf = count(&snap.docs[i].title_folded, &needle);
+            let title_tf = needle.count(&snap.docs[i].title_folded);
             matches.push((i, title_tf, tf.saturating_sub(title_tf)));
         }
     } else {
-        let needle_str: String = needle.iter().collect();
         let mut stmt = conn
             .prepare_cached("SELECT folded FROM post_text WHERE docid = ?1")
             .at(path)?;
@@ -293,12 +341,13 @@ fn eval_text(
             if within.is_some_and(|w| !w.contains(i)) {
                 continue;
             }
+            ctx.check()?;
             let d = &snap.docs[i];
-            let title_tf = count(&d.title_folded, &needle);
+            let title_tf = needle.count(&d.title_folded);
             // The stored text is the title, a newline, then the body, all folded.
             let all_tf = stmt
                 .query_row([d.docid], |r| {
-                    Ok(count_str(r.get_ref(0)?.as_bytes()?, &needle_str))
+                    Ok(needle.count_bytes(r.get_ref(0)?.as_bytes()?))
                 })
                 .optional()
                 .at(path)?
@@ -395,4 +444,61 @@ fn top<K: Ord>(keyed: &mut [(K, usize)], need: usize) -> Vec<usize> {
     let head = &mut keyed[..n];
     head.sort_unstable();
     head.iter().map(|(_, i)| *i).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::searcher::Searcher;
+
+    #[test]
+    fn collections_that_name_each_other_many_times_are_evaluated_once_each() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let root = dir.path();
+        std::fs::write(root.join("a.md"), "---\ntitle: 两岸\n---\n两岸\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(root.join("b.md"), "---\ntitle: other\n---\nother\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        crate::scan::scan(
+            root,
+            &crate::scan::ScanOptions::default(),
+            &|_| {},
+            &AtomicBool::new(false),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        // Four levels, each naming the next eight times: 1 + 8 + 64 + 512 evaluations if
+        // nothing is remembered.
+        let store = crate::collections::Collections::new(root);
+        let make = |name: &str, query: String| {
+            store
+                .create(name, Some(query))
+                .unwrap_or_else(|e| panic!("{e}"));
+        };
+        make("d", "两岸".into());
+        for (name, next) in [("c", "d"), ("b", "c"), ("a", "b")] {
+            make(name, vec![format!("collection:{next}"); 8].join(" "));
+        }
+        let index =
+            crate::store::existing_index_path(root).unwrap_or_else(|| panic!("not indexed"));
+        let mut s = Searcher::open(&index, root).unwrap_or_else(|e| panic!("{e}"));
+        COLLECTION_EVALS.with(|c| c.set(0));
+        let paths = s
+            .matching_paths("collection:a")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(paths, vec![b"a.md".to_vec()]);
+        assert_eq!(COLLECTION_EVALS.with(|c| c.get()), 4);
+
+        // More distinct collections than the limit: an error that says so, not a long wait.
+        for i in 0..=MAX_COLLECTION_LOOKUPS {
+            make(&format!("e{i}"), "两岸".into());
+        }
+        let many: Vec<String> = (0..=MAX_COLLECTION_LOOKUPS)
+            .map(|i| format!("collection:e{i} OR"))
+            .collect();
+        let err = s.matching_paths(&many.join(" ")).err();
+        assert!(
+            matches!(&err, Some(Error::Query(m)) if m.contains(&MAX_COLLECTION_LOOKUPS.to_string())),
+            "{err:?}"
+        );
+    }
 }

@@ -20,59 +20,225 @@ pub fn fold_for_match(s: &str) -> Vec<char> {
     out
 }
 
-/// Find every non-overlapping match of `needle` in `hay` (both folded), as char ranges.
-pub fn find_all(hay: &[char], needle: &[char]) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let Some(&first) = needle.first() else {
-        return out;
-    };
-    let word_start = is_word_char(first);
-    let word_end = needle.last().is_some_and(|&c| is_word_char(c));
-    let mut i = 0;
-    while i < hay.len() {
-        if hay[i] != first {
-            i += 1;
-            continue;
-        }
-        if let Some(end) = match_at(hay, i, needle) {
-            let left_ok = !word_start || i == 0 || !is_word_char(hay[i - 1]);
-            let right_ok = !word_end || end == hay.len() || !is_word_char(hay[end]);
-            if left_ok && right_ok {
-                out.push((i, end));
-                i = end;
-                continue;
-            }
-        }
-        i += 1;
-    }
-    out
+/// A folded needle, prepared once for linear-time matching: Knuth–Morris–Pratt over characters
+/// (for folded text as chars) and memchr's `memmem` with a KMP fallback over bytes (for stored
+/// folded text). Every search is O(text + needle), whatever the two contain: a long needle
+/// that almost matches everywhere (`aaa…ab` in `aaa…`) costs no more than any other.
+pub struct Needle {
+    /// The needle, whitespace runs collapsed to one space and trimmed.
+    chars: Vec<char>,
+    /// KMP failure function of `chars`: `fail[i]` is the length of the longest proper prefix
+    /// of `chars[..=i]` that is also its suffix.
+    fail: Vec<usize>,
+    /// `chars` as UTF-8.
+    text: String,
+    /// KMP failure function of the bytes of `text`.
+    byte_fail: Vec<usize>,
+    finder: memchr::memmem::Finder<'static>,
+    word_start: bool,
+    word_end: bool,
 }
 
-/// Count matches of a folded needle in folded text stored as a string (both from
-/// `fold_for_match`, so whitespace is already single spaces). Same rules as `find_all`.
-/// `hay` is UTF-8 bytes (not validated: a bad byte only fails to match).
-pub fn count_str(hay: &[u8], needle: &str) -> u32 {
-    let Some(first) = needle.chars().next() else {
-        return 0;
-    };
-    let word_start = is_word_char(first);
-    let word_end = needle.chars().next_back().is_some_and(is_word_char);
-    let mut n = 0;
-    let mut from = 0;
-    let finder = memchr::memmem::Finder::new(needle.as_bytes());
-    while let Some(pos) = finder.find(&hay[from..]) {
-        let start = from + pos;
-        let end = start + needle.len();
-        let left_ok = !word_start || !char_before(hay, start).is_some_and(is_word_char);
-        let right_ok = !word_end || !char_at(hay, end).is_some_and(is_word_char);
-        if left_ok && right_ok {
-            n += 1;
-            from = end;
-        } else {
-            from = start + first.len_utf8();
+fn failure<T: PartialEq>(p: &[T]) -> Vec<usize> {
+    let mut fail = vec![0; p.len()];
+    let mut k = 0;
+    for i in 1..p.len() {
+        while k > 0 && p[i] != p[k] {
+            k = fail[k - 1];
         }
+        if p[i] == p[k] {
+            k += 1;
+        }
+        fail[i] = k;
     }
-    n
+    fail
+}
+
+impl Needle {
+    /// None for a needle with nothing but whitespace in it (it matches nothing).
+    pub fn new(needle: &[char]) -> Option<Needle> {
+        let mut chars: Vec<char> = Vec::with_capacity(needle.len());
+        for &c in needle {
+            let c = if c.is_whitespace() { ' ' } else { c };
+            if c == ' ' && (chars.is_empty() || chars.last() == Some(&' ')) {
+                continue;
+            }
+            chars.push(c);
+        }
+        if chars.last() == Some(&' ') {
+            chars.pop();
+        }
+        let (&first, &last) = (chars.first()?, chars.last()?);
+        let text: String = chars.iter().collect();
+        Some(Needle {
+            fail: failure(&chars),
+            byte_fail: failure(text.as_bytes()),
+            finder: memchr::memmem::Finder::new(text.as_bytes()).into_owned(),
+            word_start: is_word_char(first),
+            word_end: is_word_char(last),
+            chars,
+            text,
+        })
+    }
+
+    /// Every non-overlapping match in folded text, leftmost first, as char ranges. A space in
+    /// the needle matches any run of whitespace; a needle that starts (ends) with a word
+    /// character must start (end) at a word boundary. After a match the search goes on at its
+    /// end. One pass over `hay`, with memory for one needle's worth of positions.
+    pub fn find_all(&self, hay: &[char]) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let p = &self.chars;
+        let m = p.len();
+        let first = p[0];
+        // Original positions of the last `m` characters fed to KMP; `slot` is the oldest.
+        let mut ring = vec![0usize; m];
+        let mut slot = 0usize;
+        let mut state = 0usize;
+        let mut prev_ws = false;
+        let mut i = 0usize;
+        while i < hay.len() {
+            if state == 0 {
+                // No match in progress: none can start before the next `first` (never a space).
+                let Some(off) = hay[i..].iter().position(|&c| c == first) else {
+                    steps(hay.len() - i);
+                    break;
+                };
+                steps(off);
+                i += off;
+                prev_ws = false;
+            }
+            let raw = hay[i];
+            let ws = raw.is_whitespace();
+            if ws && prev_ws {
+                i += 1;
+                continue;
+            }
+            prev_ws = ws;
+            let c = if ws { ' ' } else { raw };
+            ring[slot] = i;
+            slot = if slot + 1 == m { 0 } else { slot + 1 };
+            while state > 0 && p[state] != c {
+                step();
+                state = self.fail[state - 1];
+            }
+            step();
+            if p[state] == c {
+                state += 1;
+            }
+            i += 1;
+            if state == m {
+                // The needle starts and ends with a non-space, so its ends map to one character.
+                let start = ring[slot];
+                let end = i;
+                let left_ok = !self.word_start || start == 0 || !is_word_char(hay[start - 1]);
+                let right_ok = !self.word_end || end == hay.len() || !is_word_char(hay[end]);
+                if left_ok && right_ok {
+                    out.push((start, end));
+                    state = 0;
+                } else {
+                    state = self.fail[m - 1];
+                }
+            }
+        }
+        out
+    }
+
+    /// How many matches `find_all` finds.
+    pub fn count(&self, hay: &[char]) -> u32 {
+        self.find_all(hay).len() as u32
+    }
+
+    /// Count matches in folded text stored as UTF-8 (from `fold_for_match`, so whitespace is
+    /// already single spaces). Same rules as `find_all`. `hay` is not validated: a bad byte
+    /// only fails to match.
+    ///
+    /// `memmem` finds the next occurrence fast; when it fails the word-boundary rule, KMP takes
+    /// over from the end of that occurrence (so overlapping occurrences are still seen without
+    /// searching again from just after its start) until no partial match is pending, and then
+    /// `memmem` again. Each byte is looked at a bounded number of times.
+    pub fn count_bytes(&self, hay: &[u8]) -> u32 {
+        let p = self.text.as_bytes();
+        let m = p.len();
+        let mut n = 0;
+        let mut pos = 0;
+        'search: while pos < hay.len() {
+            let Some(off) = self.finder.find(&hay[pos..]) else {
+                steps(hay.len() - pos);
+                break;
+            };
+            steps(off + m);
+            // A whole match ends at `i`; KMP goes on from there.
+            let mut i = pos + off + m;
+            let mut state = m;
+            loop {
+                if state == m {
+                    let start = i - m;
+                    let left_ok =
+                        !self.word_start || !char_before(hay, start).is_some_and(is_word_char);
+                    let right_ok = !self.word_end || !char_at(hay, i).is_some_and(is_word_char);
+                    if left_ok && right_ok {
+                        n += 1;
+                        pos = i;
+                        continue 'search;
+                    }
+                    state = self.byte_fail[m - 1];
+                }
+                if state == 0 {
+                    // No occurrence can start before `i`.
+                    pos = i;
+                    continue 'search;
+                }
+                let Some(&c) = hay.get(i) else {
+                    break 'search;
+                };
+                while state > 0 && p[state] != c {
+                    step();
+                    state = self.byte_fail[state - 1];
+                }
+                step();
+                if p[state] == c {
+                    state += 1;
+                }
+                i += 1;
+            }
+        }
+        n
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Characters and bytes examined by this thread's matching (for tests of the cost).
+    static STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+#[cfg(test)]
+fn steps(n: usize) {
+    STEPS.with(|s| s.set(s.get() + n as u64));
+}
+
+#[cfg(not(test))]
+#[inline(always)]
+fn steps(_: usize) {}
+
+#[inline(always)]
+fn step() {
+    steps(1)
+}
+
+/// Find every non-overlapping match of `needle` in `hay` (both folded), as char ranges (see
+/// `Needle::find_all`).
+pub fn find_all(hay: &[char], needle: &[char]) -> Vec<(usize, usize)> {
+    match Needle::new(needle) {
+        Some(n) => n.find_all(hay),
+        None => Vec::new(),
+    }
+}
+
+/// Count matches of a folded needle in folded text stored as a string (see `Needle::count_bytes`).
+pub fn count_str(hay: &[u8], needle: &str) -> u32 {
+    let chars: Vec<char> = needle.chars().collect();
+    Needle::new(&chars).map_or(0, |n| n.count_bytes(hay))
 }
 
 fn char_at(s: &[u8], i: usize) -> Option<char> {
@@ -100,24 +266,12 @@ pub fn count(hay: &[char], needle: &[char]) -> u32 {
     find_all(hay, needle).len() as u32
 }
 
-fn match_at(hay: &[char], start: usize, needle: &[char]) -> Option<usize> {
-    let mut h = start;
-    for &n in needle {
-        if n == ' ' {
-            if h >= hay.len() || !hay[h].is_whitespace() {
-                return None;
-            }
-            while h < hay.len() && hay[h].is_whitespace() {
-                h += 1;
-            }
-        } else {
-            if h >= hay.len() || hay[h] != n {
-                return None;
-            }
-            h += 1;
-        }
-    }
-    Some(h)
+/// Each needle once (a query may repeat a term; each is looked for once).
+fn distinct(needles: &[Vec<char>]) -> Vec<&Vec<char>> {
+    let mut out: Vec<&Vec<char>> = needles.iter().collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// A piece of text to show, with highlighted ranges in characters (Unicode scalar values).
@@ -131,7 +285,7 @@ pub struct Highlighted {
 pub fn highlight(text: &str, needles: &[Vec<char>]) -> Highlighted {
     let (folded, offsets) = crate::fold::fold_with_offsets(text);
     let mut ranges: Vec<(usize, usize)> = Vec::new();
-    for n in needles {
+    for n in distinct(needles) {
         ranges.extend(
             find_all(&folded, n)
                 .into_iter()
@@ -150,7 +304,7 @@ pub fn highlight(text: &str, needles: &[Vec<char>]) -> Highlighted {
 pub fn snippet(text: &str, needles: &[Vec<char>], width: usize) -> Highlighted {
     let (folded, offsets) = crate::fold::fold_with_offsets(text);
     let mut matches: Vec<(usize, usize)> = Vec::new();
-    for n in needles {
+    for n in distinct(needles) {
         matches.extend(find_all(&folded, n));
     }
     matches.sort_unstable();
@@ -223,13 +377,17 @@ pub fn snippet(text: &str, needles: &[Vec<char>], width: usize) -> Highlighted {
 
 fn to_char_ranges(text: &str, mut ranges: Vec<(usize, usize)>) -> Vec<[u32; 2]> {
     ranges.sort_unstable();
-    let mut out = Vec::with_capacity(ranges.len());
-    for (s, e) in ranges {
-        let cs = text[..s].chars().count() as u32;
-        let ce = cs + text[s..e].chars().count() as u32;
-        out.push([cs, ce]);
-    }
-    out
+    // Byte offset of each character (and of the end): one pass, then a binary search per range.
+    let starts: Vec<usize> = text
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain(std::iter::once(text.len()))
+        .collect();
+    let char_of = |b: usize| starts.partition_point(|&s| s < b) as u32;
+    ranges
+        .into_iter()
+        .map(|(s, e)| [char_of(s), char_of(e)])
+        .collect()
 }
 
 #[cfg(test)]
@@ -238,6 +396,147 @@ mod tests {
 
     fn f(s: &str) -> Vec<char> {
         fold_for_match(s)
+    }
+
+    /// The matcher as it was (O(text × needle)): the reference for what matches.
+    fn naive_find_all(hay: &[char], needle: &[char]) -> Vec<(usize, usize)> {
+        fn match_at(hay: &[char], start: usize, needle: &[char]) -> Option<usize> {
+            let mut h = start;
+            for &n in needle {
+                if n == ' ' {
+                    if h >= hay.len() || !hay[h].is_whitespace() {
+                        return None;
+                    }
+                    while h < hay.len() && hay[h].is_whitespace() {
+                        h += 1;
+                    }
+                } else {
+                    if h >= hay.len() || hay[h] != n {
+                        return None;
+                    }
+                    h += 1;
+                }
+            }
+            Some(h)
+        }
+        let mut out = Vec::new();
+        let Some(&first) = needle.first() else {
+            return out;
+        };
+        let word_start = is_word_char(first);
+        let word_end = needle.last().is_some_and(|&c| is_word_char(c));
+        let mut i = 0;
+        while i < hay.len() {
+            if hay[i] == first {
+                if let Some(end) = match_at(hay, i, needle) {
+                    let left_ok = !word_start || i == 0 || !is_word_char(hay[i - 1]);
+                    let right_ok = !word_end || end == hay.len() || !is_word_char(hay[end]);
+                    if left_ok && right_ok {
+                        out.push((i, end));
+                        i = end;
+                        continue;
+                    }
+                }
+            }
+            i += 1;
+        }
+        out
+    }
+
+    fn steps_of(f: impl FnOnce()) -> u64 {
+        STEPS.with(|s| s.set(0));
+        f();
+        STEPS.with(|s| s.get())
+    }
+
+    /// A needle that almost matches everywhere: the worst case of matching position by
+    /// position, which looks at about text × needle characters (here 20 million).
+    #[test]
+    fn a_needle_that_almost_matches_everywhere_costs_linear_work() {
+        let hay: Vec<char> = "a".repeat(20_000).chars().collect();
+        let mut needle: Vec<char> = "a".repeat(1_000).chars().collect();
+        needle.push('b');
+        let budget = 4 * (hay.len() + needle.len()) as u64;
+        let mut found = None;
+        let steps = steps_of(|| found = Some(find_all(&hay, &needle)));
+        assert_eq!(found, Some(Vec::new()));
+        assert!(
+            steps <= budget,
+            "{steps} steps for find_all, budget {budget}"
+        );
+
+        // Every position holds an occurrence, and every occurrence fails the word boundary.
+        let needle: Vec<char> = "a".repeat(1_000).chars().collect();
+        let steps = steps_of(|| found = Some(find_all(&hay, &needle)));
+        assert_eq!(found, Some(Vec::new()));
+        assert!(
+            steps <= budget,
+            "{steps} steps for find_all, budget {budget}"
+        );
+
+        let hay_bytes = "a".repeat(20_000);
+        let needle_str = "a".repeat(1_000);
+        let mut n = None;
+        let steps = steps_of(|| n = Some(count_str(hay_bytes.as_bytes(), &needle_str)));
+        assert_eq!(n, Some(0));
+        assert!(
+            steps <= budget,
+            "{steps} steps for count_str, budget {budget}"
+        );
+        let needle_str = format!("{}b", "a".repeat(1_000));
+        let steps = steps_of(|| n = Some(count_str(hay_bytes.as_bytes(), &needle_str)));
+        assert_eq!(n, Some(0));
+        assert!(
+            steps <= budget,
+            "{steps} steps for count_str, budget {budget}"
+        );
+    }
+
+    /// Strings over a few characters that make matches, near-matches, boundaries and whitespace
+    /// runs common.
+    fn small_text(max: usize) -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just('a'),
+                Just('b'),
+                Just(' '),
+                Just('\n'),
+                Just('-'),
+                Just('两'),
+                Just('岸'),
+                Just('é'),
+            ],
+            0..max,
+        )
+        .prop_map(|v| v.into_iter().collect())
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn linear_matching_finds_what_the_old_matcher_found(
+            hay in small_text(40),
+            needle in small_text(6),
+        ) {
+            // Hay as `fold_with_offsets` gives it (runs of spaces kept), needle as folded.
+            let (hay_chars, _) = crate::fold::fold_with_offsets(&hay);
+            let needle = fold_for_match(&needle);
+            prop_assert_eq!(
+                find_all(&hay_chars, &needle),
+                naive_find_all(&hay_chars, &needle)
+            );
+            // Stored text is collapsed; counted over its bytes.
+            let stored = fold_for_match(&hay);
+            let stored_str: String = stored.iter().collect();
+            let needle_str: String = needle.iter().collect();
+            prop_assert_eq!(
+                count_str(stored_str.as_bytes(), &needle_str),
+                naive_find_all(&stored, &needle).len() as u32
+            );
+        }
     }
 
     #[test]

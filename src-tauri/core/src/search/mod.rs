@@ -6,6 +6,7 @@ pub mod facets;
 pub mod grams;
 pub mod matcher;
 pub mod query;
+pub mod readers;
 pub mod searcher;
 pub mod segment;
 pub mod snapshot;

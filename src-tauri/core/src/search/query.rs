@@ -26,6 +26,11 @@
 //!   work as separators, full-width digits are accepted), a range `A..B` (both ends inclusive of
 //!   their whole unit), open ranges `A..` and `..B`, and `>` `>=` `<` `<=`. All in UTC, turned
 //!   into a half-open `[from, to)` range of epoch milliseconds.
+//! * Limits: a query holds at most [`MAX_QUERY_CHARS`] characters and [`MAX_TERMS`] terms (words,
+//!   phrases, filters and OR alternatives), and a term or filter value at most
+//!   [`MAX_TERM_CHARS`] characters; past them `parse` says which limit was passed. Saved
+//!   searches (smart collections) go through the same `parse`, so a query shipped in an archive
+//!   is held to the same limits.
 
 use chrono::{Datelike, NaiveDate, NaiveTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
@@ -291,7 +296,28 @@ pub enum QueryError {
     NegatedAlternative(String),
     #[error("unknown sort order \"{0}\"; use relevance, date, -date, title or path")]
     UnknownSort(String),
+    /// The whole query is longer than [`MAX_QUERY_CHARS`].
+    #[error(
+        "the query is {chars} characters long; a query can be at most {MAX_QUERY_CHARS} characters"
+    )]
+    TooLong { chars: usize },
+    /// More terms than [`MAX_TERMS`] (every word, phrase, filter and OR alternative counts).
+    #[error("the query has {terms} terms; a query can have at most {MAX_TERMS} terms")]
+    TooManyTerms { terms: usize },
+    /// One term longer than [`MAX_TERM_CHARS`]; holds its first characters.
+    #[error(
+        "the term \"{start}…\" is {chars} characters long; a term can be at most {MAX_TERM_CHARS} characters"
+    )]
+    TermTooLong { start: String, chars: usize },
 }
+
+/// The longest query, in characters (what a search box holds comfortably; every term of a
+/// query is looked up and verified, so the work a query can ask for stays bounded).
+pub const MAX_QUERY_CHARS: usize = 1_000;
+/// The most terms (words, phrases, field filters, OR alternatives) in one query.
+pub const MAX_TERMS: usize = 64;
+/// The longest single term or field value, in characters.
+pub const MAX_TERM_CHARS: usize = 256;
 
 fn date_lead(value: &str, part: &str) -> String {
     if value.trim() == part.trim() {
@@ -303,7 +329,26 @@ fn date_lead(value: &str, part: &str) -> String {
 
 /// Parse what the user typed. Never panics; empty or blank input gives an empty query.
 pub fn parse(input: &str) -> Result<Query, QueryError> {
+    // Counted up to one past the limit: a 20 MB query is refused without walking all of it.
+    let chars = input.chars().take(MAX_QUERY_CHARS + 1).count();
+    if chars > MAX_QUERY_CHARS {
+        return Err(QueryError::TooLong {
+            chars: input.chars().count(),
+        });
+    }
     let tokens = lex(input)?;
+    let terms = tokens
+        .iter()
+        .filter(|t| matches!(t, Token::Term { .. }))
+        .count();
+    if terms > MAX_TERMS {
+        return Err(QueryError::TooManyTerms { terms });
+    }
+    for t in &tokens {
+        if let Token::Term { atom, .. } = t {
+            check_term_length(atom)?;
+        }
+    }
     let mut clauses: Vec<Clause> = Vec::new();
     // The excluded term of the last clause, as typed, for the error message.
     let mut last_raw = String::new();
@@ -338,6 +383,26 @@ pub fn parse(input: &str) -> Result<Query, QueryError> {
     }
     // A trailing OR is ignored.
     Ok(Query { clauses })
+}
+
+/// A term's text (or a field's text value) longer than [`MAX_TERM_CHARS`] is refused.
+fn check_term_length(atom: &Atom) -> Result<(), QueryError> {
+    let text = match atom {
+        Atom::Text(t) | Atom::Phrase(t) => t,
+        Atom::Field {
+            value: FieldValue::Text(t),
+            ..
+        } => t,
+        Atom::Field { .. } => return Ok(()),
+    };
+    let chars = text.chars().count();
+    if chars > MAX_TERM_CHARS {
+        return Err(QueryError::TermTooLong {
+            start: text.chars().take(20).collect(),
+            chars,
+        });
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -724,7 +789,9 @@ fn parse_date_unit(value: &str, part: &str) -> Result<(NaiveDate, NaiveDate), Qu
 //
 // For any query returned by `parse`, `parse(&q.to_string()) == Ok(q)`. Useful for building
 // queries in the UI (e.g. clicking a tag adds `tag:"two words"`). Date bounds are shown to the
-// day, so a hand-built range whose bounds are not UTC midnights is rounded when shown.
+// day, so a hand-built range whose bounds are not UTC midnights is rounded when shown. (Quotes
+// and escapes can make the text longer than what was typed: near `MAX_QUERY_CHARS` the shown
+// form may be over the limit.)
 
 impl fmt::Display for Query {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1698,6 +1765,68 @@ mod tests {
             clauses: vec![and(phrase("say \"hi\" \\ ”ok＂"))],
         };
         assert_eq!(parse(&q.to_string()).unwrap(), q);
+    }
+
+    // --- bounds
+
+    #[test]
+    fn a_query_longer_than_the_limit_is_refused_with_the_limit_in_the_message() {
+        let long = "两".repeat(MAX_QUERY_CHARS + 1);
+        let e = err(&long);
+        assert_eq!(
+            e,
+            QueryError::TooLong {
+                chars: MAX_QUERY_CHARS + 1
+            }
+        );
+        assert!(e.to_string().contains(&MAX_QUERY_CHARS.to_string()), "{e}");
+        // 20,000 characters in one term: the query bound answers first.
+        assert!(matches!(
+            err(&"a".repeat(20_000)),
+            QueryError::TooLong { chars: 20_000 }
+        ));
+        // At the limit (in terms and term length too) it parses.
+        let at_limit = vec!["x".repeat(MAX_QUERY_CHARS / MAX_TERMS - 1); MAX_TERMS].join(" ");
+        assert!(at_limit.chars().count() <= MAX_QUERY_CHARS);
+        assert_eq!(q(&at_limit).len(), MAX_TERMS);
+    }
+
+    #[test]
+    fn more_terms_than_the_limit_are_refused() {
+        let many = vec!["a"; MAX_TERMS + 1].join(" ");
+        let e = err(&many);
+        assert_eq!(
+            e,
+            QueryError::TooManyTerms {
+                terms: MAX_TERMS + 1
+            }
+        );
+        assert!(e.to_string().contains(&MAX_TERMS.to_string()), "{e}");
+        // OR alternatives and filters count as terms; ORs themselves do not.
+        let alts = vec!["tag:a"; MAX_TERMS + 1].join(" OR ");
+        assert!(matches!(err(&alts), QueryError::TooManyTerms { .. }));
+        let ors = vec!["a"; MAX_TERMS].join(" OR ");
+        assert_eq!(q(&ors).len(), 1);
+    }
+
+    #[test]
+    fn a_term_longer_than_the_limit_is_refused_whatever_its_kind() {
+        let long = "长".repeat(MAX_TERM_CHARS + 1);
+        for input in [
+            long.clone(),
+            format!("\"{long}\""),
+            format!("title:{long}"),
+            format!("-{long}"),
+            format!("a OR {long}"),
+        ] {
+            let e = err(&input);
+            assert!(
+                matches!(e, QueryError::TermTooLong { chars, .. } if chars == MAX_TERM_CHARS + 1),
+                "{input}: {e:?}"
+            );
+            assert!(e.to_string().contains(&MAX_TERM_CHARS.to_string()), "{e}");
+        }
+        assert_eq!(q(&"长".repeat(MAX_TERM_CHARS)).len(), 1);
     }
 
     // --- robustness

@@ -1,4 +1,5 @@
-//! A reader of the index: its own connection and the snapshot of the current generation.
+//! A reader of the index: its own connection and the snapshot of the current generation (shared
+//! with the other readers of the same index, see `SharedSnapshot`).
 
 use super::exec::{evaluate, sort};
 use super::facets::{self, Facets};
@@ -9,7 +10,8 @@ use crate::error::{Error, Result, SqlContext};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 
 /// How many characters a snippet holds.
 const SNIPPET_CHARS: usize = 160;
@@ -67,6 +69,49 @@ pub struct Searcher {
     path: PathBuf,
     root: PathBuf,
     snap: Arc<Snapshot>,
+    shared: Arc<SharedSnapshot>,
+}
+
+/// The snapshot of the newest generation any reader of an index has seen, so that several
+/// readers load it once between them (and hold one copy), not once each.
+#[derive(Default)]
+pub struct SharedSnapshot(Mutex<Option<Arc<Snapshot>>>);
+
+impl SharedSnapshot {
+    /// The snapshot of `generation`: the one already loaded, or loaded now through `conn`.
+    /// Readers that need it while it loads wait for it rather than load it again.
+    fn get(&self, conn: &Connection, path: &Path, generation: i64) -> Result<Arc<Snapshot>> {
+        let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(snap) = slot.as_ref().filter(|s| s.generation == generation) {
+            return Ok(snap.clone());
+        }
+        let snap = Arc::new(Snapshot::load(conn, path, generation)?);
+        *slot = Some(snap.clone());
+        Ok(snap)
+    }
+}
+
+/// A flag that is never set, for evaluations that cannot be superseded.
+static NEVER: AtomicBool = AtomicBool::new(false);
+
+/// `SHELFMARK_SEARCH_HOLD`: a folder. Each search, once it holds a reader and is inside its read
+/// transaction, creates `held-N` there (N = 1, 2, … in arrival order) and waits until a file
+/// named `release` appears. Only for tests/hostile_search.rs, which checks that other requests
+/// are answered while a search runs, and that a superseded search stops; unset, it costs one
+/// lookup of a static.
+fn hold_for_tests() {
+    static DIR: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    static HELD: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let Some(dir) =
+        DIR.get_or_init(|| std::env::var_os("SHELFMARK_SEARCH_HOLD").map(PathBuf::from))
+    else {
+        return;
+    };
+    let n = HELD.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+    let _ = std::fs::write(dir.join(format!("held-{n}")), b"");
+    while !dir.join("release").exists() {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
 }
 
 /// Hex of a path's bytes, when they are not valid UTF-8 (so the path can be given back exactly).
@@ -97,14 +142,20 @@ pub fn rfc3339(ms: i64) -> Option<String> {
 impl Searcher {
     /// Open the index at `index` of the archive at `root`.
     pub fn open(index: &Path, root: &Path) -> Result<Searcher> {
+        Searcher::open_shared(index, root, Arc::default())
+    }
+
+    /// Open one more reader of an index, sharing its snapshot with the others opened with `shared`.
+    pub fn open_shared(index: &Path, root: &Path, shared: Arc<SharedSnapshot>) -> Result<Searcher> {
         let conn = crate::store::open_for_read(index)?;
         let generation = crate::store::generation(&conn, index)?;
-        let snap = Snapshot::load(&conn, index, generation)?;
+        let snap = shared.get(&conn, index, generation)?;
         Ok(Searcher {
             conn,
             path: index.to_path_buf(),
             root: root.to_path_buf(),
-            snap: Arc::new(snap),
+            snap,
+            shared,
         })
     }
 
@@ -120,7 +171,7 @@ impl Searcher {
     pub fn refresh(&mut self) -> Result<()> {
         let generation = crate::store::generation(&self.conn, &self.path)?;
         if generation != self.snap.generation {
-            self.snap = Arc::new(Snapshot::load(&self.conn, &self.path, generation)?);
+            self.snap = self.shared.get(&self.conn, &self.path, generation)?;
         }
         Ok(())
     }
@@ -130,6 +181,18 @@ impl Searcher {
     }
 
     pub fn search(&mut self, req: &SearchRequest) -> Result<SearchResponse> {
+        self.search_cancellable(req, &NEVER)
+    }
+
+    /// `search`, stopping with `Error::Cancelled` soon after `cancel` is set.
+    pub fn search_cancellable(
+        &mut self,
+        req: &SearchRequest,
+        cancel: &AtomicBool,
+    ) -> Result<SearchResponse> {
+        if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(Error::Cancelled);
+        }
         self.refresh()?;
         let q = query::parse(&req.query).map_err(|e| Error::Query(e.to_string()))?;
         let sort_by = match req.sort.as_deref() {
@@ -138,7 +201,8 @@ impl Searcher {
         };
         // Reading the index in one transaction gives a consistent view while the writer works.
         self.conn.execute_batch("BEGIN").at(&self.path)?;
-        let result = self.search_in_tx(&q, sort_by, req);
+        hold_for_tests();
+        let result = self.search_in_tx(&q, sort_by, req, cancel);
         let _ = self.conn.execute_batch("COMMIT");
         result
     }
@@ -148,9 +212,10 @@ impl Searcher {
         q: &query::Query,
         sort_by: Sort,
         req: &SearchRequest,
+        cancel: &AtomicBool,
     ) -> Result<SearchResponse> {
         let snap = &self.snap;
-        let matched = evaluate(&self.conn, &self.path, &self.root, snap, q)?;
+        let matched = evaluate(&self.conn, &self.path, &self.root, snap, q, cancel)?;
         let total = matched.set.count() as u64;
         let facets = req
             .facets
@@ -160,6 +225,9 @@ impl Searcher {
         let order = sort(snap, &matched, sort_by, offset.saturating_add(limit));
         let mut hits = Vec::with_capacity(limit);
         for &i in order.iter().skip(offset).take(limit) {
+            if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(Error::Cancelled);
+            }
             let d = &snap.docs[i];
             // The index keeps only folded text; snippets show the post's own words, read afresh.
             let text = read_post_text(&self.root, &d.path).unwrap_or_default();
@@ -198,7 +266,7 @@ impl Searcher {
     pub fn matching_paths(&mut self, query_text: &str) -> Result<Vec<Vec<u8>>> {
         self.refresh()?;
         let q = query::parse(query_text).map_err(|e| Error::Query(e.to_string()))?;
-        let matched = evaluate(&self.conn, &self.path, &self.root, &self.snap, &q)?;
+        let matched = evaluate(&self.conn, &self.path, &self.root, &self.snap, &q, &NEVER)?;
         let mut paths: Vec<Vec<u8>> = matched
             .set
             .iter()
@@ -212,7 +280,7 @@ impl Searcher {
     pub fn facets(&mut self, query_text: &str) -> Result<(u64, Facets)> {
         self.refresh()?;
         let q = query::parse(query_text).map_err(|e| Error::Query(e.to_string()))?;
-        let matched = evaluate(&self.conn, &self.path, &self.root, &self.snap, &q)?;
+        let matched = evaluate(&self.conn, &self.path, &self.root, &self.snap, &q, &NEVER)?;
         Ok((
             matched.set.count() as u64,
             facets::count(&self.snap, &matched.set, FACET_LIMIT),
