@@ -51,13 +51,28 @@ pub fn check_dir(path: &Path) -> std::io::Result<()> {
 /// A `.shelfmark` folder Shelfmark creates gets a `.gitignore` for the index and the journal.
 pub fn dir(root: &Path, sub: &[&str]) -> std::io::Result<PathBuf> {
     let mut path = root.join(DOT_DIR);
-    ensure_one(&path)?;
+    ensure_one(&path).map_err(read_only)?;
     ensure_gitignore(&path);
     for part in sub {
         path.push(part);
-        ensure_one(&path)?;
+        ensure_one(&path).map_err(read_only)?;
     }
     Ok(path)
+}
+
+/// A folder that cannot be made for lack of rights: say that the archive is read-only.
+fn read_only(e: std::io::Error) -> std::io::Error {
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "the archive is read-only for you ({e}); Shelfmark keeps its journal, collections and settings in .shelfmark/, so changing them needs write access to the archive"
+                ),
+            )
+        }
+        _ => e,
+    }
 }
 
 fn ensure_one(path: &Path) -> std::io::Result<()> {

@@ -118,19 +118,7 @@ impl Journal {
 
     /// Create (or check) the journal folder: real folders only, never a link.
     fn ensure(&self) -> IoResult<()> {
-        crate::dotdir::dir(&self.root, &["journal"])
-            .map(|_| ())
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
-                    std::io::Error::new(
-                        e.kind(),
-                        format!(
-                            "the archive is read-only for you ({e}); Shelfmark keeps the undo journal of every edit in .shelfmark/journal, so edits need write access to the archive"
-                        ),
-                    )
-                }
-                _ => e,
-            })
+        crate::dotdir::dir(&self.root, &["journal"]).map(|_| ())
     }
 
     fn json_path(&self, id: u64) -> PathBuf {
