@@ -513,7 +513,50 @@ pub fn bound_nesting_report(html: &str) -> (Cow<'_, str>, NestingReport) {
 }
 
 fn guard(html: &str) -> Cow<'_, str> {
-    bound_nesting_report(html).0
+    match bound_nesting_report(html).0 {
+        Cow::Borrowed(html) => break_long_text(html),
+        Cow::Owned(html) => Cow::Owned(break_long_text(&html).into_owned()),
+    }
+}
+
+/// Bytes of text after which the next `&` or U+0080..U+00BF character starts a new text node.
+const TEXT_RUN: usize = 4096;
+
+/// html5ever 0.40's serializer (which ammonia uses) looks for the next `<`, `>` or quote before
+/// each `&` or NBSP lead byte (0xC2) of a text node: quadratic in a long text node full of `&`.
+/// An empty comment before such a byte every TEXT_RUN bytes of text splits the text node; ammonia
+/// removes comments and writes the two text nodes side by side, so the output is the same.
+fn break_long_text(html: &str) -> Cow<'_, str> {
+    let s = html.as_bytes();
+    let mut breaks = Vec::new();
+    let mut run = 0;
+    markup_tokens(html, |token| {
+        if let Markup::Text(a, b) = token {
+            if run + (b - a) < TEXT_RUN {
+                run += b - a;
+                return;
+            }
+            for (i, &byte) in s.get(a..b).unwrap_or_default().iter().enumerate() {
+                if run >= TEXT_RUN && matches!(byte, b'&' | 0xC2) {
+                    breaks.push(a + i);
+                    run = 0;
+                }
+                run += 1;
+            }
+        }
+    });
+    if breaks.is_empty() {
+        return Cow::Borrowed(html);
+    }
+    let mut out = String::with_capacity(html.len() + 7 * breaks.len());
+    let mut from = 0;
+    for at in breaks {
+        out.push_str(html.get(from..at).unwrap_or_default());
+        out.push_str("<!---->");
+        from = at;
+    }
+    out.push_str(html.get(from..).unwrap_or_default());
+    Cow::Owned(out)
 }
 
 /// Drop the attributes after the first MAX_ATTRIBUTES of every tag.
@@ -562,16 +605,8 @@ fn markup_to_text(html: &str, out: &mut String) {
     });
 }
 
-/// Render a post body (Markdown and HTML) to sanitized HTML.
-pub fn body_html(body: &str) -> RenderedBody {
-    let mut opts = pulldown_cmark::Options::empty();
-    opts.insert(pulldown_cmark::Options::ENABLE_TABLES);
-    opts.insert(pulldown_cmark::Options::ENABLE_STRIKETHROUGH);
-    let mut html = String::with_capacity(body.len() + body.len() / 8);
-    pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new_ext(body, opts));
-    let html = park_image_sources(&html);
-    let html = guard(&html);
-
+/// ammonia with Shelfmark's allowlist: (sanitized HTML, remote image addresses in order).
+fn sanitize(html: &str) -> (String, Vec<String>) {
     let remote: Arc<Mutex<Vec<String>>> = Arc::default();
     let seen = remote.clone();
     let mut builder = ammonia::Builder::default();
@@ -621,6 +656,19 @@ pub fn body_html(body: &str) -> RenderedBody {
         .into_iter()
         .filter(|u| seen_urls.insert(u.clone()))
         .collect();
+    (clean, remote_images)
+}
+
+/// Render a post body (Markdown and HTML) to sanitized HTML.
+pub fn body_html(body: &str) -> RenderedBody {
+    let mut opts = pulldown_cmark::Options::empty();
+    opts.insert(pulldown_cmark::Options::ENABLE_TABLES);
+    opts.insert(pulldown_cmark::Options::ENABLE_STRIKETHROUGH);
+    let mut html = String::with_capacity(body.len() + body.len() / 8);
+    pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new_ext(body, opts));
+    let html = park_image_sources(&html);
+    let html = guard(&html);
+    let (clean, remote_images) = sanitize(&html);
     let mut hosts: Vec<String> = Vec::new();
     let mut host_set = HashSet::new();
     for u in &remote_images {
@@ -859,7 +907,7 @@ mod tests {
             .map(std::path::PathBuf::from)
             .unwrap_or_else(|| "/work/shared/corpus/real-dev".into());
         let mut stack = vec![root.clone()];
-        let (mut posts, mut max_depth, mut max_work_per_kb) = (0, 0, 0);
+        let (mut posts, mut max_depth, mut max_work_per_kb, mut broken) = (0, 0, 0, 0);
         while let Some(dir) = stack.pop() {
             let Ok(entries) = std::fs::read_dir(&dir) else {
                 continue;
@@ -892,6 +940,15 @@ mod tests {
                     "{}: {report:?}",
                     path.display()
                 );
+                if matches!(break_long_text(&html), Cow::Owned(_)) {
+                    broken += 1;
+                    assert_eq!(
+                        sanitize(&guard(&html)).0,
+                        sanitize(&html).0,
+                        "{}",
+                        path.display()
+                    );
+                }
                 posts += 1;
                 max_depth = max_depth.max(report.depth);
                 max_work_per_kb = max_work_per_kb.max(report.work * 1024 / (html.len() as u64 + 1));
@@ -902,9 +959,55 @@ mod tests {
             return;
         }
         eprintln!(
-            "{posts} posts: deepest nesting {max_depth}, most tree-builder work {max_work_per_kb} per KB"
+            "{posts} posts: deepest nesting {max_depth}, most tree-builder work {max_work_per_kb} per KB, \
+             {broken} with long text split (same output)"
         );
         assert!(max_depth < MAX_DEPTH / 4);
+    }
+
+    #[test]
+    fn tags_keep_at_most_max_attributes() {
+        let attrs: String = (0..1000).map(|i| format!(" a{i}=\"x>{i}\"")).collect();
+        let html = format!("<p>before</p><div{attrs}>text</div><b  {attrs} />after");
+        let capped = cap_attributes(&html);
+        let mut tags = 0;
+        markup_tokens(&capped, |token| {
+            if let Markup::Tag { name_end, .. } = token {
+                let (_, extra) = scan_attributes(capped.as_bytes(), name_end, MAX_ATTRIBUTES);
+                assert_eq!(
+                    extra, None,
+                    "a tag kept more than {MAX_ATTRIBUTES} attributes"
+                );
+                tags += 1;
+            }
+        });
+        assert_eq!(tags, 5);
+        assert!(capped.contains(&format!(
+            " a{}=\"x>{}\" >text</div>",
+            MAX_ATTRIBUTES - 1,
+            MAX_ATTRIBUTES - 1
+        )));
+        assert!(capped.ends_with(">after"));
+        // Tags with few attributes (quoted `>` included) are left alone.
+        let few = "<div a=\">\" b='>' c=d e>x</div><!-- <a b c> -->";
+        assert!(matches!(cap_attributes(few), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn long_text_is_split_for_the_serializer_and_renders_the_same() {
+        let html = format!(
+            "<p>{}</p><p>{}</p>",
+            "&amp;x\u{A0}".repeat(20_000),
+            "&lt;&amp;é".repeat(10_000)
+        );
+        let guarded = guard(&html);
+        let longest = guarded
+            .split("<!---->")
+            .map(str::len)
+            .max()
+            .unwrap_or_default();
+        assert!(longest <= TEXT_RUN + 16, "a text run of {longest} bytes");
+        assert_eq!(sanitize(&guarded).0, sanitize(&html).0);
     }
 
     #[test]
