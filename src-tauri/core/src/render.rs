@@ -643,7 +643,7 @@ fn sanitize(html: &str) -> (String, Vec<String>) {
                 _ => Some(Cow::Borrowed(value)),
             },
         );
-    let clean = builder.clean(&html).to_string();
+    let clean = builder.clean(html).to_string();
     let clean = clean
         .replace("data-shelfmark-src=", &format!("{REMOTE_SRC}="))
         .replace("data-shelfmark-lazy=", &format!("{REMOTE_SRC}="));
