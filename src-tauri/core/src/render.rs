@@ -192,6 +192,8 @@ const CHUNK: usize = 256;
 /// No tag may have more attributes than this (html5ever checks each new attribute against all the
 /// previous ones of its tag: quadratic in a tag with 100,000 attributes).
 const MAX_ATTRIBUTES: usize = 256;
+/// Nor an attribute value longer than this (the serializer is quadratic in a value full of `&`).
+const MAX_VALUE: usize = 16 * 1024;
 
 use crate::post::{markup_tokens, scan_attributes, Markup};
 use html5ever::tendril::{StrTendril, TendrilSink};
@@ -559,14 +561,20 @@ fn break_long_text(html: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Drop the attributes after the first MAX_ATTRIBUTES of every tag.
+/// Drop the attributes after the first MAX_ATTRIBUTES of every tag, and cut attribute values
+/// after MAX_VALUE bytes.
 fn cap_attributes(html: &str) -> Cow<'_, str> {
     let s = html.as_bytes();
     let mut cuts = Vec::new();
+    let mut long = Vec::new();
     markup_tokens(html, |token| {
         if let Markup::Tag { name_end, .. } = token {
-            if let (gt, Some(cut)) = scan_attributes(s, name_end, MAX_ATTRIBUTES) {
-                cuts.push((cut, gt));
+            long.clear();
+            let (gt, extra) = scan_attributes(s, name_end, MAX_ATTRIBUTES, MAX_VALUE, &mut long);
+            let dropped_from = extra.unwrap_or(usize::MAX);
+            cuts.extend(long.iter().filter(|&&(from, _)| from < dropped_from));
+            if let Some(from) = extra {
+                cuts.push((from, gt));
             }
         }
     });
@@ -575,9 +583,9 @@ fn cap_attributes(html: &str) -> Cow<'_, str> {
     }
     let mut out = String::with_capacity(html.len());
     let mut from = 0;
-    for (cut, gt) in cuts {
-        out.push_str(html.get(from..cut).unwrap_or_default());
-        from = gt;
+    for (cut, to) in cuts {
+        out.push_str(html.get(from..cut.max(from)).unwrap_or_default());
+        from = to.max(from);
     }
     out.push_str(html.get(from..).unwrap_or_default());
     Cow::Owned(out)
@@ -968,16 +976,27 @@ mod tests {
     #[test]
     fn tags_keep_at_most_max_attributes() {
         let attrs: String = (0..1000).map(|i| format!(" a{i}=\"x>{i}\"")).collect();
-        let html = format!("<p>before</p><div{attrs}>text</div><b  {attrs} />after");
+        let long_value = "&amp;é".repeat(MAX_VALUE);
+        let html = format!(
+            "<p title=\"{long_value}\">before</p><div{attrs}>text</div><b  {attrs} />after"
+        );
         let capped = cap_attributes(&html);
         let mut tags = 0;
         markup_tokens(&capped, |token| {
             if let Markup::Tag { name_end, .. } = token {
-                let (_, extra) = scan_attributes(capped.as_bytes(), name_end, MAX_ATTRIBUTES);
+                let mut long = Vec::new();
+                let (_, extra) = scan_attributes(
+                    capped.as_bytes(),
+                    name_end,
+                    MAX_ATTRIBUTES,
+                    MAX_VALUE,
+                    &mut long,
+                );
                 assert_eq!(
                     extra, None,
                     "a tag kept more than {MAX_ATTRIBUTES} attributes"
                 );
+                assert_eq!(long, [], "a value kept more than {MAX_VALUE} bytes");
                 tags += 1;
             }
         });

@@ -171,7 +171,15 @@ fn is_html_space(b: u8) -> bool {
 /// (quotes open a value only after `=`; `/` and stray quotes are skipped or part of a name).
 /// Returns the offset of the `>` ending the tag (or `s.len()` when the file ends inside it) and the
 /// offset where the attribute numbered `keep` (from 0) starts, if the tag has more than `keep`.
-pub(crate) fn scan_attributes(s: &[u8], mut i: usize, keep: usize) -> (usize, Option<usize>) {
+/// Values longer than `max_value` bytes add the range past their first `max_value` bytes (at a
+/// character boundary) to `long`.
+pub(crate) fn scan_attributes(
+    s: &[u8],
+    mut i: usize,
+    keep: usize,
+    max_value: usize,
+    long: &mut Vec<(usize, usize)>,
+) -> (usize, Option<usize>) {
     let mut count = 0;
     let mut cut = None;
     let n = s.len();
@@ -203,17 +211,29 @@ pub(crate) fn scan_attributes(s: &[u8], mut i: usize, keep: usize) -> (usize, Op
         while i < n && is_html_space(s[i]) {
             i += 1;
         }
-        match s.get(i) {
+        let (value_start, value_end) = match s.get(i) {
             Some(&q @ (b'"' | b'\'')) => {
-                i = memchr::memchr(q, s.get(i + 1..).unwrap_or_default())
-                    .map_or(n, |p| i + 1 + p + 1);
+                let end =
+                    memchr::memchr(q, s.get(i + 1..).unwrap_or_default()).map_or(n, |p| i + 1 + p);
+                let start = i + 1;
+                i = (end + 1).min(n);
+                (start, end)
             }
-            Some(b'>') | None => {}
+            Some(b'>') | None => (i, i),
             Some(_) => {
+                let start = i;
                 while i < n && !is_html_space(s[i]) && s[i] != b'>' {
                     i += 1;
                 }
+                (start, i)
             }
+        };
+        if value_end - value_start > max_value {
+            let mut cut = value_start + max_value;
+            while cut > value_start && matches!(s.get(cut), Some(0x80..=0xBF)) {
+                cut -= 1;
+            }
+            long.push((cut, value_end));
         }
     }
 }
@@ -293,7 +313,7 @@ pub(crate) fn markup_tokens(html: &str, mut f: impl FnMut(Markup)) {
             (Some(b'/'), Some(_)) | (Some(b'a'..=b'z' | b'A'..=b'Z'), _) => {
                 let closing = s.get(at + 1) == Some(&b'/');
                 let (name, name_end) = tag_name(s, at + 1 + usize::from(closing));
-                let (gt, _) = scan_attributes(s, name_end, usize::MAX);
+                let (gt, _) = scan_attributes(s, name_end, usize::MAX, usize::MAX, &mut Vec::new());
                 let end = (gt + 1).min(n);
                 f(Markup::Tag {
                     name_end,
