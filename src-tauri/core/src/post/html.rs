@@ -162,3 +162,178 @@ pub(super) fn closing_tag_end(s: &[u8], mut i: usize, name: &[u8; 16]) -> Option
         i = at + 2;
     }
 }
+
+fn is_html_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0C)
+}
+
+/// The attributes of a tag whose name ends at `i`, following the tokenizer's attribute states
+/// (quotes open a value only after `=`; `/` and stray quotes are skipped or part of a name).
+/// Returns the offset of the `>` ending the tag (or `s.len()` when the file ends inside it) and the
+/// offset where the attribute numbered `keep` (from 0) starts, if the tag has more than `keep`.
+/// Values longer than `max_value` bytes add the range past their first `max_value` bytes (at a
+/// character boundary) to `long`.
+pub(crate) fn scan_attributes(
+    s: &[u8],
+    mut i: usize,
+    keep: usize,
+    max_value: usize,
+    long: &mut Vec<(usize, usize)>,
+) -> (usize, Option<usize>) {
+    let mut count = 0;
+    let mut cut = None;
+    let n = s.len();
+    loop {
+        // Before attribute name (a `/` not followed by `>` is skipped the same way).
+        while i < n && (is_html_space(s[i]) || s[i] == b'/') {
+            i += 1;
+        }
+        if i >= n || s[i] == b'>' {
+            return (i.min(n), cut);
+        }
+        if count == keep {
+            cut = Some(i);
+        }
+        count += 1;
+        // Attribute name: the first byte may be `=`.
+        i += 1;
+        while i < n && !is_html_space(s[i]) && !matches!(s[i], b'/' | b'>' | b'=') {
+            i += 1;
+        }
+        // After attribute name.
+        while i < n && is_html_space(s[i]) {
+            i += 1;
+        }
+        if i >= n || s[i] != b'=' {
+            continue;
+        }
+        i += 1;
+        while i < n && is_html_space(s[i]) {
+            i += 1;
+        }
+        let (value_start, value_end) = match s.get(i) {
+            Some(&q @ (b'"' | b'\'')) => {
+                let end =
+                    memchr::memchr(q, s.get(i + 1..).unwrap_or_default()).map_or(n, |p| i + 1 + p);
+                let start = i + 1;
+                i = (end + 1).min(n);
+                (start, end)
+            }
+            Some(b'>') | None => (i, i),
+            Some(_) => {
+                let start = i;
+                while i < n && !is_html_space(s[i]) && s[i] != b'>' {
+                    i += 1;
+                }
+                (start, i)
+            }
+        };
+        if value_end - value_start > max_value {
+            let mut cut = value_start + max_value;
+            while cut > value_start && matches!(s.get(cut), Some(0x80..=0xBF)) {
+                cut -= 1;
+            }
+            long.push((cut, value_end));
+        }
+    }
+}
+
+/// After `<!--`: like `comment_end`, but also ending at `--!>` as the tokenizer does.
+pub(crate) fn comment_end_strict(s: &[u8], i: usize) -> usize {
+    match s.get(i..) {
+        Some([b'>', ..]) => i + 1,
+        Some([b'-', b'>', ..]) => i + 2,
+        Some(rest) => {
+            let mut from = 0;
+            while let Some(p) = memchr::memmem::find(rest.get(from..).unwrap_or_default(), b"--") {
+                let at = from + p + 2;
+                match rest.get(at) {
+                    Some(b'>') => return i + at + 1,
+                    Some(b'!') if rest.get(at + 1) == Some(&b'>') => return i + at + 2,
+                    _ => from = from + p + 1,
+                }
+            }
+            s.len()
+        }
+        None => s.len(),
+    }
+}
+
+/// Elements whose content the tokenizer reads as text up to their end tag.
+fn is_tokenizer_raw_text(name: &[u8; 16]) -> bool {
+    is_raw_text(name) || matches!(name_str(name), b"textarea" | b"title")
+}
+
+/// A token of HTML markup found by [`markup_tokens`].
+pub(crate) enum Markup {
+    /// Text (not yet decoded).
+    Text(usize, usize),
+    /// A start or end tag: the offset after its name, and whether it is a block element.
+    Tag { name_end: usize, block: bool },
+    /// A comment, doctype, processing instruction or raw-text content: not text on the page.
+    Skip,
+}
+
+/// Walks HTML markup in one pass, calling `f` with each token. Raw-text elements (`<script>`,
+/// `<style>`, `<textarea>`...) hide their content up to their end tag; one that is never closed
+/// hides the rest, as in a browser.
+pub(crate) fn markup_tokens(html: &str, mut f: impl FnMut(Markup)) {
+    let s = html.as_bytes();
+    let n = s.len();
+    let mut i = 0;
+    while i < n {
+        let Some(p) = memchr::memchr(b'<', s.get(i..).unwrap_or_default()) else {
+            f(Markup::Text(i, n));
+            return;
+        };
+        let at = i + p;
+        if at > i {
+            f(Markup::Text(i, at));
+        }
+        i = match (s.get(at + 1), s.get(at + 2)) {
+            (Some(b'!'), _) => {
+                let end = if s.get(at + 2..at + 4) == Some(&b"--"[..]) {
+                    comment_end_strict(s, at + 4)
+                } else {
+                    bogus_comment_end(s, at + 2)
+                };
+                f(Markup::Skip);
+                end
+            }
+            (Some(b'?'), _) | (Some(b'/'), Some(b'>')) => {
+                let end = bogus_comment_end(s, at + 1);
+                f(Markup::Skip);
+                end
+            }
+            (Some(b'/'), Some(c)) if !c.is_ascii_alphabetic() => {
+                let end = bogus_comment_end(s, at + 2);
+                f(Markup::Skip);
+                end
+            }
+            (Some(b'/'), Some(_)) | (Some(b'a'..=b'z' | b'A'..=b'Z'), _) => {
+                let closing = s.get(at + 1) == Some(&b'/');
+                let (name, name_end) = tag_name(s, at + 1 + usize::from(closing));
+                let (gt, _) = scan_attributes(s, name_end, usize::MAX, usize::MAX, &mut Vec::new());
+                let end = (gt + 1).min(n);
+                f(Markup::Tag {
+                    name_end,
+                    block: is_block(&name),
+                });
+                if !closing && name_str(&name) == b"plaintext" {
+                    f(Markup::Skip);
+                    n
+                } else if !closing && is_tokenizer_raw_text(&name) {
+                    let close = closing_tag_end(s, end, &name).unwrap_or(n);
+                    f(Markup::Skip);
+                    close
+                } else {
+                    end
+                }
+            }
+            _ => {
+                f(Markup::Text(at, at + 1));
+                at + 1
+            }
+        };
+    }
+}

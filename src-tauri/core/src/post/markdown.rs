@@ -90,11 +90,14 @@ pub(super) fn emphasis_role(s: &[u8], start: usize, end: usize, marker: u8) -> (
     }
 }
 
-/// After an opener ending at `from`: (offset up to which the answer holds, a closing run of the
-/// same marker follows on the line).
-pub(super) fn probe_emphasis_closer(s: &[u8], from: usize, marker: u8) -> (usize, bool) {
-    let line = s.get(from..).unwrap_or_default();
-    let line_end = from + memchr::memchr(b'\n', line).unwrap_or(line.len());
+/// After an opener ending at `from`, on a line ending at `line_end`: (offset up to which the
+/// answer holds, a closing run of the same marker follows on the line).
+pub(super) fn probe_emphasis_closer(
+    s: &[u8],
+    from: usize,
+    line_end: usize,
+    marker: u8,
+) -> (usize, bool) {
     let mut i = from;
     while let Some(p) = memchr::memchr(marker, s.get(i..line_end).unwrap_or_default()) {
         let start = i + p;

@@ -17,6 +17,7 @@ mod real_corpus;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use html::{markup_tokens, scan_attributes, Markup};
 pub(crate) use spans::quoted_end;
 
 use crate::problem::{Problem, ProblemKind};

@@ -151,6 +151,14 @@ struct Extractor {
     emphasis_open: [u32; 2],
     /// Per marker: for an opener before `.0`, whether a closer follows on its line is `.1`.
     emphasis_probe: [(usize, bool); 2],
+    /// End of the source line of the last emphasis run (found once per line: finding it for every
+    /// run made a long line of `*_*_` quadratic).
+    emphasis_line_end: Option<usize>,
+    /// Raw-text elements (`<script>`...) with no closing tag after some offset: none later either,
+    /// so an unclosed `<script>` repeated is not searched for to the end each time.
+    unclosed_raw_text: Vec<[u8; 16]>,
+    /// Bytes searched for line ends and closing tags (tests check it stays linear).
+    searched: usize,
 }
 
 impl Extractor {
@@ -345,9 +353,12 @@ impl Extractor {
                 if is_block(&name) {
                     self.block_break();
                 }
-                if is_raw_text(&name) {
-                    if let Some(after_close) = closing_tag_end(s, end, &name) {
-                        return after_close;
+                if is_raw_text(&name) && !self.unclosed_raw_text.contains(&name) {
+                    let found = closing_tag_end(s, end, &name);
+                    self.searched += found.unwrap_or(s.len()).saturating_sub(end);
+                    match found {
+                        Some(after_close) => return after_close,
+                        None => self.unclosed_raw_text.push(name),
                     }
                 }
                 end
@@ -433,7 +444,17 @@ impl Extractor {
             true
         } else if can_open {
             if i >= self.emphasis_probe[slot].0 {
-                self.emphasis_probe[slot] = probe_emphasis_closer(s, end, marker);
+                let line_end = match self.emphasis_line_end {
+                    Some(line_end) if line_end >= end => line_end,
+                    _ => {
+                        let rest = s.get(end..).unwrap_or_default();
+                        let len = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+                        self.searched += len;
+                        end + len
+                    }
+                };
+                self.emphasis_line_end = Some(line_end);
+                self.emphasis_probe[slot] = probe_emphasis_closer(s, end, line_end, marker);
             }
             let closed_later = self.emphasis_probe[slot].1;
             if closed_later {
@@ -621,6 +642,26 @@ mod tests {
         let started = std::time::Instant::now();
         let _ = body_text(&line);
         assert!(started.elapsed().as_secs() < 10);
+    }
+
+    /// Bytes the extractor searched for line ends and closing tags in `body`.
+    fn searched(body: &str) -> usize {
+        let mut extractor = Extractor::default();
+        extractor.run(body);
+        extractor.searched
+    }
+
+    #[test]
+    fn long_lines_of_emphasis_and_unclosed_scripts_are_searched_once() {
+        for unit in ["*_", "*a _b ", "<script>", "<style>x", "<script>*_"] {
+            let body = unit.repeat(20_000);
+            let searched = searched(&body);
+            assert!(
+                searched <= 2 * body.len(),
+                "{unit:?}: searched {searched} bytes for a {}-byte body",
+                body.len()
+            );
+        }
     }
 
     proptest! {
