@@ -164,7 +164,9 @@ mod tests {
             Some(Refusal::BadPath)
         );
         assert_eq!(read(&r, b"/etc/passwd", 1000).err(), Some(Refusal::BadPath));
-        let len = std::fs::metadata(r.join("a.md")).map(|m| m.len()).unwrap_or(0);
+        let len = std::fs::metadata(r.join("a.md"))
+            .map(|m| m.len())
+            .unwrap_or(0);
         assert_eq!(read(&r, b"a.md", 3).err(), Some(Refusal::TooLarge(len, 3)));
     }
 
