@@ -184,7 +184,7 @@ mod tests {
         ));
         rustix::fs::mknodat(
             rustix::fs::CWD,
-            &r.join("fifo.md"),
+            r.join("fifo.md"),
             rustix::fs::FileType::Fifo,
             rustix::fs::Mode::from_raw_mode(0o644),
             0,
