@@ -1007,6 +1007,9 @@ mod tests {
             MAX_ATTRIBUTES - 1
         )));
         assert!(capped.ends_with(">after"));
+        // `<template>` content is markup to the tokenizer: capped too.
+        let templated = format!("<template><p{attrs}></template>");
+        assert!(cap_attributes(&templated).len() < attrs.len() / 2);
         // Tags with few attributes (quoted `>` included) are left alone.
         let few = "<div a=\">\" b='>' c=d e>x</div><!-- <a b c> -->";
         assert!(matches!(cap_attributes(few), Cow::Borrowed(_)));
