@@ -3,6 +3,8 @@
 //! handlers, `javascript:` URLs, iframes, objects, forms, `<meta>`, `<base>`, `<link>` and styles.
 //! Remote images are never given a `src`: their address moves to `data-remote-src`, so nothing
 //! is fetched until the user asks for it (and the webview's CSP blocks remote loads anyway).
+//! Before ammonia, a guard bounds what its parser and serializer may cost (see "Nesting guard"):
+//! nesting beyond MAX_DEPTH is cut, tags keep at most 256 attributes, long text is split.
 
 use serde::Serialize;
 use std::borrow::Cow;
