@@ -3,6 +3,8 @@
 //! handlers, `javascript:` URLs, iframes, objects, forms, `<meta>`, `<base>`, `<link>` and styles.
 //! Remote images are never given a `src`: their address moves to `data-remote-src`, so nothing
 //! is fetched until the user asks for it (and the webview's CSP blocks remote loads anyway).
+//! Before ammonia, a guard bounds what its parser and serializer may cost (see "Nesting guard"):
+//! nesting beyond MAX_DEPTH is cut, tags keep at most 256 attributes, long text is split.
 
 use serde::Serialize;
 use std::borrow::Cow;
@@ -1007,6 +1009,9 @@ mod tests {
             MAX_ATTRIBUTES - 1
         )));
         assert!(capped.ends_with(">after"));
+        // `<template>` content is markup to the tokenizer: capped too.
+        let templated = format!("<template><p{attrs}></template>");
+        assert!(cap_attributes(&templated).len() < attrs.len() / 2);
         // Tags with few attributes (quoted `>` included) are left alone.
         let few = "<div a=\">\" b='>' c=d e>x</div><!-- <a b c> -->";
         assert!(matches!(cap_attributes(few), Cow::Borrowed(_)));

@@ -259,9 +259,21 @@ pub(crate) fn comment_end_strict(s: &[u8], i: usize) -> usize {
     }
 }
 
-/// Elements whose content the tokenizer reads as text up to their end tag.
+/// Elements whose content the tokenizer reads as text up to their end tag (in HTML content; not
+/// `<template>`, whose content is markup).
 fn is_tokenizer_raw_text(name: &[u8; 16]) -> bool {
-    is_raw_text(name) || matches!(name_str(name), b"textarea" | b"title")
+    matches!(
+        name_str(name),
+        b"script"
+            | b"style"
+            | b"noscript"
+            | b"iframe"
+            | b"xmp"
+            | b"noembed"
+            | b"noframes"
+            | b"textarea"
+            | b"title"
+    )
 }
 
 /// A token of HTML markup found by [`markup_tokens`].
