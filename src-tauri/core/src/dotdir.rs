@@ -165,22 +165,33 @@ pub fn replace(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<()> 
     Ok(())
 }
 
-/// Open an existing file of Shelfmark's own for reading: not through a link, and only a regular
-/// file (opened without blocking, so a FIFO cannot hang the reader).
-pub fn open_read(path: &Path) -> std::io::Result<std::fs::File> {
-    let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
-    let f = std::fs::OpenOptions::new()
-        .read(true)
+/// Open `path` with `options` as a regular file only: opened without blocking (a FIFO cannot
+/// hang the caller) and, unless `follow_links`, never through a link at the last component.
+pub fn open_regular(
+    path: &Path,
+    options: &mut std::fs::OpenOptions,
+    follow_links: bool,
+) -> std::io::Result<std::fs::File> {
+    let mut flags = rustix::fs::OFlags::NONBLOCK;
+    if !follow_links {
+        flags |= rustix::fs::OFlags::NOFOLLOW;
+    }
+    let f = options
         .custom_flags(flags.bits() as i32)
         .open(path)
         .map_err(|e| link_error(path, e))?;
     if !f.metadata()?.is_file() {
         return Err(refused(
             path,
-            "is not a regular file; Shelfmark does not read it",
+            "is not a regular file; Shelfmark does not use it",
         ));
     }
     Ok(f)
+}
+
+/// Open an existing file of Shelfmark's own for reading: not through a link, regular only.
+pub fn open_read(path: &Path) -> std::io::Result<std::fs::File> {
+    open_regular(path, std::fs::OpenOptions::new().read(true), false)
 }
 
 /// ELOOP from `O_NOFOLLOW` means the last component is a link: say so.
@@ -212,22 +223,9 @@ pub fn read_limited(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
 
 /// Open (creating if needed) a file to lock or append to, never through a link, regular only.
 pub fn open_write(path: &Path) -> std::io::Result<std::fs::File> {
-    let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
-    let f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o644)
-        .custom_flags(flags.bits() as i32)
-        .open(path)
-        .map_err(|e| link_error(path, e))?;
-    if !f.metadata()?.is_file() {
-        return Err(refused(
-            path,
-            "is not a regular file; Shelfmark does not write it",
-        ));
-    }
-    Ok(f)
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false).mode(0o644);
+    open_regular(path, &mut options, false)
 }
 
 /// The largest JSON file of Shelfmark's own that is read (a collection of a million posts fits).

@@ -7,7 +7,6 @@
 
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
 /// Why a post file was not read or written. Each names what the user can do about it.
@@ -99,26 +98,26 @@ pub fn read_real(real: &Path, max: u64) -> Result<Vec<u8>, Refusal> {
 /// Read a regular file of at most `max` bytes, opened without blocking (a FIFO cannot hang the
 /// reader); `follow_links` false refuses a link at the last component.
 pub fn read_regular(real: &Path, max: u64, follow_links: bool) -> Result<Vec<u8>, Refusal> {
-    let io = |e: std::io::Error| match e.kind() {
-        std::io::ErrorKind::NotFound => Refusal::Missing,
-        _ if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
-            Refusal::Outside("a link put in its place".into())
+    let io = |e: std::io::Error| Refusal::Unreadable(e.to_string());
+    let f = match crate::dotdir::open_regular(
+        real,
+        std::fs::OpenOptions::new().read(true),
+        follow_links,
+    ) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Refusal::Missing),
+        // A link put in its place since it was resolved, or not a regular file.
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            return Err(match std::fs::symlink_metadata(real) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    Refusal::Outside("a link put in its place".into())
+                }
+                _ => Refusal::NotAFile,
+            })
         }
-        _ => Refusal::Unreadable(e.to_string()),
+        Err(e) => return Err(io(e)),
     };
-    let mut flags = rustix::fs::OFlags::NONBLOCK;
-    if !follow_links {
-        flags |= rustix::fs::OFlags::NOFOLLOW;
-    }
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(flags.bits() as i32)
-        .open(real)
-        .map_err(io)?;
     let meta = f.metadata().map_err(io)?;
-    if !meta.is_file() {
-        return Err(Refusal::NotAFile);
-    }
     if meta.len() > max {
         return Err(Refusal::TooLarge(meta.len(), max));
     }
