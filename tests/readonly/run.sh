@@ -125,11 +125,12 @@ fail() {
   failures=$((failures + 1))
 }
 
-# `{total, paths}` of a search answer (CLI --json or /api/search), for comparing two of them.
+# `{total, paths}` of a search answer (CLI --json or /api/search), for comparing two of them; the
+# paths sorted, since ties in rank fall in the order of ids, which differ between two index builds.
 summary() {
   node -e '
     const r = JSON.parse(require("fs").readFileSync(0, "utf8"));
-    process.stdout.write(JSON.stringify({ total: Number(r.total), paths: r.hits.map((h) => h.path) }));
+    process.stdout.write(JSON.stringify({ total: Number(r.total), paths: r.hits.map((h) => h.path).sort() }));
   '
 }
 WANT_SEARCH="$(summary <"$WORK/root-search.json")"
