@@ -159,24 +159,6 @@ pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
 
-/// Replace (or create) `path` with `bytes` atomically: a temporary file beside it (created
-/// exclusively, under a short random name), renamed over it. `durable` also flushes the file and
-/// its folder before returning; without it the caller flushes a whole batch at once (exports).
-pub fn replace_file(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = crate::dotdir::temp_in(dir)?;
-    tmp.write_all(bytes)?;
-    if durable {
-        tmp.as_file().sync_all()?;
-    }
-    tmp.persist(path).map_err(|e| e.error)?;
-    if durable {
-        sync_dir(dir)?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
