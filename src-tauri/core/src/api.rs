@@ -36,7 +36,9 @@ pub struct ApiError {
 impl From<Error> for ApiError {
     fn from(e: Error) -> ApiError {
         let (code, path) = match &e {
-            Error::Io { path, .. } => ("io", Some(path.display().to_string())),
+            Error::Io { path, .. } | Error::Write { path, .. } => {
+                ("io", Some(path.display().to_string()))
+            }
             Error::Sqlite { path, .. } => ("index", Some(path.display().to_string())),
             Error::SchemaTooNew { path, .. } => {
                 ("schema-too-new", Some(path.display().to_string()))
@@ -560,7 +562,7 @@ impl Archive {
             if let Some(b) = max_bytes {
                 settings.journal.max_bytes = b;
             }
-            crate::settings::save(&self.root, &settings).map_err(|source| Error::Io {
+            crate::settings::save(&self.root, &settings).map_err(|source| Error::Write {
                 path: self.root.join(crate::dotdir::DOT_DIR).join("settings.json"),
                 source,
             })?;

@@ -10,6 +10,12 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
     #[error("the index at {path} failed: {source}")]
     Sqlite {
         path: PathBuf,

@@ -706,6 +706,14 @@ pub struct Editor<'a> {
     journal: Journal,
 }
 
+/// A failure to write the journal (its lock, records, state).
+fn write_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     move |source| Error::Io {
         path: path.to_path_buf(),
@@ -756,7 +764,7 @@ impl<'a> Editor<'a> {
         progress: &dyn Fn(EditProgress),
         cancel: &AtomicBool,
     ) -> Result<EditOutcome> {
-        let _lock = self.journal.lock().map_err(io_err(self.journal.dir()))?;
+        let _lock = self.journal.lock().map_err(write_err(self.journal.dir()))?;
         if let Some(op) = self.interrupted() {
             return Err(Error::Interrupted {
                 id: op.id,
@@ -786,7 +794,7 @@ impl<'a> Editor<'a> {
         let mut op = self
             .journal
             .begin(label, &images)
-            .map_err(io_err(self.journal.dir()))?;
+            .map_err(write_err(self.journal.dir()))?;
         drop(images);
         outcome.op_id = Some(op.id);
         let plan_aliases = plan.aliases;
@@ -809,14 +817,14 @@ impl<'a> Editor<'a> {
         let dir = self.journal.dir().to_path_buf();
         self.journal
             .keep_files(&mut op, |f| keep.contains(f.rel().as_slice()))
-            .map_err(io_err(&dir))?;
+            .map_err(write_err(&dir))?;
         if op.files.is_empty() {
             self.journal.remove(op.id);
             outcome.op_id = None;
         } else {
             self.journal
                 .set_state(&mut op, OpState::Applied)
-                .map_err(io_err(&dir))?;
+                .map_err(write_err(&dir))?;
         }
         outcome.written = written.len() as u64;
         // The journal stays bounded: the oldest operations beyond the archive's rule go.
@@ -1044,7 +1052,7 @@ impl<'a> Editor<'a> {
         let dir = self.journal.dir().to_path_buf();
         self.journal
             .set_state(&mut op, passing)
-            .map_err(io_err(&dir))?;
+            .map_err(write_err(&dir))?;
         let (written, skipped) = self.move_files(&op, to_after)?;
         // A file that should have moved but could not still carries the other state: the step is
         // not done. It stays open (interrupted), so `undo`/`recover` can try again, and the
@@ -1060,7 +1068,9 @@ impl<'a> Editor<'a> {
                     .collect(),
             });
         }
-        self.journal.set_state(&mut op, end).map_err(io_err(&dir))?;
+        self.journal
+            .set_state(&mut op, end)
+            .map_err(write_err(&dir))?;
         Ok(EditOutcome {
             op_id: Some(op.id),
             label: op.label,
@@ -1073,7 +1083,7 @@ impl<'a> Editor<'a> {
 
     /// Remove the oldest operations beyond `rule` (default: the archive's settings).
     pub fn prune(&self, rule: Option<journal::Retention>) -> Result<PruneOutcome> {
-        let _lock = self.journal.lock().map_err(io_err(self.journal.dir()))?;
+        let _lock = self.journal.lock().map_err(write_err(self.journal.dir()))?;
         let rule = rule.unwrap_or_else(|| crate::settings::load(self.root).0.journal);
         let (removed, freed_bytes) = self.journal.prune(rule);
         let (ops, _) = self.journal.list();
@@ -1087,7 +1097,7 @@ impl<'a> Editor<'a> {
 
     /// Undo the last applied operation; an interrupted one is rolled back completely instead.
     pub fn undo(&self) -> Result<EditOutcome> {
-        let _lock = self.journal.lock().map_err(io_err(self.journal.dir()))?;
+        let _lock = self.journal.lock().map_err(write_err(self.journal.dir()))?;
         if let Some(op) = self.interrupted() {
             return self.settle(op, false, OpState::Undoing, OpState::Undone);
         }
@@ -1102,7 +1112,7 @@ impl<'a> Editor<'a> {
 
     /// Redo the operation undone last.
     pub fn redo(&self) -> Result<EditOutcome> {
-        let _lock = self.journal.lock().map_err(io_err(self.journal.dir()))?;
+        let _lock = self.journal.lock().map_err(write_err(self.journal.dir()))?;
         if let Some(op) = self.interrupted() {
             return Err(Error::Interrupted {
                 id: op.id,
@@ -1119,7 +1129,7 @@ impl<'a> Editor<'a> {
 
     /// Settle an interrupted operation: finish what it was doing, or roll it back.
     pub fn recover(&self, how: Recovery) -> Result<EditOutcome> {
-        let _lock = self.journal.lock().map_err(io_err(self.journal.dir()))?;
+        let _lock = self.journal.lock().map_err(write_err(self.journal.dir()))?;
         let op = self
             .interrupted()
             .ok_or_else(|| Error::Edit("no operation was interrupted".into()))?;

@@ -32,7 +32,7 @@ pub fn index_path(archive: &Path) -> PathBuf {
 
 /// The index file and its SQLite side files must not be links: SQLite would write through them.
 fn check_index_files(path: &Path) -> Result<()> {
-    let refuse = |p: PathBuf, why: &str| Error::Io {
+    let refuse = |p: PathBuf, why: &str| Error::Write {
         source: std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
             format!("{} {why}", p.display()),
@@ -41,7 +41,7 @@ fn check_index_files(path: &Path) -> Result<()> {
     };
     if let Some(parent) = path.parent() {
         if parent.file_name().is_some_and(|n| n == DOT_DIR) {
-            crate::dotdir::check_dir(parent).map_err(|source| Error::Io {
+            crate::dotdir::check_dir(parent).map_err(|source| Error::Write {
                 path: parent.to_path_buf(),
                 source,
             })?;
@@ -108,7 +108,7 @@ pub fn open_for_write(path: &Path) -> Result<Connection> {
             }
             _ => std::fs::create_dir_all(parent),
         };
-        made.map_err(|source| Error::Io {
+        made.map_err(|source| Error::Write {
             path: parent.to_path_buf(),
             source,
         })?;
