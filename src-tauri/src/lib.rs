@@ -92,7 +92,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 fn info(archive: &Archive) -> ArchiveInfo {
-    archive.info("tauri")
+    archive.info(shelfmark_core::api::Transport::Tauri)
 }
 
 /// Runs a synchronous core call off the async runtime.
@@ -198,7 +198,7 @@ fn cancel_index(state: tauri::State<'_, AppState>) {
 async fn search(
     state: tauri::State<'_, AppState>,
     query: Option<String>,
-    sort: Option<String>,
+    sort: Option<shelfmark_core::search::query::Sort>,
     limit: Option<u32>,
     offset: Option<u32>,
     facets: Option<bool>,

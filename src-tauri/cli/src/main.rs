@@ -10,6 +10,7 @@ mod serve;
 use clap::{Parser, Subcommand};
 use shelfmark_core::api::{ApiError, Archive};
 use shelfmark_core::scan::ScanOptions;
+use shelfmark_core::search::query::Sort;
 use shelfmark_core::search::searcher::SearchRequest;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -60,8 +61,8 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         offset: u32,
         /// relevance, date, -date, title or path.
-        #[arg(long, default_value = "relevance", allow_hyphen_values = true)]
-        sort: String,
+        #[arg(long, default_value = "relevance", allow_hyphen_values = true, value_parser = parse_sort)]
+        sort: Sort,
     },
     /// Show one post: its fields, text and problems. PATH is relative to the archive
     /// (or `hex:<bytes>` for a name that is not valid UTF-8).
@@ -323,4 +324,9 @@ fn run(cli: Cli) -> Result<(), ApiError> {
         )?,
     }
     Ok(())
+}
+
+/// `--sort`: one of the names of `Sort` on the wire.
+fn parse_sort(s: &str) -> Result<Sort, String> {
+    s.parse::<Sort>().map_err(|e| e.to_string())
 }

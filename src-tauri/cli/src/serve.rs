@@ -537,7 +537,7 @@ struct Changes {
 }
 
 pub fn archive_info(archive: &Archive) -> ArchiveInfo {
-    archive.info("http")
+    archive.info(shelfmark_core::api::Transport::Http)
 }
 
 async fn api(

@@ -144,8 +144,19 @@ pub struct ArchiveInfo {
     /// The absolute path of the archive folder.
     pub root: String,
     pub indexed: bool,
-    /// How the UI talks to the core: `tauri` (desktop) or `http` (`shelfmark serve`).
-    pub transport: String,
+    /// How the UI talks to the core.
+    pub transport: Transport,
+}
+
+/// How a UI talks to the core.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(export)]
+pub enum Transport {
+    /// The desktop app's IPC.
+    Tauri,
+    /// `shelfmark serve`.
+    Http,
 }
 
 /// An open archive: its root, and readers of its index (one per concurrent caller, so a slow
@@ -183,7 +194,7 @@ impl Archive {
     }
 
     /// Name, path and state of the archive, for a shell speaking over `transport`.
-    pub fn info(&self, transport: &str) -> ArchiveInfo {
+    pub fn info(&self, transport: Transport) -> ArchiveInfo {
         let root = &self.root;
         ArchiveInfo {
             name: root
@@ -192,7 +203,7 @@ impl Archive {
                 .unwrap_or_else(|| root.display().to_string()),
             root: root.display().to_string(),
             indexed: self.is_indexed(),
-            transport: transport.to_string(),
+            transport,
         }
     }
 

@@ -36,9 +36,10 @@ import type { SearchRequest } from './bindings/SearchRequest';
 import type { SearchResponse } from './bindings/SearchResponse';
 import type { Stats } from './bindings/Stats';
 import { withPolling } from './progress';
-import type { ArchiveInfo } from './types';
+import type { ArchiveInfo } from './bindings/ArchiveInfo';
+import type { Transport } from './bindings/Transport';
 
-export type Transport = 'tauri' | 'http';
+export type { Transport };
 
 /** The error shape every api call fails with, on either transport. */
 export interface ApiErrorShape {

@@ -2,8 +2,14 @@
 // shared: `#q=<query>&sort=<sort>&post=<path>&view=problems`. Also: facet filters written into and
 // read out of the query text (`tag:"x"`, `-tag:"x"`), in the syntax of docs/QUERY.md.
 
-export const SORTS = ['relevance', '-date', 'date', 'title', 'path'] as const;
-export type SortKey = (typeof SORTS)[number];
+import type { Sort } from './bindings/Sort';
+
+/** Every sort (generated from Rust's `Sort`), in the order the sort menu lists them. */
+export const SORTS = ['relevance', '-date', 'date', 'title', 'path'] as const satisfies readonly Sort[];
+export type SortKey = Sort;
+// Fails to compile when Rust gains a sort that the menu does not list.
+const everySortListed: Exclude<Sort, (typeof SORTS)[number]> extends never ? true : never = true;
+void everySortListed;
 export type View = 'list' | 'problems';
 
 export interface ViewState {

@@ -205,7 +205,8 @@ impl HasWhat {
 }
 
 /// How results are ordered. Not part of the query text; chosen separately.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub enum Sort {
     /// Best match first (bm25, title weighted above body). The default.
     #[default]

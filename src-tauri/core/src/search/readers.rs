@@ -10,6 +10,7 @@
 //! with `Error::Cancelled` soon after (between verified posts, see `exec`). Searches for the same
 //! query and order (the pages of one result list) do not cancel each other.
 
+use super::query::Sort;
 use super::searcher::{SearchRequest, SearchResponse, Searcher, SharedSnapshot};
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -40,7 +41,7 @@ struct Pool {
 struct InFlight {
     id: u64,
     query: String,
-    sort: Option<String>,
+    sort: Option<Sort>,
     cancel: Arc<AtomicBool>,
 }
 
@@ -155,7 +156,7 @@ impl Readers {
             searches.push(InFlight {
                 id,
                 query: req.query.clone(),
-                sort: req.sort.clone(),
+                sort: req.sort,
                 cancel: cancel.clone(),
             });
         }

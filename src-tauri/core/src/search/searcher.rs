@@ -23,8 +23,8 @@ const FACET_LIMIT: usize = 200;
 #[ts(export)]
 pub struct SearchRequest {
     pub query: String,
-    /// `relevance` (default), `date`, `-date`, `title`, `path`.
-    pub sort: Option<String>,
+    /// Relevance (the default) when absent.
+    pub sort: Option<Sort>,
     pub limit: Option<u32>,
     pub offset: Option<u32>,
     /// Also count facets over the whole result set.
@@ -195,10 +195,7 @@ impl Searcher {
         }
         self.refresh()?;
         let q = query::parse(&req.query).map_err(|e| Error::Query(e.to_string()))?;
-        let sort_by = match req.sort.as_deref() {
-            None | Some("") => Sort::Relevance,
-            Some(s) => s.parse::<Sort>().map_err(|e| Error::Query(e.to_string()))?,
-        };
+        let sort_by = req.sort.unwrap_or_default();
         // Reading the index in one transaction gives a consistent view while the writer works.
         self.conn.execute_batch("BEGIN").at(&self.path)?;
         hold_for_tests();
