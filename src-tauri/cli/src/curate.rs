@@ -109,7 +109,7 @@ pub struct ExportArgs {
 
 fn usage(message: String) -> ApiError {
     ApiError {
-        code: "usage".into(),
+        code: shelfmark_core::ErrorCode::Usage,
         message,
         path: None,
     }
@@ -290,7 +290,7 @@ pub fn export(archive: &Archive, a: ExportArgs) -> Result<(), ApiError> {
         && (!s.problems.is_empty() || !s.conflicts.is_empty())
     {
         return Err(ApiError {
-            code: "export".into(),
+            code: shelfmark_core::ErrorCode::Export,
             message: "nothing was exported".into(),
             path: None,
         });

@@ -74,7 +74,7 @@ pub enum TermAction {
 
 fn usage(message: String) -> ApiError {
     ApiError {
-        code: "usage".into(),
+        code: shelfmark_core::ErrorCode::Usage,
         message,
         path: None,
     }
@@ -256,7 +256,7 @@ pub fn outcome(o: &EditOutcome, verb: &str, as_json: bool) -> Result<(), ApiErro
     if o.written == 0 && !o.skipped.is_empty() {
         let first = &o.skipped[0];
         return Err(ApiError {
-            code: "edit".into(),
+            code: shelfmark_core::ErrorCode::Edit,
             message: format!("nothing was written: {} {}", first.path, first.reason),
             path: Some(first.path.clone()),
         });

@@ -21,47 +21,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-/// An error as the user sees it: a stable `code`, a readable `message`, and the file if any.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, thiserror::Error, ts_rs::TS)]
-#[error("{message}")]
-#[ts(export)]
-pub struct ApiError {
-    pub code: String,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[ts(optional)]
-    pub path: Option<String>,
-}
-
-impl From<Error> for ApiError {
-    fn from(e: Error) -> ApiError {
-        let (code, path) = match &e {
-            Error::Io { path, .. } | Error::Write { path, .. } => {
-                ("io", Some(path.display().to_string()))
-            }
-            Error::Sqlite { path, .. } => ("index", Some(path.display().to_string())),
-            Error::SchemaTooNew { path, .. } => {
-                ("schema-too-new", Some(path.display().to_string()))
-            }
-            Error::NotAFolder { path } => ("not-a-folder", Some(path.display().to_string())),
-            Error::PostNotFound { path } => ("not-found", Some(path.clone())),
-            Error::NotIndexed { path } => ("not-indexed", Some(path.display().to_string())),
-            Error::Query(_) => ("bad-query", None),
-            Error::Cancelled => ("cancelled", None),
-            Error::Edit(_) => ("edit", None),
-            Error::Interrupted { .. } => ("interrupted", None),
-            Error::Incomplete { .. } => ("incomplete", None),
-            Error::Refused { path, .. } => ("refused", Some(path.clone())),
-        };
-        ApiError {
-            code: code.into(),
-            message: e.to_string(),
-            path,
-        }
-    }
-}
-
-pub type ApiResult<T> = Result<T, ApiError>;
+pub use crate::error::{ApiError, ApiResult, ErrorCode};
 
 /// One problem with one file, as listed to the user.
 #[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
@@ -427,7 +387,7 @@ impl Archive {
         })?;
         if !named {
             return Err(ApiError {
-                code: "bad-request".into(),
+                code: ErrorCode::BadRequest,
                 message: format!("The post {path} has no image at {url}."),
                 path: Some(path.to_string()),
             });

@@ -1,5 +1,9 @@
 //! Errors of the core. Each message names the file or thing involved and what went wrong.
+//!
+//! `Error` is what the core's modules return; `ApiError` is what every shell shows the user: a
+//! stable `ErrorCode` (the UI translates it), the English message as detail, and the file if any.
 
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
@@ -83,5 +87,176 @@ impl<T> SqlContext<T> for rusqlite::Result<T> {
             path: path.to_path_buf(),
             source,
         })
+    }
+}
+
+/// What went wrong, as a stable name that the UI translates and `serve` maps to an HTTP status.
+/// On the wire: kebab-case strings (`not-found`, `bad-query`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum ErrorCode {
+    /// A file or folder could not be read or written.
+    Io,
+    /// The index (SQLite) failed.
+    Index,
+    /// The index was written by a newer Shelfmark.
+    SchemaTooNew,
+    /// The archive path is not a folder.
+    NotAFolder,
+    /// No such post (or image) in the archive.
+    NotFound,
+    /// The archive has no index yet.
+    NotIndexed,
+    /// The query text is not valid.
+    BadQuery,
+    /// The user (or a newer request) cancelled the work.
+    Cancelled,
+    /// An edit or collection request that cannot be carried out as asked.
+    Edit,
+    /// An earlier operation stopped half-way and must be finished or rolled back first.
+    Interrupted,
+    /// An undo, redo or recovery could not restore every file.
+    Incomplete,
+    /// A path names no post Shelfmark may read or write.
+    Refused,
+    /// A request that is not valid (arguments, options).
+    BadRequest,
+    /// A command-line usage error.
+    Usage,
+    /// An export that failed.
+    Export,
+    /// `serve`: the session token is missing or wrong.
+    Unauthorized,
+    /// `serve`: no api command of that name.
+    UnknownCommand,
+    /// `serve`: api requests use POST.
+    MethodNotAllowed,
+    /// `serve`: a `Host` header it does not answer to (DNS rebinding).
+    BadHost,
+    /// A remote image could not be fetched.
+    FetchFailed,
+    /// A fetched file is not an image.
+    NotAnImage,
+    /// Something is larger than Shelfmark accepts.
+    TooLarge,
+    /// Desktop: no archive is open.
+    NoArchive,
+    /// The command exists only in the desktop app.
+    Unsupported,
+    /// UI: the request did not reach Shelfmark.
+    Network,
+    /// UI: the system dialog failed.
+    Dialog,
+    /// UI: what the request named is gone.
+    Gone,
+    /// A failure inside Shelfmark itself.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The name on the wire (`not-found`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Io => "io",
+            ErrorCode::Index => "index",
+            ErrorCode::SchemaTooNew => "schema-too-new",
+            ErrorCode::NotAFolder => "not-a-folder",
+            ErrorCode::NotFound => "not-found",
+            ErrorCode::NotIndexed => "not-indexed",
+            ErrorCode::BadQuery => "bad-query",
+            ErrorCode::Cancelled => "cancelled",
+            ErrorCode::Edit => "edit",
+            ErrorCode::Interrupted => "interrupted",
+            ErrorCode::Incomplete => "incomplete",
+            ErrorCode::Refused => "refused",
+            ErrorCode::BadRequest => "bad-request",
+            ErrorCode::Usage => "usage",
+            ErrorCode::Export => "export",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::UnknownCommand => "unknown-command",
+            ErrorCode::MethodNotAllowed => "method-not-allowed",
+            ErrorCode::BadHost => "bad-host",
+            ErrorCode::FetchFailed => "fetch-failed",
+            ErrorCode::NotAnImage => "not-an-image",
+            ErrorCode::TooLarge => "too-large",
+            ErrorCode::NoArchive => "no-archive",
+            ErrorCode::Unsupported => "unsupported",
+            ErrorCode::Network => "network",
+            ErrorCode::Dialog => "dialog",
+            ErrorCode::Gone => "gone",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// So that `assert_eq!(e.code, "not-found")` reads as the wire does.
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<str> for ErrorCode {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+/// An error as the user sees it: a stable `code`, a readable `message`, and the file if any.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, thiserror::Error, ts_rs::TS)]
+#[error("{message}")]
+#[ts(export)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub path: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            code,
+            message: message.into(),
+            path: None,
+        }
+    }
+}
+
+pub type ApiResult<T> = std::result::Result<T, ApiError>;
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> ApiError {
+        let (code, path) = match &e {
+            Error::Io { path, .. } | Error::Write { path, .. } => {
+                (ErrorCode::Io, Some(path.display().to_string()))
+            }
+            Error::Sqlite { path, .. } => (ErrorCode::Index, Some(path.display().to_string())),
+            Error::SchemaTooNew { path, .. } => {
+                (ErrorCode::SchemaTooNew, Some(path.display().to_string()))
+            }
+            Error::NotAFolder { path } => (ErrorCode::NotAFolder, Some(path.display().to_string())),
+            Error::PostNotFound { path } => (ErrorCode::NotFound, Some(path.clone())),
+            Error::NotIndexed { path } => (ErrorCode::NotIndexed, Some(path.display().to_string())),
+            Error::Query(_) => (ErrorCode::BadQuery, None),
+            Error::Cancelled => (ErrorCode::Cancelled, None),
+            Error::Edit(_) => (ErrorCode::Edit, None),
+            Error::Interrupted { .. } => (ErrorCode::Interrupted, None),
+            Error::Incomplete { .. } => (ErrorCode::Incomplete, None),
+            Error::Refused { path, .. } => (ErrorCode::Refused, Some(path.clone())),
+        };
+        ApiError {
+            code,
+            message: e.to_string(),
+            path,
+        }
     }
 }

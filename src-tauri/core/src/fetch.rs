@@ -18,7 +18,7 @@
 //!   carries the type sniffed from the bytes, not the one the server claimed;
 //! - no cookies, no `Referer`, a plain user agent.
 
-use crate::api::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use base64::Engine as _;
 use serde::Serialize;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
@@ -71,9 +71,9 @@ impl Default for Policy {
     }
 }
 
-fn error(code: &str, message: String) -> ApiError {
+fn error(code: ErrorCode, message: String) -> ApiError {
     ApiError {
-        code: code.into(),
+        code,
         message,
         path: None,
     }
@@ -106,7 +106,7 @@ pub fn normalize(url: &str) -> String {
 pub fn check_url(raw: &str, policy: &Policy) -> Result<url::Url, ApiError> {
     let bad = |why: &str| {
         error(
-            "bad-request",
+            ErrorCode::BadRequest,
             format!("Cannot load the image {}: {why}.", short(raw)),
         )
     };
@@ -389,7 +389,7 @@ fn explain(url: &str, e: &ureq::Error) -> ApiError {
     if let ureq::Error::Io(io) = e {
         if let Some(refused) = io.get_ref().and_then(|e| e.downcast_ref::<Refused>()) {
             return error(
-                "bad-request",
+                ErrorCode::BadRequest,
                 format!("Cannot load the image {}: {refused}.", short(url)),
             );
         }
@@ -399,7 +399,7 @@ fn explain(url: &str, e: &ureq::Error) -> ApiError {
         ureq::Error::HostNotFound => "the host was not found (are you online?)".to_string(),
         ureq::Error::BodyExceedsLimit(n) => {
             return error(
-                "too-large",
+                ErrorCode::TooLarge,
                 format!(
                     "The image {} is larger than {} MB and was not loaded.",
                     short(url),
@@ -415,7 +415,7 @@ fn explain(url: &str, e: &ureq::Error) -> ApiError {
         other => format!("the request failed ({other})"),
     };
     error(
-        "fetch-failed",
+        ErrorCode::FetchFailed,
         format!("Could not load the image {}: {what}.", short(url)),
     )
 }
@@ -450,7 +450,7 @@ pub fn fetch_image_with(raw: &str, policy: &Policy) -> Result<FetchedImage, ApiE
         let left = policy.timeout.saturating_sub(started.elapsed());
         if left.is_zero() {
             return Err(error(
-                "fetch-failed",
+                ErrorCode::FetchFailed,
                 format!(
                     "Could not load the image {}: the server took too long to answer.",
                     short(raw)
@@ -473,7 +473,7 @@ pub fn fetch_image_with(raw: &str, policy: &Policy) -> Result<FetchedImage, ApiE
                 .and_then(|v| v.to_str().ok())
                 .ok_or_else(|| {
                     error(
-                        "fetch-failed",
+                        ErrorCode::FetchFailed,
                         format!(
                             "Could not load the image {}: the server redirected nowhere.",
                             short(raw)
@@ -482,7 +482,7 @@ pub fn fetch_image_with(raw: &str, policy: &Policy) -> Result<FetchedImage, ApiE
                 })?;
             if redirects > MAX_REDIRECTS {
                 return Err(error(
-                    "fetch-failed",
+                    ErrorCode::FetchFailed,
                     format!(
                         "Could not load the image {}: too many redirects.",
                         short(raw)
@@ -491,7 +491,7 @@ pub fn fetch_image_with(raw: &str, policy: &Policy) -> Result<FetchedImage, ApiE
             }
             let next = url.join(location).map_err(|_| {
                 error(
-                    "fetch-failed",
+                    ErrorCode::FetchFailed,
                     format!(
                         "Could not load the image {}: the server redirected to a bad address.",
                         short(raw)
@@ -503,7 +503,7 @@ pub fn fetch_image_with(raw: &str, policy: &Policy) -> Result<FetchedImage, ApiE
         }
         if !status.is_success() {
             return Err(error(
-                "fetch-failed",
+                ErrorCode::FetchFailed,
                 format!(
                     "Could not load the image {}: the server answered {}.",
                     short(raw),
@@ -532,7 +532,7 @@ pub fn fetch_image_with(raw: &str, policy: &Policy) -> Result<FetchedImage, ApiE
             ""
         };
         return Err(error(
-            "not-an-image",
+            ErrorCode::NotAnImage,
             format!(
                 "Did not load {}: the server sent {shown}, not a picture Shelfmark loads{why}.",
                 short(raw)
@@ -541,7 +541,7 @@ pub fn fetch_image_with(raw: &str, policy: &Policy) -> Result<FetchedImage, ApiE
     }
     let too_large = || {
         error(
-            "too-large",
+            ErrorCode::TooLarge,
             format!(
                 "The image {} is larger than {} MB and was not loaded.",
                 short(raw),
@@ -568,7 +568,7 @@ pub fn fetch_image_with(raw: &str, policy: &Policy) -> Result<FetchedImage, ApiE
         })?;
     let mime = sniff_image(&bytes).ok_or_else(|| {
         error(
-            "not-an-image",
+            ErrorCode::NotAnImage,
             format!(
                 "Did not load {}: the server said {claimed}, but the data is not a picture Shelfmark loads.",
                 short(raw)

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod collections;
+pub mod commands;
 pub mod dotdir;
 pub mod edit;
 pub mod error;
@@ -19,4 +20,4 @@ pub mod search;
 pub mod settings;
 pub mod store;
 pub mod watch;
-pub use error::{Error, Result};
+pub use error::{ApiError, ApiResult, Error, ErrorCode, Result};
