@@ -1,29 +1,23 @@
 //! The Shelfmark desktop shell.
 //!
-//! This crate only wires the webview to the Rust side: app state and one thin
-//! `#[tauri::command]` per api call. Everything an archive does lives in `shelfmark-core`.
+//! This crate only wires the webview to the Rust side. Every command of the core's table
+//! (`shelfmark_core::commands`) goes through one generic IPC handler, `table`: `invoke(name,
+//! args)` runs `commands::call` with the same JSON as `serve`'s `POST /api/<name>`, and a job's
+//! `onProgress` channel receives its progress. Only what a desktop alone can do is declared here
+//! as Tauri commands: the app's version, the archive named on the command line, the sample
+//! archive, opening another archive folder, and opening a link or a post's file with the system.
 
-use shelfmark_core::api::CollectionPosts;
-use shelfmark_core::api::{
-    ApiError, Archive, ArchiveInfo, FacetsResponse, PostDetail, ProblemRow, Stats,
-};
-use shelfmark_core::collections::CollectionSummary;
-use shelfmark_core::edit::{
-    EditOutcome, EditPreview, EditProgress, EditRequest, EditTarget, HistoryEntry, Recovery,
-    PREVIEW_DIFFS,
-};
-use shelfmark_core::export::{ExportProgress, ExportRequest, ExportSummary};
-use shelfmark_core::render::RenderedBody;
-use shelfmark_core::scan::{ScanOptions, ScanProgress, ScanSummary};
-use shelfmark_core::search::searcher::{SearchRequest, SearchResponse};
+use shelfmark_core::api::{ApiError, Archive, ArchiveInfo, Transport};
+use shelfmark_core::commands::{self, JobProgress, Jobs, Sink};
 use shelfmark_core::watch::Watcher;
+use shelfmark_core::ErrorCode;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tauri::ipc::Channel;
-use tauri::{Emitter, Manager};
+use tauri::ipc::{Channel, Invoke, InvokeBody, InvokeError, JavaScriptChannelId};
+use tauri::{Emitter, Manager, Runtime};
 
 /// The event the UI hears when the watcher picked up changes on disk (payload: `ScanSummary`).
 pub const ARCHIVE_CHANGED: &str = "archive-changed";
@@ -48,34 +42,28 @@ where
 }
 
 /// The open archive, if any, and the cancel flag of the running index job.
+/// The desktop's state: the open archive, its watcher, and the jobs that run.
 #[derive(Default)]
 pub struct AppState {
     archive: Mutex<Option<Arc<Archive>>>,
-    cancel: Mutex<Arc<AtomicBool>>,
-    /// Why the archive named on the command line could not be opened.
+    /// Why the archive named on the command line could not be opened (until another is).
     startup_error: Mutex<Option<ApiError>>,
-    /// Live updates of the open archive; replaced (and so stopped) when another is opened.
     watcher: Mutex<Option<Watcher>>,
-    /// The cancel flag of the edit being applied.
-    edit_cancel: Mutex<Arc<AtomicBool>>,
-    /// The cancel flag of the export that runs.
-    export_cancel: Mutex<Arc<AtomicBool>>,
+    jobs: Jobs,
 }
 
 impl AppState {
     fn archive(&self) -> Result<Arc<Archive>, ApiError> {
-        lock(&self.archive).clone().ok_or_else(|| ApiError {
-            code: "no-archive".into(),
-            message: "No archive is open.".into(),
-            path: None,
-        })
+        if let Some(a) = lock(&self.archive).clone() {
+            return Ok(a);
+        }
+        Err(lock(&self.startup_error)
+            .clone()
+            .unwrap_or_else(|| ApiError::new(ErrorCode::NoArchive, "No archive is open.")))
     }
 }
 
-/// Watches the open archive for changes on disk; each scan that changed the index is told to the
-/// UI as an `archive-changed` event. Without a watcher the app still works (no live updates).
 fn start_watching(app: &tauri::AppHandle, state: &AppState, root: &Path) {
-    // Stop the old watcher first, so that its last scan cannot report on the new archive.
     drop(lock(&state.watcher).take());
     let handle = app.clone();
     let watcher = shelfmark_core::watch::watch(root, move |summary| {
@@ -91,29 +79,50 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn info(archive: &Archive) -> ArchiveInfo {
-    archive.info(shelfmark_core::api::Transport::Tauri)
+/// A job's progress to the webview's channel, at most every 100 ms and always the last step.
+fn channel_sink(channel: Channel<JobProgress>) -> Sink {
+    let last = Mutex::new(None::<Instant>);
+    Box::new(move |p: JobProgress| {
+        let mut last = lock(&last);
+        let due = last.is_none_or(|t| t.elapsed() >= Duration::from_millis(100));
+        if due || (p.total > 0 && p.done >= p.total) {
+            *last = Some(Instant::now());
+            let _ = channel.send(p);
+        }
+    })
 }
 
-/// Runs a synchronous core call off the async runtime.
-async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
-where
-    T: Send + 'static,
-    F: FnOnce(&Archive) -> Result<T, ApiError> + Send + 'static,
-{
-    let archive = state.archive()?;
-    tauri::async_runtime::spawn_blocking(move || f(&archive))
+/// The one IPC handler of the command table: runs the command on a blocking thread.
+fn table<R: Runtime>(invoke: Invoke<R>) {
+    let name = invoke.message.command().to_string();
+    let webview = invoke.message.webview();
+    let args = match invoke.message.payload() {
+        InvokeBody::Json(v) => v.clone(),
+        InvokeBody::Raw(_) => serde_json::Value::Null,
+    };
+    let sink = args
+        .get("onProgress")
+        .and_then(|v| v.as_str())
+        .and_then(|s| JavaScriptChannelId::from_str(s).ok())
+        .map(|id| channel_sink(id.channel_on(webview.clone())));
+    let app = webview.app_handle().clone();
+    invoke.resolver.respond_async(async move {
+        let answer = tauri::async_runtime::spawn_blocking(move || {
+            let state = app.state::<AppState>();
+            let archive = state.archive()?;
+            commands::call(&archive, Transport::Tauri, &state.jobs, &name, args, sink)
+        })
         .await
         .unwrap_or_else(|_| {
-            Err(ApiError {
-                code: "internal".into(),
-                message: "The request failed inside the app.".into(),
-                path: None,
-            })
-        })
+            Err(ApiError::new(
+                ErrorCode::Internal,
+                "The request failed inside the app.",
+            ))
+        });
+        answer.map_err(InvokeError::from)
+    });
 }
 
-/// The app's version, to prove the IPC round trip.
 #[tauri::command]
 fn app_version(app: tauri::AppHandle) -> String {
     app.package_info().version.to_string()
@@ -133,16 +142,7 @@ fn sample_archive() -> Option<String> {
 }
 
 /// The open archive; fails with `no-archive` (or why the startup archive could not be opened).
-#[tauri::command]
-async fn archive_info(state: tauri::State<'_, AppState>) -> Result<ArchiveInfo, ApiError> {
-    if let Some(e) = lock(&state.startup_error).take() {
-        return Err(e);
-    }
-    let archive = state.archive()?;
-    Ok(info(&archive))
-}
-
-/// Opens an archive folder (without indexing it; see `index_archive`).
+/// Opens another archive folder (any running job of the last one is cancelled).
 #[tauri::command]
 async fn open_archive(
     app: tauri::AppHandle,
@@ -151,282 +151,19 @@ async fn open_archive(
 ) -> Result<ArchiveInfo, ApiError> {
     let archive = tauri::async_runtime::spawn_blocking(move || Archive::open(Path::new(&path)))
         .await
-        .map_err(|_| ApiError {
-            code: "internal".into(),
-            message: "Opening the folder failed inside the app.".into(),
-            path: None,
+        .map_err(|_| {
+            ApiError::new(
+                ErrorCode::Internal,
+                "Opening the folder failed inside the app.",
+            )
         })??;
-    lock(&state.cancel).store(true, Ordering::Relaxed);
+    state.jobs.cancel_all();
     let archive = Arc::new(archive);
-    let out = info(&archive);
+    let out = archive.info(Transport::Tauri);
     start_watching(&app, &state, archive.root());
     *lock(&state.archive) = Some(archive);
+    *lock(&state.startup_error) = None;
     Ok(out)
-}
-
-/// Creates or updates the index of the open archive, reporting progress on `on_progress`
-/// (at most ten times a second, and once at the end). `cancel_index` stops it.
-#[tauri::command]
-async fn index_archive(
-    state: tauri::State<'_, AppState>,
-    on_progress: Channel<ScanProgress>,
-) -> Result<ScanSummary, ApiError> {
-    let cancel = Arc::new(AtomicBool::new(false));
-    *lock(&state.cancel) = cancel.clone();
-    blocking(&state, move |archive| {
-        let last = Mutex::new(None::<Instant>);
-        let report = |p: ScanProgress| {
-            let mut last = lock(&last);
-            let due = last.is_none_or(|t| t.elapsed() >= Duration::from_millis(100));
-            if due || (p.total > 0 && p.done >= p.total) {
-                *last = Some(Instant::now());
-                let _ = on_progress.send(p);
-            }
-        };
-        archive.index(&ScanOptions::default(), &report, &cancel)
-    })
-    .await
-}
-
-/// Stops the running index job, if any.
-#[tauri::command]
-fn cancel_index(state: tauri::State<'_, AppState>) {
-    lock(&state.cancel).store(true, Ordering::Relaxed);
-}
-
-#[tauri::command]
-async fn search(
-    state: tauri::State<'_, AppState>,
-    query: Option<String>,
-    sort: Option<shelfmark_core::search::query::Sort>,
-    limit: Option<u32>,
-    offset: Option<u32>,
-    facets: Option<bool>,
-) -> Result<SearchResponse, ApiError> {
-    let req = SearchRequest {
-        query: query.unwrap_or_default(),
-        sort,
-        limit,
-        offset,
-        facets: facets.unwrap_or(false),
-    };
-    blocking(&state, move |a| a.search(&req)).await
-}
-
-#[tauri::command]
-async fn facets(
-    state: tauri::State<'_, AppState>,
-    query: Option<String>,
-) -> Result<FacetsResponse, ApiError> {
-    blocking(&state, move |a| a.facets(query.as_deref().unwrap_or(""))).await
-}
-
-#[tauri::command]
-async fn show(state: tauri::State<'_, AppState>, path: String) -> Result<PostDetail, ApiError> {
-    blocking(&state, move |a| a.show(&path)).await
-}
-
-/// The body of a post as sanitized HTML (remote images parked, see `shelfmark_core::render`).
-#[tauri::command]
-async fn render_body(
-    state: tauri::State<'_, AppState>,
-    path: String,
-) -> Result<RenderedBody, ApiError> {
-    blocking(&state, move |a| a.render_body(&path)).await
-}
-
-/// One remote image of a post, fetched by the core when the user asks for it, as a `data:` URL
-/// (the webview's CSP allows no remote images; see `shelfmark_core::fetch`).
-#[tauri::command]
-async fn fetch_image(
-    state: tauri::State<'_, AppState>,
-    path: String,
-    url: String,
-) -> Result<shelfmark_core::fetch::FetchedImage, ApiError> {
-    blocking(&state, move |a| a.fetch_image(&path, &url)).await
-}
-
-/// What an edit would change (no file is written), with diffs of the first `diffs` files.
-#[tauri::command]
-async fn preview_edit(
-    state: tauri::State<'_, AppState>,
-    request: EditRequest,
-    diffs: Option<usize>,
-) -> Result<EditPreview, ApiError> {
-    let diffs = diffs.unwrap_or(PREVIEW_DIFFS);
-    blocking(&state, move |a| a.preview_edit(&request, diffs)).await
-}
-
-/// Applies an edit through the journal, reporting progress on `on_progress`; `cancel_edit` stops
-/// it between batches (what was written stays written and undoable).
-#[tauri::command]
-async fn apply_edit(
-    state: tauri::State<'_, AppState>,
-    request: EditRequest,
-    on_progress: Channel<EditProgress>,
-) -> Result<EditOutcome, ApiError> {
-    let cancel = Arc::new(AtomicBool::new(false));
-    *lock(&state.edit_cancel) = cancel.clone();
-    blocking(&state, move |a| {
-        let report = |p: EditProgress| {
-            let _ = on_progress.send(p);
-        };
-        a.apply_edit(&request, &report, &cancel)
-    })
-    .await
-}
-
-#[tauri::command]
-fn cancel_edit(state: tauri::State<'_, AppState>) {
-    lock(&state.edit_cancel).store(true, Ordering::Relaxed);
-}
-
-#[tauri::command]
-async fn undo(state: tauri::State<'_, AppState>) -> Result<EditOutcome, ApiError> {
-    blocking(&state, |a| a.undo()).await
-}
-
-#[tauri::command]
-async fn redo(state: tauri::State<'_, AppState>) -> Result<EditOutcome, ApiError> {
-    blocking(&state, |a| a.redo()).await
-}
-
-#[tauri::command]
-async fn history(state: tauri::State<'_, AppState>) -> Result<Vec<HistoryEntry>, ApiError> {
-    blocking(&state, |a| a.history()).await
-}
-
-/// The operation a crash or kill interrupted, if any (the UI offers to finish or roll it back).
-#[tauri::command]
-async fn interrupted(state: tauri::State<'_, AppState>) -> Result<Option<HistoryEntry>, ApiError> {
-    blocking(&state, |a| a.interrupted()).await
-}
-
-#[tauri::command]
-async fn recover(
-    state: tauri::State<'_, AppState>,
-    how: Recovery,
-) -> Result<EditOutcome, ApiError> {
-    blocking(&state, move |a| a.recover(how)).await
-}
-
-#[tauri::command]
-async fn collections(
-    state: tauri::State<'_, AppState>,
-) -> Result<Vec<CollectionSummary>, ApiError> {
-    blocking(&state, |a| a.collections()).await
-}
-
-#[tauri::command]
-async fn collection_posts(
-    state: tauri::State<'_, AppState>,
-    name: String,
-) -> Result<CollectionPosts, ApiError> {
-    blocking(&state, move |a| a.collection_posts(&name)).await
-}
-
-#[tauri::command]
-async fn collection_create(
-    state: tauri::State<'_, AppState>,
-    name: String,
-    query: Option<String>,
-    posts: Option<EditTarget>,
-) -> Result<CollectionSummary, ApiError> {
-    blocking(&state, move |a| {
-        a.collection_create(&name, query, posts.as_ref())
-    })
-    .await
-}
-
-#[tauri::command]
-async fn collection_add(
-    state: tauri::State<'_, AppState>,
-    name: String,
-    posts: EditTarget,
-) -> Result<CollectionSummary, ApiError> {
-    blocking(&state, move |a| a.collection_add(&name, &posts)).await
-}
-
-#[tauri::command]
-async fn collection_remove(
-    state: tauri::State<'_, AppState>,
-    name: String,
-    paths: Vec<String>,
-) -> Result<CollectionSummary, ApiError> {
-    blocking(&state, move |a| a.collection_remove(&name, &paths)).await
-}
-
-#[tauri::command]
-async fn collection_move(
-    state: tauri::State<'_, AppState>,
-    name: String,
-    path: String,
-    position: usize,
-) -> Result<(), ApiError> {
-    blocking(&state, move |a| a.collection_move(&name, &path, position)).await
-}
-
-/// Arguments in snake_case, as over HTTP (`new_name`).
-#[tauri::command(rename_all = "snake_case")]
-async fn collection_rename(
-    state: tauri::State<'_, AppState>,
-    name: String,
-    new_name: String,
-) -> Result<(), ApiError> {
-    blocking(&state, move |a| a.collection_rename(&name, &new_name)).await
-}
-
-#[tauri::command]
-async fn collection_reorder(
-    state: tauri::State<'_, AppState>,
-    name: String,
-    position: usize,
-) -> Result<(), ApiError> {
-    blocking(&state, move |a| a.collection_reorder(&name, position)).await
-}
-
-#[tauri::command]
-async fn collection_delete(
-    state: tauri::State<'_, AppState>,
-    name: String,
-) -> Result<(), ApiError> {
-    blocking(&state, move |a| a.collection_delete(&name)).await
-}
-
-#[tauri::command]
-async fn collections_of(
-    state: tauri::State<'_, AppState>,
-    path: String,
-) -> Result<Vec<String>, ApiError> {
-    blocking(&state, move |a| a.collections_of(&path)).await
-}
-
-/// Exports posts, reporting progress on `on_progress`; `cancel_export` stops it.
-#[tauri::command]
-async fn export(
-    state: tauri::State<'_, AppState>,
-    request: ExportRequest,
-    on_progress: Channel<ExportProgress>,
-) -> Result<ExportSummary, ApiError> {
-    let cancel = Arc::new(AtomicBool::new(false));
-    *lock(&state.export_cancel) = cancel.clone();
-    blocking(&state, move |a| {
-        let last = Mutex::new(None::<Instant>);
-        let report = |p: ExportProgress| {
-            let mut last = lock(&last);
-            if last.is_none_or(|t| t.elapsed() >= Duration::from_millis(100)) || p.done >= p.total {
-                *last = Some(Instant::now());
-                let _ = on_progress.send(p);
-            }
-        };
-        a.export(&request, &report, &cancel)
-    })
-    .await
-}
-
-#[tauri::command]
-fn cancel_export(state: tauri::State<'_, AppState>) {
-    lock(&state.export_cancel).store(true, Ordering::Relaxed);
 }
 
 /// Opens an http(s) link in the system browser; nothing else.
@@ -437,13 +174,13 @@ fn open_url(url: String) -> Result<(), ApiError> {
         .unwrap_or(false);
     if !ok {
         return Err(ApiError {
-            code: "bad-request".into(),
+            code: ErrorCode::BadRequest,
             message: format!("Only web links can be opened: {url}"),
             path: None,
         });
     }
     open::that_detached(&url).map_err(|e| ApiError {
-        code: "io".into(),
+        code: ErrorCode::Io,
         message: format!("Could not open the browser for {url}: {e}"),
         path: None,
     })
@@ -457,10 +194,14 @@ async fn open_post_file(
     path: String,
     reveal: bool,
 ) -> Result<(), ApiError> {
-    let (root, detail) = blocking(&state, move |a| {
-        a.show(&path).map(|d| (a.root().to_path_buf(), d))
+    let archive = state.archive()?;
+    let (root, detail) = tauri::async_runtime::spawn_blocking(move || {
+        archive
+            .show(&path)
+            .map(|d| (archive.root().to_path_buf(), d))
     })
-    .await?;
+    .await
+    .map_err(|_| ApiError::new(ErrorCode::Internal, "The request failed inside the app."))??;
     let file = root.join(&detail.path);
     let target = if reveal {
         file.parent().map(Path::to_path_buf).unwrap_or(root)
@@ -468,20 +209,22 @@ async fn open_post_file(
         file
     };
     open::that_detached(&target).map_err(|e| ApiError {
-        code: "io".into(),
+        code: ErrorCode::Io,
         message: format!("Could not open {}: {e}", target.display()),
         path: Some(detail.path),
     })
 }
 
-#[tauri::command]
-async fn problems(state: tauri::State<'_, AppState>) -> Result<Vec<ProblemRow>, ApiError> {
-    blocking(&state, |a| a.problems()).await
-}
-
-#[tauri::command]
-async fn stats(state: tauri::State<'_, AppState>) -> Result<Stats, ApiError> {
-    blocking(&state, |a| a.stats()).await
+/// The commands only the desktop has (not in the core's table).
+fn desktop_commands() -> impl Fn(Invoke<tauri::Wry>) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        app_version,
+        startup_archive,
+        sample_archive,
+        open_archive,
+        open_url,
+        open_post_file,
+    ]
 }
 
 /// Builds and runs the desktop app with the window from `tauri.conf.json`.
@@ -494,6 +237,7 @@ pub fn run() {
             Err(e) => *lock(&state.startup_error) = Some(e),
         }
     }
+    let desktop = desktop_commands();
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(startup)
@@ -508,44 +252,14 @@ pub fn run() {
             }
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            app_version,
-            startup_archive,
-            sample_archive,
-            archive_info,
-            open_archive,
-            index_archive,
-            cancel_index,
-            search,
-            facets,
-            show,
-            render_body,
-            fetch_image,
-            preview_edit,
-            apply_edit,
-            cancel_edit,
-            undo,
-            redo,
-            history,
-            interrupted,
-            recover,
-            collections,
-            collection_posts,
-            collection_create,
-            collection_add,
-            collection_remove,
-            collection_move,
-            collection_rename,
-            collection_reorder,
-            collection_delete,
-            collections_of,
-            export,
-            cancel_export,
-            open_url,
-            open_post_file,
-            problems,
-            stats
-        ])
+        .invoke_handler(move |invoke| {
+            if commands::spec(invoke.message.command()).is_some() {
+                table(invoke);
+                true
+            } else {
+                desktop(invoke)
+            }
+        })
         .run(tauri::generate_context!());
     if let Err(err) = result {
         eprintln!("shelfmark-desktop: {err}");
