@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { SearchHit } from './bindings/SearchHit';
 import type { SearchResponse } from './bindings/SearchResponse';
-import { Pager, visibleRange, type PageFetcher } from './paging';
+import { Pager, visibleRange, type PageFetcher } from './paging.svelte';
 
 function hit(i: number): SearchHit {
   return {

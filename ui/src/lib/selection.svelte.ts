@@ -1,12 +1,15 @@
 // Multi-selection over result rows by index: click, shift-click (range from the anchor),
 // ctrl/cmd-click (toggle), select all. "All" is kept as all-but-exceptions, so selecting every
 // one of 70,000 rows costs nothing. Indices belong to one query and sort; a new query clears it.
+// Reactive state (Svelte runes): what reads `has`, `count` or `indices` follows every change.
+
+import { SvelteSet } from 'svelte/reactivity';
 
 export class Selection {
-  all = false;
+  all = $state(false);
   /** Selected rows, or with `all`, the rows left out. */
-  private rows = new Set<number>();
-  anchor: number | null = null;
+  private rows = new SvelteSet<number>();
+  anchor = $state<number | null>(null);
 
   has(i: number): boolean {
     return this.all !== this.rows.has(i);
