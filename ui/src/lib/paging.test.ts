@@ -106,6 +106,20 @@ describe('Pager', () => {
   });
 });
 
+describe('Pager.generation', () => {
+  it('counts queries: one more for every reset, none for pages loaded on demand', async () => {
+    const pager = new Pager(() => {}, 100);
+    const { fetcher } = fakeFetcher(1000);
+    expect(pager.generation).toBe(0);
+    await pager.reset(fetcher);
+    await pager.ensure(0, 500);
+    expect(pager.generation).toBe(1);
+    await pager.reset(fetcher);
+    expect(pager.generation).toBe(2);
+    expect(pager.loadedPages).toEqual([0]);
+  });
+});
+
 describe('visibleRange', () => {
   it('covers the viewport plus overscan, clamped to the list', () => {
     expect(visibleRange(0, 760, 76, 70_000, 5)).toEqual([0, 15]);
