@@ -9,15 +9,12 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { ARTIFACTS, launch, serve } from './lib.mjs';
+import { before, describe, test } from 'node:test';
+import { e2eFixture, shot, writeArchive } from './lib.mjs';
 
-mkdirSync(ARTIFACTS, { recursive: true });
-
-const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+const e2e = e2eFixture();
 
 const HOSTILE = '_posts/2021-03-05-hostile.md';
 const POSTS = {
@@ -29,17 +26,6 @@ const POSTS = {
 };
 const PICKED = [HOSTILE, '_posts/2021-03-04-hello.md', '_posts/2021-04-01-con.md'];
 const NAME = 'Picks "2021"';
-
-function writeArchive() {
-  const dir = mkdtempSync(join(tmpdir(), 'shelfmark-e2e-coll-'));
-  const root = join(dir, 'coll-archive');
-  for (const [rel, text] of Object.entries(POSTS)) {
-    mkdirSync(join(root, rel, '..'), { recursive: true });
-    writeFileSync(join(root, rel), text);
-  }
-  const out = join(dir, 'out', 'picks');
-  return { dir, root, out, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
 
 /** Every file under `dir`, relative, with `/`. */
 function walk(dir, base = dir) {
@@ -64,22 +50,6 @@ function portable(component) {
 
 const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
 
-async function openApp(browser, url, colorScheme = 'light') {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US', colorScheme });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  const dialogs = [];
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    void d.dismiss();
-  });
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(url);
-  await page.getByTestId('results').getByRole('option').first().waitFor();
-  return { context, page, dialogs, errors };
-}
-
 const row = (page, rel) => page.locator(`[data-testid=results] [role=option][data-path="${rel}"]`);
 const collections = (page) => page.getByTestId('collections');
 const collection = (page, name) => collections(page).getByTestId('collection').filter({ hasText: name });
@@ -93,25 +63,15 @@ async function waitForRows(page, n) {
   );
 }
 
-let browser;
-let closeBrowser = async () => {};
 let archive;
-let server;
 let url;
 let origin;
 let token;
 
 before(async () => {
-  ({ browser, close: closeBrowser } = await launch());
-  archive = writeArchive();
-  server = serve(archive.root);
-  ({ url, origin, token } = await server.url);
-});
-
-after(async () => {
-  await server?.stop();
-  archive?.remove();
-  await closeBrowser();
+  // The archive, and next to it the folder the export writes (`out`).
+  const written = writeArchive(POSTS, 'coll-archive');
+  ({ archive, url, origin, token } = await e2e.serve({ ...written, out: join(written.dir, 'out', 'picks') }));
 });
 
 const apiCall = async (command, body = {}) => {
@@ -127,7 +87,7 @@ const apiCall = async (command, body = {}) => {
 
 describe('collections and export', () => {
   test('a collection from a multi-selection, exported with a template: preview, summary, files on disk', { timeout: 150_000 }, async () => {
-    const { context, page, errors, dialogs } = await openApp(browser, url);
+    const { context, page, errors, dialogs } = await e2e.open(url);
     try {
       // No collections yet.
       await collections(page).getByText('None yet').waitFor();
@@ -292,7 +252,7 @@ describe('collections and export', () => {
   });
 
   test('rename and delete from the sidebar; export dialog in dark mode', { timeout: 90_000 }, async () => {
-    const { context, page, errors, dialogs } = await openApp(browser, url, 'dark');
+    const { context, page, errors, dialogs } = await e2e.open(url, { colorScheme: 'dark' });
     try {
       await collection(page, NAME).click();
       await waitForRows(page, 2);

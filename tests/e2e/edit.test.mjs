@@ -6,17 +6,15 @@
 // Run with tests/e2e/run.sh, or `node --test edit.test.mjs` with SHELFMARK_BIN set.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { spawn } from 'node:child_process';
-import { ARTIFACTS, BIN, launch, serve } from './lib.mjs';
+import { BIN, e2eFixture, shot, writeArchive } from './lib.mjs';
 
-mkdirSync(ARTIFACTS, { recursive: true });
-
-const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+// The editor asks before it drops unsaved changes: the tests say yes.
+const e2e = e2eFixture({ acceptDialogs: true });
 
 const POSTS = {
   '_posts/2021-03-04-crlf.md': [
@@ -62,17 +60,6 @@ const POSTS = {
   ].join('\n'),
 };
 
-/** Writes the fixture archive; returns its folder. */
-function writeArchive() {
-  const dir = mkdtempSync(join(tmpdir(), 'shelfmark-e2e-edit-'));
-  const root = join(dir, 'edit-archive');
-  for (const [rel, text] of Object.entries(POSTS)) {
-    mkdirSync(join(root, rel, '..'), { recursive: true });
-    writeFileSync(join(root, rel), text);
-  }
-  return { root, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
 const read = (root, rel) => readFileSync(join(root, rel));
 const snapshot = (root) => Object.fromEntries(Object.keys(POSTS).map((rel) => [rel, read(root, rel)]));
 
@@ -90,48 +77,20 @@ function lines(buf) {
   return out;
 }
 
-async function openApp(browser, url, colorScheme = 'light') {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US', colorScheme });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  const dialogs = [];
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    void d.accept();
-  });
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(url);
-  await page.getByTestId('results').getByRole('option').first().waitFor();
-  return { context, page, dialogs, errors };
-}
-
 const row = (page, rel) => page.locator(`[data-testid=results] [role=option][data-path="${rel}"]`);
 
-let browser;
-let closeBrowser = async () => {};
 let archive;
-let server;
 let url;
 
 before(async () => {
-  ({ browser, close: closeBrowser } = await launch());
-  archive = writeArchive();
-  server = serve(archive.root);
-  ({ url } = await server.url);
-});
-
-after(async () => {
-  await server?.stop();
-  archive?.remove();
-  await closeBrowser();
+  ({ archive, url } = await e2e.serve(writeArchive(POSTS, 'edit-archive')));
 });
 
 describe('editing', () => {
   test('edit a title in the reader: only that line of the file changes', { timeout: 90_000 }, async () => {
     const rel = '_posts/2021-03-04-crlf.md';
     const before = read(archive.root, rel);
-    const { context, page, errors } = await openApp(browser, url);
+    const { context, page, errors } = await e2e.open(url);
     try {
       await row(page, rel).click();
       await page.getByTestId('reader-title').filter({ hasText: 'A CRLF post' }).waitFor();
@@ -180,7 +139,7 @@ describe('editing', () => {
   test('raw YAML is checked as you type; leaving with unsaved edits asks', { timeout: 90_000 }, async () => {
     const rel = '_posts/2021-03-05-block.md';
     const before = read(archive.root, rel);
-    const { context, page, dialogs } = await openApp(browser, url, 'dark');
+    const { context, page, dialogs } = await e2e.open(url, { colorScheme: 'dark' });
     try {
       await row(page, rel).click();
       await page.getByTestId('reader-title').filter({ hasText: 'Block list post' }).waitFor();
@@ -211,7 +170,7 @@ describe('editing', () => {
 
   test('a file changed on disk while edited is a conflict; overwrite on purpose', { timeout: 90_000 }, async () => {
     const rel = '_posts/2021-03-06-plain.md';
-    const { context, page } = await openApp(browser, url, 'dark');
+    const { context, page } = await e2e.open(url, { colorScheme: 'dark' });
     try {
       await row(page, rel).click();
       await page.getByTestId('reader-title').filter({ hasText: 'Plain post' }).waitFor();
@@ -238,7 +197,7 @@ describe('editing', () => {
   test('bulk-add a tag to a multi-selection, then undo it from the history', { timeout: 120_000 }, async () => {
     const picked = ['_posts/2021-03-04-crlf.md', '_posts/2021-03-05-block.md', '_posts/2021-03-07-quoted.md'];
     const start = snapshot(archive.root);
-    const { context, page, errors } = await openApp(browser, url);
+    const { context, page, errors } = await e2e.open(url);
     try {
       await row(page, picked[0]).click();
       await row(page, picked[1]).click({ modifiers: ['Control'] });
@@ -303,7 +262,7 @@ describe('editing', () => {
   });
 
   test('tag management: rename a tag from the sidebar', { timeout: 90_000 }, async () => {
-    const { context, page } = await openApp(browser, url);
+    const { context, page } = await e2e.open(url);
     try {
       const item = page.locator('[data-facet=tags] li').filter({ hasText: 'gamma' });
       await item.hover();
@@ -342,7 +301,7 @@ describe('editing', () => {
     } finally {
       cli.kill('SIGKILL');
     }
-    const { context, page } = await openApp(browser, url);
+    const { context, page } = await e2e.open(url);
     try {
       const banner = page.getByTestId('interrupted');
       await banner.filter({ hasText: 'tag add crashed' }).waitFor();
@@ -359,36 +318,22 @@ describe('editing', () => {
 
 describe('a long bulk edit', () => {
   let big;
-  let bigServer;
   let bigUrl;
   const N = 700;
 
   before(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'shelfmark-e2e-big-'));
-    const root = join(dir, 'big-archive');
-    mkdirSync(join(root, '_posts'), { recursive: true });
+    const posts = {};
     for (let i = 0; i < N; i++) {
       const day = String((i % 28) + 1).padStart(2, '0');
-      writeFileSync(join(root, '_posts', `2020-01-${day}-post-${i}.md`), `---\ntitle: Post ${i}\ntags: [bulk]\n---\nText ${i}.\n`);
+      posts[`_posts/2020-01-${day}-post-${i}.md`] = `---\ntitle: Post ${i}\ntags: [bulk]\n---\nText ${i}.\n`;
     }
-    big = { root, remove: () => rmSync(dir, { recursive: true, force: true }) };
     // Slow the writes down (a pause after each batch of 512 files) so progress and Stop show.
-    process.env.SHELFMARK_EDIT_BATCH_PAUSE_MS = '2500';
-    try {
-      bigServer = serve(root);
-    } finally {
-      delete process.env.SHELFMARK_EDIT_BATCH_PAUSE_MS;
-    }
-    ({ url: bigUrl } = await bigServer.url);
-  });
-
-  after(async () => {
-    await bigServer?.stop();
-    big?.remove();
+    const env = { SHELFMARK_EDIT_BATCH_PAUSE_MS: '2500' };
+    ({ archive: big, url: bigUrl } = await e2e.serve(writeArchive(posts, 'big-archive'), { env }));
   });
 
   test('apply shows progress and stops between batches; what was written is undoable', { timeout: 120_000 }, async () => {
-    const { context, page, errors } = await openApp(browser, bigUrl, 'dark');
+    const { context, page, errors } = await e2e.open(bigUrl, { colorScheme: 'dark' });
     try {
       await page.getByTestId('bulk-menu').click();
       await page.getByRole('menuitem', { name: 'Add tags' }).click();

@@ -49,24 +49,12 @@ mkdir -p artifacts
 rm -f artifacts/*.png
 
 # Own process group, so that a timeout or Ctrl-C takes every child (servers, chromium) with it.
-cleanup() {
-  if [ -n "${TEST_PID:-}" ]; then
-    kill -TERM -- "-$TEST_PID" 2>/dev/null || true
-    sleep 1
-    kill -KILL -- "-$TEST_PID" 2>/dev/null || true
-  fi
-}
-trap cleanup EXIT INT TERM
+. "$HERE/bounded.sh"
 
 say "node --test serve.test.mjs edit.test.mjs collections.test.mjs (screenshots in tests/e2e/artifacts/)"
-set +e
-setsid --wait timeout --kill-after=15 "${E2E_TIMEOUT:-600}" \
-  node --test --test-concurrency=1 --test-timeout=180000 serve.test.mjs edit.test.mjs collections.test.mjs &
-TEST_PID=$!
-wait "$TEST_PID"
-status=$?
-set -e
-TEST_PID=""
+status=0
+bounded "${E2E_TIMEOUT:-600}" \
+  node --test --test-concurrency=1 --test-timeout=180000 serve.test.mjs edit.test.mjs collections.test.mjs || status=$?
 [ "$status" -eq 124 ] && die "timed out after ${E2E_TIMEOUT:-600}s"
 [ "$status" -eq 0 ] || exit "$status"
 

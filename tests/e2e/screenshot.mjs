@@ -6,7 +6,7 @@ const out = process.argv[2] ?? join(ROOT, 'docs/screenshot.png');
 const query = process.argv[3] ?? '';
 const scheme = process.env.SCHEME ?? 'light';
 const archive = copyArchive(join(ROOT, 'sample-archive'), 'sample-archive');
-const server = serve(archive.path);
+const server = serve(archive.root);
 const { browser, close } = await launch();
 try {
   const { url } = await server.url;

@@ -8,12 +8,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { ARTIFACTS, BIN, HERE, ROOT, copyArchive, launch, serve } from './lib.mjs';
+import { before, describe, test } from 'node:test';
+import { BIN, HERE, ROOT, copyArchive, e2eFixture, shot } from './lib.mjs';
 
-mkdirSync(ARTIFACTS, { recursive: true });
-
-const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+const e2e = e2eFixture();
 
 /** `shelfmark search QUERY --json` on the same archive: what the UI must show. */
 function cliSearch(archive, query, extra = []) {
@@ -22,27 +20,6 @@ function cliSearch(archive, query, extra = []) {
     timeout: 30_000,
   });
   return JSON.parse(out);
-}
-
-/** Opens the app; records every request the page makes and every dialog it tries. */
-async function openApp(browser, url, options = {}) {
-  const context = await browser.newContext({
-    viewport: { width: 1440, height: 900 },
-    locale: 'en-US',
-    ...options,
-  });
-  const requests = [];
-  const dialogs = [];
-  context.on('request', (r) => requests.push(r.url()));
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    void d.dismiss();
-  });
-  await page.goto(url);
-  await results(page).getByRole('option').first().waitFor();
-  return { context, page, requests, dialogs };
 }
 
 const results = (page) => page.getByTestId('results');
@@ -100,34 +77,14 @@ function assertSameOrigin(requests, origin) {
   assert.ok(requests.length > 0, 'requests were recorded');
 }
 
-let browser;
-let closeBrowser = async () => {};
-const cleanups = [];
-
-before(async () => {
-  ({ browser, close: closeBrowser } = await launch());
-});
-
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-  await closeBrowser();
-});
-
 describe('sample archive', () => {
   let archive;
-  let server;
   let url;
   let origin;
   let token;
 
   before(async () => {
-    archive = copyArchive(join(ROOT, 'sample-archive'), 'sample-archive');
-    server = serve(archive.path);
-    cleanups.push(async () => {
-      await server.stop();
-      archive.remove();
-    });
-    ({ url, origin, token } = await server.url);
+    ({ archive, url, origin, token } = await e2e.serve(copyArchive(join(ROOT, 'sample-archive'), 'sample-archive')));
   });
 
   test('the api needs the token', { timeout: 30_000 }, async () => {
@@ -144,16 +101,16 @@ describe('sample archive', () => {
   });
 
   test('search 两岸, facets, reader, keyboard, multi-select', { timeout: 120_000 }, async () => {
-    const { context, page, requests, dialogs } = await openApp(browser, url);
+    const { context, page, requests, dialogs } = await e2e.open(url);
     try {
       // The token left the address bar.
       assert.ok(!page.url().includes('token'), page.url());
-      const all = cliSearch(archive.path, '');
+      const all = cliSearch(archive.root, '');
       assert.equal(await count(page), all.total);
 
       // A two-character Chinese query shows what the CLI finds, in the same order.
       await searchBox(page).fill('两岸');
-      const want = cliSearch(archive.path, '两岸');
+      const want = cliSearch(archive.root, '两岸');
       assert.ok(want.total >= 2, 'the fixture has matches');
       await waitForTitles(page, want.hits.map((h) => h.title));
       assert.equal(await count(page), want.total);
@@ -175,7 +132,7 @@ describe('sample archive', () => {
       const reader = page.getByRole('region', { name: 'Reader' });
       await assert.doesNotReject(reader.getByTestId('reader-title').waitFor());
       assert.equal(await reader.getByTestId('reader-title').textContent(), want.hits[1].title);
-      const shown = JSON.parse(execFileSync(BIN, ['-C', archive.path, 'show', want.hits[1].path, '--json'], { encoding: 'utf8' }));
+      const shown = JSON.parse(execFileSync(BIN, ['-C', archive.root, 'show', want.hits[1].path, '--json'], { encoding: 'utf8' }));
       if (shown.author) assert.ok((await reader.textContent()).includes(shown.author));
       assert.ok((await reader.getByTestId('reader-text').textContent()).includes('两岸'));
       assert.match(decodeURIComponent(page.url()), /post=/);
@@ -191,7 +148,7 @@ describe('sample archive', () => {
       const tagCount = Number((await firstTag.locator('.count').textContent()).replace(/\D/g, ''));
       await firstTag.click();
       assert.equal(await searchBox(page).inputValue(), `tag:"${tagName}"`);
-      const byTag = cliSearch(archive.path, `tag:"${tagName}"`);
+      const byTag = cliSearch(archive.root, `tag:"${tagName}"`);
       assert.equal(byTag.total, tagCount);
       await waitForTitles(page, byTag.hits.map((h) => h.title));
       assert.equal(await count(page), tagCount);
@@ -202,7 +159,7 @@ describe('sample archive', () => {
       const tag = page.locator('[data-facet=tags]').getByRole('button', { name: `Filter by ${tagName}`, exact: true });
       await tag.click({ modifiers: ['Shift'] });
       assert.equal(await searchBox(page).inputValue(), `-tag:"${tagName}"`);
-      const without = cliSearch(archive.path, `-tag:"${tagName}"`);
+      const without = cliSearch(archive.root, `-tag:"${tagName}"`);
       await page.waitForFunction((n) => document.querySelector('[data-testid=result-count]')?.textContent?.includes(`${n} posts`), without.total);
       assert.equal(without.total, all.total - tagCount);
       await page.getByRole('button', { name: `Remove filter -tag:"${tagName}"` }).click();
@@ -246,7 +203,7 @@ describe('sample archive', () => {
 
       // Sort by date, newest first.
       await page.getByTestId('sort').selectOption('-date');
-      const newest = cliSearch(archive.path, '', ['--sort', '-date']);
+      const newest = cliSearch(archive.root, '', ['--sort', '-date']);
       await waitForTitles(page, newest.hits.slice(0, (await rowTitles(page)).length).map((h) => h.title));
 
       // The problems view, and the other language.
@@ -267,7 +224,7 @@ describe('sample archive', () => {
   });
 
   test('facets of an earlier query are stale, not clickable, until the current query\'s arrive', { timeout: 90_000 }, async () => {
-    const { context, page } = await openApp(browser, url);
+    const { context, page } = await e2e.open(url);
     try {
       await page.locator('[data-facet=tags] button.value').first().waitFor();
       const before = await page.locator('[data-facet=tags] button.value .name').allTextContents();
@@ -283,7 +240,7 @@ describe('sample archive', () => {
         sawRequest();
       });
       await searchBox(page).fill('两岸');
-      const want = cliSearch(archive.path, '两岸');
+      const want = cliSearch(archive.root, '两岸');
       await waitForTitles(page, want.hits.map((h) => h.title));
       assert.equal(await count(page), want.total);
       await requested;
@@ -315,7 +272,7 @@ describe('sample archive', () => {
       const first = body.facets.tags[0].value;
       await fresh.first().click();
       assert.equal(await searchBox(page).inputValue(), `两岸 tag:"${first}"`);
-      const both = cliSearch(archive.path, `两岸 tag:"${first}"`);
+      const both = cliSearch(archive.root, `两岸 tag:"${first}"`);
       await waitForTitles(page, both.hits.map((h) => h.title));
     } finally {
       await context.close();
@@ -323,7 +280,7 @@ describe('sample archive', () => {
   });
 
   test('a bad query shows a readable message, not an error dump', { timeout: 60_000 }, async () => {
-    const { context, page } = await openApp(browser, url);
+    const { context, page } = await e2e.open(url);
     try {
       await searchBox(page).fill('a OR -b');
       const msg = page.getByTestId('query-error');
@@ -339,7 +296,7 @@ describe('sample archive', () => {
     // The desktop app's IPC, faked in the page: no archive is open, the dialog plugin answers a
     // folder, and opening it fails. The UI must take the desktop path (picker shown, typed path
     // kept as the fallback) and report the failure readably.
-    const context = await browser.newContext({ viewport: { width: 1100, height: 800 }, locale: 'en-US' });
+    const context = await e2e.browser.newContext({ viewport: { width: 1100, height: 800 }, locale: 'en-US' });
     const requests = [];
     context.on('request', (r) => requests.push(r.url()));
     await context.addInitScript(() => {
@@ -387,7 +344,7 @@ describe('sample archive', () => {
   });
 
   test('dark mode follows the system', { timeout: 60_000 }, async () => {
-    const { context, page } = await openApp(browser, url, { colorScheme: 'dark' });
+    const { context, page } = await e2e.open(url, { colorScheme: 'dark' });
     try {
       const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
       const [r, g, b] = bg.match(/\d+/g).map(Number);
@@ -402,24 +359,16 @@ describe('sample archive', () => {
 });
 
 describe('hostile HTML', () => {
-  let server;
   let url;
   let origin;
   let token;
-  let archive;
 
   before(async () => {
-    archive = copyArchive(join(HERE, 'fixtures/hostile'), 'hostile');
-    server = serve(archive.path);
-    cleanups.push(async () => {
-      await server.stop();
-      archive.remove();
-    });
-    ({ url, origin, token } = await server.url);
+    ({ url, origin, token } = await e2e.serve(copyArchive(join(HERE, 'fixtures/hostile'), 'hostile')));
   });
 
   test('no script runs and no request leaves the origin', { timeout: 60_000 }, async () => {
-    const { context, page, requests, dialogs } = await openApp(browser, url);
+    const { context, page, requests, dialogs } = await e2e.open(url);
     try {
       await searchBox(page).fill('两岸');
       await page.waitForFunction(() => document.querySelectorAll('[data-testid=results] [role=option]').length === 1);
@@ -479,7 +428,7 @@ describe('hostile HTML', () => {
     'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 
   test('remote images load only on request, through the app, never from the page', { timeout: 60_000 }, async () => {
-    const { context, page, requests } = await openApp(browser, url);
+    const { context, page, requests } = await e2e.open(url);
     try {
       // The core's answer is faked here, so that the test never reaches the internet: what is
       // checked is that the page asks the app (same origin) and only after a click.
@@ -559,30 +508,24 @@ describe('hostile HTML', () => {
 
 describe('a large archive', () => {
   const N = 1500;
-  let server;
   let url;
   let origin;
 
   before(async () => {
     const archive = copyArchive(join(HERE, 'fixtures/hostile'), 'large');
-    mkdirSync(join(archive.path, '_posts', 'gen'), { recursive: true });
+    mkdirSync(join(archive.root, '_posts', 'gen'), { recursive: true });
     for (let i = 0; i < N; i++) {
       const d = new Date(Date.UTC(2020, 0, 1) + i * 86_400_000).toISOString().slice(0, 10);
       writeFileSync(
-        join(archive.path, '_posts', 'gen', `${d}-post-${i}.md`),
+        join(archive.root, '_posts', 'gen', `${d}-post-${i}.md`),
         `---\ntitle: "第 ${i} 篇 post ${i}"\ndate: ${d}\ntags: [ t${i % 7} ]\n---\n<p>正文 ${i} 两岸</p>\n`,
       );
     }
-    server = serve(archive.path);
-    cleanups.push(async () => {
-      await server.stop();
-      archive.remove();
-    });
-    ({ url, origin } = await server.url);
+    ({ url, origin } = await e2e.serve(archive));
   });
 
   test('in a 1,400-pixel-wide window the result count is shown whole', { timeout: 60_000 }, async () => {
-    const { context, page } = await openApp(browser, url, { viewport: { width: 1400, height: 900 } });
+    const { context, page } = await e2e.open(url, { viewport: { width: 1400, height: 900 } });
     try {
       const want = `${(N + 2).toLocaleString('en-US')} posts`;
       await page.getByTestId('result-count').filter({ hasText: want }).waitFor();
@@ -605,7 +548,7 @@ describe('a large archive', () => {
   });
 
   test('the list is virtualised and pages of 50 load as it scrolls', { timeout: 90_000 }, async () => {
-    const { context, page, requests } = await openApp(browser, `${url}&sort=-date`);
+    const { context, page, requests } = await e2e.open(`${url}&sort=-date`);
     try {
       const bodies = [];
       page.on('request', (r) => {

@@ -11,20 +11,18 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { remote } from 'webdriverio';
-import { startDriver, stopGroup, waitForStatus } from './driver.mjs';
+import { desktopSession } from './driver.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../../..');
 const ARTIFACTS = join(HERE, '..', 'artifacts');
 const APP = resolve(process.env.SHELFMARK_DESKTOP_BIN ?? join(ROOT, 'target/debug/shelfmark-desktop'));
+// tauri-driver's port; the native port (WebKitWebDriver) is the next one.
 const DRIVER_PORT = 4444;
-const NATIVE_PORT = 4445;
 
 let archiveDir;
 let archive;
-let driver;
-let driverLog = () => '';
+let session;
 let browser;
 
 before(async () => {
@@ -33,30 +31,13 @@ before(async () => {
   archive = join(archiveDir, 'sample-archive');
   cpSync(join(ROOT, 'sample-archive'), archive, { recursive: true, filter: (p) => !p.includes('.shelfmark') });
 
-  ({ child: driver, log: driverLog } = startDriver(DRIVER_PORT, NATIVE_PORT));
-  await waitForStatus(DRIVER_PORT);
-
-  browser = await remote({
-    hostname: '127.0.0.1',
-    port: DRIVER_PORT,
-    logLevel: 'error',
-    // tauri-driver 2.1 drops some requests: retry them.
-    connectionRetryCount: 5,
-    connectionRetryTimeout: 30_000,
-    waitforTimeout: 20_000,
-    capabilities: {
-      // tauri-driver speaks classic WebDriver only (no BiDi).
-      'wdio:enforceWebDriverClassic': true,
-      'tauri:options': { application: APP, args: [archive] },
-    },
-  });
+  session = desktopSession({ application: APP, args: [archive], port: DRIVER_PORT });
+  browser = await session.start();
 });
 
 after(async () => {
-  if (browser) await browser.deleteSession().catch(() => {});
-  await stopGroup(driver);
+  await session?.stop();
   if (archiveDir) rmSync(archiveDir, { recursive: true, force: true });
-  if (process.exitCode && driverLog()) console.error(`tauri-driver said:\n${driverLog().slice(-4000)}`);
 });
 
 /** The row titles shown in the result list. */

@@ -1,9 +1,11 @@
-// Shared by the desktop WebDriver tests: find and start tauri-driver, wait for it, stop it.
+// Shared by the desktop WebDriver tests: find and start tauri-driver, wait for it, open a
+// WebDriver session on the app, and stop it all.
 
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { remote } from 'webdriverio';
 
 export function findDriver() {
   if (process.env.TAURI_DRIVER) return process.env.TAURI_DRIVER;
@@ -65,4 +67,42 @@ export function stopGroup(child) {
     });
     signal('SIGTERM');
   });
+}
+
+/**
+ * A WebDriver session on the desktop app `application` (started with `args`) through a
+ * tauri-driver of its own on `port` (its native port is the next one). `start()` resolves with the
+ * session's browser; `stop()` ends the session and the driver (WebKitWebDriver and the app go with
+ * it), and prints what the driver said when a test failed. `stop()` is safe after a failed start.
+ */
+export function desktopSession({ application, args, port }) {
+  let driver = null;
+  let log = () => '';
+  let browser = null;
+  return {
+    async start() {
+      ({ child: driver, log } = startDriver(port, port + 1));
+      await waitForStatus(port);
+      browser = await remote({
+        hostname: '127.0.0.1',
+        port,
+        logLevel: 'error',
+        // tauri-driver 2.1 drops some requests: retry them.
+        connectionRetryCount: 5,
+        connectionRetryTimeout: 30_000,
+        waitforTimeout: 20_000,
+        capabilities: {
+          // tauri-driver speaks classic WebDriver only (no BiDi).
+          'wdio:enforceWebDriverClassic': true,
+          'tauri:options': { application, args },
+        },
+      });
+      return browser;
+    },
+    async stop() {
+      if (browser) await browser.deleteSession().catch(() => {});
+      await stopGroup(driver);
+      if (process.exitCode && log()) console.error(`tauri-driver said:\n${log().slice(-4000)}`);
+    },
+  };
 }

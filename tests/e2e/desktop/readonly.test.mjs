@@ -16,8 +16,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { remote } from 'webdriverio';
-import { startDriver, stopGroup, waitForStatus } from './driver.mjs';
+import { desktopSession } from './driver.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ARTIFACTS = process.env.READONLY_ARTIFACTS ?? join(HERE, '..', 'artifacts');
@@ -33,32 +32,14 @@ const QUERY = need('READONLY_QUERY');
 const QUERY_TOTAL = Number(need('READONLY_QUERY_TOTAL'));
 const PORT = Number(process.env.READONLY_PORT ?? 4544);
 
-let driver;
-let driverLog = () => '';
+const session = desktopSession({ application: APP, args: [ARCHIVE], port: PORT });
 let browser;
 
 before(async () => {
-  ({ child: driver, log: driverLog } = startDriver(PORT, PORT + 1));
-  await waitForStatus(PORT);
-  browser = await remote({
-    hostname: '127.0.0.1',
-    port: PORT,
-    logLevel: 'error',
-    connectionRetryCount: 5,
-    connectionRetryTimeout: 30_000,
-    waitforTimeout: 20_000,
-    capabilities: {
-      'wdio:enforceWebDriverClassic': true,
-      'tauri:options': { application: APP, args: [ARCHIVE] },
-    },
-  });
+  browser = await session.start();
 });
 
-after(async () => {
-  if (browser) await browser.deleteSession().catch(() => {});
-  await stopGroup(driver);
-  if (process.exitCode && driverLog()) console.error(`tauri-driver said:\n${driverLog().slice(-4000)}`);
-});
+after(() => session.stop());
 
 const countText = () =>
   browser.execute(() => (document.querySelector('[data-testid=result-count]')?.textContent ?? '').trim());

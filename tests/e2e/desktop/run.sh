@@ -55,27 +55,16 @@ for port in 4444 4445; do
 done
 sleep 0.5
 
-cleanup() {
-  if [ -n "${TEST_PID:-}" ]; then
-    kill -TERM -- "-$TEST_PID" 2>/dev/null || true
-    sleep 1
-    kill -KILL -- "-$TEST_PID" 2>/dev/null || true
-  fi
-}
-trap cleanup EXIT INT TERM
+# Own process group, so that a timeout or Ctrl-C takes every child (driver, app, Xvfb) with it.
+. "$HERE/../bounded.sh"
 
 say "xvfb-run node --test desktop.test.mjs (screenshot: tests/e2e/artifacts/desktop.png)"
-set +e
 # dbus-run-session gives WebKitGTK a session bus of its own when there is none.
 DBUS=()
 [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ] && command -v dbus-run-session >/dev/null && DBUS=(dbus-run-session --)
-setsid --wait timeout --kill-after=15 "${DESKTOP_E2E_TIMEOUT:-300}" \
+status=0
+bounded "${DESKTOP_E2E_TIMEOUT:-300}" \
   xvfb-run -a -s "-screen 0 1400x900x24" "${DBUS[@]}" \
-  node --test --test-concurrency=1 --test-timeout=180000 desktop.test.mjs &
-TEST_PID=$!
-wait "$TEST_PID"
-status=$?
-set -e
-TEST_PID=""
+  node --test --test-concurrency=1 --test-timeout=180000 desktop.test.mjs || status=$?
 [ "$status" -eq 124 ] && die "timed out after ${DESKTOP_E2E_TIMEOUT:-300}s"
 exit "$status"

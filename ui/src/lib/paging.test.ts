@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { SearchHit } from './bindings/SearchHit';
 import type { SearchResponse } from './bindings/SearchResponse';
-import { Pager, visibleRange, type PageFetcher } from './paging';
+import { Pager, visibleRange, type PageFetcher } from './paging.svelte';
 
 function hit(i: number): SearchHit {
   return {
@@ -103,6 +103,20 @@ describe('Pager', () => {
     await expect(pager.reset(() => Promise.reject(boom))).rejects.toBe(boom);
     expect(pager.total).toBe(0);
     expect(pager.error).toBe(boom);
+  });
+});
+
+describe('Pager.generation', () => {
+  it('counts queries: one more for every reset, none for pages loaded on demand', async () => {
+    const pager = new Pager(() => {}, 100);
+    const { fetcher } = fakeFetcher(1000);
+    expect(pager.generation).toBe(0);
+    await pager.reset(fetcher);
+    await pager.ensure(0, 500);
+    expect(pager.generation).toBe(1);
+    await pager.reset(fetcher);
+    expect(pager.generation).toBe(2);
+    expect(pager.loadedPages).toEqual([0]);
   });
 });
 

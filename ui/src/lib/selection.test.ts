@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Selection } from './selection';
+import { Selection } from './selection.svelte';
 
 describe('Selection', () => {
   it('click selects one, ctrl-click toggles, shift-click selects a range from the anchor', () => {

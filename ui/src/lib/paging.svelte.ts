@@ -1,24 +1,28 @@
 // The result list's data: pages of `pageSize` rows fetched by offset as the list scrolls, so that
 // a 70,000-row result never crosses the IPC at once. Pages far from what is on screen are dropped.
 // A new query starts a new generation; answers to an older generation are ignored.
+//
+// Reactive state (Svelte runes): `total`, `ready`, `error`, `generation` and the loaded pages are
+// read by the list directly, so what reads `get(i)` or `total` follows the pages as they arrive.
 
+import { SvelteMap } from 'svelte/reactivity';
 import type { SearchHit } from './bindings/SearchHit';
 import type { SearchResponse } from './bindings/SearchResponse';
-import { num } from './types';
 
 export type PageFetcher = (offset: number, limit: number, first: boolean) => Promise<SearchResponse>;
 
 export class Pager {
   readonly pageSize: number;
   readonly maxPages: number;
-  total = 0;
+  total = $state(0);
   /** Whether the first page of the current generation has arrived. */
-  ready = false;
-  error: unknown = null;
+  ready = $state(false);
+  error = $state.raw<unknown>(null);
 
-  private pages = new Map<number, SearchHit[]>();
+  private pages = new SvelteMap<number, SearchHit[]>();
+  /** Pages on their way (not reactive: nothing shows them). */
   private inflight = new Set<number>();
-  private generation = 0;
+  #generation = $state(0);
   private fetcher: PageFetcher | null = null;
   private onChange: () => void;
 
@@ -30,29 +34,35 @@ export class Pager {
     this.maxPages = maxPages;
   }
 
+  /** Counts queries: each `reset` starts a new generation (the list scrolls back to the top). */
+  get generation(): number {
+    return this.#generation;
+  }
+
   /** Starts over with a new query; resolves with the first page (null if superseded). */
   async reset(fetcher: PageFetcher): Promise<SearchResponse | null> {
-    const gen = ++this.generation;
+    const gen = ++this.#generation;
     this.fetcher = fetcher;
     this.inflight.clear();
     this.error = null;
     this.inflight.add(0);
     try {
       const res = await fetcher(0, this.pageSize, true);
-      if (gen !== this.generation) return null;
-      this.pages = new Map([[0, res.hits]]);
-      this.total = num(res.total);
+      if (gen !== this.#generation) return null;
+      this.pages.clear();
+      this.pages.set(0, res.hits);
+      this.total = res.total;
       this.ready = true;
       return res;
     } catch (e) {
-      if (gen !== this.generation) return null;
+      if (gen !== this.#generation) return null;
       this.error = e;
-      this.pages = new Map();
+      this.pages.clear();
       this.total = 0;
       this.ready = true;
       throw e;
     } finally {
-      if (gen === this.generation) {
+      if (gen === this.#generation) {
         this.inflight.delete(0);
         this.onChange();
       }
@@ -79,7 +89,7 @@ export class Pager {
     if (last < 0) return;
     const first = Math.floor(Math.max(0, from) / this.pageSize);
     const lastPage = Math.floor(last / this.pageSize);
-    const gen = this.generation;
+    const gen = this.#generation;
     const fetcher = this.fetcher;
     const jobs: Promise<void>[] = [];
     for (let p = first; p <= lastPage; p++) {
@@ -88,16 +98,16 @@ export class Pager {
       jobs.push(
         fetcher(p * this.pageSize, this.pageSize, false)
           .then((res) => {
-            if (gen !== this.generation) return;
+            if (gen !== this.#generation) return;
             this.pages.set(p, res.hits);
-            this.total = num(res.total);
+            this.total = res.total;
             this.evict(first, lastPage);
           })
           .catch((e: unknown) => {
-            if (gen === this.generation) this.error = e;
+            if (gen === this.#generation) this.error = e;
           })
           .finally(() => {
-            if (gen !== this.generation) return;
+            if (gen !== this.#generation) return;
             this.inflight.delete(p);
             this.onChange();
           }),

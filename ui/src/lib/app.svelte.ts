@@ -1,0 +1,355 @@
+// The app's controller: which screen shows (welcome, indexing, the archive), the committed search
+// and open post (kept in location.hash), and what happens on typing, keys, edits and changes on
+// disk. The result list's state lives in `Results`, the reader's in `OpenPost`; App.svelte holds
+// the markup and binds the few elements this needs to focus.
+
+import { tick } from 'svelte';
+import { api, ApiError, backend, onArchiveChanged } from './backend';
+import type { ArchiveInfo } from './bindings/ArchiveInfo';
+import type { Stats } from './bindings/Stats';
+import { hitPath } from './bulk';
+import { onCollections } from './collectionstate.svelte';
+import { confirmLeave, onEdited } from './editstate.svelte';
+import { i18n, n, t } from './i18n.svelte';
+import { latestOnly } from './latest';
+import { OpenPost } from './openpost.svelte';
+import { DEFAULT_STATE, parseHash, toHash, toggleFilter, type SortKey, type ViewState } from './query';
+import { forgetRecent, loadRecent, rememberRecent } from './recent';
+import { Results } from './results.svelte';
+
+export type Phase = 'loading' | 'welcome' | 'indexing' | 'ready' | 'failed';
+
+/** What the controller asks of the result list component. */
+export interface ListHandle {
+  focus(): void;
+  move(delta: number, mods?: { extend?: boolean; keep?: boolean }): void;
+}
+
+const readable = (e: unknown) => ApiError.from(e).message;
+
+function editable(el: EventTarget | null): boolean {
+  if (!(el instanceof HTMLElement)) return false;
+  return el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName);
+}
+
+export class AppController {
+  phase = $state<Phase>('loading');
+  info = $state<ArchiveInfo | null>(null);
+  stats = $state<Stats | null>(null);
+  banner = $state<string | null>(null);
+  fatal = $state<string | null>(null);
+
+  // What the search box shows, and the committed state (also in location.hash).
+  input = $state('');
+  view = $state<ViewState>({ ...DEFAULT_STATE });
+
+  readonly results = new Results({
+    onError: (message) => (this.banner = message),
+    isCurrent: (q, sort) => this.view.q === q && this.view.sort === sort,
+    wantFacets: () => !this.#commitSoon.pending(),
+  });
+  readonly post = new OpenPost((path) =>
+    // The body's HTML is a nicety: without it the reader shows the plain text.
+    Promise.all([api.show(path), api.renderBody(path).catch(() => null)]),
+  );
+
+  // Welcome and indexing.
+  recent = $state<string[]>([]);
+  sample = $state<string | null>(null);
+  welcomeBusy = $state(false);
+  welcomeError = $state<string | null>(null);
+  progress = $state({ done: 0, total: 0, rate: 0 });
+  backgroundStatus = $state<string | null>(null);
+
+  // Elements the keyboard moves the focus to (bound by App.svelte).
+  searchInput = $state.raw<HTMLInputElement>();
+  list = $state.raw<ListHandle>();
+  readerRegion = $state.raw<HTMLElement>();
+
+  // Results follow typing: a query goes at once if no search is running, else it waits for that
+  // one (replaced by any newer keystroke, so no stale query is sent). See lib/latest.ts.
+  readonly #commitSoon = latestOnly((q: string) => this.#commit(q));
+
+  #writeHash() {
+    const hash = toHash(this.view, location.hash);
+    const url = `${location.pathname}${location.search}${hash}`;
+    if (url !== `${location.pathname}${location.search}${location.hash}`) {
+      history.replaceState(history.state, '', url);
+    }
+  }
+
+  #runSearch(): Promise<void> {
+    return this.results.run(this.view.q, this.view.sort);
+  }
+
+  #commit(q: string): Promise<void> | undefined {
+    if (q === this.view.q) return;
+    this.view.q = q;
+    this.#writeHash();
+    return this.#runSearch();
+  }
+
+  /** The search box changed. */
+  typed = (value: string) => {
+    this.#commitSoon(value);
+  };
+
+  /** A facet clicked in the sidebar or the reader: add or drop it in the query, and run it. */
+  filter = (field: string, value: string, exclude: boolean) => {
+    this.#commitSoon.cancel();
+    this.input = toggleFilter(this.input, field, value, exclude);
+    void this.#commit(this.input);
+  };
+
+  setSort = (sort: SortKey) => {
+    this.view.sort = sort;
+    this.#writeHash();
+    void this.#runSearch();
+  };
+
+  openPost = async (path: string, focusReader = false) => {
+    if (path !== this.view.post && !confirmLeave()) return;
+    this.view.post = path;
+    this.#writeHash();
+    const current = await this.post.open(path);
+    if (focusReader && current) {
+      await tick();
+      this.readerRegion?.focus();
+    }
+  };
+
+  /** Opens the post of row `i` of the result list. */
+  openRow = (i: number, focusReader: boolean) => {
+    const hit = this.results.pager.get(i);
+    if (hit) void this.openPost(hitPath(hit), focusReader);
+  };
+
+  closeReader = () => {
+    if (!confirmLeave()) return;
+    this.post.close();
+    this.view.post = null;
+    this.#writeHash();
+    this.list?.focus();
+  };
+
+  showProblems = (on: boolean) => {
+    if (on && !confirmLeave()) return;
+    this.view.view = on ? 'problems' : 'list';
+    this.#writeHash();
+    if (!on) void tick().then(() => this.list?.focus());
+  };
+
+  async #loadStats() {
+    try {
+      this.stats = await api.stats();
+    } catch (e) {
+      this.banner = readable(e);
+    }
+  }
+
+  async #ready() {
+    this.phase = 'ready';
+    document.title = this.info ? `${this.info.name} — Shelfmark` : 'Shelfmark';
+    // Rows first; the counts of the sidebar and the open post after them (they all wait for the
+    // same index reader).
+    await this.#runSearch();
+    void this.#loadStats();
+    if (this.view.post) void this.openPost(this.view.post);
+  }
+
+  /** Index the open archive: in front (a new archive), or in the background (an update). */
+  async #index(inBackground: boolean) {
+    const started = performance.now();
+    this.progress = { done: 0, total: 0, rate: 0 };
+    if (!inBackground) this.phase = 'indexing';
+    try {
+      const summary = await api.indexArchive((p) => {
+        const secs = (performance.now() - started) / 1000;
+        this.progress = { done: p.done, total: p.total, rate: secs > 0.2 ? p.done / secs : 0 };
+        if (inBackground) this.backgroundStatus = t('index.background', { done: n(p.done), total: n(p.total) });
+      });
+      if (inBackground) {
+        const changed = summary.indexed + summary.removed + summary.renamed;
+        this.backgroundStatus = changed ? t('index.updated', { count: n(changed) }) : null;
+        if (changed) {
+          this.results.resetFacets();
+          void this.#loadStats();
+          void this.#runSearch();
+        }
+      } else {
+        await this.#ready();
+      }
+    } catch (e) {
+      const err = ApiError.from(e);
+      if (inBackground) {
+        this.backgroundStatus = null;
+        if (err.code !== 'cancelled') this.banner = err.message;
+      } else {
+        this.phase = 'welcome';
+        this.welcomeError = err.code === 'cancelled' ? t('index.cancelled') : err.message;
+      }
+    }
+  }
+
+  async #opened(a: ArchiveInfo) {
+    this.info = a;
+    if (a.transport === 'tauri') this.recent = rememberRecent(a.root);
+    if (!a.indexed) {
+      await this.#index(false);
+    } else {
+      await this.#ready();
+      if (a.transport === 'tauri') void this.#index(true);
+    }
+  }
+
+  openFolder = async (path: string) => {
+    this.welcomeBusy = true;
+    this.welcomeError = null;
+    try {
+      await this.#opened(await api.openArchive(path));
+    } catch (e) {
+      this.welcomeError = readable(e);
+    } finally {
+      this.welcomeBusy = false;
+    }
+  };
+
+  /** The system folder picker (desktop only); the typed path stays as a fallback. */
+  pickFolder = async () => {
+    this.welcomeError = null;
+    let chosen: string | null;
+    try {
+      chosen = await api.pickFolder(t('welcome.pickTitle'));
+    } catch (e) {
+      this.welcomeError = readable(e);
+      return;
+    }
+    if (chosen) await this.openFolder(chosen);
+  };
+
+  forgetRecent = (path: string) => {
+    this.recent = forgetRecent(path);
+  };
+
+  toWelcome = async () => {
+    if (!confirmLeave()) return;
+    this.phase = 'welcome';
+    this.recent = loadRecent();
+    try {
+      this.sample = await api.sampleArchive();
+    } catch {
+      this.sample = null;
+    }
+  };
+
+  /** The address changed (back, forward, an edited hash): show what it says. */
+  restoreFromHash = () => {
+    const s = parseHash(location.hash);
+    if (s.post !== this.view.post && !confirmLeave()) {
+      this.#writeHash();
+      return;
+    }
+    const searchChanged = s.q !== this.view.q || s.sort !== this.view.sort;
+    const postChanged = s.post !== this.view.post;
+    this.view = s;
+    this.input = s.q;
+    if (this.phase !== 'ready') return;
+    if (searchChanged) void this.#runSearch();
+    if (postChanged) {
+      if (s.post) void this.openPost(s.post);
+      else this.closeReader();
+    }
+  };
+
+  /** The app's keys outside text fields: `/`, Escape, j/k and the arrows, Enter. */
+  globalKey = (e: KeyboardEvent) => {
+    if (e.defaultPrevented || e.altKey) return;
+    const target = e.target;
+    if (editable(target)) return;
+    if (e.key === '/' && !e.ctrlKey && !e.metaKey) {
+      e.preventDefault();
+      this.searchInput?.focus();
+      this.searchInput?.select();
+      return;
+    }
+    if (this.phase !== 'ready') return;
+    const list = this.list;
+    const { selection, total } = this.results;
+    const onControl = target instanceof HTMLElement && ['BUTTON', 'A', 'SUMMARY'].includes(target.tagName);
+    const inReader = target instanceof Node && this.readerRegion?.contains(target);
+    if (e.key === 'Escape') {
+      if (this.view.view === 'problems') this.showProblems(false);
+      else if (inReader || this.post.detail) list?.focus();
+      else if (selection.count(total) > 0) selection.clear();
+      e.preventDefault();
+      return;
+    }
+    if (this.view.view !== 'list' || e.ctrlKey || e.metaKey) return;
+    if (e.key === 'j' || e.key === 'k') {
+      list?.move(e.key === 'j' ? 1 : -1, { extend: e.shiftKey });
+      e.preventDefault();
+    } else if (!inReader && !onControl && (e.key === 'ArrowDown' || e.key === 'ArrowUp')) {
+      list?.move(e.key === 'ArrowDown' ? 1 : -1, { extend: e.shiftKey });
+      list?.focus();
+      e.preventDefault();
+    } else if (!onControl && !inReader && e.key === 'Enter' && total > 0) {
+      this.openRow(this.results.cursor, true);
+      e.preventDefault();
+    }
+  };
+
+  /** Changes on disk, picked up by the watcher: show them in the current query. */
+  #archiveChanged = () => {
+    if (this.phase !== 'ready') return;
+    this.results.resetFacets();
+    void this.#loadStats();
+    void this.#runSearch();
+  };
+
+  /** Shelfmark wrote files (an edit, undo, redo, recovery): show them, and the post again. */
+  #afterEdit = () => {
+    this.#archiveChanged();
+    if (this.phase === 'ready' && this.view.post) void this.openPost(this.view.post);
+  };
+
+  /** Starts the app (on mount); returns what stops it. */
+  start(): () => void {
+    backend(); // takes the session token out of the URL first
+    // Collections: the sidebar shows one through its query; membership changes reload the list.
+    const stopCollections = onCollections({
+      show: (q) => {
+        this.#commitSoon.cancel();
+        this.input = q;
+        void this.#commit(q);
+      },
+      changed: this.#archiveChanged,
+    });
+    const stopWatching = onArchiveChanged(this.#archiveChanged);
+    const stopEdits = onEdited(this.#afterEdit);
+    this.view = parseHash(location.hash);
+    this.input = this.view.q;
+    // Ask for the first page now rather than after `archive_info` answers; unused if the archive
+    // turns out not to be open or indexed.
+    this.results.prefetch(this.view.q, this.view.sort);
+    document.documentElement.lang = i18n.locale;
+    void (async () => {
+      try {
+        await this.#opened(await api.archiveInfo());
+      } catch (e) {
+        const err = ApiError.from(e);
+        if (backend().transport === 'tauri') {
+          if (err.code !== 'no-archive') this.welcomeError = err.message;
+          await this.toWelcome();
+        } else {
+          this.fatal = err.message;
+          this.phase = 'failed';
+        }
+      }
+    })();
+    return () => {
+      stopCollections();
+      stopWatching();
+      stopEdits();
+    };
+  }
+}

@@ -1,0 +1,98 @@
+// The result list's state: the pages of the current search (`Pager`), the selection, the cursor,
+// and the sidebar's facets for the query whose rows are shown. `run` asks for a search the way
+// lib/searchflow.ts describes: rows first, facets after them, a prefetched first page used once.
+
+import { api, ApiError } from './backend';
+import type { Facets } from './bindings/Facets';
+import { Pager } from './paging.svelte';
+import type { SortKey } from './query';
+import { FacetLoader, pageKey, Prefetch } from './searchflow';
+import { Selection } from './selection.svelte';
+
+export interface ResultsHooks {
+  /** A failure to show in the banner (a bad query shows as `queryError` instead). */
+  onError: (message: string) => void;
+  /** Whether the search for `q` and `sort` is still the one wanted (else it leaves `loading`). */
+  isCurrent: (q: string, sort: SortKey) => boolean;
+  /** Whether to ask for the facets now (not while a newer query waits to be sent). */
+  wantFacets: () => boolean;
+}
+
+export class Results {
+  readonly pager = new Pager();
+  readonly selection = new Selection();
+  /** The row the keyboard is on. */
+  cursor = $state(0);
+  loading = $state(false);
+  /** Why the query could not be run (shown under the search box). */
+  queryError = $state<string | null>(null);
+  facets = $state.raw<Facets | null>(null);
+  /** The query `facets` were counted for: when it is not the current query, they are stale. */
+  facetsFor = $state<string | null>(null);
+
+  readonly #hooks: ResultsHooks;
+  readonly #facetLoader: FacetLoader;
+  /** The first page, asked for at startup together with `archive_info`. */
+  #prefetch: Prefetch | null = null;
+
+  constructor(hooks: ResultsHooks) {
+    this.#hooks = hooks;
+    this.#facetLoader = new FacetLoader(
+      (query) => api.facets(query).then((r) => r.facets),
+      (f, q) => {
+        this.facets = f;
+        this.facetsFor = q;
+      },
+      (e) => {
+        const err = ApiError.from(e);
+        if (err.code !== 'bad-query') hooks.onError(err.message);
+      },
+    );
+  }
+
+  /** How many rows the search found. */
+  get total(): number {
+    return this.pager.total;
+  }
+
+  /** Asks for the first page of `q` now; `run` uses the answer if it asks for the same. */
+  prefetch(q: string, sort: SortKey) {
+    const limit = this.pager.pageSize;
+    this.#prefetch = new Prefetch(
+      pageKey(q, sort, limit),
+      api.search({ query: q, sort, offset: 0, limit, facets: false }),
+    );
+  }
+
+  /** The archive changed: the facets shown are stale until they are counted again. */
+  resetFacets() {
+    this.#facetLoader.reset();
+    this.facetsFor = null;
+  }
+
+  /** Rows first: the first page comes without facets; the sidebar's facets follow. */
+  async run(q: string, sort: SortKey) {
+    this.selection.clear();
+    this.cursor = 0;
+    this.loading = true;
+    this.#facetLoader.invalidate();
+    const early = this.#prefetch?.take(pageKey(q, sort, this.pager.pageSize)) ?? null;
+    this.#prefetch = null;
+    try {
+      const res = await this.pager.reset(async (offset, limit, first) => {
+        const ready = first && early ? await early : null;
+        return ready ?? api.search({ query: q, sort, offset, limit, facets: false });
+      });
+      if (!res) return;
+      this.queryError = null;
+      // Unless the user has typed on: then the next query's facets are the ones wanted.
+      if (this.#hooks.wantFacets()) void this.#facetLoader.load(q);
+    } catch (e) {
+      const err = ApiError.from(e);
+      if (err.code === 'bad-query') this.queryError = err.message;
+      else this.#hooks.onError(err.message);
+    } finally {
+      if (this.#hooks.isCurrent(q, sort)) this.loading = false;
+    }
+  }
+}
