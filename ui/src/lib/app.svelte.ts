@@ -3,6 +3,7 @@
 // disk. The result list's state lives in `Results`, the reader's in `OpenPost`; App.svelte holds
 // the markup and binds the few elements this needs to focus.
 
+import { errorText } from './errors';
 import { tick } from 'svelte';
 import { api, ApiError, backend, onArchiveChanged } from './backend';
 import type { ArchiveInfo } from './bindings/ArchiveInfo';
@@ -25,7 +26,7 @@ export interface ListHandle {
   move(delta: number, mods?: { extend?: boolean; keep?: boolean }): void;
 }
 
-const readable = (e: unknown) => ApiError.from(e).message;
+const readable = (e: unknown) => errorText(e);
 
 function editable(el: EventTarget | null): boolean {
   if (!(el instanceof HTMLElement)) return false;
@@ -183,10 +184,10 @@ export class AppController {
       const err = ApiError.from(e);
       if (inBackground) {
         this.backgroundStatus = null;
-        if (err.code !== 'cancelled') this.banner = err.message;
+        if (err.code !== 'cancelled') this.banner = errorText(err);
       } else {
         this.phase = 'welcome';
-        this.welcomeError = err.code === 'cancelled' ? t('index.cancelled') : err.message;
+        this.welcomeError = err.code === 'cancelled' ? t('index.cancelled') : errorText(err);
       }
     }
   }
@@ -338,10 +339,10 @@ export class AppController {
       } catch (e) {
         const err = ApiError.from(e);
         if (backend().transport === 'tauri') {
-          if (err.code !== 'no-archive') this.welcomeError = err.message;
+          if (err.code !== 'no-archive') this.welcomeError = errorText(err);
           await this.toWelcome();
         } else {
-          this.fatal = err.message;
+          this.fatal = errorText(err);
           this.phase = 'failed';
         }
       }

@@ -85,7 +85,7 @@ describe('backend transport choice', () => {
 
   it('rejects command names that are not plain identifiers', async () => {
     const e = env();
-    await expect(createBackend(e).call('../admin')).rejects.toMatchObject({ code: 'bad_command' });
+    await expect(createBackend(e).call('../admin')).rejects.toMatchObject({ code: 'bad-request' });
     expect(e.fetch).not.toHaveBeenCalled();
   });
 });

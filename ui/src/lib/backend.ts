@@ -13,59 +13,45 @@
 import { Channel, invoke as tauriInvoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { open as openDialog } from '@tauri-apps/plugin-dialog';
-import type { CollectionPosts } from './bindings/CollectionPosts';
-import type { CollectionSummary } from './bindings/CollectionSummary';
-import type { EditOutcome } from './bindings/EditOutcome';
-import type { EditPreview } from './bindings/EditPreview';
-import type { EditProgress } from './bindings/EditProgress';
+import type { Commands, CommandName, JobCommand } from './bindings/commands';
 import type { EditRequest } from './bindings/EditRequest';
 import type { EditTarget } from './bindings/EditTarget';
-import type { ExportProgress } from './bindings/ExportProgress';
+import type { ErrorCode } from './bindings/ErrorCode';
 import type { ExportRequest } from './bindings/ExportRequest';
-import type { ExportSummary } from './bindings/ExportSummary';
-import type { FacetsResponse } from './bindings/FacetsResponse';
-import type { FetchedImage } from './bindings/FetchedImage';
-import type { HistoryEntry } from './bindings/HistoryEntry';
-import type { PostDetail } from './bindings/PostDetail';
-import type { ProblemRow } from './bindings/ProblemRow';
+import type { JobProgress } from './bindings/JobProgress';
 import type { Recovery } from './bindings/Recovery';
-import type { RenderedBody } from './bindings/RenderedBody';
-import type { ScanProgress } from './bindings/ScanProgress';
-import type { ScanSummary } from './bindings/ScanSummary';
 import type { SearchRequest } from './bindings/SearchRequest';
-import type { SearchResponse } from './bindings/SearchResponse';
-import type { Stats } from './bindings/Stats';
-import { withPolling } from './progress';
-import type { ArchiveInfo } from './bindings/ArchiveInfo';
 import type { Transport } from './bindings/Transport';
+import { withPolling } from './progress';
 
 export type { Transport };
 
-/** The error shape every api call fails with, on either transport. */
+/** The error shape every api call fails with, on either transport (`ApiError` in Rust). */
 export interface ApiErrorShape {
-  code: string;
+  code: ErrorCode;
   message: string;
   path?: string | null;
 }
 
 export class ApiError extends Error implements ApiErrorShape {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly path: string | null;
 
-  constructor(code: string, message: string, path: string | null = null) {
+  constructor(code: ErrorCode, message: string, path: string | null = null) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
     this.path = path;
   }
 
-  static from(value: unknown, fallbackCode = 'internal'): ApiError {
+  static from(value: unknown, fallbackCode: ErrorCode = 'internal'): ApiError {
     if (value instanceof ApiError) return value;
     if (value && typeof value === 'object') {
       const v = value as Partial<ApiErrorShape>;
       if (typeof v.message === 'string') {
         return new ApiError(
-          typeof v.code === 'string' ? v.code : fallbackCode,
+          // A code from the other side is passed on as it came (the type is Rust's ErrorCode).
+          typeof v.code === 'string' ? (v.code as ErrorCode) : fallbackCode,
           v.message,
           typeof v.path === 'string' ? v.path : null,
         );
@@ -188,7 +174,7 @@ export function createBackend(env: BackendEnv): Backend {
       }
     }
     if (!response.ok) {
-      const fallback = response.status === 401 ? 'unauthorized' : `http_${response.status}`;
+      const fallback: ErrorCode = response.status === 401 ? 'unauthorized' : 'internal';
       if (body && typeof body === 'object') throw ApiError.from(body, fallback);
       throw new ApiError(fallback, typeof body === 'string' && body ? body : response.statusText);
     }
@@ -214,7 +200,7 @@ export function createBackend(env: BackendEnv): Backend {
     },
     call<T>(command: string, args?: Args): Promise<T> {
       if (!COMMAND_NAME.test(command)) {
-        return Promise.reject(new ApiError('bad_command', `invalid command name: ${command}`));
+        return Promise.reject(new ApiError('bad-request', `invalid command name: ${command}`));
       }
       return transport === 'tauri' ? callTauri<T>(command, args) : callHttp<T>(command, args);
     },
@@ -299,51 +285,73 @@ export function onArchiveChanged(onChange: () => void, pollMs = 3000): () => voi
 }
 
 function unsupported(what: string): Promise<never> {
-  return Promise.reject(
-    new ApiError('unsupported', `${what} is only available in the desktop app.`),
-  );
+  return Promise.reject(new ApiError('unsupported', `${what} is only available in the desktop app.`));
+}
+
+type Request<K extends CommandName> = Commands[K]['request'];
+type Answer<K extends CommandName> = Commands[K]['response'];
+
+/**
+ * Runs a command of the core's table (`src-tauri/core/src/commands.rs`, typed by the generated
+ * `bindings/commands.ts`): the same name and argument object on both transports.
+ */
+export function command<K extends CommandName>(name: K, args: Request<K>): Promise<Answer<K>> {
+  return backend().call<Answer<K>>(name, args as Record<string, unknown>);
 }
 
 /**
- * Typed wrappers around the api commands. The argument objects are the same on both transports:
- * the JSON body of `POST /api/<command>`, and the named arguments of the Tauri command.
+ * Runs a job command of the table with progress: on a channel (desktop), or by polling
+ * `job_progress` while it runs (HTTP). `cancelJob` stops it.
+ */
+export function job<K extends JobCommand>(
+  name: K,
+  args: Request<K>,
+  onProgress: (p: JobProgress) => void,
+): Promise<Answer<K>> {
+  const channel = backend().channel<JobProgress>(onProgress);
+  if (channel) return backend().call<Answer<K>>(name, { ...args, onProgress: channel });
+  return withPolling(command(name, args), () => command('job_progress', { command: name }), onProgress);
+}
+
+/** Stops a job command's running job. */
+export const cancelJob = (name: JobCommand) => command('cancel_job', { command: name });
+
+/**
+ * Convenience wrappers: the commands of the table through `command` and `job` (so each is
+ * checked against the generated types), and the desktop-only commands, which are not in the table.
  */
 export const api = {
   appVersion: () => backend().call<string>('app_version'),
   startupArchive: () => backend().call<string | null>('startup_archive'),
-  archiveInfo: () => backend().call<ArchiveInfo>('archive_info'),
+  archiveInfo: () => command('archive_info', {}),
   search: (req: Partial<SearchRequest> & { query: string }) =>
-    backend().call<SearchResponse>('search', { ...req }),
-  facets: (query: string) => backend().call<FacetsResponse>('facets', { query }),
-  show: (path: string) => backend().call<PostDetail>('show', { path }),
+    // Only the fields given go on the wire; the core fills in the rest (`serde(default)`).
+    command('search', { ...req } as SearchRequest),
+  facets: (query: string) => command('facets', { query }),
+  show: (path: string) => command('show', { path }),
   /** The body as sanitized HTML; remote images are parked in `data-remote-src`. */
-  renderBody: (path: string) => backend().call<RenderedBody>('render_body', { path }),
+  renderBody: (path: string) => command('render_body', { path }),
   /**
    * One remote image of a post, fetched by the core only when the user asks (the webview itself
    * loads nothing remote), as a `data:` URL. Only addresses the post names are fetched.
    */
-  fetchImage: (path: string, url: string) => backend().call<FetchedImage>('fetch_image', { path, url }),
+  fetchImage: (path: string, url: string) => command('fetch_image', { path, url }),
   /** The system folder picker (desktop); null when cancelled, and always null in a browser. */
   pickFolder: (title?: string) => backend().pickFolder(title),
-  problems: () => backend().call<ProblemRow[]>('problems'),
-  stats: () => backend().call<Stats>('stats'),
+  problems: () => command('problems', {}),
+  stats: () => command('stats', {}),
   /** Desktop only: open another archive folder. */
   openArchive: (path: string) =>
     backend().transport === 'tauri'
-      ? backend().call<ArchiveInfo>('open_archive', { path })
+      ? backend().call<Answer<'archive_info'>>('open_archive', { path })
       : unsupported('Opening another folder'),
   /** Desktop only: the sample archive shipped with a checkout, if any. */
   sampleArchive: () =>
-    backend().transport === 'tauri'
-      ? backend().call<string | null>('sample_archive')
-      : Promise.resolve(null),
-  /** Desktop only: index the open archive, with progress; `cancelIndex` stops it. */
-  indexArchive: (onProgress: (p: ScanProgress) => void) => {
-    const channel = backend().channel<ScanProgress>(onProgress);
-    if (!channel) return unsupported('Indexing');
-    return backend().call<ScanSummary>('index_archive', { onProgress: channel });
-  },
-  cancelIndex: () => backend().call<void>('cancel_index'),
+    backend().transport === 'tauri' ? backend().call<string | null>('sample_archive') : Promise.resolve(null),
+  /** Desktop only (serve indexes when it starts): index the open archive, with progress. */
+  indexArchive: (onProgress: (p: JobProgress) => void) =>
+    backend().channel(onProgress) ? job('index_archive', {}, onProgress) : unsupported('Indexing'),
+  cancelIndex: () => cancelJob('index_archive'),
   /** Desktop only: an http(s) link in the system browser. */
   openUrl: (url: string) =>
     backend().transport === 'tauri' ? backend().call<void>('open_url', { url }) : unsupported('Opening links'),
@@ -353,61 +361,35 @@ export const api = {
       ? backend().call<void>('open_post_file', { path, reveal })
       : unsupported('Opening files'),
   /** What an edit would change, with diffs of the first `diffs` files; writes nothing. */
-  previewEdit: (request: EditRequest, diffs?: number) =>
-    backend().call<EditPreview>('preview_edit', { request, diffs }),
-  /**
-   * Applies an edit through the journal. Progress comes on a channel (desktop) or by polling
-   * `edit_progress` while the call runs (HTTP); `cancelEdit` stops it between batches.
-   */
-  applyEdit: (request: EditRequest, onProgress: (p: EditProgress) => void) => {
-    const channel = backend().channel<EditProgress>(onProgress);
-    if (channel) return backend().call<EditOutcome>('apply_edit', { request, onProgress: channel });
-    return withPolling(
-      backend().call<EditOutcome>('apply_edit', { request }),
-      () => backend().call<EditProgress>('edit_progress'),
-      onProgress,
-    );
-  },
-  cancelEdit: () => backend().call<void>('cancel_edit'),
-  undo: () => backend().call<EditOutcome>('undo'),
-  redo: () => backend().call<EditOutcome>('redo'),
-  history: () => backend().call<HistoryEntry[]>('history'),
+  previewEdit: (request: EditRequest, diffs?: number) => command('preview_edit', { request, diffs }),
+  /** Applies an edit through the journal, with progress; `cancelEdit` stops it between batches. */
+  applyEdit: (request: EditRequest, onProgress: (p: JobProgress) => void) =>
+    job('apply_edit', { request }, onProgress),
+  cancelEdit: () => cancelJob('apply_edit'),
+  undo: () => command('undo', {}),
+  redo: () => command('redo', {}),
+  history: () => command('history', {}),
   /** The operation a crash or kill interrupted, if any. */
-  interrupted: () => backend().call<HistoryEntry | null>('interrupted'),
-  recover: (how: Recovery) => backend().call<EditOutcome>('recover', { how }),
-  // Collections and export (src-tauri/core/src/collections.rs, export/). Collections by name.
-  collections: () => backend().call<CollectionSummary[]>('collections'),
-  collectionPosts: (name: string) => backend().call<CollectionPosts>('collection_posts', { name }),
+  interrupted: () => command('interrupted', {}),
+  recover: (how: Recovery) => command('recover', { how }),
+  // Collections (src-tauri/core/src/collections.rs), by name.
+  collections: () => command('collections', {}),
+  collectionPosts: (name: string) => command('collection_posts', { name }),
   /** A manual collection (filled from `posts` if given), or with `query` a saved search. */
   collectionCreate: (name: string, what: { query?: string; posts?: EditTarget } = {}) =>
-    backend().call<CollectionSummary>('collection_create', { name, ...what }),
-  collectionAdd: (name: string, posts: EditTarget) =>
-    backend().call<CollectionSummary>('collection_add', { name, posts }),
-  collectionRemove: (name: string, paths: string[]) =>
-    backend().call<CollectionSummary>('collection_remove', { name, paths }),
+    command('collection_create', { name, ...what }),
+  collectionAdd: (name: string, posts: EditTarget) => command('collection_add', { name, posts }),
+  collectionRemove: (name: string, paths: string[]) => command('collection_remove', { name, paths }),
   collectionMove: (name: string, path: string, position: number) =>
-    backend().call<void>('collection_move', { name, path, position }),
-  collectionRename: (name: string, newName: string) =>
-    backend().call<void>('collection_rename', { name, new_name: newName }),
+    command('collection_move', { name, path, position }),
+  collectionRename: (name: string, newName: string) => command('collection_rename', { name, new_name: newName }),
   /** Moves a collection to `position` in the sidebar (0 = first). */
-  collectionReorder: (name: string, position: number) =>
-    backend().call<void>('collection_reorder', { name, position }),
-  collectionDelete: (name: string) => backend().call<void>('collection_delete', { name }),
+  collectionReorder: (name: string, position: number) => command('collection_reorder', { name, position }),
+  collectionDelete: (name: string) => command('collection_delete', { name }),
   /** The names of the collections that hold a post. */
-  collectionsOf: (path: string) => backend().call<string[]>('collections_of', { path }),
-  /**
-   * Exports posts (with `dry_run`, only plans: `preview` lists the first paths). Progress comes on
-   * a channel (desktop) or by polling `export_progress` (HTTP); `cancelExport` stops it.
-   */
-  exportPosts: (request: ExportRequest, onProgress: (p: ExportProgress) => void = () => {}) => {
-    const channel = backend().channel<ExportProgress>(onProgress);
-    if (channel) return backend().call<ExportSummary>('export', { request, onProgress: channel });
-    if (request.dry_run) return backend().call<ExportSummary>('export', { request });
-    return withPolling(
-      backend().call<ExportSummary>('export', { request }),
-      () => backend().call<ExportProgress>('export_progress'),
-      onProgress,
-    );
-  },
-  cancelExport: () => backend().call<void>('cancel_export'),
+  collectionsOf: (path: string) => command('collections_of', { path }),
+  /** Exports posts (with `dry_run`, only plans: `preview` lists the first paths), with progress. */
+  exportPosts: (request: ExportRequest, onProgress: (p: JobProgress) => void = () => {}) =>
+    request.dry_run ? command('export', { request }) : job('export', { request }, onProgress),
+  cancelExport: () => cancelJob('export'),
 };

@@ -3,7 +3,8 @@
 // result list, and "membership changed" (the list of a collection being shown is stale). Kept
 // here so the app's shared files need only small hooks.
 
-import { api, ApiError } from './backend';
+import { errorText } from './errors';
+import { api } from './backend';
 import type { CollectionSummary } from './bindings/CollectionSummary';
 import { collectionQuery } from './collections';
 
@@ -31,7 +32,7 @@ export function refreshCollections(): Promise<void> {
         collectionState.list = await api.collections();
         collectionState.error = null;
       } catch (e) {
-        collectionState.error = ApiError.from(e).message;
+        collectionState.error = errorText(e);
       }
     } while (again);
     collectionState.loaded = true;

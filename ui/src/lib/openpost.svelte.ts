@@ -1,7 +1,7 @@
 // The post open in the reader: its details and rendered body, loading and failure. Only the
 // latest `open` counts: an answer for a post the user has left is dropped.
 
-import { ApiError } from './backend';
+import { errorText } from './errors';
 import type { PostDetail } from './bindings/PostDetail';
 import type { RenderedBody } from './bindings/RenderedBody';
 
@@ -40,7 +40,7 @@ export class OpenPost {
       if (id === this.#request) {
         this.detail = null;
         this.body = null;
-        this.error = ApiError.from(e).message;
+        this.error = errorText(e);
       }
     } finally {
       if (id === this.#request) this.loading = false;

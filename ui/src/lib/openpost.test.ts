@@ -37,7 +37,7 @@ describe('OpenPost', () => {
     const failed = post.open('gone.md');
     waiting.get('gone.md')?.fail({ code: 'not-found', message: 'no such post' });
     expect(await failed).toBe(true);
-    expect(post.error).toBe('no such post');
+    expect(post.error).toBe('Not found: no such post');
     expect(post.detail).toBeNull();
 
     const late = post.open('a.md');

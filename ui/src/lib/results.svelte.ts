@@ -2,6 +2,7 @@
 // and the sidebar's facets for the query whose rows are shown. `run` asks for a search the way
 // lib/searchflow.ts describes: rows first, facets after them, a prefetched first page used once.
 
+import { errorText } from './errors';
 import { api, ApiError } from './backend';
 import type { Facets } from './bindings/Facets';
 import { Pager } from './paging.svelte';
@@ -45,7 +46,7 @@ export class Results {
       },
       (e) => {
         const err = ApiError.from(e);
-        if (err.code !== 'bad-query') hooks.onError(err.message);
+        if (err.code !== 'bad-query') hooks.onError(errorText(err));
       },
     );
   }
@@ -89,8 +90,8 @@ export class Results {
       if (this.#hooks.wantFacets()) void this.#facetLoader.load(q);
     } catch (e) {
       const err = ApiError.from(e);
-      if (err.code === 'bad-query') this.queryError = err.message;
-      else this.#hooks.onError(err.message);
+      if (err.code === 'bad-query') this.queryError = errorText(err);
+      else this.#hooks.onError(errorText(err));
     } finally {
       if (this.#hooks.isCurrent(q, sort)) this.loading = false;
     }

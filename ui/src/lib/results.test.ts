@@ -70,13 +70,13 @@ describe('Results', () => {
     const { r, errors } = results();
     search.mockRejectedValueOnce({ code: 'bad-query', message: 'unclosed quote' });
     await r.run('"x', 'relevance');
-    expect(r.queryError).toBe('unclosed quote');
+    expect(r.queryError).toBe('The search is not valid: unclosed quote');
     expect(r.total).toBe(0);
     expect(errors).toEqual([]);
 
     search.mockRejectedValueOnce({ code: 'io', message: 'disk gone' });
     await r.run('y', 'relevance');
-    expect(errors).toEqual(['disk gone']);
+    expect(errors).toEqual(['A file or folder could not be read or written: disk gone']);
   });
 
   it('uses a prefetched first page once, for the same query and sort only', async () => {
