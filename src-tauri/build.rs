@@ -1,7 +1,9 @@
 fn main() {
     // The package root is the repository root, so point tauri-build at the shell's capabilities.
-    tauri_build::try_build(
+    if let Err(e) = tauri_build::try_build(
         tauri_build::Attributes::new().capabilities_path_pattern("src-tauri/capabilities/**/*"),
-    )
-    .expect("tauri-build failed");
+    ) {
+        eprintln!("tauri-build failed: {e:#}");
+        std::process::exit(1);
+    }
 }
