@@ -38,7 +38,7 @@ if [ -z "${SHELFMARK_BIN:-}" ]; then
   BIN="$ROOT/target/release/shelfmark"
   asset="$(cd "$ROOT/ui/dist" && ls assets/*.js | head -n 1)"
   if [ -x "$BIN" ] && ! grep -qF "$asset" "$BIN"; then
-    touch "$ROOT/src-tauri/cli/src/serve.rs"
+    touch "$ROOT/src-tauri/cli/src/serve/assets.rs"
   fi
   say "cargo build --release -p shelfmark-cli"
   (cd "$ROOT" && cargo build --release -p shelfmark-cli --bin shelfmark)
