@@ -2,7 +2,7 @@
 //! serde structs; every failure is an `ApiError { code, message, path? }`.
 
 use crate::collections::{
-    self, CollectionFile, CollectionKind, CollectionSummary, Collections, Member,
+    self, CollectionError, CollectionFile, CollectionKind, CollectionSummary, Collections, Member,
 };
 use crate::edit::journal::from_hex;
 use crate::edit::{
@@ -584,7 +584,9 @@ impl Archive {
             collections::resolve_in_index(s.conn(), Path::new("index"), c)
         })?;
         if resolved.changed {
-            self.collections_store().save(id, c).map_err(edit_error)?;
+            self.collections_store()
+                .save(id, c)
+                .map_err(collection_error)?;
         }
         Ok((resolved.paths, resolved.missing))
     }
@@ -634,7 +636,10 @@ impl Archive {
 
     /// A collection's posts in order (`name` may also be its id).
     pub fn collection_posts(&self, name: &str) -> ApiResult<CollectionPosts> {
-        let (id, c) = self.collections_store().find(name).map_err(edit_error)?;
+        let (id, c) = self
+            .collections_store()
+            .find(name)
+            .map_err(collection_error)?;
         let (collection, paths, missing) = self.summary_of(id, c)?;
         Ok(CollectionPosts {
             collection,
@@ -659,7 +664,7 @@ impl Archive {
         let (id, c) = self
             .collections_store()
             .create(name, query)
-            .map_err(edit_error)?;
+            .map_err(collection_error)?;
         match posts {
             // By id: a lookup by name could find another collection named like this one's id.
             Some(target) => self.add_members(id, c, target),
@@ -669,7 +674,10 @@ impl Archive {
 
     /// Add posts to the end of a manual collection (those already in it stay where they are).
     pub fn collection_add(&self, name: &str, posts: &EditTarget) -> ApiResult<CollectionSummary> {
-        let (id, c) = self.collections_store().find(name).map_err(edit_error)?;
+        let (id, c) = self
+            .collections_store()
+            .find(name)
+            .map_err(collection_error)?;
         self.add_members(id, c, posts)
     }
 
@@ -681,10 +689,7 @@ impl Archive {
     ) -> ApiResult<CollectionSummary> {
         let store = self.collections_store();
         if c.kind == CollectionKind::Smart {
-            return Err(edit_error(format!(
-                "\"{}\" is a saved search; change its query instead",
-                c.name
-            )));
+            return Err(collection_error(CollectionError::SavedSearch(c.name)));
         }
         let have: std::collections::HashSet<Vec<u8>> = c.posts.iter().map(|m| m.rel()).collect();
         for (rel, _) in self.edit_targets(posts)? {
@@ -702,49 +707,52 @@ impl Archive {
                 }
             }
         }
-        store.save(&id, &c).map_err(edit_error)?;
+        store.save(&id, &c).map_err(collection_error)?;
         Ok(self.summary_of(id, c)?.0)
     }
 
     pub fn collection_remove(&self, name: &str, paths: &[String]) -> ApiResult<CollectionSummary> {
         let store = self.collections_store();
-        let (id, mut c) = store.find(name).map_err(edit_error)?;
+        let (id, mut c) = store.find(name).map_err(collection_error)?;
         let drop: std::collections::HashSet<Vec<u8>> =
             paths.iter().map(|p| path_bytes_from_arg(p)).collect();
         c.posts.retain(|m| !drop.contains(&m.rel()));
-        store.save(&id, &c).map_err(edit_error)?;
+        store.save(&id, &c).map_err(collection_error)?;
         Ok(self.summary_of(id, c)?.0)
     }
 
     /// Move one post of a manual collection to `position` (0 = first).
     pub fn collection_move(&self, name: &str, path: &str, position: usize) -> ApiResult<()> {
         let store = self.collections_store();
-        let (id, mut c) = store.find(name).map_err(edit_error)?;
+        let (id, mut c) = store.find(name).map_err(collection_error)?;
         let rel = path_bytes_from_arg(path);
-        let from = c
-            .posts
-            .iter()
-            .position(|m| m.rel() == rel)
-            .ok_or_else(|| edit_error(format!("{path} is not in \"{}\"", c.name)))?;
+        let from = c.posts.iter().position(|m| m.rel() == rel).ok_or_else(|| {
+            collection_error(CollectionError::NotAMember {
+                path: path.to_string(),
+                collection: c.name.clone(),
+            })
+        })?;
         let m = c.posts.remove(from);
         c.posts.insert(position.min(c.posts.len()), m);
-        store.save(&id, &c).map_err(edit_error)
+        store.save(&id, &c).map_err(collection_error)
     }
 
     pub fn collection_rename(&self, name: &str, new_name: &str) -> ApiResult<()> {
         self.collections_store()
             .rename(name, new_name)
-            .map_err(edit_error)
+            .map_err(collection_error)
     }
 
     pub fn collection_reorder(&self, name: &str, position: usize) -> ApiResult<()> {
         self.collections_store()
             .reorder(name, position)
-            .map_err(edit_error)
+            .map_err(collection_error)
     }
 
     pub fn collection_delete(&self, name: &str) -> ApiResult<()> {
-        self.collections_store().delete(name).map_err(edit_error)
+        self.collections_store()
+            .delete(name)
+            .map_err(collection_error)
     }
 
     /// The names of the collections that hold a post.
@@ -780,7 +788,10 @@ impl Archive {
     ) -> ApiResult<ExportSummary> {
         let sources: Vec<Vec<u8>> = match &req.source {
             ExportSource::Collection { name } => {
-                let (id, mut c) = self.collections_store().find(name).map_err(edit_error)?;
+                let (id, mut c) = self
+                    .collections_store()
+                    .find(name)
+                    .map_err(collection_error)?;
                 self.resolve_collection(&id, &mut c)?.0
             }
             ExportSource::Query { query } => self.with_searcher(|s| s.matching_paths(query))?,
@@ -790,7 +801,8 @@ impl Archive {
                 .map(|(p, ())| p)
                 .collect(),
         };
-        crate::export::export(&self.root, &sources, req, progress, cancel).map_err(edit_error)
+        crate::export::export(&self.root, &sources, req, progress, cancel)
+            .map_err(|e| Error::Export(e).into())
     }
 }
 
@@ -807,6 +819,10 @@ fn raw_front_matter(root: &Path, rel: &[u8]) -> Option<String> {
 
 fn edit_error(message: String) -> ApiError {
     Error::Edit(message).into()
+}
+
+fn collection_error(e: CollectionError) -> ApiError {
+    Error::Collection(e).into()
 }
 
 /// A path argument: relative to the archive, or `hex:<bytes>` for a name that is not UTF-8.

@@ -73,7 +73,46 @@ pub struct Collections {
     dir: PathBuf,
 }
 
-pub type Result<T> = std::result::Result<T, String>;
+/// Why a collection could not be found, made or changed (nothing was written).
+#[derive(Debug, thiserror::Error)]
+pub enum CollectionError {
+    #[error("there is no collection named \"{0}\"")]
+    NotFound(String),
+
+    #[error("a collection needs a name")]
+    NoName,
+
+    #[error("a collection named \"{0}\" exists already")]
+    NameTaken(String),
+
+    /// Posts are added to manual collections only.
+    #[error("\"{0}\" is a saved search; change its query instead")]
+    SavedSearch(String),
+
+    #[error("{path} is not in \"{collection}\"")]
+    NotAMember { path: String, collection: String },
+
+    /// A collection that was there a moment ago is gone.
+    #[error("vanished")]
+    Vanished,
+
+    #[error("{0}")]
+    Encode(#[from] serde_json::Error),
+
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("{source}")]
+    Delete {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+pub type Result<T, E = CollectionError> = std::result::Result<T, E>;
 
 /// A file-name-safe, readable id for a new collection.
 fn slug(name: &str) -> String {
@@ -131,28 +170,31 @@ impl Collections {
             })
             .or_else(|| all.iter().find(|(id, _)| id == wanted))
             .cloned()
-            .ok_or_else(|| format!("there is no collection named \"{wanted}\""))
+            .ok_or_else(|| CollectionError::NotFound(wanted.to_string()))
     }
 
     pub fn save(&self, id: &str, c: &CollectionFile) -> Result<()> {
-        let mut json = serde_json::to_vec_pretty(c).map_err(|e| e.to_string())?;
+        let mut json = serde_json::to_vec_pretty(c)?;
         json.push(b'\n');
         crate::dotdir::dir(&self.root, &["collections"])
             .and_then(|_| crate::dotdir::replace(&self.path_of(id), &json, true))
-            .map_err(|e| format!("cannot write {}: {e}", self.path_of(id).display()))
+            .map_err(|source| CollectionError::Write {
+                path: self.path_of(id),
+                source,
+            })
     }
 
     pub fn create(&self, name: &str, query: Option<String>) -> Result<(String, CollectionFile)> {
         let name = name.trim();
         if name.is_empty() {
-            return Err("a collection needs a name".into());
+            return Err(CollectionError::NoName);
         }
         let (all, _) = self.load_all();
         if all
             .iter()
             .any(|(_, c)| c.name.to_lowercase() == name.to_lowercase())
         {
-            return Err(format!("a collection named \"{name}\" exists already"));
+            return Err(CollectionError::NameTaken(name.to_string()));
         }
         let base = slug(name);
         let mut id = base.clone();
@@ -179,21 +221,22 @@ impl Collections {
 
     pub fn delete(&self, name_or_id: &str) -> Result<()> {
         let (id, _) = self.find(name_or_id)?;
-        std::fs::remove_file(self.path_of(&id)).map_err(|e| e.to_string())
+        let path = self.path_of(&id);
+        std::fs::remove_file(&path).map_err(|source| CollectionError::Delete { path, source })
     }
 
     pub fn rename(&self, name_or_id: &str, new_name: &str) -> Result<()> {
         let (id, mut c) = self.find(name_or_id)?;
         let new_name = new_name.trim();
         if new_name.is_empty() {
-            return Err("a collection needs a name".into());
+            return Err(CollectionError::NoName);
         }
         let (all, _) = self.load_all();
         if all
             .iter()
             .any(|(i, o)| *i != id && o.name.to_lowercase() == new_name.to_lowercase())
         {
-            return Err(format!("a collection named \"{new_name}\" exists already"));
+            return Err(CollectionError::NameTaken(new_name.to_string()));
         }
         c.name = new_name.to_string();
         self.save(&id, &c)
@@ -203,7 +246,10 @@ impl Collections {
     pub fn reorder(&self, name_or_id: &str, position: usize) -> Result<()> {
         let (id, _) = self.find(name_or_id)?;
         let (mut all, _) = self.load_all();
-        let from = all.iter().position(|(i, _)| *i == id).ok_or("vanished")?;
+        let from = all
+            .iter()
+            .position(|(i, _)| *i == id)
+            .ok_or(CollectionError::Vanished)?;
         let item = all.remove(from);
         all.insert(position.min(all.len()), item);
         for (n, (id, c)) in all.iter_mut().enumerate() {

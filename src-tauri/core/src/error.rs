@@ -54,6 +54,14 @@ pub enum Error {
     #[error("{0}")]
     Edit(String),
 
+    /// A collection that could not be found, made or changed.
+    #[error(transparent)]
+    Collection(#[from] crate::collections::CollectionError),
+
+    /// An export that could not be carried out (see `ExportSummary` for single posts).
+    #[error(transparent)]
+    Export(#[from] crate::export::ExportError),
+
     /// A path that names no post Shelfmark may read or write (see `postfile`).
     #[error("{path} {reason}")]
     Refused {
@@ -248,7 +256,7 @@ impl From<Error> for ApiError {
             Error::NotIndexed { path } => (ErrorCode::NotIndexed, Some(path.display().to_string())),
             Error::Query(_) => (ErrorCode::BadQuery, None),
             Error::Cancelled => (ErrorCode::Cancelled, None),
-            Error::Edit(_) => (ErrorCode::Edit, None),
+            Error::Edit(_) | Error::Collection(_) | Error::Export(_) => (ErrorCode::Edit, None),
             Error::Interrupted { .. } => (ErrorCode::Interrupted, None),
             Error::Incomplete { .. } => (ErrorCode::Incomplete, None),
             Error::Refused { path, .. } => (ErrorCode::Refused, Some(path.clone())),

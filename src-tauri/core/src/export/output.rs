@@ -2,11 +2,33 @@
 //! exclusively (`O_EXCL`: never through a symlink, never an existing file) under a short,
 //! unpredictable name in the destination's folder, then that file is renamed over the
 //! destination. The temporary name is 27 bytes whatever the destination's name, so a name of 255
-//! bytes still has a temporary. A temporary that is not renamed is removed.
+//! bytes still has a temporary. A temporary that is not renamed is removed. No path leaves the
+//! target (`inside`).
 
+use super::error::{ExportError, Result};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
+
+/// `rel` under `dir`, refusing anything that could leave it: only plain components, and no
+/// existing symlink along the way.
+pub(super) fn inside(dir: &Path, rel: &str) -> Result<PathBuf> {
+    let rel_path = Path::new(rel);
+    if !rel_path
+        .components()
+        .all(|c| matches!(c, Component::Normal(_)))
+    {
+        return Err(ExportError::NotInside(rel.to_string()));
+    }
+    let mut at = dir.to_path_buf();
+    for c in rel_path.components() {
+        at.push(c);
+        if std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(ExportError::Symlink(at));
+        }
+    }
+    Ok(at)
+}
 
 /// A new temporary file in `dir`: `.shelfmark-XXXXXXXXXXXX.tmp` (hidden, never a post name),
 /// created exclusively, readable as any file the user creates (the umask applies).

@@ -1,4 +1,12 @@
+use super::edition::index_page;
+use super::layout::case_keys;
+use super::manifest::{
+    manifest_csv, manifest_jsonl, old_manifest, sha256_hex, Previous, INDEX_HTML, MANIFEST_CSV,
+    MANIFEST_JSONL,
+};
 use super::*;
+use std::collections::HashSet;
+use std::path::Path;
 
 fn write(root: &Path, rel: &str, text: &str) {
     let p = root.join(rel);

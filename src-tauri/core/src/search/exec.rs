@@ -159,7 +159,7 @@ fn collection_set(ctx: &Ctx, name: &str, depth: usize) -> Result<BitSet> {
     let mut set = BitSet::empty(snap.len());
     let (_, mut c) = crate::collections::Collections::new(ctx.root)
         .find(name)
-        .map_err(Error::Query)?;
+        .map_err(|e| Error::Query(e.to_string()))?;
     if let Some(q) = &c.query {
         if depth >= MAX_COLLECTION_DEPTH {
             return Err(Error::Query(format!(
