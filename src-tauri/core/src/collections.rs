@@ -472,4 +472,47 @@ mod tests {
         assert_eq!(c.posts[0].hash, "h1x");
         assert_eq!(c.posts[1].path, "new/b.md");
     }
+
+    #[test]
+    fn refusals_say_what_they_said_as_strings() {
+        let cases = [
+            (
+                CollectionError::NotFound("x".into()),
+                "there is no collection named \"x\"",
+            ),
+            (CollectionError::NoName, "a collection needs a name"),
+            (
+                CollectionError::NameTaken("x".into()),
+                "a collection named \"x\" exists already",
+            ),
+            (
+                CollectionError::SavedSearch("x".into()),
+                "\"x\" is a saved search; change its query instead",
+            ),
+            (
+                CollectionError::NotAMember {
+                    path: "a.md".into(),
+                    collection: "x".into(),
+                },
+                "a.md is not in \"x\"",
+            ),
+            (CollectionError::Vanished, "vanished"),
+        ];
+        for (e, want) in cases {
+            assert_eq!(e.to_string(), want);
+        }
+        let e = CollectionError::Delete {
+            path: "/c/x.json".into(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        };
+        assert_eq!(
+            e.to_string(),
+            std::io::Error::from(std::io::ErrorKind::NotFound).to_string()
+        );
+        let api = crate::api::ApiError::from(crate::error::Error::from(CollectionError::NoName));
+        assert_eq!(
+            (api.code.as_str(), api.message.as_str()),
+            ("edit", "a collection needs a name")
+        );
+    }
 }

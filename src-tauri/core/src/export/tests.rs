@@ -6,7 +6,7 @@ use super::manifest::{
 };
 use super::*;
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn write(root: &Path, rel: &str, text: &str) {
     let p = root.join(rel);
@@ -396,5 +396,90 @@ fn a_symlink_planted_at_a_guessable_temporary_name_is_not_written_through() {
     assert_eq!(
         std::fs::read(out.path().join("a.md")).ok(),
         Some(b"---\ntitle: A\n---\na\n".to_vec())
+    );
+}
+
+#[test]
+fn refusals_say_what_they_said_as_strings() {
+    let p = PathBuf::from("/x/out.zip");
+    let io = || std::io::Error::from(std::io::ErrorKind::NotFound);
+    let cases: Vec<(ExportError, String)> = vec![
+        (ExportError::EmptyTemplate, "the template is empty".into()),
+        (
+            ExportError::UnknownLayout("nope".into()),
+            "unknown layout `nope`: use keep, jekyll, by-tag, by-category, by-author, by-site, by-month or template:\"{year}/{month}/{slug}.md\"".into(),
+        ),
+        (ExportError::NotKeyValue("k".into()), "`k` is not KEY=VALUE".into()),
+        (
+            ExportError::BadValue {
+                key: "k".into(),
+                reason: "why".into(),
+            },
+            "the value of `k`: why".into(),
+        ),
+        (
+            ExportError::RewriteOnly,
+            "`set` and `remove` need the `rewrite` format".into(),
+        ),
+        (ExportError::NoTarget, "say where to export to".into()),
+        (
+            ExportError::InsideArchive(p.clone()),
+            "/x/out.zip is inside the archive; export to a folder outside it".into(),
+        ),
+        (
+            ExportError::ZipIsSymlink(p.clone()),
+            "/x/out.zip is a symlink; Shelfmark does not write through it (choose another name)"
+                .into(),
+        ),
+        (
+            ExportError::NotAFile(p.clone()),
+            "/x/out.zip exists and is not a file".into(),
+        ),
+        (
+            ExportError::Exists(p.clone()),
+            "/x/out.zip exists already; choose another name, or overwrite it".into(),
+        ),
+        (
+            ExportError::NotAFolder(p.clone()),
+            "/x/out.zip exists and is not a folder".into(),
+        ),
+        (
+            ExportError::NotInside("../a".into()),
+            "../a is not a path inside the export folder".into(),
+        ),
+        (
+            ExportError::Symlink(p.clone()),
+            "/x/out.zip is a symlink; Shelfmark does not write through it".into(),
+        ),
+        (
+            ExportError::Create {
+                path: p.clone(),
+                source: io(),
+            },
+            format!("cannot create /x/out.zip: {}", io()),
+        ),
+        (
+            ExportError::Write {
+                path: p.clone(),
+                source: io(),
+            },
+            format!("cannot write /x/out.zip: {}", io()),
+        ),
+        (
+            ExportError::Path {
+                path: p.clone(),
+                source: io(),
+            },
+            format!("/x/out.zip: {}", io()),
+        ),
+    ];
+    for (e, want) in cases {
+        assert_eq!(e.to_string(), want);
+    }
+    // And through the api, still under the code `edit`.
+    let api = crate::api::ApiError::from(crate::error::Error::from(ExportError::NoTarget));
+    assert_eq!(
+        (api.code.as_str(), api.message.as_str()),
+        ("edit", "say where to export to")
     );
 }
