@@ -11,59 +11,18 @@
 //!   the process killed mid-operation (SIGKILL), rolled back by `undo` or finished by `recover`.
 
 mod common;
+use common::corpus::indexed_corpus_copy;
+use common::tree::*;
 use common::*;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Output, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-/// `shelfmark -C DIR ARGS`, whatever its status.
-fn sm(dir: &Path, args: &[&str]) -> Output {
-    let mut full = vec!["-C", dir.to_str().expect("utf-8 temp path")];
-    full.extend_from_slice(args);
-    run(&full)
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// `shelfmark -C DIR ARGS`, which must succeed; its stdout.
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = sm(dir, args);
-    assert!(
-        out.status.success(),
-        "shelfmark {args:?} failed ({}): {}\n{}",
-        out.status,
-        text(&out.stderr),
-        text(&out.stdout)
-    );
-    text(&out.stdout)
-}
-
-/// `shelfmark -C DIR ARGS`, which must fail with status 1; its stderr.
-fn fails(dir: &Path, args: &[&str]) -> String {
-    let out = sm(dir, args);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "shelfmark {args:?} should fail: {}\n{}",
-        text(&out.stderr),
-        text(&out.stdout)
-    );
-    text(&out.stderr)
-}
-
-fn read(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
-}
 
 fn read_str(path: &Path) -> String {
     text(&read(path))
@@ -720,77 +679,6 @@ fn a_file_changed_outside_during_a_bulk_edit_is_skipped_and_the_rest_written() {
 // The real corpus
 // ---------------------------------------------------------------------------------------------
 
-fn corpus() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/real-dev");
-    p.is_dir().then_some(p)
-}
-
-/// Copy a tree, making every copy writable by its owner (the corpus is read-only, and Shelfmark
-/// leaves read-only files alone by design).
-fn copy_writable(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read_dir").flatten() {
-        let dest = to.join(e.file_name());
-        if e.file_type().expect("file type").is_dir() {
-            copy_writable(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), &dest).expect("copy");
-        }
-        let mode = std::fs::metadata(&dest).expect("meta").permissions().mode();
-        std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(mode | 0o200))
-            .expect("chmod u+w");
-    }
-}
-
-/// sha256 of each file, by path relative to the archive.
-type Hashes = BTreeMap<String, [u8; 32]>;
-
-/// sha256 of every file under `dir` but `.shelfmark/`, by relative path.
-fn file_hashes(dir: &Path) -> Hashes {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("read_dir").flatten() {
-            let p = e.path();
-            if p.file_name().is_some_and(|n| n == ".shelfmark") {
-                continue;
-            }
-            if e.file_type().expect("file type").is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p
-                    .strip_prefix(dir)
-                    .expect("inside")
-                    .to_string_lossy()
-                    .into_owned();
-                out.insert(rel, Sha256::digest(read(&p)).into());
-            }
-        }
-    }
-    out
-}
-
-/// One sha256 for the whole tree (paths and contents).
-fn tree_hash(files: &Hashes) -> String {
-    let mut h = Sha256::new();
-    for (path, digest) in files {
-        h.update(path.as_bytes());
-        h.update([0]);
-        h.update(digest);
-    }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn changed_files(a: &Hashes, b: &Hashes) -> Vec<String> {
-    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    keys.into_iter()
-        .filter(|k| a.get(*k) != b.get(*k))
-        .cloned()
-        .collect()
-}
-
 /// Two sorted path lists are equal; on failure, counts and a few of the differences (the lists
 /// run to thousands of paths).
 fn assert_paths(got: &[String], want: &[String], what: &str) {
@@ -805,38 +693,12 @@ fn assert_paths(got: &[String], want: &[String], what: &str) {
     }
 }
 
-fn assert_tree_is(dir: &Path, start: &Hashes, when: &str) {
-    let now = file_hashes(dir);
-    let differ = changed_files(start, &now);
-    let (new, changed): (Vec<&String>, Vec<&String>) =
-        differ.iter().partition(|p| !start.contains_key(*p));
-    assert!(
-        differ.is_empty() && tree_hash(&now) == tree_hash(start),
-        "{when}: the tree's sha256 differs from the start: {} files changed (e.g. {:?}), {} files \
-         that were not there (e.g. {:?})",
-        changed.len(),
-        changed.iter().take(3).collect::<Vec<_>>(),
-        new.len(),
-        new.iter().take(3).collect::<Vec<_>>()
-    );
-}
-
 /// A writable copy of the corpus, indexed: (its temporary folder, the archive, the corpus, the
 /// hashes of its files). None (after saying so) when the corpus is absent.
 fn corpus_copy() -> Option<(tempfile::TempDir, PathBuf, PathBuf, Hashes)> {
-    let Some(src) = corpus() else {
-        eprintln!("SKIPPED: corpus not found at ../shared/corpus/real-dev");
-        return None;
-    };
-    let t = Instant::now();
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let dir = tmp.path().join("real-dev");
-    copy_writable(&src, &dir);
-    let s = index(&dir);
-    assert_eq!(s["indexed"], 3000, "{s}");
+    let (tmp, dir, src) = indexed_corpus_copy()?;
     let start = file_hashes(&dir);
     assert_eq!(start.len(), 3000);
-    eprintln!("copied and indexed in {:?}", t.elapsed());
     Some((tmp, dir, src, start))
 }
 

@@ -2,8 +2,8 @@
 //! and nothing in the archive is written to.
 
 mod common;
+use common::tree::tree_bytes;
 use common::*;
-use std::collections::BTreeMap;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -20,39 +20,6 @@ fn kind_of(problems: &[serde_json::Value], path: &str) -> Vec<String> {
         .filter(|p| p["path"] == path)
         .map(|p| p["kind"].as_str().unwrap_or("").to_string())
         .collect()
-}
-
-/// Every file's bytes, to prove a scan changed nothing.
-fn snapshot(dir: &Path) -> BTreeMap<Vec<u8>, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.file_name().is_some_and(|n| n == ".shelfmark") {
-                continue;
-            }
-            let ft = e.file_type().unwrap();
-            if ft.is_dir() {
-                stack.push(p);
-            } else if ft.is_file() {
-                out.insert(
-                    p.as_os_str().as_bytes().to_vec(),
-                    std::fs::read(&p).unwrap(),
-                );
-            } else if ft.is_symlink() {
-                out.insert(
-                    p.as_os_str().as_bytes().to_vec(),
-                    std::fs::read_link(&p)
-                        .unwrap()
-                        .as_os_str()
-                        .as_bytes()
-                        .to_vec(),
-                );
-            }
-        }
-    }
-    out
 }
 
 fn alias_bomb() -> String {
@@ -159,7 +126,7 @@ fn hostile_files_become_problems_and_good_files_are_still_indexed() {
     std::os::unix::fs::symlink(outside.path(), f.path().join("escape-dir")).unwrap();
     std::os::unix::fs::symlink(f.path(), f.path().join("self-dir")).unwrap();
 
-    let before = snapshot(f.path());
+    let before = tree_bytes(f.path(), true);
     let started = std::time::Instant::now();
     let summary = index(f.path());
     assert!(
@@ -167,7 +134,7 @@ fn hostile_files_become_problems_and_good_files_are_still_indexed() {
         "hostile files must not hang the scan"
     );
     assert_eq!(
-        snapshot(f.path()),
+        tree_bytes(f.path(), true),
         before,
         "scanning must never write to the archive"
     );

@@ -4,20 +4,14 @@
 //! through; each says what must hold.
 
 mod common;
+use common::tree::tree_bytes;
 use common::*;
-use std::collections::BTreeMap;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::Path;
 
-fn dir_str(p: &Path) -> &str {
-    p.to_str().expect("utf-8 temp path")
-}
-
 /// `shelfmark -C DIR ARGS`: (success, stdout, stderr).
 fn try_run(dir: &Path, args: &[&str]) -> (bool, String, String) {
-    let mut full = vec!["-C", dir_str(dir)];
-    full.extend_from_slice(args);
-    let out = run(&full);
+    let out = sm(dir, args);
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -25,40 +19,10 @@ fn try_run(dir: &Path, args: &[&str]) -> (bool, String, String) {
     )
 }
 
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let (success, out, err) = try_run(dir, args);
-    assert!(success, "shelfmark {args:?} failed: {err}\n{out}");
-    out
-}
-
 fn fails(dir: &Path, args: &[&str]) -> String {
     let (success, out, err) = try_run(dir, args);
     assert!(!success, "shelfmark {args:?} should have failed:\n{out}");
     err
-}
-
-/// Every post file's bytes (not `.shelfmark/`).
-fn tree(dir: &Path) -> BTreeMap<Vec<u8>, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("read dir").flatten() {
-            let p = e.path();
-            if p.file_name().is_some_and(|n| n == ".shelfmark") {
-                continue;
-            }
-            let ft = e.file_type().expect("file type");
-            if ft.is_dir() {
-                stack.push(p);
-            } else if ft.is_file() {
-                out.insert(
-                    p.as_os_str().as_encoded_bytes().to_vec(),
-                    std::fs::read(&p).expect("read"),
-                );
-            }
-        }
-    }
-    out
 }
 
 fn small_archive(n: usize) -> Fixture {
@@ -104,7 +68,7 @@ fn posts_with_names_of_240_to_255_bytes_are_edited_bulk_edited_undone_and_redone
         names.push(name);
     }
     index(f.path());
-    let start = tree(f.path());
+    let start = tree_bytes(f.path(), false);
     let dir = f.path();
 
     // Many edits in one process run would grow any counter in a temporary name; do several.
@@ -125,7 +89,7 @@ fn posts_with_names_of_240_to_255_bytes_are_edited_bulk_edited_undone_and_redone
         ok(dir, &["undo"]);
     }
     assert_eq!(
-        tree(dir),
+        tree_bytes(dir, false),
         start,
         "four undos give back the archive byte for byte"
     );
@@ -144,7 +108,7 @@ fn posts_with_names_of_240_to_255_bytes_are_edited_bulk_edited_undone_and_redone
 fn an_undo_that_cannot_restore_a_file_says_which_and_never_reports_success() {
     let f = small_archive(5);
     let dir = f.path();
-    let start = tree(dir);
+    let start = tree_bytes(dir, false);
     json(dir, &["tag", "add", "x", "--query", ""]);
     // One file cannot be written back (read-only: Shelfmark leaves such files alone).
     let stuck = f.file("_posts/2021-01-03-p2.md");
@@ -162,7 +126,7 @@ fn an_undo_that_cannot_restore_a_file_says_which_and_never_reports_success() {
     std::fs::set_permissions(&stuck, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     ok(dir, &["undo"]);
     assert_eq!(states(dir), ["undone"]);
-    assert_eq!(tree(dir), start);
+    assert_eq!(tree_bytes(dir, false), start);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -246,7 +210,7 @@ fn a_linked_shelfmark_folder_or_subfolder_is_refused_with_a_clear_error() {
     )]);
     let v = Victim::new();
     symlink(v.dir(), f.file(".shelfmark")).expect("symlink");
-    let out = run(&["index", dir_str(f.path()), "--json"]);
+    let out = run(&["index", path_str(f.path()), "--json"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("symbolic link"));
     assert!(v.dir_is_only_the_victim());
@@ -269,7 +233,7 @@ fn planted_links_beside_the_index_are_refused_not_written_through() {
         let target = f.file(&format!(".shelfmark/{planted}"));
         std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
         symlink(&v.file, &target).expect("symlink");
-        let _ = run(&["index", dir_str(f.path()), "--json"]);
+        let _ = run(&["index", path_str(f.path()), "--json"]);
         let _ = try_run(f.path(), &["collection", "create", "mine"]);
         let _ = try_run(f.path(), &["tag", "add", "x", "a.md"]);
         assert!(v.unchanged(), "{planted}: the victim was written");
@@ -282,14 +246,14 @@ fn a_journal_changed_outside_shelfmark_is_never_written_back() {
     let f = small_archive(3);
     let dir = f.path();
     json(dir, &["tag", "add", "x", "--query", ""]);
-    let after = tree(dir);
+    let after = tree_bytes(dir, false);
     let pack = f.file(".shelfmark/journal/000001.pack");
     let len = std::fs::metadata(&pack).expect("pack").len() as usize;
     std::fs::write(&pack, vec![b'!'; len]).expect("tamper");
     let err = fails(dir, &["undo"]);
     assert!(err.contains("000001.pack"), "{err}");
     assert_eq!(
-        tree(dir),
+        tree_bytes(dir, false),
         after,
         "nothing was written from the tampered journal"
     );
@@ -308,7 +272,7 @@ fn commands_that_name_a_post_refuse_anything_else() {
         "fresh.md",
         post("Not indexed yet", "2021-01-01", "BBC", "x").as_bytes(),
     );
-    let before = tree(dir);
+    let before = tree_bytes(dir, false);
     for path in [
         ".env",
         "notes/build.sh",
@@ -337,7 +301,7 @@ fn commands_that_name_a_post_refuse_anything_else() {
     }
     let c = json(dir, &["collection", "show", "c"]);
     assert_eq!(c["paths"].as_array().map(Vec::len), Some(0), "{c}");
-    assert_eq!(tree(dir), before);
+    assert_eq!(tree_bytes(dir, false), before);
 }
 
 #[test]
@@ -479,7 +443,10 @@ fn the_journal_is_compressed_pruned_by_a_rule_and_undo_still_works() {
     }
     index(f.path());
     let dir = f.path();
-    let posts_bytes: u64 = tree(dir).values().map(|b| b.len() as u64).sum();
+    let posts_bytes: u64 = tree_bytes(dir, false)
+        .values()
+        .map(|b| b.len() as u64)
+        .sum();
     json(dir, &["tag", "add", "a", "--query", ""]);
     // Before- and after-images of every file: twice the posts uncompressed.
     let one_op = journal_bytes(dir);

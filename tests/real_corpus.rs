@@ -4,27 +4,10 @@
 //! that nothing is ever written next to it.
 
 mod common;
+use common::corpus::{copy_tree, corpus};
 use common::*;
 use shelfmark_core::fold::fold;
 use std::collections::{BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
-
-fn corpus() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/real-dev");
-    p.is_dir().then_some(p)
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), &dest).unwrap();
-        }
-    }
-}
 
 /// Whitespace-collapsed folded text, as a plain string, for an independent `contains` check.
 fn folded(s: &str) -> String {

@@ -1,6 +1,16 @@
 //! Helpers for whole-program tests: fixture archives written by the test, and a way to run the
-//! `shelfmark` binary and read its JSON.
+//! `shelfmark` binary and read its JSON. Submodules: the real corpus (`corpus`), trees on disk
+//! (`tree`), and checkers of exports written here, not shared with the exporter: portable names
+//! (`portable`), manifests and their CSV (`manifest`), HTML pages and their links (`html`),
+//! rewritten copies (`rewrite`).
 #![allow(dead_code)]
+
+pub mod corpus;
+pub mod html;
+pub mod manifest;
+pub mod portable;
+pub mod rewrite;
+pub mod tree;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -15,6 +25,52 @@ pub fn run(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("the shelfmark binary runs")
+}
+
+/// A temporary path as `&str` (they are UTF-8).
+pub fn path_str(path: &Path) -> &str {
+    path.to_str().expect("utf-8 temp path")
+}
+
+/// `shelfmark -C DIR ARGS`, whatever its status.
+pub fn sm(dir: &Path, args: &[&str]) -> Output {
+    let mut full = vec!["-C", dir.to_str().expect("utf-8 temp path")];
+    full.extend_from_slice(args);
+    run(&full)
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// `shelfmark -C DIR ARGS`, which must fail with status 1; its stderr.
+pub fn fails(dir: &Path, args: &[&str]) -> String {
+    let out = sm(dir, args);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "shelfmark {args:?} should fail: {}\n{}",
+        text(&out.stderr),
+        text(&out.stdout)
+    );
+    text(&out.stderr)
+}
+
+pub fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+/// `shelfmark -C DIR ARGS`, which must succeed; its stdout.
+pub fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = sm(dir, args);
+    assert!(
+        out.status.success(),
+        "shelfmark {args:?} failed ({}): {}\n{}",
+        out.status,
+        text(&out.stderr),
+        text(&out.stdout)
+    );
+    text(&out.stdout)
 }
 
 /// Run `shelfmark -C DIR ARGS --json` expecting success, and parse stdout as JSON.
