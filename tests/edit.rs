@@ -28,17 +28,6 @@ fn read_str(path: &Path) -> String {
     text(&read(path))
 }
 
-fn history(dir: &Path) -> Vec<Value> {
-    json(dir, &["history"]).as_array().cloned().expect("a list")
-}
-
-fn states(dir: &Path) -> Vec<String> {
-    history(dir)
-        .iter()
-        .map(|h| h["state"].as_str().unwrap_or("?").to_string())
-        .collect()
-}
-
 fn total(dir: &Path, query: &str) -> u64 {
     json(dir, &["search", "--limit", "1", query])["total"]
         .as_u64()

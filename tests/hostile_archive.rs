@@ -37,15 +37,6 @@ fn small_archive(n: usize) -> Fixture {
     f
 }
 
-fn states(dir: &Path) -> Vec<String> {
-    json(dir, &["history"])
-        .as_array()
-        .expect("history is a list")
-        .iter()
-        .map(|e| e["state"].as_str().unwrap_or("").to_string())
-        .collect()
-}
-
 // ---------------------------------------------------------------------------------------------
 // Finding 0: long file names, and undo that cannot restore a file
 

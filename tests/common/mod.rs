@@ -103,6 +103,19 @@ pub fn index(dir: &Path) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("index prints JSON")
 }
 
+/// `shelfmark history`: the operations, as listed.
+pub fn history(dir: &Path) -> Vec<serde_json::Value> {
+    json(dir, &["history"]).as_array().cloned().expect("a list")
+}
+
+/// The state of each operation in `history` (`done`, `undone`, …).
+pub fn states(dir: &Path) -> Vec<String> {
+    history(dir)
+        .iter()
+        .map(|h| h["state"].as_str().unwrap_or("?").to_string())
+        .collect()
+}
+
 /// Paths of search hits, sorted.
 pub fn search_paths(dir: &Path, query: &str) -> Vec<String> {
     let v = json(dir, &["search", "--limit", "10000", query]);
