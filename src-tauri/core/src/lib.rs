@@ -10,6 +10,7 @@ pub mod error;
 pub mod export;
 pub mod fetch;
 pub mod fold;
+pub mod index;
 pub mod post;
 pub mod postfile;
 pub mod problem;

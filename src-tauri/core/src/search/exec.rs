@@ -3,12 +3,13 @@
 //! above body), sorted, paged, and given snippets. Facets count over the whole result set.
 
 use super::bitset::BitSet;
-use super::grams::plan_atom;
-use super::matcher::{fold_for_match, Needle};
+use super::matcher::Needle;
 use super::query::{Atom, Clause, Field, FieldValue, HasWhat, Query, Sort};
-use super::segment::read_postings;
 use super::snapshot::Snapshot;
 use crate::error::{Error, Result, SqlContext};
+use crate::index::analysis::fold_for_match;
+use crate::index::grams::plan_atom;
+use crate::index::segment::read_postings;
 use rusqlite::{Connection, OptionalExtension};
 use std::cell::RefCell;
 use std::collections::HashMap;

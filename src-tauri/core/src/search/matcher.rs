@@ -3,22 +3,8 @@
 //! starts or ends with a word character must start or end at a word boundary; a space in the
 //! term matches any run of whitespace.
 
-use crate::fold::{fold_char, is_word_char};
-
-/// Fold for matching: like `fold`, with runs of whitespace collapsed to one space and trimmed.
-pub fn fold_for_match(s: &str) -> Vec<char> {
-    let mut out = Vec::with_capacity(s.len() / 2);
-    for c in s.chars().filter_map(fold_char) {
-        if c == ' ' && (out.is_empty() || out.last() == Some(&' ')) {
-            continue;
-        }
-        out.push(c);
-    }
-    if out.last() == Some(&' ') {
-        out.pop();
-    }
-    out
-}
+use crate::fold::is_word_char;
+use crate::index::analysis::fold_for_match;
 
 /// A folded needle, prepared once for linear-time matching: Knuth–Morris–Pratt over characters
 /// (for folded text as chars) and memchr's `memmem` with a KMP fallback over bytes (for stored
