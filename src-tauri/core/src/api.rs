@@ -4,12 +4,12 @@
 use crate::collections::{
     self, CollectionFile, CollectionKind, CollectionSummary, Collections, Member,
 };
-use crate::edit::journal::from_hex;
 use crate::edit::{
     EditOutcome, EditPreview, EditProgress, EditRequest, EditTarget, Editor, HistoryEntry, Recovery,
 };
 use crate::error::{Error, SqlContext};
 use crate::export::{ExportProgress, ExportRequest, ExportSource, ExportSummary};
+use crate::files::{from_hex, to_hex};
 use crate::scan::{ScanOptions, ScanProgress, ScanSummary};
 use crate::search::facets::Facets;
 use crate::search::readers::Readers;
@@ -307,7 +307,7 @@ impl Archive {
                                 text: String::new(),
                                 encoding: r.get(14)?,
                                 front_matter: r.get(15)?,
-                                hash: crate::edit::journal::to_hex(&r.get::<_, Vec<u8>>(17)?),
+                                hash: to_hex(&r.get::<_, Vec<u8>>(17)?),
                                 front_matter_raw: None,
                                 problems: Vec::new(),
                             },

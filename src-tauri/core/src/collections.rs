@@ -6,7 +6,7 @@
 //! a post is moved or renamed the path no longer resolves, and the hash finds it again (the file
 //! is then updated with the new path). A smart collection is a saved query.
 
-use crate::edit::journal::to_hex;
+use crate::files::{from_hex, to_hex};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -32,7 +32,7 @@ pub struct Member {
 impl Member {
     pub fn rel(&self) -> Vec<u8> {
         match &self.path_hex {
-            Some(h) => crate::edit::journal::from_hex(h).unwrap_or_default(),
+            Some(h) => from_hex(h).unwrap_or_default(),
             None => self.path.as_bytes().to_vec(),
         }
     }
@@ -252,7 +252,7 @@ pub fn member_for(
     Ok(Member {
         path,
         path_hex,
-        hash: to_hex(&crate::edit::write::hash(&bytes)),
+        hash: to_hex(&crate::files::hash(&bytes)),
     })
 }
 
@@ -328,7 +328,7 @@ pub fn resolve_in_index(
                 .at(index)?;
             Ok(hash.map(|h| to_hex(&h)))
         },
-        |hash| match crate::edit::journal::from_hex(hash) {
+        |hash| match from_hex(hash) {
             Some(bytes) => by_hash
                 .query_row([bytes], |r| r.get::<_, Vec<u8>>(0))
                 .optional()

@@ -9,6 +9,7 @@ pub mod edit;
 pub mod error;
 pub mod export;
 pub mod fetch;
+pub mod files;
 pub mod fold;
 pub mod index;
 pub mod post;
