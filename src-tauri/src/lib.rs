@@ -74,11 +74,11 @@ impl AppState {
 
 /// Watches the open archive for changes on disk; each scan that changed the index is told to the
 /// UI as an `archive-changed` event. Without a watcher the app still works (no live updates).
-fn start_watching(app: &tauri::AppHandle, state: &AppState, root: &Path) {
+fn start_watching(app: &tauri::AppHandle, state: &AppState, archive: &Archive) {
     // Stop the old watcher first, so that its last scan cannot report on the new archive.
     drop(lock(&state.watcher).take());
     let handle = app.clone();
-    let watcher = shelfmark_core::watch::watch(root, move |summary| {
+    let watcher = archive.watch(move |summary| {
         let _ = handle.emit(ARCHIVE_CHANGED, summary);
     });
     match watcher {
@@ -159,7 +159,7 @@ async fn open_archive(
     lock(&state.cancel).store(true, Ordering::Relaxed);
     let archive = Arc::new(archive);
     let out = info(&archive);
-    start_watching(&app, &state, archive.root());
+    start_watching(&app, &state, &archive);
     *lock(&state.archive) = Some(archive);
     Ok(out)
 }
@@ -500,11 +500,9 @@ pub fn run() {
         .manage(state)
         .setup(|app| {
             let state = app.state::<AppState>();
-            let root = lock(&state.archive)
-                .as_ref()
-                .map(|a| a.root().to_path_buf());
-            if let Some(root) = root {
-                start_watching(app.handle(), &state, &root);
+            let archive = lock(&state.archive).clone();
+            if let Some(archive) = archive {
+                start_watching(app.handle(), &state, &archive);
             }
             Ok(())
         })

@@ -5,7 +5,8 @@ use crate::collections::{
     self, CollectionFile, CollectionKind, CollectionSummary, Collections, Member,
 };
 use crate::edit::{
-    EditOutcome, EditPreview, EditProgress, EditRequest, EditTarget, Editor, HistoryEntry, Recovery,
+    EditOutcome, EditPreview, EditProgress, EditRequest, EditTarget, Edited, Editor, HistoryEntry,
+    Recovery, Wrote,
 };
 use crate::error::{Error, SqlContext};
 use crate::export::{ExportProgress, ExportRequest, ExportSource, ExportSummary};
@@ -20,6 +21,7 @@ use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 
 /// An error as the user sees it: a stable `code`, a readable `message`, and the file if any.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, thiserror::Error, ts_rs::TS)]
@@ -159,11 +161,15 @@ pub enum Transport {
     Http,
 }
 
-/// An open archive: its root, and readers of its index (one per concurrent caller, so a slow
-/// search does not hold up a `show`; see `search::readers`).
+/// An open archive: its root, readers of its index (one per concurrent caller, so a slow
+/// search does not hold up a `show`; see `search::readers`), and its scan lock.
 pub struct Archive {
     root: PathBuf,
     readers: Readers,
+    /// Held by the watcher's scans and by edits while they write and index files, so the scan
+    /// an edit's own writes trigger finds nothing to do. The archive's own: two archives in one
+    /// process never wait for each other.
+    scan_lock: Arc<Mutex<()>>,
 }
 
 impl Archive {
@@ -186,6 +192,7 @@ impl Archive {
         Ok(Archive {
             readers: Readers::new(&root),
             root,
+            scan_lock: Arc::default(),
         })
     }
 
@@ -220,6 +227,25 @@ impl Archive {
         cancel: &AtomicBool,
     ) -> ApiResult<ScanSummary> {
         Ok(crate::scan::scan(&self.root, opts, progress, cancel)?)
+    }
+
+    /// Watch the archive for changes on disk: `on_change` hears (on a worker thread) the summary
+    /// of each incremental scan that changed the index (see `watch`). Dropping the watcher stops it.
+    pub fn watch(
+        &self,
+        on_change: impl Fn(ScanSummary) + Send + 'static,
+    ) -> ApiResult<crate::watch::Watcher> {
+        Ok(crate::watch::watch(
+            &self.root,
+            self.scan_lock.clone(),
+            on_change,
+        )?)
+    }
+
+    /// Hold the archive's scan lock, as an edit does (for tests of the watcher).
+    #[cfg(test)]
+    pub(crate) fn hold_scan_lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.scan_lock.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Run `f` with a reader of the index of its own (opened when first needed).
@@ -539,16 +565,45 @@ impl Archive {
             .into());
         }
         let (label, plan) = self.plan_edit(req)?;
-        Ok(editor.apply(&label, plan, progress, cancel)?)
+        self.writing(|| editor.apply(&label, plan, progress, cancel))
+    }
+
+    /// Run an operation of the editor under the scan lock (the watcher waits until the files are
+    /// written and indexed), then bring the index and the collections up to date from the files
+    /// it wrote, whether or not it succeeded as a whole.
+    fn writing(&self, op: impl FnOnce() -> Wrote<EditOutcome>) -> ApiResult<EditOutcome> {
+        let _quiet = self.scan_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let Wrote { result, files } = op();
+        self.after_writes(&files)?;
+        Ok(result?)
+    }
+
+    /// The index reads the written files again (keeping the text of those whose title and body
+    /// did not change), and collections note their new content hashes.
+    fn after_writes(&self, files: &[Edited]) -> ApiResult<()> {
+        if files.is_empty() {
+            return Ok(());
+        }
+        let edited: Vec<crate::scan::Edited> = files
+            .iter()
+            .map(|e| crate::scan::Edited {
+                path: e.path.clone(),
+                same_text_as: e.same_text_as,
+            })
+            .collect();
+        crate::scan::update_paths(&self.root, &edited, &ScanOptions::default())?;
+        let paths: Vec<Vec<u8>> = files.iter().map(|e| e.path.clone()).collect();
+        collections::follow_writes(&self.root, &paths);
+        Ok(())
     }
 
     /// Undo the last operation (an interrupted one is rolled back completely).
     pub fn undo(&self) -> ApiResult<EditOutcome> {
-        Ok(Editor::new(&self.root).undo()?)
+        self.writing(|| Editor::new(&self.root).undo())
     }
 
     pub fn redo(&self) -> ApiResult<EditOutcome> {
-        Ok(Editor::new(&self.root).redo()?)
+        self.writing(|| Editor::new(&self.root).redo())
     }
 
     /// Every operation in the journal, oldest first.
@@ -588,7 +643,7 @@ impl Archive {
     }
 
     pub fn recover(&self, how: Recovery) -> ApiResult<EditOutcome> {
-        Ok(Editor::new(&self.root).recover(how)?)
+        self.writing(|| Editor::new(&self.root).recover(how))
     }
 }
 

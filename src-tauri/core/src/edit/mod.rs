@@ -14,7 +14,6 @@ pub mod write;
 
 use crate::error::{Error, Result};
 use crate::post::{self, FrontMatterKind};
-use crate::scan::Edited;
 use journal::{Journal, OpRecord, OpState};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -172,6 +171,34 @@ pub enum Recovery {
     Finish,
     /// Put every file back as it was before the operation began.
     RollBack,
+}
+
+/// A file an operation wrote: its path, and when only its front matter changed (same title and
+/// body as before), the hash of the version the index held, so its text need not be indexed
+/// again. The caller brings the index and collections up to date from these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edited {
+    pub path: Vec<u8>,
+    pub same_text_as: Option<[u8; 32]>,
+}
+
+/// The result of an operation that writes files, and the files it wrote (under every path the
+/// index knows them by). The files are there whether or not the operation succeeded as a whole:
+/// an undo that could not move every file still wrote some.
+#[must_use = "the written files must reach the index and the collections"]
+#[derive(Debug)]
+pub struct Wrote<T> {
+    pub result: Result<T>,
+    pub files: Vec<Edited>,
+}
+
+impl<T> Wrote<T> {
+    fn nothing(result: Result<T>) -> Wrote<T> {
+        Wrote {
+            result,
+            files: Vec::new(),
+        }
+    }
 }
 
 /// Files written per flush.
@@ -754,15 +781,29 @@ impl<'a> Editor<'a> {
             .collect()
     }
 
-    /// Journal, write and index a plan. Files that changed since they were planned, or cannot be
+    /// Journal and write a plan. Files that changed since they were planned, or cannot be
     /// written, are reported and the rest carry on. Cancelling stops between batches; what was
-    /// written stays written and undoable.
+    /// written stays written and undoable. The caller updates the index from the written files
+    /// (and should hold the archive's scan lock meanwhile, so its watcher does not scan them).
     pub fn apply(
         &self,
         label: &str,
         plan: Plan,
         progress: &dyn Fn(EditProgress),
         cancel: &AtomicBool,
+    ) -> Wrote<EditOutcome> {
+        let mut files = Vec::new();
+        let result = self.apply_inner(label, plan, progress, cancel, &mut files);
+        Wrote { result, files }
+    }
+
+    fn apply_inner(
+        &self,
+        label: &str,
+        plan: Plan,
+        progress: &dyn Fn(EditProgress),
+        cancel: &AtomicBool,
+        files: &mut Vec<Edited>,
     ) -> Result<EditOutcome> {
         let _lock = self.journal.lock().map_err(write_err(self.journal.dir()))?;
         if let Some(op) = self.interrupted() {
@@ -787,10 +828,6 @@ impl<'a> Editor<'a> {
             .iter()
             .map(|p| (p.rel.as_slice(), p.before.as_slice(), p.after.as_slice()))
             .collect();
-        // The watcher of this process waits until the files are written and indexed.
-        let _quiet = crate::watch::SCAN_LOCK
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
         let mut op = self
             .journal
             .begin(label, &images)
@@ -812,8 +849,10 @@ impl<'a> Editor<'a> {
         let (written, refused, cancelled) = self.write_all(moves, progress, cancel);
         outcome.cancelled = cancelled;
         outcome.skipped.extend(refused);
-        let keep: std::collections::HashSet<&[u8]> =
-            written.iter().map(|w| w.edited.path.as_slice()).collect();
+        outcome.written = written.len() as u64;
+        let keep: std::collections::HashSet<Vec<u8>> =
+            written.iter().map(|w| w.edited.path.clone()).collect();
+        *files = self.with_aliases(written, &plan_aliases);
         let dir = self.journal.dir().to_path_buf();
         self.journal
             .keep_files(&mut op, |f| keep.contains(f.rel().as_slice()))
@@ -826,13 +865,9 @@ impl<'a> Editor<'a> {
                 .set_state(&mut op, OpState::Applied)
                 .map_err(write_err(&dir))?;
         }
-        outcome.written = written.len() as u64;
         // The journal stays bounded: the oldest operations beyond the archive's rule go.
         self.journal
             .prune(crate::settings::load(self.root).0.journal);
-        let index_paths = self.with_aliases(written, &plan_aliases);
-        crate::scan::update_paths(self.root, &index_paths, &Default::default())?;
-        self.follow_in_collections(&index_paths);
         Ok(outcome)
     }
 
@@ -890,7 +925,12 @@ impl<'a> Editor<'a> {
     /// Move the files of `op` to its before-images (`to_after` false) or after-images, file by
     /// file: only files that are in the other image's state are written; files changed by someone
     /// else are reported and left alone.
-    fn move_files(&self, op: &OpRecord, to_after: bool) -> Result<(u64, Vec<Skipped>)> {
+    fn move_files(
+        &self,
+        op: &OpRecord,
+        to_after: bool,
+        files: &mut Vec<Edited>,
+    ) -> Result<(u64, Vec<Skipped>)> {
         let dir = self.journal.dir().to_path_buf();
         let targets = self.journal.images(op, to_after).map_err(io_err(&dir))?;
         enum Judged {
@@ -957,9 +997,7 @@ impl<'a> Editor<'a> {
         skipped_files.extend(refused);
         let count = (written.len() + already.len()) as u64;
         written.extend(already);
-        let index_paths = self.with_aliases(written, &[]);
-        crate::scan::update_paths(self.root, &index_paths, &Default::default())?;
-        self.follow_in_collections(&index_paths);
+        *files = self.with_aliases(written, &[]);
         Ok((count, skipped_files))
     }
 
@@ -994,12 +1032,6 @@ impl<'a> Editor<'a> {
             }
         }
         out
-    }
-
-    /// Collections keep the content hash of their posts: tell them the new ones.
-    fn follow_in_collections(&self, files: &[Edited]) {
-        let paths: Vec<Vec<u8>> = files.iter().map(|e| e.path.clone()).collect();
-        crate::collections::follow_writes(self.root, &paths);
     }
 
     /// Temporary files a killed process left beside the files of `op` (`.shelfmark-XXXX.tmp`).
@@ -1038,14 +1070,24 @@ impl<'a> Editor<'a> {
 
     fn settle(
         &self,
+        op: OpRecord,
+        to_after: bool,
+        passing: OpState,
+        end: OpState,
+    ) -> Wrote<EditOutcome> {
+        let mut files = Vec::new();
+        let result = self.settle_inner(op, to_after, passing, end, &mut files);
+        Wrote { result, files }
+    }
+
+    fn settle_inner(
+        &self,
         mut op: OpRecord,
         to_after: bool,
         passing: OpState,
         end: OpState,
+        files: &mut Vec<Edited>,
     ) -> Result<EditOutcome> {
-        let _quiet = crate::watch::SCAN_LOCK
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
         if op.state.interrupted() {
             self.remove_stale_temps(&op);
         }
@@ -1053,7 +1095,7 @@ impl<'a> Editor<'a> {
         self.journal
             .set_state(&mut op, passing)
             .map_err(write_err(&dir))?;
-        let (written, skipped) = self.move_files(&op, to_after)?;
+        let (written, skipped) = self.move_files(&op, to_after, files)?;
         // A file that should have moved but could not still carries the other state: the step is
         // not done. It stays open (interrupted), so `undo`/`recover` can try again, and the
         // caller is told which files and why; never "done".
@@ -1096,53 +1138,71 @@ impl<'a> Editor<'a> {
     }
 
     /// Undo the last applied operation; an interrupted one is rolled back completely instead.
-    pub fn undo(&self) -> Result<EditOutcome> {
-        let _lock = self.journal.lock().map_err(write_err(self.journal.dir()))?;
-        if let Some(op) = self.interrupted() {
-            return self.settle(op, false, OpState::Undoing, OpState::Undone);
-        }
-        let (ops, _) = self.journal.list();
-        let op = ops
-            .into_iter()
-            .rev()
-            .find(|op| op.state == OpState::Applied)
-            .ok_or_else(|| Error::Edit("there is nothing to undo".into()))?;
-        self.settle(op, false, OpState::Undoing, OpState::Undone)
+    pub fn undo(&self) -> Wrote<EditOutcome> {
+        self.settle_one(|| {
+            if let Some(op) = self.interrupted() {
+                return Ok((op, false, OpState::Undoing, OpState::Undone));
+            }
+            let (ops, _) = self.journal.list();
+            let op = ops
+                .into_iter()
+                .rev()
+                .find(|op| op.state == OpState::Applied)
+                .ok_or_else(|| Error::Edit("there is nothing to undo".into()))?;
+            Ok((op, false, OpState::Undoing, OpState::Undone))
+        })
     }
 
     /// Redo the operation undone last.
-    pub fn redo(&self) -> Result<EditOutcome> {
-        let _lock = self.journal.lock().map_err(write_err(self.journal.dir()))?;
-        if let Some(op) = self.interrupted() {
-            return Err(Error::Interrupted {
-                id: op.id,
-                label: op.label,
-            });
-        }
-        let (ops, _) = self.journal.list();
-        let op = ops
-            .into_iter()
-            .find(|op| op.state == OpState::Undone)
-            .ok_or_else(|| Error::Edit("there is nothing to redo".into()))?;
-        self.settle(op, true, OpState::Redoing, OpState::Applied)
+    pub fn redo(&self) -> Wrote<EditOutcome> {
+        self.settle_one(|| {
+            if let Some(op) = self.interrupted() {
+                return Err(Error::Interrupted {
+                    id: op.id,
+                    label: op.label,
+                });
+            }
+            let (ops, _) = self.journal.list();
+            let op = ops
+                .into_iter()
+                .find(|op| op.state == OpState::Undone)
+                .ok_or_else(|| Error::Edit("there is nothing to redo".into()))?;
+            Ok((op, true, OpState::Redoing, OpState::Applied))
+        })
     }
 
     /// Settle an interrupted operation: finish what it was doing, or roll it back.
-    pub fn recover(&self, how: Recovery) -> Result<EditOutcome> {
-        let _lock = self.journal.lock().map_err(write_err(self.journal.dir()))?;
-        let op = self
-            .interrupted()
-            .ok_or_else(|| Error::Edit("no operation was interrupted".into()))?;
-        // Which way the interrupted step was going.
-        let forward = matches!(op.state, OpState::Pending | OpState::Redoing);
-        let to_after = forward == (how == Recovery::Finish);
-        let passing = op.state;
-        let end = if to_after {
-            OpState::Applied
-        } else {
-            OpState::Undone
+    pub fn recover(&self, how: Recovery) -> Wrote<EditOutcome> {
+        self.settle_one(|| {
+            let op = self
+                .interrupted()
+                .ok_or_else(|| Error::Edit("no operation was interrupted".into()))?;
+            // Which way the interrupted step was going.
+            let forward = matches!(op.state, OpState::Pending | OpState::Redoing);
+            let to_after = forward == (how == Recovery::Finish);
+            let passing = op.state;
+            let end = if to_after {
+                OpState::Applied
+            } else {
+                OpState::Undone
+            };
+            Ok((op, to_after, passing, end))
+        })
+    }
+
+    /// Under the journal's lock, choose an operation and a direction, and settle it.
+    fn settle_one(
+        &self,
+        choose: impl FnOnce() -> Result<(OpRecord, bool, OpState, OpState)>,
+    ) -> Wrote<EditOutcome> {
+        let _lock = match self.journal.lock() {
+            Ok(lock) => lock,
+            Err(e) => return Wrote::nothing(Err(write_err(self.journal.dir())(e))),
         };
-        self.settle(op, to_after, passing, end)
+        match choose() {
+            Ok((op, to_after, passing, end)) => self.settle(op, to_after, passing, end),
+            Err(e) => Wrote::nothing(Err(e)),
+        }
     }
 }
 

@@ -4,7 +4,6 @@
 //! term matches any run of whitespace.
 
 use crate::fold::is_word_char;
-use crate::index::analysis::fold_for_match;
 
 /// A folded needle, prepared once for linear-time matching: Knuth–Morris–Pratt over characters
 /// (for folded text as chars) and memchr's `memmem` with a KMP fallback over bytes (for stored
@@ -379,6 +378,7 @@ fn to_char_ranges(text: &str, mut ranges: Vec<(usize, usize)>) -> Vec<[u32; 2]> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::analysis::fold_for_match;
 
     fn f(s: &str) -> Vec<char> {
         fold_for_match(s)
