@@ -12,6 +12,7 @@ use crate::error::{Error, SqlContext};
 use crate::export::{ExportProgress, ExportRequest, ExportSource, ExportSummary};
 use crate::files::{from_hex, to_hex};
 use crate::scan::{ScanOptions, ScanProgress, ScanSummary};
+use crate::search::exec::CollectionTerms;
 use crate::search::facets::Facets;
 use crate::search::readers::Readers;
 use crate::search::searcher::{
@@ -49,6 +50,7 @@ impl From<Error> for ApiError {
             Error::PostNotFound { path } => ("not-found", Some(path.clone())),
             Error::NotIndexed { path } => ("not-indexed", Some(path.display().to_string())),
             Error::Query(_) => ("bad-query", None),
+            Error::NoCollection { .. } => ("not-found", None),
             Error::Cancelled => ("cancelled", None),
             Error::Edit(_) => ("edit", None),
             Error::Interrupted { .. } => ("interrupted", None),
@@ -261,13 +263,32 @@ impl Archive {
     /// Search. A search still running when another query (or order) is asked for is
     /// superseded: it stops and answers `cancelled` (see `search::readers`).
     pub fn search(&self, req: &SearchRequest) -> ApiResult<SearchResponse> {
-        Ok(self.readers.search(req)?)
+        let terms = self.collection_terms(&req.query)?;
+        Ok(self.readers.search(req, &terms)?)
     }
 
     pub fn facets(&self, query: &str) -> ApiResult<FacetsResponse> {
+        let terms = self.collection_terms(query)?;
         self.with_searcher(|s| {
-            s.facets(query)
+            s.facets(query, &terms)
                 .map(|(total, facets)| FacetsResponse { total, facets })
+        })
+    }
+
+    /// The paths of every post a query matches, in path order.
+    fn matching_paths(&self, query: &str) -> ApiResult<Vec<Vec<u8>>> {
+        let terms = self.collection_terms(query)?;
+        self.with_searcher(|s| s.matching_paths(query, &terms))
+    }
+
+    /// What the `collection:` terms of a query stand for (see `collection_terms`); most queries
+    /// name none, and then nothing is read.
+    fn collection_terms(&self, query: &str) -> ApiResult<CollectionTerms> {
+        if !crate::collection_terms::names_any(query) {
+            return Ok(CollectionTerms::new());
+        }
+        self.with_searcher(|s| {
+            crate::collection_terms::resolve(&self.root, query, s.conn(), Path::new("index"))
         })
     }
 
@@ -494,7 +515,7 @@ impl Archive {
                     .and_then(|targets| self.only_known(targets))
             }
             EditTarget::Query { query } => {
-                let paths = self.with_searcher(|s| s.matching_paths(query))?;
+                let paths = self.matching_paths(query)?;
                 Ok(paths.into_iter().map(|p| (p, None)).collect())
             }
         }
@@ -664,6 +685,16 @@ impl Archive {
         Collections::new(&self.root)
     }
 
+    /// The collection with this name (or id); an unknown one is the same error as in a query.
+    fn find_collection(&self, name: &str) -> ApiResult<(String, CollectionFile)> {
+        self.collections_store().find(name).map_err(|_| {
+            Error::NoCollection {
+                name: name.trim().to_string(),
+            }
+            .into()
+        })
+    }
+
     /// A collection's current posts, updating its file when members moved or changed.
     fn resolve_collection(
         &self,
@@ -671,7 +702,7 @@ impl Archive {
         c: &mut CollectionFile,
     ) -> ApiResult<(Vec<Vec<u8>>, Vec<Member>)> {
         if let Some(query) = &c.query {
-            let paths = self.with_searcher(|s| s.matching_paths(query))?;
+            let paths = self.matching_paths(query)?;
             return Ok((paths, Vec::new()));
         }
         let resolved = self.with_searcher(|s| {
@@ -713,7 +744,7 @@ impl Archive {
                 match self.summary_of(id.clone(), c) {
                     // A saved search that cannot run (say a query over the limits, shipped in a
                     // cloned archive) is listed holding nothing; opening it says why.
-                    Err(e) if e.code == "bad-query" => Ok(CollectionSummary {
+                    Err(e) if cannot_run(&e) => Ok(CollectionSummary {
                         id,
                         name,
                         kind,
@@ -729,7 +760,7 @@ impl Archive {
 
     /// A collection's posts in order (`name` may also be its id).
     pub fn collection_posts(&self, name: &str) -> ApiResult<CollectionPosts> {
-        let (id, c) = self.collections_store().find(name).map_err(edit_error)?;
+        let (id, c) = self.find_collection(name)?;
         let (collection, paths, missing) = self.summary_of(id, c)?;
         Ok(CollectionPosts {
             collection,
@@ -764,7 +795,7 @@ impl Archive {
 
     /// Add posts to the end of a manual collection (those already in it stay where they are).
     pub fn collection_add(&self, name: &str, posts: &EditTarget) -> ApiResult<CollectionSummary> {
-        let (id, c) = self.collections_store().find(name).map_err(edit_error)?;
+        let (id, c) = self.find_collection(name)?;
         self.add_members(id, c, posts)
     }
 
@@ -803,7 +834,7 @@ impl Archive {
 
     pub fn collection_remove(&self, name: &str, paths: &[String]) -> ApiResult<CollectionSummary> {
         let store = self.collections_store();
-        let (id, mut c) = store.find(name).map_err(edit_error)?;
+        let (id, mut c) = self.find_collection(name)?;
         let drop: std::collections::HashSet<Vec<u8>> =
             paths.iter().map(|p| path_bytes_from_arg(p)).collect();
         c.posts.retain(|m| !drop.contains(&m.rel()));
@@ -814,7 +845,7 @@ impl Archive {
     /// Move one post of a manual collection to `position` (0 = first).
     pub fn collection_move(&self, name: &str, path: &str, position: usize) -> ApiResult<()> {
         let store = self.collections_store();
-        let (id, mut c) = store.find(name).map_err(edit_error)?;
+        let (id, mut c) = self.find_collection(name)?;
         let rel = path_bytes_from_arg(path);
         let from = c
             .posts
@@ -827,18 +858,21 @@ impl Archive {
     }
 
     pub fn collection_rename(&self, name: &str, new_name: &str) -> ApiResult<()> {
+        self.find_collection(name)?;
         self.collections_store()
             .rename(name, new_name)
             .map_err(edit_error)
     }
 
     pub fn collection_reorder(&self, name: &str, position: usize) -> ApiResult<()> {
+        self.find_collection(name)?;
         self.collections_store()
             .reorder(name, position)
             .map_err(edit_error)
     }
 
     pub fn collection_delete(&self, name: &str) -> ApiResult<()> {
+        self.find_collection(name)?;
         self.collections_store().delete(name).map_err(edit_error)
     }
 
@@ -852,7 +886,7 @@ impl Archive {
             let paths = match self.summary_of(id, c) {
                 Ok((_, paths, _)) => paths,
                 // A saved search that cannot run holds no post (see `collections`).
-                Err(e) if e.code == "bad-query" => continue,
+                Err(e) if cannot_run(&e) => continue,
                 Err(e) => return Err(e),
             };
             if paths.contains(&rel) {
@@ -875,10 +909,10 @@ impl Archive {
     ) -> ApiResult<ExportSummary> {
         let sources: Vec<Vec<u8>> = match &req.source {
             ExportSource::Collection { name } => {
-                let (id, mut c) = self.collections_store().find(name).map_err(edit_error)?;
+                let (id, mut c) = self.find_collection(name)?;
                 self.resolve_collection(&id, &mut c)?.0
             }
-            ExportSource::Query { query } => self.with_searcher(|s| s.matching_paths(query))?,
+            ExportSource::Query { query } => self.matching_paths(query)?,
             ExportSource::Paths { paths } => self
                 .only_known(paths.iter().map(|p| (path_bytes_from_arg(p), ())).collect())?
                 .into_iter()
@@ -898,6 +932,11 @@ fn raw_front_matter(root: &Path, rel: &[u8]) -> Option<String> {
     }
     let text = bytes.get(layout.front_matter_start..layout.front_matter_end)?;
     String::from_utf8(text.to_vec()).ok()
+}
+
+/// A saved search that cannot run: its query is not valid, or names a collection that is gone.
+fn cannot_run(e: &ApiError) -> bool {
+    e.code == "bad-query" || e.code == "not-found"
 }
 
 fn edit_error(message: String) -> ApiError {

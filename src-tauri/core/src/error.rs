@@ -43,6 +43,11 @@ pub enum Error {
     #[error("invalid query: {0}")]
     Query(String),
 
+    /// A collection named in a query or a command that does not exist: the same failure, and the
+    /// same code, wherever it is named.
+    #[error("there is no collection named \"{name}\"")]
+    NoCollection { name: String },
+
     #[error("cancelled")]
     Cancelled,
 

@@ -3,6 +3,7 @@
 //! Data flows one way: files → `post::parse` → `scan` → `store` → `search`/`api`.
 
 pub mod api;
+pub mod collection_terms;
 pub mod collections;
 pub mod dotdir;
 pub mod edit;
