@@ -65,6 +65,17 @@ impl From<Error> for ApiError {
     }
 }
 
+/// A failed image fetch keeps its code and message.
+impl From<crate::fetch::FetchError> for ApiError {
+    fn from(e: crate::fetch::FetchError) -> ApiError {
+        ApiError {
+            code: e.code.as_str().into(),
+            message: e.message,
+            path: None,
+        }
+    }
+}
+
 pub type ApiResult<T> = Result<T, ApiError>;
 
 /// One problem with one file, as listed to the user.
@@ -470,7 +481,7 @@ impl Archive {
         let rel = path_bytes_from_arg(path);
         let file = self.root.join(std::ffi::OsStr::from_bytes(&rel));
         let named = crate::fetch::POST_IMAGES.names(&self.root, path, &file, &wanted, || {
-            Ok(self.render_body(path)?.remote_images)
+            ApiResult::Ok(self.render_body(path)?.remote_images)
         })?;
         if !named {
             return Err(ApiError {
@@ -479,7 +490,7 @@ impl Archive {
                 path: Some(path.to_string()),
             });
         }
-        crate::fetch::fetch_image(&wanted)
+        Ok(crate::fetch::fetch_image(&wanted)?)
     }
 }
 
