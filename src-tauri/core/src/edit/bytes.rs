@@ -7,69 +7,125 @@ use super::types::EditOp;
 use crate::post::{self, FrontMatterKind};
 use serde_json::Value;
 
+/// Why `edit_bytes` refused a file. The message completes a sentence that starts with the file's
+/// path; `kind` is the short word a skipped file is reported under.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EditRefusal {
+    #[error("is not a text file")]
+    NotText,
+    #[error("is encoded as {0}; Shelfmark only edits UTF-8 files and will not convert it")]
+    Encoding(String),
+    #[error("is not UTF-8")]
+    NotUtf8,
+    #[error("has front matter that is never closed; fix it by hand first")]
+    Unclosed,
+    #[error("has TOML front matter (`+++`), which Shelfmark does not edit yet")]
+    Toml,
+    #[error("has front matter Shelfmark cannot read: {0} (mend it in the raw YAML view)")]
+    Unreadable(String),
+    #[error(
+        "uses YAML that Shelfmark cannot edit field by field (anchors, flow mappings, repeated \
+         keys or unusual layout); edit it in the raw YAML view or by hand"
+    )]
+    NotModelled,
+    #[error("a raw front matter edit cannot be combined with others")]
+    RawNotAlone,
+    #[error("`{0}` is not a usable field name")]
+    BadKey(String),
+    #[error("`<<` is YAML's merge key, not a field name Shelfmark can write")]
+    MergeKey,
+    #[error("bad pattern: {0}")]
+    BadPattern(String),
+    #[error("is not text")]
+    RawNotText,
+    #[error("the new front matter is not valid: {0}")]
+    RawInvalid(String),
+    #[error("the result is not text")]
+    RawResultNotText,
+    #[error("the new front matter would not read back as written")]
+    RawNotReadBack,
+    #[error(
+        "could not be edited in place without touching other fields ({0}); nothing was written"
+    )]
+    NotInPlace(String),
+}
+
+impl EditRefusal {
+    /// The kind a skipped file is reported under: `encoding`, `front-matter` or `edit`.
+    pub fn kind(&self) -> &'static str {
+        use EditRefusal::*;
+        match self {
+            Encoding(_) | NotUtf8 => "encoding",
+            NotText | Unclosed | Toml | Unreadable(_) | NotModelled => "front-matter",
+            RawNotAlone | BadKey(_) | MergeKey | BadPattern(_) | RawNotText | RawInvalid(_)
+            | RawResultNotText | RawNotReadBack | NotInPlace(_) => "edit",
+        }
+    }
+}
+
+type Fields = serde_json::Map<String, Value>;
+
+/// Keys an edit touched, each with whether it is compared as a list of terms (tags and the like)
+/// rather than as a value; in the order first touched.
+type Touched = Vec<(String, bool)>;
+
 /// Compute the new bytes of one file. Ok(None): the file already is as asked.
-pub fn edit_bytes(bytes: &[u8], ops: &[EditOp]) -> Result<Option<Vec<u8>>, (String, &'static str)> {
-    let layout = post::layout(bytes).ok_or(("is not a text file".to_string(), "front-matter"))?;
-    if !layout.exact_utf8 {
-        return Err((
-            format!(
-                "is encoded as {}; Shelfmark only edits UTF-8 files and will not convert it",
-                layout.encoding.as_str()
-            ),
-            "encoding",
-        ));
-    }
-    if layout.unclosed {
-        return Err((
-            "has front matter that is never closed; fix it by hand first".into(),
-            "front-matter",
-        ));
-    }
+pub fn edit_bytes(bytes: &[u8], ops: &[EditOp]) -> Result<Option<Vec<u8>>, EditRefusal> {
+    let layout = editable_layout(bytes)?;
     let eol: &'static str = if layout.crlf { "\r\n" } else { "\n" };
     // The raw editor replaces the front matter as a whole: it is the way to mend front matter that
     // cannot be read, or that uses YAML the field editor does not model.
     if let [EditOp::Raw { yaml }] = ops {
         if layout.kind == FrontMatterKind::Toml {
-            return Err((
-                "has TOML front matter (`+++`), which Shelfmark does not edit yet".into(),
-                "front-matter",
-            ));
+            return Err(EditRefusal::Toml);
         }
         return raw_edit(bytes, &layout, yaml, eol);
     }
+    let spans = field_spans(&layout)?;
+    let text = std::str::from_utf8(bytes).map_err(|_| EditRefusal::NotUtf8)?;
+    if ops.iter().any(|op| matches!(op, EditOp::Raw { .. })) {
+        return Err(EditRefusal::RawNotAlone);
+    }
+    let (fields, touched) = apply_ops(&layout.fields, ops)?;
+    let touched = changed_keys(&layout.fields, &fields, touched);
+    if touched.is_empty() {
+        return Ok(None);
+    }
+    let fields = intended(&layout.fields, &fields, &touched);
+    let out = splice_keys(bytes, text, &layout, &spans, &fields, &touched, eol);
+    verify(bytes, &layout, &out, &fields, &touched)?;
+    Ok(Some(out))
+}
+
+/// The layout of a file that may be edited at all: text, clean UTF-8, front matter closed.
+fn editable_layout(bytes: &[u8]) -> Result<post::Layout, EditRefusal> {
+    let layout = post::layout(bytes).ok_or(EditRefusal::NotText)?;
+    if !layout.exact_utf8 {
+        return Err(EditRefusal::Encoding(layout.encoding.as_str().to_string()));
+    }
+    if layout.unclosed {
+        return Err(EditRefusal::Unclosed);
+    }
+    Ok(layout)
+}
+
+/// The byte spans of the front matter's keys, for an edit field by field: the front matter must
+/// read, be YAML, and use only what the span scanner models.
+fn field_spans(layout: &post::Layout) -> Result<Vec<post::KeySpan>, EditRefusal> {
     if let Some(err) = &layout.error {
-        return Err((
-            format!("has front matter Shelfmark cannot read: {err} (mend it in the raw YAML view)"),
-            "front-matter",
-        ));
+        return Err(EditRefusal::Unreadable(err.to_string()));
     }
     if layout.kind == FrontMatterKind::Toml {
-        return Err((
-            "has TOML front matter (`+++`), which Shelfmark does not edit yet".into(),
-            "front-matter",
-        ));
+        return Err(EditRefusal::Toml);
     }
-    let Some(spans) = layout.key_spans.clone() else {
-        return Err((
-            "uses YAML that Shelfmark cannot edit field by field (anchors, flow mappings, repeated \
-             keys or unusual layout); edit it in the raw YAML view or by hand"
-                .into(),
-            "front-matter",
-        ));
-    };
-    let text = std::str::from_utf8(bytes).map_err(|_| ("is not UTF-8".to_string(), "encoding"))?;
+    layout.key_spans.clone().ok_or(EditRefusal::NotModelled)
+}
 
-    if ops.iter().any(|op| matches!(op, EditOp::Raw { .. })) {
-        return Err((
-            "a raw front matter edit cannot be combined with others".into(),
-            "edit",
-        ));
-    }
-
-    // The intended values, key by key, in the order first touched.
-    let mut fields = layout.fields.clone();
-    let mut touched: Vec<(String, bool)> = Vec::new();
-    let touch = |key: &str, terms: bool, touched: &mut Vec<(String, bool)>| match touched
+/// The front matter's values after the ops, and the keys they touched.
+fn apply_ops(old: &Fields, ops: &[EditOp]) -> Result<(Fields, Touched), EditRefusal> {
+    let mut fields = old.clone();
+    let mut touched: Touched = Vec::new();
+    let touch = |key: &str, terms: bool, touched: &mut Touched| match touched
         .iter_mut()
         .find(|(k, _)| k == key)
     {
@@ -128,33 +184,7 @@ pub fn edit_bytes(bytes: &[u8], ops: &[EditOp]) -> Result<Option<Vec<u8>>, (Stri
                 replace,
                 regex,
             } => {
-                let re = if *regex {
-                    Some(
-                        regex::Regex::new(find)
-                            .map_err(|e| (format!("bad pattern: {e}"), "edit"))?,
-                    )
-                } else {
-                    None
-                };
-                let apply = |s: &str| match &re {
-                    Some(re) => re.replace_all(s, replace.as_str()).into_owned(),
-                    None if find.is_empty() => s.to_string(),
-                    None => s.replace(find.as_str(), replace),
-                };
-                let new = match fields.get(key) {
-                    Some(Value::String(s)) => Some(Value::String(apply(s))),
-                    Some(Value::Array(items)) => Some(Value::Array(
-                        items
-                            .iter()
-                            .map(|v| match v {
-                                Value::String(s) => Value::String(apply(s)),
-                                other => other.clone(),
-                            })
-                            .collect(),
-                    )),
-                    _ => None,
-                };
-                if let Some(new) = new {
+                if let Some(new) = replaced(fields.get(key), find, replace, *regex)? {
                     fields.insert(key.clone(), new);
                     touch(key, false, &mut touched);
                 }
@@ -162,10 +192,45 @@ pub fn edit_bytes(bytes: &[u8], ops: &[EditOp]) -> Result<Option<Vec<u8>>, (Stri
             EditOp::Raw { .. } => {}
         }
     }
-    // Keys whose value ends up as it was are not rewritten.
+    Ok((fields, touched))
+}
+
+/// A text value (or each text item of a list) with `find` replaced; None for other values.
+fn replaced(
+    value: Option<&Value>,
+    find: &str,
+    replace: &str,
+    regex: bool,
+) -> Result<Option<Value>, EditRefusal> {
+    let re = if regex {
+        Some(regex::Regex::new(find).map_err(|e| EditRefusal::BadPattern(e.to_string()))?)
+    } else {
+        None
+    };
+    let apply = |s: &str| match &re {
+        Some(re) => re.replace_all(s, replace).into_owned(),
+        None if find.is_empty() => s.to_string(),
+        None => s.replace(find, replace),
+    };
+    Ok(match value {
+        Some(Value::String(s)) => Some(Value::String(apply(s))),
+        Some(Value::Array(items)) => Some(Value::Array(
+            items
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => Value::String(apply(s)),
+                    other => other.clone(),
+                })
+                .collect(),
+        )),
+        _ => None,
+    })
+}
+
+/// The touched keys whose value ends up other than it was (the rest are not rewritten).
+fn changed_keys(old: &Fields, new: &Fields, mut touched: Touched) -> Touched {
     touched.retain(|(key, as_terms)| {
-        let old = layout.fields.get(key);
-        let new = fields.get(key);
+        let (old, new) = (old.get(key), new.get(key));
         if *as_terms {
             let t = |v: Option<&Value>| v.map(|v| post::terms_of(key, v));
             !(old.is_some() && t(old) == t(new))
@@ -173,33 +238,47 @@ pub fn edit_bytes(bytes: &[u8], ops: &[EditOp]) -> Result<Option<Vec<u8>>, (Stri
             old != new
         }
     });
-    if touched.is_empty() {
-        return Ok(None);
-    }
-    // What the file must read back to: keys left alone keep their old values exactly (an item op
-    // that changed no term must not turn `[2021]` into `["2021"]`), in the old order; new keys
-    // follow in the order they are appended below.
+    touched
+}
+
+/// What the file must read back to: keys left alone keep their old values exactly (an item op
+/// that changed no term must not turn `[2021]` into `["2021"]`), in the old order; new keys
+/// follow in the order they are appended.
+fn intended(old: &Fields, new: &Fields, touched: &Touched) -> Fields {
     let is_touched = |key: &str| touched.iter().any(|(k, _)| k == key);
-    let mut intended = serde_json::Map::new();
-    for (key, old) in &layout.fields {
-        match fields.get(key) {
-            Some(new) if is_touched(key) => intended.insert(key.clone(), new.clone()),
+    let mut intended = Fields::new();
+    for (key, was) in old {
+        match new.get(key) {
+            Some(now) if is_touched(key) => intended.insert(key.clone(), now.clone()),
             None if is_touched(key) => None,
-            _ => intended.insert(key.clone(), old.clone()),
+            _ => intended.insert(key.clone(), was.clone()),
         };
     }
-    for (key, _) in &touched {
-        if let (false, Some(new)) = (layout.fields.contains_key(key), fields.get(key)) {
-            intended.insert(key.clone(), new.clone());
+    for (key, _) in touched {
+        if let (false, Some(now)) = (old.contains_key(key), new.get(key)) {
+            intended.insert(key.clone(), now.clone());
         }
     }
-    let fields = intended;
+    intended
+}
 
-    let style = splice::list_style(text, &spans, eol);
+/// The file with each touched key's span replaced (or removed), in the style the front matter
+/// already has, and new keys appended at the end of the front matter (which is created when the
+/// file has none).
+fn splice_keys(
+    bytes: &[u8],
+    text: &str,
+    layout: &post::Layout,
+    spans: &[post::KeySpan],
+    fields: &Fields,
+    touched: &Touched,
+    eol: &'static str,
+) -> Vec<u8> {
+    let style = splice::list_style(text, spans, eol);
     // Replacements and removals inside the front matter, by position; additions at its end.
     let mut pieces: Vec<(usize, usize, String)> = Vec::new();
     let mut appended = String::new();
-    for (key, as_terms) in &touched {
+    for (key, as_terms) in touched {
         let span = spans.iter().find(|s| &s.key == key);
         match (span, fields.get(key)) {
             (Some(span), None) => pieces.push((
@@ -227,20 +306,17 @@ pub fn edit_bytes(bytes: &[u8], ops: &[EditOp]) -> Result<Option<Vec<u8>>, (Stri
     }
     let fm_end = layout.front_matter_end;
     if !appended.is_empty() {
+        out.extend_from_slice(bytes.get(pos..fm_end).unwrap_or_default());
         if layout.kind == FrontMatterKind::None {
-            out.extend_from_slice(bytes.get(pos..fm_end).unwrap_or_default());
             out.extend_from_slice(format!("---{eol}{appended}---{eol}").as_bytes());
         } else {
-            out.extend_from_slice(bytes.get(pos..fm_end).unwrap_or_default());
             // The last line of the front matter may lack its line ending only if it is empty.
             out.extend_from_slice(appended.as_bytes());
         }
         pos = fm_end;
     }
     out.extend_from_slice(bytes.get(pos..).unwrap_or_default());
-
-    verify(bytes, &layout, &out, &fields, &touched)?;
-    Ok(Some(out))
+    out
 }
 
 /// A removed key takes the indented comment lines right after it along (`  # note` under a
@@ -259,27 +335,24 @@ fn removal_end(text: &str, end: usize, limit: usize) -> usize {
     end
 }
 
-fn check_key(key: &str) -> Result<(), (String, &'static str)> {
+fn check_key(key: &str) -> Result<(), EditRefusal> {
     if key.trim().is_empty() || key.contains(['\n', '\r']) {
-        return Err((format!("`{key}` is not a usable field name"), "edit"));
+        return Err(EditRefusal::BadKey(key.to_string()));
     }
     if key.trim() == "<<" {
-        return Err((
-            "`<<` is YAML's merge key, not a field name Shelfmark can write".into(),
-            "edit",
-        ));
+        return Err(EditRefusal::MergeKey);
     }
     Ok(())
 }
 
-fn terms(fields: &serde_json::Map<String, Value>, key: &str) -> Vec<String> {
+fn terms(fields: &Fields, key: &str) -> Vec<String> {
     fields
         .get(key)
         .map(|v| post::terms_of(key, v))
         .unwrap_or_default()
 }
 
-fn set_terms(fields: &mut serde_json::Map<String, Value>, key: &str, list: Vec<String>) {
+fn set_terms(fields: &mut Fields, key: &str, list: Vec<String>) {
     fields.insert(
         key.to_string(),
         Value::Array(list.into_iter().map(Value::String).collect()),
@@ -292,15 +365,15 @@ fn raw_edit(
     layout: &post::Layout,
     yaml: &str,
     eol: &str,
-) -> Result<Option<Vec<u8>>, (String, &'static str)> {
+) -> Result<Option<Vec<u8>>, EditRefusal> {
     let mut yaml = yaml.to_string();
     if !yaml.is_empty() && !yaml.ends_with('\n') {
         yaml.push_str(eol);
     }
     let check = format!("---\n{yaml}---\n");
-    let parsed = post::layout(check.as_bytes()).ok_or(("is not text".to_string(), "edit"))?;
+    let parsed = post::layout(check.as_bytes()).ok_or(EditRefusal::RawNotText)?;
     if let Some(err) = parsed.error {
-        return Err((format!("the new front matter is not valid: {err}"), "edit"));
+        return Err(EditRefusal::RawInvalid(err.to_string()));
     }
     let mut out = Vec::with_capacity(bytes.len() + yaml.len());
     if layout.kind == FrontMatterKind::None {
@@ -315,12 +388,9 @@ fn raw_edit(
     if out == bytes {
         return Ok(None);
     }
-    let new = post::layout(&out).ok_or(("the result is not text".to_string(), "edit"))?;
+    let new = post::layout(&out).ok_or(EditRefusal::RawResultNotText)?;
     if new.error.is_some() || new.fields != parsed.fields || !same_body(bytes, layout, &out, &new) {
-        return Err((
-            "the new front matter would not read back as written".into(),
-            "edit",
-        ));
+        return Err(EditRefusal::RawNotReadBack);
     }
     Ok(Some(out))
 }
@@ -339,15 +409,10 @@ fn verify(
     old: &[u8],
     old_layout: &post::Layout,
     new: &[u8],
-    intended: &serde_json::Map<String, Value>,
+    intended: &Fields,
     touched: &[(String, bool)],
-) -> Result<(), (String, &'static str)> {
-    let fail = |why: String| {
-        Err((
-            format!("could not be edited in place without touching other fields ({why}); nothing was written"),
-            "edit",
-        ))
-    };
+) -> Result<(), EditRefusal> {
+    let fail = |why: String| Err(EditRefusal::NotInPlace(why));
     let Some(layout) = post::layout(new) else {
         return fail("the result is not text".into());
     };
@@ -394,7 +459,6 @@ pub fn parse_value(text: &str) -> Result<Value, String> {
 }
 
 #[cfg(test)]
-#[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -403,7 +467,7 @@ mod tests {
         match edit_bytes(file.as_bytes(), ops) {
             Ok(Some(b)) => String::from_utf8(b).unwrap_or_default(),
             Ok(None) => file.to_string(),
-            Err((e, _)) => format!("ERR {e}"),
+            Err(e) => format!("ERR {e}"),
         }
     }
     fn set(k: &str, v: Value) -> EditOp {
@@ -489,7 +553,7 @@ mod tests {
             .0;
         let r = edit_bytes(&gb, &[set("title", json!("x"))]);
         assert!(
-            matches!(&r, Err((m, "encoding")) if m.contains("gb18030")),
+            matches!(&r, Err(e) if e.kind() == "encoding" && e.to_string().contains("gb18030")),
             "{r:?}"
         );
         assert!(edit("---\ntitle: x\n", &[set("a", json!(1))]).contains("never closed"));

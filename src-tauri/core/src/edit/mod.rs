@@ -19,7 +19,7 @@ mod splice;
 mod types;
 pub mod write;
 
-pub use bytes::{edit_bytes, parse_value};
+pub use bytes::{edit_bytes, parse_value, EditRefusal};
 pub use editor::Editor;
 pub use plan::{describe, diff, plan, preview, Plan, Planned, TargetFile};
 pub use types::*;

@@ -97,7 +97,7 @@ pub fn plan(root: &Path, targets: &[TargetFile], ops: &[EditOp]) -> Plan {
                     after,
                 }),
                 Ok(None) => One::Same,
-                Err((reason, kind)) => One::Skip(skipped(rel, reason, kind)),
+                Err(e) => One::Skip(skipped(rel, e.to_string(), e.kind())),
             }
         })
         .collect();

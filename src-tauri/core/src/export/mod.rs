@@ -748,7 +748,7 @@ pub fn export(
             ExportFormat::Rewrite => match edit_bytes(bytes, &ops) {
                 Ok(Some(b)) => Ok(b),
                 Ok(None) => Ok(bytes.clone()),
-                Err((reason, _)) => Err(reason),
+                Err(refusal) => Err(refusal.to_string()),
             },
             ExportFormat::Html => {
                 let body = post::body_source(bytes).unwrap_or_default();
