@@ -7,7 +7,8 @@
 //! Dropping the [`Watcher`] stops watching and cancels a scan in progress.
 
 use crate::error::Error;
-use crate::scan::{is_post_name, ScanOptions, ScanSummary};
+use crate::postfile::is_post_name;
+use crate::scan::{ScanOptions, ScanSummary};
 use notify_debouncer_full::notify::{EventKind, RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{new_debouncer, DebounceEventResult, Debouncer, RecommendedCache};
 use std::path::{Component, Path, PathBuf};

@@ -4,7 +4,8 @@
 
 mod walk;
 
-pub use walk::{is_post_name, walk};
+pub use crate::postfile::is_post_name;
+pub use walk::walk;
 
 use crate::error::{Error, Result, SqlContext};
 use crate::index::analysis::doc_grams;
