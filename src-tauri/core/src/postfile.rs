@@ -36,7 +36,7 @@ pub enum Refusal {
     Io(String),
 }
 
-/// The extensions of post files (any case).
+/// File name extensions that are posts (any case).
 const POST_EXTENSIONS: [&str; 3] = ["md", "markdown", "mdown"];
 
 /// Whether a file name names a post (by its extension).

@@ -6,8 +6,6 @@ use crate::problem::{Problem, ProblemKind};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-/// File name extensions that are posts.
-
 /// A candidate post file.
 #[derive(Debug, Clone)]
 pub struct Found {
