@@ -63,10 +63,13 @@ impl AppState {
     }
 }
 
-fn start_watching(app: &tauri::AppHandle, state: &AppState, root: &Path) {
+/// Watches the open archive for changes on disk; each scan that changed the index is told to the
+/// UI as an `archive-changed` event. Without a watcher the app still works (no live updates).
+fn start_watching(app: &tauri::AppHandle, state: &AppState, archive: &Archive) {
+    // Stop the old watcher first, so that its last scan cannot report on the new archive.
     drop(lock(&state.watcher).take());
     let handle = app.clone();
-    let watcher = shelfmark_core::watch::watch(root, move |summary| {
+    let watcher = archive.watch(move |summary| {
         let _ = handle.emit(ARCHIVE_CHANGED, summary);
     });
     match watcher {
@@ -160,7 +163,7 @@ async fn open_archive(
     state.jobs.cancel_all();
     let archive = Arc::new(archive);
     let out = archive.info(Transport::Tauri);
-    start_watching(&app, &state, archive.root());
+    start_watching(&app, &state, &archive);
     *lock(&state.archive) = Some(archive);
     *lock(&state.startup_error) = None;
     Ok(out)
@@ -244,11 +247,9 @@ pub fn run() {
         .manage(state)
         .setup(|app| {
             let state = app.state::<AppState>();
-            let root = lock(&state.archive)
-                .as_ref()
-                .map(|a| a.root().to_path_buf());
-            if let Some(root) = root {
-                start_watching(app.handle(), &state, &root);
+            let archive = lock(&state.archive).clone();
+            if let Some(archive) = archive {
+                start_watching(app.handle(), &state, &archive);
             }
             Ok(())
         })

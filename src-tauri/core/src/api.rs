@@ -4,13 +4,15 @@
 use crate::collections::{
     self, CollectionError, CollectionFile, CollectionKind, CollectionSummary, Collections, Member,
 };
-use crate::edit::journal::from_hex;
 use crate::edit::{
-    EditOutcome, EditPreview, EditProgress, EditRequest, EditTarget, Editor, HistoryEntry, Recovery,
+    EditOutcome, EditPreview, EditProgress, EditRequest, EditTarget, Edited, Editor, HistoryEntry,
+    Recovery, Wrote,
 };
 use crate::error::{Error, SqlContext};
 use crate::export::{ExportProgress, ExportRequest, ExportSource, ExportSummary};
+use crate::files::{from_hex, to_hex};
 use crate::scan::{ScanOptions, ScanProgress, ScanSummary};
+use crate::search::exec::CollectionTerms;
 use crate::search::facets::Facets;
 use crate::search::readers::Readers;
 use crate::search::searcher::{
@@ -20,6 +22,7 @@ use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 
 pub use crate::error::{ApiError, ApiResult, ErrorCode};
 
@@ -119,11 +122,15 @@ pub enum Transport {
     Http,
 }
 
-/// An open archive: its root, and readers of its index (one per concurrent caller, so a slow
-/// search does not hold up a `show`; see `search::readers`).
+/// An open archive: its root, readers of its index (one per concurrent caller, so a slow
+/// search does not hold up a `show`; see `search::readers`), and its scan lock.
 pub struct Archive {
     root: PathBuf,
     readers: Readers,
+    /// Held by the watcher's scans and by edits while they write and index files, so the scan
+    /// an edit's own writes trigger finds nothing to do. The archive's own: two archives in one
+    /// process never wait for each other.
+    scan_lock: Arc<Mutex<()>>,
 }
 
 impl Archive {
@@ -146,6 +153,7 @@ impl Archive {
         Ok(Archive {
             readers: Readers::new(&root),
             root,
+            scan_lock: Arc::default(),
         })
     }
 
@@ -182,6 +190,25 @@ impl Archive {
         Ok(crate::scan::scan(&self.root, opts, progress, cancel)?)
     }
 
+    /// Watch the archive for changes on disk: `on_change` hears (on a worker thread) the summary
+    /// of each incremental scan that changed the index (see `watch`). Dropping the watcher stops it.
+    pub fn watch(
+        &self,
+        on_change: impl Fn(ScanSummary) + Send + 'static,
+    ) -> ApiResult<crate::watch::Watcher> {
+        Ok(crate::watch::watch(
+            &self.root,
+            self.scan_lock.clone(),
+            on_change,
+        )?)
+    }
+
+    /// Hold the archive's scan lock, as an edit does (for tests of the watcher).
+    #[cfg(test)]
+    pub(crate) fn hold_scan_lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.scan_lock.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Run `f` with a reader of the index of its own (opened when first needed).
     fn with_searcher<T>(&self, f: impl FnOnce(&mut Searcher) -> Result<T, Error>) -> ApiResult<T> {
         Ok(self.readers.with(f)?)
@@ -195,13 +222,32 @@ impl Archive {
     /// Search. A search still running when another query (or order) is asked for is
     /// superseded: it stops and answers `cancelled` (see `search::readers`).
     pub fn search(&self, req: &SearchRequest) -> ApiResult<SearchResponse> {
-        Ok(self.readers.search(req)?)
+        let terms = self.collection_terms(&req.query)?;
+        Ok(self.readers.search(req, &terms)?)
     }
 
     pub fn facets(&self, query: &str) -> ApiResult<FacetsResponse> {
+        let terms = self.collection_terms(query)?;
         self.with_searcher(|s| {
-            s.facets(query)
+            s.facets(query, &terms)
                 .map(|(total, facets)| FacetsResponse { total, facets })
+        })
+    }
+
+    /// The paths of every post a query matches, in path order.
+    fn matching_paths(&self, query: &str) -> ApiResult<Vec<Vec<u8>>> {
+        let terms = self.collection_terms(query)?;
+        self.with_searcher(|s| s.matching_paths(query, &terms))
+    }
+
+    /// What the `collection:` terms of a query stand for (see `collection_terms`); most queries
+    /// name none, and then nothing is read.
+    fn collection_terms(&self, query: &str) -> ApiResult<CollectionTerms> {
+        if !crate::collection_terms::names_any(query) {
+            return Ok(CollectionTerms::new());
+        }
+        self.with_searcher(|s| {
+            crate::collection_terms::resolve(&self.root, query, s.conn(), Path::new("index"))
         })
     }
 
@@ -267,7 +313,7 @@ impl Archive {
                                 text: String::new(),
                                 encoding: r.get(14)?,
                                 front_matter: r.get(15)?,
-                                hash: crate::edit::journal::to_hex(&r.get::<_, Vec<u8>>(17)?),
+                                hash: to_hex(&r.get::<_, Vec<u8>>(17)?),
                                 front_matter_raw: None,
                                 problems: Vec::new(),
                             },
@@ -383,7 +429,7 @@ impl Archive {
         let rel = path_bytes_from_arg(path);
         let file = self.root.join(std::ffi::OsStr::from_bytes(&rel));
         let named = crate::fetch::POST_IMAGES.names(&self.root, path, &file, &wanted, || {
-            Ok(self.render_body(path)?.remote_images)
+            ApiResult::Ok(self.render_body(path)?.remote_images)
         })?;
         if !named {
             return Err(ApiError {
@@ -392,7 +438,7 @@ impl Archive {
                 path: Some(path.to_string()),
             });
         }
-        crate::fetch::fetch_image(&wanted)
+        Ok(crate::fetch::fetch_image(&wanted)?)
     }
 }
 
@@ -428,7 +474,7 @@ impl Archive {
                     .and_then(|targets| self.only_known(targets))
             }
             EditTarget::Query { query } => {
-                let paths = self.with_searcher(|s| s.matching_paths(query))?;
+                let paths = self.matching_paths(query)?;
                 Ok(paths.into_iter().map(|p| (p, None)).collect())
             }
         }
@@ -499,16 +545,45 @@ impl Archive {
             .into());
         }
         let (label, plan) = self.plan_edit(req)?;
-        Ok(editor.apply(&label, plan, progress, cancel)?)
+        self.writing(|| editor.apply(&label, plan, progress, cancel))
+    }
+
+    /// Run an operation of the editor under the scan lock (the watcher waits until the files are
+    /// written and indexed), then bring the index and the collections up to date from the files
+    /// it wrote, whether or not it succeeded as a whole.
+    fn writing(&self, op: impl FnOnce() -> Wrote<EditOutcome>) -> ApiResult<EditOutcome> {
+        let _quiet = self.scan_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let Wrote { result, files } = op();
+        self.after_writes(&files)?;
+        Ok(result?)
+    }
+
+    /// The index reads the written files again (keeping the text of those whose title and body
+    /// did not change), and collections note their new content hashes.
+    fn after_writes(&self, files: &[Edited]) -> ApiResult<()> {
+        if files.is_empty() {
+            return Ok(());
+        }
+        let edited: Vec<crate::scan::Edited> = files
+            .iter()
+            .map(|e| crate::scan::Edited {
+                path: e.path.clone(),
+                same_text_as: e.same_text_as,
+            })
+            .collect();
+        crate::scan::update_paths(&self.root, &edited, &ScanOptions::default())?;
+        let paths: Vec<Vec<u8>> = files.iter().map(|e| e.path.clone()).collect();
+        collections::follow_writes(&self.root, &paths);
+        Ok(())
     }
 
     /// Undo the last operation (an interrupted one is rolled back completely).
     pub fn undo(&self) -> ApiResult<EditOutcome> {
-        Ok(Editor::new(&self.root).undo()?)
+        self.writing(|| Editor::new(&self.root).undo())
     }
 
     pub fn redo(&self) -> ApiResult<EditOutcome> {
-        Ok(Editor::new(&self.root).redo()?)
+        self.writing(|| Editor::new(&self.root).redo())
     }
 
     /// Every operation in the journal, oldest first.
@@ -548,7 +623,7 @@ impl Archive {
     }
 
     pub fn recover(&self, how: Recovery) -> ApiResult<EditOutcome> {
-        Ok(Editor::new(&self.root).recover(how)?)
+        self.writing(|| Editor::new(&self.root).recover(how))
     }
 }
 
@@ -569,6 +644,17 @@ impl Archive {
         Collections::new(&self.root)
     }
 
+    /// The collection with this name (or id); an unknown one is the same error as in a query.
+    fn find_collection(&self, name: &str) -> ApiResult<(String, CollectionFile)> {
+        self.collections_store().find(name).map_err(|e| match e {
+            CollectionError::NotFound(_) => Error::NoCollection {
+                name: name.trim().to_string(),
+            }
+            .into(),
+            e => collection_error(e),
+        })
+    }
+
     /// A collection's current posts, updating its file when members moved or changed.
     fn resolve_collection(
         &self,
@@ -576,7 +662,7 @@ impl Archive {
         c: &mut CollectionFile,
     ) -> ApiResult<(Vec<Vec<u8>>, Vec<Member>)> {
         if let Some(query) = &c.query {
-            let paths = self.with_searcher(|s| s.matching_paths(query))?;
+            let paths = self.matching_paths(query)?;
             return Ok((paths, Vec::new()));
         }
         let resolved = self.with_searcher(|s| {
@@ -620,7 +706,7 @@ impl Archive {
                 match self.summary_of(id.clone(), c) {
                     // A saved search that cannot run (say a query over the limits, shipped in a
                     // cloned archive) is listed holding nothing; opening it says why.
-                    Err(e) if e.code == "bad-query" => Ok(CollectionSummary {
+                    Err(e) if cannot_run(&e) => Ok(CollectionSummary {
                         id,
                         name,
                         kind,
@@ -636,10 +722,7 @@ impl Archive {
 
     /// A collection's posts in order (`name` may also be its id).
     pub fn collection_posts(&self, name: &str) -> ApiResult<CollectionPosts> {
-        let (id, c) = self
-            .collections_store()
-            .find(name)
-            .map_err(collection_error)?;
+        let (id, c) = self.find_collection(name)?;
         let (collection, paths, missing) = self.summary_of(id, c)?;
         Ok(CollectionPosts {
             collection,
@@ -674,10 +757,7 @@ impl Archive {
 
     /// Add posts to the end of a manual collection (those already in it stay where they are).
     pub fn collection_add(&self, name: &str, posts: &EditTarget) -> ApiResult<CollectionSummary> {
-        let (id, c) = self
-            .collections_store()
-            .find(name)
-            .map_err(collection_error)?;
+        let (id, c) = self.find_collection(name)?;
         self.add_members(id, c, posts)
     }
 
@@ -713,7 +793,7 @@ impl Archive {
 
     pub fn collection_remove(&self, name: &str, paths: &[String]) -> ApiResult<CollectionSummary> {
         let store = self.collections_store();
-        let (id, mut c) = store.find(name).map_err(collection_error)?;
+        let (id, mut c) = self.find_collection(name)?;
         let drop: std::collections::HashSet<Vec<u8>> =
             paths.iter().map(|p| path_bytes_from_arg(p)).collect();
         c.posts.retain(|m| !drop.contains(&m.rel()));
@@ -724,7 +804,7 @@ impl Archive {
     /// Move one post of a manual collection to `position` (0 = first).
     pub fn collection_move(&self, name: &str, path: &str, position: usize) -> ApiResult<()> {
         let store = self.collections_store();
-        let (id, mut c) = store.find(name).map_err(collection_error)?;
+        let (id, mut c) = self.find_collection(name)?;
         let rel = path_bytes_from_arg(path);
         let from = c.posts.iter().position(|m| m.rel() == rel).ok_or_else(|| {
             collection_error(CollectionError::NotAMember {
@@ -738,18 +818,21 @@ impl Archive {
     }
 
     pub fn collection_rename(&self, name: &str, new_name: &str) -> ApiResult<()> {
+        self.find_collection(name)?;
         self.collections_store()
             .rename(name, new_name)
             .map_err(collection_error)
     }
 
     pub fn collection_reorder(&self, name: &str, position: usize) -> ApiResult<()> {
+        self.find_collection(name)?;
         self.collections_store()
             .reorder(name, position)
             .map_err(collection_error)
     }
 
     pub fn collection_delete(&self, name: &str) -> ApiResult<()> {
+        self.find_collection(name)?;
         self.collections_store()
             .delete(name)
             .map_err(collection_error)
@@ -765,7 +848,7 @@ impl Archive {
             let paths = match self.summary_of(id, c) {
                 Ok((_, paths, _)) => paths,
                 // A saved search that cannot run holds no post (see `collections`).
-                Err(e) if e.code == "bad-query" => continue,
+                Err(e) if cannot_run(&e) => continue,
                 Err(e) => return Err(e),
             };
             if paths.contains(&rel) {
@@ -788,21 +871,17 @@ impl Archive {
     ) -> ApiResult<ExportSummary> {
         let sources: Vec<Vec<u8>> = match &req.source {
             ExportSource::Collection { name } => {
-                let (id, mut c) = self
-                    .collections_store()
-                    .find(name)
-                    .map_err(collection_error)?;
+                let (id, mut c) = self.find_collection(name)?;
                 self.resolve_collection(&id, &mut c)?.0
             }
-            ExportSource::Query { query } => self.with_searcher(|s| s.matching_paths(query))?,
+            ExportSource::Query { query } => self.matching_paths(query)?,
             ExportSource::Paths { paths } => self
                 .only_known(paths.iter().map(|p| (path_bytes_from_arg(p), ())).collect())?
                 .into_iter()
                 .map(|(p, ())| p)
                 .collect(),
         };
-        crate::export::export(&self.root, &sources, req, progress, cancel)
-            .map_err(|e| Error::Export(e).into())
+        crate::export::export(&self.root, &sources, req, progress, cancel).map_err(ApiError::from)
     }
 }
 
@@ -817,12 +896,17 @@ fn raw_front_matter(root: &Path, rel: &[u8]) -> Option<String> {
     String::from_utf8(text.to_vec()).ok()
 }
 
+/// A saved search that cannot run: its query is not valid, or names a collection that is gone.
+fn cannot_run(e: &ApiError) -> bool {
+    matches!(e.code, ErrorCode::BadQuery | ErrorCode::NotFound)
+}
+
 fn edit_error(message: String) -> ApiError {
     Error::Edit(message).into()
 }
 
 fn collection_error(e: CollectionError) -> ApiError {
-    Error::Collection(e).into()
+    e.into()
 }
 
 /// A path argument: relative to the archive, or `hex:<bytes>` for a name that is not UTF-8.

@@ -6,7 +6,7 @@
 //! a post is moved or renamed the path no longer resolves, and the hash finds it again (the file
 //! is then updated with the new path). A smart collection is a saved query.
 
-use crate::edit::journal::to_hex;
+use crate::files::{from_hex, to_hex};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -32,7 +32,7 @@ pub struct Member {
 impl Member {
     pub fn rel(&self) -> Vec<u8> {
         match &self.path_hex {
-            Some(h) => crate::edit::journal::from_hex(h).unwrap_or_default(),
+            Some(h) => from_hex(h).unwrap_or_default(),
             None => self.path.as_bytes().to_vec(),
         }
     }
@@ -110,6 +110,13 @@ pub enum CollectionError {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+/// A collection request that cannot be carried out as asked: the code `edit`, with the message.
+impl From<CollectionError> for crate::error::ApiError {
+    fn from(e: CollectionError) -> Self {
+        crate::error::ApiError::new(crate::error::ErrorCode::Edit, e.to_string())
+    }
 }
 
 pub type Result<T, E = CollectionError> = std::result::Result<T, E>;
@@ -298,7 +305,7 @@ pub fn member_for(
     Ok(Member {
         path,
         path_hex,
-        hash: to_hex(&crate::edit::write::hash(&bytes)),
+        hash: to_hex(&crate::files::hash(&bytes)),
     })
 }
 
@@ -374,7 +381,7 @@ pub fn resolve_in_index(
                 .at(index)?;
             Ok(hash.map(|h| to_hex(&h)))
         },
-        |hash| match crate::edit::journal::from_hex(hash) {
+        |hash| match from_hex(hash) {
             Some(bytes) => by_hash
                 .query_row([bytes], |r| r.get::<_, Vec<u8>>(0))
                 .optional()
@@ -509,7 +516,7 @@ mod tests {
             e.to_string(),
             std::io::Error::from(std::io::ErrorKind::NotFound).to_string()
         );
-        let api = crate::api::ApiError::from(crate::error::Error::from(CollectionError::NoName));
+        let api = crate::api::ApiError::from(CollectionError::NoName);
         assert_eq!(
             (api.code.as_str(), api.message.as_str()),
             ("edit", "a collection needs a name")

@@ -47,20 +47,17 @@ pub enum Error {
     #[error("invalid query: {0}")]
     Query(String),
 
+    /// A collection named in a query or a command that does not exist: the same failure, and the
+    /// same code, wherever it is named.
+    #[error("there is no collection named \"{name}\"")]
+    NoCollection { name: String },
+
     #[error("cancelled")]
     Cancelled,
 
     /// An edit request that cannot be carried out as asked (nothing was written).
     #[error("{0}")]
     Edit(String),
-
-    /// A collection that could not be found, made or changed.
-    #[error(transparent)]
-    Collection(#[from] crate::collections::CollectionError),
-
-    /// An export that could not be carried out (see `ExportSummary` for single posts).
-    #[error(transparent)]
-    Export(#[from] crate::export::ExportError),
 
     /// A path that names no post Shelfmark may read or write (see `postfile`).
     #[error("{path} {reason}")]
@@ -255,8 +252,9 @@ impl From<Error> for ApiError {
             Error::PostNotFound { path } => (ErrorCode::NotFound, Some(path.clone())),
             Error::NotIndexed { path } => (ErrorCode::NotIndexed, Some(path.display().to_string())),
             Error::Query(_) => (ErrorCode::BadQuery, None),
+            Error::NoCollection { .. } => (ErrorCode::NotFound, None),
             Error::Cancelled => (ErrorCode::Cancelled, None),
-            Error::Edit(_) | Error::Collection(_) | Error::Export(_) => (ErrorCode::Edit, None),
+            Error::Edit(_) => (ErrorCode::Edit, None),
             Error::Interrupted { .. } => (ErrorCode::Interrupted, None),
             Error::Incomplete { .. } => (ErrorCode::Incomplete, None),
             Error::Refused { path, .. } => (ErrorCode::Refused, Some(path.clone())),
@@ -266,5 +264,18 @@ impl From<Error> for ApiError {
             message: e.to_string(),
             path,
         }
+    }
+}
+
+/// A failed image fetch keeps its code and message.
+impl From<crate::fetch::FetchError> for ApiError {
+    fn from(e: crate::fetch::FetchError) -> ApiError {
+        let code = match e.code {
+            crate::fetch::FetchCode::BadRequest => ErrorCode::BadRequest,
+            crate::fetch::FetchCode::FetchFailed => ErrorCode::FetchFailed,
+            crate::fetch::FetchCode::NotAnImage => ErrorCode::NotAnImage,
+            crate::fetch::FetchCode::TooLarge => ErrorCode::TooLarge,
+        };
+        ApiError::new(code, e.message)
     }
 }

@@ -18,7 +18,6 @@
 //!   carries the type sniffed from the bytes, not the one the server claimed;
 //! - no cookies, no `Referer`, a plain user agent.
 
-use crate::error::{ApiError, ErrorCode};
 use base64::Engine as _;
 use serde::Serialize;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
@@ -71,12 +70,46 @@ impl Default for Policy {
     }
 }
 
-fn error(code: ErrorCode, message: String) -> ApiError {
-    ApiError {
-        code,
-        message,
-        path: None,
+/// Why an image was not fetched: a readable message that names the address, and its kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct FetchError {
+    pub code: FetchCode,
+    pub message: String,
+}
+
+/// The kinds of `FetchError`, spelled as the api's error codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FetchCode {
+    /// The address may not be fetched (not http(s), not public, too many redirects).
+    BadRequest,
+    /// The network or the server failed.
+    FetchFailed,
+    /// The answer is not an image Shelfmark shows.
+    NotAnImage,
+    /// The image is over the size limit.
+    TooLarge,
+}
+
+impl FetchCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FetchCode::BadRequest => "bad-request",
+            FetchCode::FetchFailed => "fetch-failed",
+            FetchCode::NotAnImage => "not-an-image",
+            FetchCode::TooLarge => "too-large",
+        }
     }
+}
+
+impl PartialEq<&str> for FetchCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+fn error(code: FetchCode, message: String) -> FetchError {
+    FetchError { code, message }
 }
 
 /// Shortens an address for messages (a data-heavy query string can be very long).
@@ -103,10 +136,10 @@ pub fn normalize(url: &str) -> String {
 /// Checks that an address may be fetched: http(s), a host, and not `localhost` or an IP literal
 /// off the public internet (unless `policy` allows that very address). Host names are checked
 /// again, address by address, when they are looked up (see `Screened`).
-pub fn check_url(raw: &str, policy: &Policy) -> Result<url::Url, ApiError> {
+pub fn check_url(raw: &str, policy: &Policy) -> Result<url::Url, FetchError> {
     let bad = |why: &str| {
         error(
-            ErrorCode::BadRequest,
+            FetchCode::BadRequest,
             format!("Cannot load the image {}: {why}.", short(raw)),
         )
     };
@@ -385,11 +418,11 @@ fn media_type(header: Option<&str>) -> String {
         .to_ascii_lowercase()
 }
 
-fn explain(url: &str, e: &ureq::Error) -> ApiError {
+fn explain(url: &str, e: &ureq::Error) -> FetchError {
     if let ureq::Error::Io(io) = e {
         if let Some(refused) = io.get_ref().and_then(|e| e.downcast_ref::<Refused>()) {
             return error(
-                ErrorCode::BadRequest,
+                FetchCode::BadRequest,
                 format!("Cannot load the image {}: {refused}.", short(url)),
             );
         }
@@ -399,7 +432,7 @@ fn explain(url: &str, e: &ureq::Error) -> ApiError {
         ureq::Error::HostNotFound => "the host was not found (are you online?)".to_string(),
         ureq::Error::BodyExceedsLimit(n) => {
             return error(
-                ErrorCode::TooLarge,
+                FetchCode::TooLarge,
                 format!(
                     "The image {} is larger than {} MB and was not loaded.",
                     short(url),
@@ -415,13 +448,13 @@ fn explain(url: &str, e: &ureq::Error) -> ApiError {
         other => format!("the request failed ({other})"),
     };
     error(
-        ErrorCode::FetchFailed,
+        FetchCode::FetchFailed,
         format!("Could not load the image {}: {what}.", short(url)),
     )
 }
 
 /// Fetches one image under `policy`. Never panics on what the network sends.
-pub fn fetch_image_with(raw: &str, policy: &Policy) -> Result<FetchedImage, ApiError> {
+pub fn fetch_image_with(raw: &str, policy: &Policy) -> Result<FetchedImage, FetchError> {
     let mut url = check_url(raw, policy)?;
     let config = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -450,7 +483,7 @@ pub fn fetch_image_with(raw: &str, policy: &Policy) -> Result<FetchedImage, ApiE
         let left = policy.timeout.saturating_sub(started.elapsed());
         if left.is_zero() {
             return Err(error(
-                ErrorCode::FetchFailed,
+                FetchCode::FetchFailed,
                 format!(
                     "Could not load the image {}: the server took too long to answer.",
                     short(raw)
@@ -473,7 +506,7 @@ pub fn fetch_image_with(raw: &str, policy: &Policy) -> Result<FetchedImage, ApiE
                 .and_then(|v| v.to_str().ok())
                 .ok_or_else(|| {
                     error(
-                        ErrorCode::FetchFailed,
+                        FetchCode::FetchFailed,
                         format!(
                             "Could not load the image {}: the server redirected nowhere.",
                             short(raw)
@@ -482,7 +515,7 @@ pub fn fetch_image_with(raw: &str, policy: &Policy) -> Result<FetchedImage, ApiE
                 })?;
             if redirects > MAX_REDIRECTS {
                 return Err(error(
-                    ErrorCode::FetchFailed,
+                    FetchCode::FetchFailed,
                     format!(
                         "Could not load the image {}: too many redirects.",
                         short(raw)
@@ -491,7 +524,7 @@ pub fn fetch_image_with(raw: &str, policy: &Policy) -> Result<FetchedImage, ApiE
             }
             let next = url.join(location).map_err(|_| {
                 error(
-                    ErrorCode::FetchFailed,
+                    FetchCode::FetchFailed,
                     format!(
                         "Could not load the image {}: the server redirected to a bad address.",
                         short(raw)
@@ -503,7 +536,7 @@ pub fn fetch_image_with(raw: &str, policy: &Policy) -> Result<FetchedImage, ApiE
         }
         if !status.is_success() {
             return Err(error(
-                ErrorCode::FetchFailed,
+                FetchCode::FetchFailed,
                 format!(
                     "Could not load the image {}: the server answered {}.",
                     short(raw),
@@ -532,7 +565,7 @@ pub fn fetch_image_with(raw: &str, policy: &Policy) -> Result<FetchedImage, ApiE
             ""
         };
         return Err(error(
-            ErrorCode::NotAnImage,
+            FetchCode::NotAnImage,
             format!(
                 "Did not load {}: the server sent {shown}, not a picture Shelfmark loads{why}.",
                 short(raw)
@@ -541,7 +574,7 @@ pub fn fetch_image_with(raw: &str, policy: &Policy) -> Result<FetchedImage, ApiE
     }
     let too_large = || {
         error(
-            ErrorCode::TooLarge,
+            FetchCode::TooLarge,
             format!(
                 "The image {} is larger than {} MB and was not loaded.",
                 short(raw),
@@ -568,7 +601,7 @@ pub fn fetch_image_with(raw: &str, policy: &Policy) -> Result<FetchedImage, ApiE
         })?;
     let mime = sniff_image(&bytes).ok_or_else(|| {
         error(
-            ErrorCode::NotAnImage,
+ FetchCode::NotAnImage,
             format!(
                 "Did not load {}: the server said {claimed}, but the data is not a picture Shelfmark loads.",
                 short(raw)
@@ -641,14 +674,14 @@ impl PostImages {
     /// runs only when no entry matches the file's current bytes. An entry is made only after
     /// `render` succeeded, and `file` is read only when an entry for it exists, so nothing is
     /// read that `render` did not accept first.
-    pub fn names(
+    pub fn names<E>(
         &self,
         root: &std::path::Path,
         path: &str,
         file: &std::path::Path,
         wanted: &str,
-        render: impl FnOnce() -> Result<Vec<String>, ApiError>,
-    ) -> Result<bool, ApiError> {
+        render: impl FnOnce() -> Result<Vec<String>, E>,
+    ) -> Result<bool, E> {
         // Held while rendering, so that the first images of a post, asked for at the same
         // time, wait for one render instead of each rendering the post.
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
@@ -685,7 +718,7 @@ impl PostImages {
 }
 
 /// Fetches one image with the app's policy.
-pub fn fetch_image(url: &str) -> Result<FetchedImage, ApiError> {
+pub fn fetch_image(url: &str) -> Result<FetchedImage, FetchError> {
     fetch_image_with(url, &Policy::default())
 }
 

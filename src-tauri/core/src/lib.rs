@@ -1,8 +1,10 @@
 //! shelfmark-core: everything an archive does. No Tauri, no HTTP, no clap.
 //!
-//! Data flows one way: files → `post::parse` → `scan` → `store` → `search`/`api`.
+//! Data flows one way: files → `post::parse` → `scan` → `store` → `search`/`api`. The modules
+//! form layers, written once in `layers::LAYERS` (a test holds the code to it).
 
 pub mod api;
+pub mod collection_terms;
 pub mod collections;
 pub mod commands;
 pub mod dotdir;
@@ -10,7 +12,10 @@ pub mod edit;
 pub mod error;
 pub mod export;
 pub mod fetch;
+pub mod files;
 pub mod fold;
+pub mod index;
+pub mod layers;
 pub mod post;
 pub mod postfile;
 pub mod problem;

@@ -36,6 +36,21 @@ pub enum Refusal {
     Io(String),
 }
 
+/// File name extensions that are posts (any case).
+const POST_EXTENSIONS: [&str; 3] = ["md", "markdown", "mdown"];
+
+/// Whether a file name names a post (by its extension).
+pub fn is_post_name(name: &std::ffi::OsStr) -> bool {
+    let bytes = name.as_encoded_bytes();
+    let Some(dot) = bytes.iter().rposition(|&b| b == b'.') else {
+        return false;
+    };
+    let ext = &bytes[dot + 1..];
+    POST_EXTENSIONS
+        .iter()
+        .any(|e| ext.eq_ignore_ascii_case(e.as_bytes()))
+}
+
 /// The size limit for reading one post (the scanner's default).
 pub fn max_bytes() -> u64 {
     crate::post::ParseOptions::default().max_bytes
@@ -58,7 +73,7 @@ pub fn check_rel(rel: &[u8]) -> Result<(), Refusal> {
         }
     }
     match last {
-        Some(name) if crate::scan::is_post_name(name) => Ok(()),
+        Some(name) if is_post_name(name) => Ok(()),
         _ => Err(Refusal::NotAPost),
     }
 }

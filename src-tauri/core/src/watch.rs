@@ -7,7 +7,8 @@
 //! Dropping the [`Watcher`] stops watching and cancels a scan in progress.
 
 use crate::error::Error;
-use crate::scan::{is_post_name, ScanOptions, ScanSummary};
+use crate::postfile::is_post_name;
+use crate::scan::{ScanOptions, ScanSummary};
 use notify_debouncer_full::notify::{EventKind, RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{new_debouncer, DebounceEventResult, Debouncer, RecommendedCache};
 use std::path::{Component, Path, PathBuf};
@@ -21,11 +22,6 @@ const DEBOUNCE: Duration = Duration::from_millis(500);
 
 /// Folders whose contents never matter to the index.
 const IGNORED_DIRS: [&str; 3] = [".shelfmark", ".git", "node_modules"];
-
-/// Watcher scans of one process run one at a time (two archives, or one opened twice), and never
-/// while an edit writes files and updates the index: the edit holds this lock too, so the scan
-/// that its own writes trigger runs after it and finds the index already up to date.
-pub(crate) static SCAN_LOCK: Mutex<()> = Mutex::new(());
 
 /// A running watcher. Dropping it stops watching.
 pub struct Watcher {
@@ -95,8 +91,14 @@ fn batch_matters(root: &Path, result: &DebounceEventResult) -> bool {
 /// Watches the archive at `root` and calls `on_change` (on a worker thread) with the summary of
 /// each incremental scan that changed the index (`indexed + removed + renamed > 0`).
 /// Nothing is scanned while the archive has no index: building it is the app's job.
+///
+/// Each scan holds `scan_lock`, the archive's own (see `api::Archive::watch`): an edit holds it
+/// too while it writes files and updates the index, so the scan its own writes trigger runs after
+/// it and finds the index already up to date. Another archive has another lock, so watchers of two
+/// archives never wait for each other.
 pub fn watch(
     root: &Path,
+    scan_lock: Arc<Mutex<()>>,
     on_change: impl Fn(ScanSummary) + Send + 'static,
 ) -> Result<Watcher, Error> {
     let root = root.canonicalize().map_err(|source| Error::Io {
@@ -122,7 +124,7 @@ pub fn watch(
     let worker_stop = stop.clone();
     let worker = std::thread::Builder::new()
         .name("shelfmark-watch".into())
-        .spawn(move || worker_loop(&root, &rx, &worker_stop, &on_change))
+        .spawn(move || worker_loop(&root, &scan_lock, &rx, &worker_stop, &on_change))
         .map_err(|source| Error::Io {
             path: PathBuf::from("watcher thread"),
             source,
@@ -136,6 +138,7 @@ pub fn watch(
 
 fn worker_loop(
     root: &Path,
+    scan_lock: &Mutex<()>,
     rx: &mpsc::Receiver<()>,
     stop: &AtomicBool,
     on_change: &dyn Fn(ScanSummary),
@@ -152,7 +155,7 @@ fn worker_loop(
             continue;
         }
         let summary = {
-            let _guard = SCAN_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+            let _guard = scan_lock.lock().unwrap_or_else(|e| e.into_inner());
             crate::scan::scan(root, &ScanOptions::default(), &|_| {}, stop)
         };
         match summary {
@@ -248,7 +251,9 @@ mod tests {
 
         let summaries = Arc::new(Mutex::new(Vec::<ScanSummary>::new()));
         let seen = summaries.clone();
-        let watcher = watch(dir.path(), move |s| seen.lock().unwrap().push(s)).unwrap();
+        let watcher = archive
+            .watch(move |s| seen.lock().unwrap().push(s))
+            .unwrap();
 
         // Noise that must not trigger a report: a file that is not a post.
         std::fs::write(dir.path().join("notes.txt"), "not a post").unwrap();
@@ -306,7 +311,9 @@ mod tests {
             .unwrap();
         let summaries = Arc::new(Mutex::new(Vec::<ScanSummary>::new()));
         let seen = summaries.clone();
-        let _watcher = watch(dir.path(), move |s| seen.lock().unwrap().push(s)).unwrap();
+        let _watcher = archive
+            .watch(move |s| seen.lock().unwrap().push(s))
+            .unwrap();
 
         let req = crate::edit::EditRequest {
             target: crate::edit::EditTarget::Query {
@@ -340,6 +347,56 @@ mod tests {
         assert!(eventually(10, || !summaries.lock().unwrap().is_empty()));
     }
 
+    /// An archive with one indexed post, watched; its summaries are collected.
+    fn watched_archive(dir: &Path) -> (Archive, Watcher, Arc<Mutex<Vec<ScanSummary>>>) {
+        let posts = dir.join("_posts");
+        std::fs::create_dir_all(&posts).unwrap();
+        std::fs::write(posts.join("2021-01-01-a.md"), post("A", "first post")).unwrap();
+        let archive = Archive::open(dir).unwrap();
+        archive
+            .index(&ScanOptions::default(), &|_| {}, &AtomicBool::new(false))
+            .unwrap();
+        let summaries = Arc::new(Mutex::new(Vec::<ScanSummary>::new()));
+        let seen = summaries.clone();
+        let watcher = archive
+            .watch(move |s| seen.lock().unwrap().push(s))
+            .unwrap();
+        (archive, watcher, summaries)
+    }
+
+    #[test]
+    fn two_archives_in_one_process_do_not_block_each_other() {
+        let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (a, _watch_a, seen_a) = watched_archive(dir_a.path());
+        let (b, _watch_b, seen_b) = watched_archive(dir_b.path());
+        // A is busy (an edit holds its scan lock): its watcher cannot scan...
+        let busy = a.hold_scan_lock();
+        std::fs::write(
+            dir_a.path().join("_posts/2021-02-02-b.md"),
+            post("B", "aardvark"),
+        )
+        .unwrap();
+        std::fs::write(
+            dir_b.path().join("_posts/2021-02-02-b.md"),
+            post("B", "axolotl"),
+        )
+        .unwrap();
+        // ...while B's watcher goes on as usual.
+        assert!(
+            eventually(10, || hits(&b, "axolotl") == 1),
+            "archive B waited for archive A's lock"
+        );
+        assert!(!seen_b.lock().unwrap().is_empty());
+        // A has not scanned: the lock is still held.
+        assert_eq!(hits(&a, "aardvark"), 0);
+        assert!(seen_a.lock().unwrap().is_empty());
+        drop(busy);
+        assert!(
+            eventually(10, || hits(&a, "aardvark") == 1),
+            "archive A did not scan once its lock was free"
+        );
+    }
+
     #[test]
     fn renamed_folders_are_picked_up() {
         let dir = tempfile::tempdir().unwrap();
@@ -352,7 +409,9 @@ mod tests {
             .unwrap();
         let summaries = Arc::new(Mutex::new(Vec::<ScanSummary>::new()));
         let seen = summaries.clone();
-        let _watcher = watch(dir.path(), move |s| seen.lock().unwrap().push(s)).unwrap();
+        let _watcher = archive
+            .watch(move |s| seen.lock().unwrap().push(s))
+            .unwrap();
 
         std::fs::rename(&day, dir.path().join("archived").join("2021-01-02")).unwrap();
         assert!(

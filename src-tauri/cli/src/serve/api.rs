@@ -23,7 +23,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::NotIndexed | ErrorCode::Cancelled | ErrorCode::Interrupted => {
             StatusCode::CONFLICT
         }
-        ErrorCode::Edit => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::Edit | ErrorCode::Export => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::FetchFailed | ErrorCode::NotAnImage | ErrorCode::TooLarge => {
             StatusCode::BAD_GATEWAY
         }
@@ -33,7 +33,6 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | ErrorCode::NotAFolder
         | ErrorCode::Incomplete
         | ErrorCode::Refused
-        | ErrorCode::Export
         | ErrorCode::NoArchive
         | ErrorCode::Unsupported
         | ErrorCode::Network

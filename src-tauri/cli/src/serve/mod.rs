@@ -200,7 +200,6 @@ pub fn run(archive: Archive, opts: Options) -> ApiResult<()> {
                 format!("could not read the bound address: {e}"),
             )
         })?;
-        let root = archive.root().to_path_buf();
         let state = Arc::new(AppState::new(
             archive,
             token.clone(),
@@ -209,7 +208,7 @@ pub fn run(archive: Archive, opts: Options) -> ApiResult<()> {
         ));
         // Live updates: rescan on changes on disk; the UI polls `changes` to refresh.
         let changes = state.changes.clone();
-        let _watcher = shelfmark_core::watch::watch(&root, move |s| {
+        let _watcher = Archive::watch(&state.archive, move |s| {
             changes.fetch_add(1, Ordering::Relaxed);
             eprintln!(
                 "shelfmark: changes on disk: {} indexed, {} removed, {} renamed",

@@ -70,19 +70,7 @@ pub struct OpRecord {
     pub files: Vec<FileImages>,
 }
 
-pub fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub fn from_hex(hex: &str) -> Option<Vec<u8>> {
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| {
-            hex.get(i..i + 2)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        })
-        .collect()
-}
+pub use crate::files::{from_hex, to_hex};
 
 pub struct Journal {
     root: PathBuf,
@@ -195,8 +183,8 @@ impl Journal {
                     FileImages {
                         path_hex: to_hex(rel),
                         path: String::from_utf8_lossy(rel).into_owned(),
-                        before_hash: to_hex(&super::write::hash(before)),
-                        after_hash: to_hex(&super::write::hash(after)),
+                        before_hash: to_hex(&crate::files::hash(before)),
+                        after_hash: to_hex(&crate::files::hash(after)),
                         before: (0, b),
                         after: (b, a),
                         frame: None,
@@ -281,7 +269,7 @@ impl Journal {
                     None => read_at(&mut pack, pack_len, off, len, &path)?,
                 };
                 let want = if after { &f.after_hash } else { &f.before_hash };
-                if to_hex(&super::write::hash(&image)) != *want {
+                if to_hex(&crate::files::hash(&image)) != *want {
                     return Err(invalid(
                         &path,
                         format!(

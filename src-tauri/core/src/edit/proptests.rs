@@ -902,7 +902,8 @@ proptest! {
                 prop_assert!(changed.is_empty() && removed.is_empty(),
                     "Ok(None) but {changed:?} should change and {removed:?} go\nops: {ops:?}\nbefore: {}", show(&before));
             }
-            Err((why, kind)) => {
+            Err(why) => {
+                let kind = why.kind();
                 prop_assert!(false, "refused ({kind}): {why}\nops: {ops:?}\nbefore: {}", show(&before));
             }
         }
@@ -1050,7 +1051,7 @@ fn edited(file: &str, ops: &[EditOp]) -> String {
     match edit_bytes(file.as_bytes(), ops) {
         Ok(Some(b)) => String::from_utf8(b).unwrap_or_default(),
         Ok(None) => file.to_string(),
-        Err((e, _)) => format!("ERR {e}"),
+        Err(e) => format!("ERR {e}"),
     }
 }
 

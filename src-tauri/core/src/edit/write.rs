@@ -15,10 +15,7 @@ use std::path::{Path, PathBuf};
 
 pub use crate::postfile::{resolve, Refusal};
 
-/// Content hash used everywhere a file is compared with what was read (as in the index).
-pub fn hash(bytes: &[u8]) -> [u8; 32] {
-    *blake3::hash(bytes).as_bytes()
-}
+pub use crate::files::hash;
 
 /// A file written to its temporary name, waiting for `commit`. Dropped uncommitted, the
 /// temporary file is removed.

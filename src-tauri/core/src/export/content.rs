@@ -52,7 +52,7 @@ pub(super) fn render(
             ExportFormat::Rewrite => match edit_bytes(bytes, ops) {
                 Ok(Some(b)) => Ok(b),
                 Ok(None) => Ok(bytes.clone()),
-                Err((reason, _)) => Err(reason),
+                Err(refusal) => Err(refusal.to_string()),
             },
             ExportFormat::Html => Ok(edition::post_page(p, m, bytes)),
         })

@@ -72,3 +72,10 @@ pub enum ExportError {
 }
 
 pub type Result<T, E = ExportError> = std::result::Result<T, E>;
+
+/// An export that could not be carried out (single posts that fail are in `ExportSummary`).
+impl From<ExportError> for crate::error::ApiError {
+    fn from(e: ExportError) -> Self {
+        crate::error::ApiError::new(crate::error::ErrorCode::Export, e.to_string())
+    }
+}

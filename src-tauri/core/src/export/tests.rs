@@ -476,10 +476,10 @@ fn refusals_say_what_they_said_as_strings() {
     for (e, want) in cases {
         assert_eq!(e.to_string(), want);
     }
-    // And through the api, still under the code `edit`.
-    let api = crate::api::ApiError::from(crate::error::Error::from(ExportError::NoTarget));
+    // And through the api, under the code `export`.
+    let api = crate::api::ApiError::from(ExportError::NoTarget);
     assert_eq!(
         (api.code.as_str(), api.message.as_str()),
-        ("edit", "say where to export to")
+        ("export", "say where to export to")
     );
 }

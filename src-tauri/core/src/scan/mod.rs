@@ -4,15 +4,15 @@
 
 mod walk;
 
-pub use walk::{is_post_name, walk};
+pub use crate::postfile::is_post_name;
+pub use walk::walk;
 
 use crate::error::{Error, Result, SqlContext};
+use crate::index::analysis::doc_grams;
 use crate::post::{self, ParseOptions};
 use crate::problem::{Problem, ProblemKind};
-use crate::search::grams::count_doc_grams;
 use crate::store::writer::{FileStat, PostRecord, Writer};
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -383,27 +383,4 @@ fn process(
         }
         None => Outcome::ProblemsOnly(stat.path, parsed.problems),
     }
-}
-
-/// The grams of a post's title and text, the two folded for matching (title, newline, text),
-/// and the text's length in characters.
-pub fn doc_grams(title: &str, text: &str) -> (Vec<(u64, u32)>, String, u32) {
-    thread_local! {
-        static COUNTS: std::cell::RefCell<FxHashMap<u64, u32>> = std::cell::RefCell::new(FxHashMap::default());
-    }
-    let mut chars = crate::search::matcher::fold_for_match(title);
-    chars.push('\n');
-    let title_len = chars.len();
-    chars.extend(crate::search::matcher::fold_for_match(text));
-    let text_chars = (chars.len() - title_len) as u32;
-    let folded: String = chars.iter().collect();
-    COUNTS.with(|c| {
-        let mut counts = c.borrow_mut();
-        count_doc_grams(&chars, &mut counts);
-        (
-            counts.iter().map(|(&g, &n)| (g, n)).collect(),
-            folded,
-            text_chars,
-        )
-    })
 }

@@ -1,12 +1,10 @@
 //! Find the post files of an archive: a parallel walk that skips `.git`, `node_modules`,
 //! `.shelfmark` and other hidden entries, and judges every symlink instead of following it blindly.
 
+use crate::postfile::is_post_name;
 use crate::problem::{Problem, ProblemKind};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-
-/// File name extensions that are posts.
-const POST_EXTENSIONS: [&str; 3] = ["md", "markdown", "mdown"];
 
 /// A candidate post file.
 #[derive(Debug, Clone)]
@@ -23,17 +21,6 @@ pub struct Found {
 pub struct Walked {
     pub files: Vec<Found>,
     pub problems: Vec<(Vec<u8>, Problem)>,
-}
-
-pub fn is_post_name(name: &std::ffi::OsStr) -> bool {
-    let bytes = name.as_encoded_bytes();
-    let Some(dot) = bytes.iter().rposition(|&b| b == b'.') else {
-        return false;
-    };
-    let ext = &bytes[dot + 1..];
-    POST_EXTENSIONS
-        .iter()
-        .any(|e| ext.eq_ignore_ascii_case(e.as_bytes()))
 }
 
 fn rel_bytes(root: &Path, path: &Path) -> Vec<u8> {

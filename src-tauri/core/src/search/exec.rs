@@ -3,12 +3,13 @@
 //! above body), sorted, paged, and given snippets. Facets count over the whole result set.
 
 use super::bitset::BitSet;
-use super::grams::plan_atom;
-use super::matcher::{fold_for_match, Needle};
+use super::matcher::Needle;
 use super::query::{Atom, Clause, Field, FieldValue, HasWhat, Query, Sort};
-use super::segment::read_postings;
 use super::snapshot::Snapshot;
 use crate::error::{Error, Result, SqlContext};
+use crate::index::analysis::fold_for_match;
+use crate::index::grams::plan_atom;
+use crate::index::segment::read_postings;
 use rusqlite::{Connection, OptionalExtension};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -28,13 +29,27 @@ pub struct Matched {
     pub needles: Vec<Vec<char>>,
 }
 
-/// Evaluate a parsed query over the snapshot. `root` is the archive (for `collection:`).
+/// What a `collection:NAME` term stands for. The searcher never reads collection files: the
+/// caller (the api, through `collection_terms`) resolves every name a query reaches before the
+/// query is evaluated.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CollectionTerm {
+    /// A manual collection's posts, by path.
+    Posts(Vec<Vec<u8>>),
+    /// A smart collection's saved query (the collections it names are in the same map).
+    Query(Query),
+}
+
+/// The collections a query reaches, by name as written in the query (trimmed).
+pub type CollectionTerms = HashMap<String, CollectionTerm>;
+
+/// Evaluate a parsed query over the snapshot; `collection:` terms stand for what `terms` says.
 /// When `cancel` is set (the search was superseded), evaluation stops between atoms and
 /// between verified candidates with `Error::Cancelled`.
 pub fn evaluate(
     conn: &Connection,
     path: &Path,
-    root: &Path,
+    terms: &CollectionTerms,
     snap: &Snapshot,
     query: &Query,
     cancel: &AtomicBool,
@@ -42,7 +57,7 @@ pub fn evaluate(
     let ctx = Ctx {
         conn,
         path,
-        root,
+        terms,
         snap,
         cancel,
         collections: RefCell::new(HashMap::new()),
@@ -52,10 +67,6 @@ pub fn evaluate(
 
 /// Smart collections may name other collections, this deep at most.
 const MAX_COLLECTION_DEPTH: usize = 4;
-/// Distinct collections one query may look up, nested ones included. Each is evaluated once
-/// per query (a collection named twice is not evaluated twice), so collections that name each
-/// other many times over cannot multiply the work.
-const MAX_COLLECTION_LOOKUPS: usize = 32;
 /// The most posting lists read for one text atom. A long term has hundreds of grams; a few of
 /// them narrow the candidates as well as all of them, and verification decides anyway.
 const MAX_LOOKUP_GRAMS: usize = 16;
@@ -64,7 +75,7 @@ const MAX_LOOKUP_GRAMS: usize = 16;
 struct Ctx<'a> {
     conn: &'a Connection,
     path: &'a Path,
-    root: &'a Path,
+    terms: &'a CollectionTerms,
     snap: &'a Snapshot,
     cancel: &'a AtomicBool,
     collections: RefCell<HashMap<String, BitSet>>,
@@ -128,18 +139,12 @@ fn evaluate_at(ctx: &Ctx, query: &Query, depth: usize) -> Result<Matched> {
     })
 }
 
-/// The posts of a collection: a manual one's members (found by path, or by content when moved),
-/// a smart one's query.
+/// The posts of a collection: a manual one's members, a smart one's query. Each is evaluated
+/// once per query (a collection named twice is not evaluated twice).
 fn in_collection(ctx: &Ctx, name: &str, depth: usize) -> Result<BitSet> {
     let key = name.trim().to_string();
     if let Some(set) = ctx.collections.borrow().get(&key) {
         return Ok(set.clone());
-    }
-    if ctx.collections.borrow().len() >= MAX_COLLECTION_LOOKUPS {
-        return Err(Error::Query(format!(
-            "the query names more than {MAX_COLLECTION_LOOKUPS} collections, counting those that \
-             saved searches name in turn"
-        )));
     }
     let set = collection_set(ctx, name, depth)?;
     ctx.collections.borrow_mut().insert(key, set.clone());
@@ -149,7 +154,7 @@ fn in_collection(ctx: &Ctx, name: &str, depth: usize) -> Result<BitSet> {
 #[cfg(test)]
 thread_local! {
     /// Collections evaluated by this thread (for the test of repeated names).
-    static COLLECTION_EVALS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    pub(crate) static COLLECTION_EVALS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
 fn collection_set(ctx: &Ctx, name: &str, depth: usize) -> Result<BitSet> {
@@ -157,24 +162,26 @@ fn collection_set(ctx: &Ctx, name: &str, depth: usize) -> Result<BitSet> {
     COLLECTION_EVALS.with(|c| c.set(c.get() + 1));
     let (conn, path, snap) = (ctx.conn, ctx.path, ctx.snap);
     let mut set = BitSet::empty(snap.len());
-    let (_, mut c) = crate::collections::Collections::new(ctx.root)
-        .find(name)
-        .map_err(|e| Error::Query(e.to_string()))?;
-    if let Some(q) = &c.query {
-        if depth >= MAX_COLLECTION_DEPTH {
-            return Err(Error::Query(format!(
-                "collection \"{name}\" names collections too deeply (a loop?)"
-            )));
+    let paths = match ctx.terms.get(name.trim()) {
+        None => {
+            return Err(Error::NoCollection {
+                name: name.trim().to_string(),
+            })
         }
-        let q = super::query::parse(q)
-            .map_err(|e| Error::Query(format!("collection \"{name}\": {e}")))?;
-        return Ok(evaluate_at(ctx, &q, depth + 1)?.set);
-    }
-    let resolved = crate::collections::resolve_in_index(conn, path, &mut c)?;
+        Some(CollectionTerm::Query(q)) => {
+            if depth >= MAX_COLLECTION_DEPTH {
+                return Err(Error::Query(format!(
+                    "collection \"{name}\" names collections too deeply (a loop?)"
+                )));
+            }
+            return Ok(evaluate_at(ctx, q, depth + 1)?.set);
+        }
+        Some(CollectionTerm::Posts(paths)) => paths,
+    };
     let mut docid_of = conn
         .prepare_cached("SELECT docid FROM posts WHERE path = ?1")
         .at(path)?;
-    for rel in &resolved.paths {
+    for rel in paths {
         let docid = docid_of
             .query_row([rel], |r| r.get::<_, i64>(0))
             .optional()
@@ -444,61 +451,4 @@ fn top<K: Ord>(keyed: &mut [(K, usize)], need: usize) -> Vec<usize> {
     let head = &mut keyed[..n];
     head.sort_unstable();
     head.iter().map(|(_, i)| *i).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::search::searcher::Searcher;
-
-    #[test]
-    fn collections_that_name_each_other_many_times_are_evaluated_once_each() {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let root = dir.path();
-        std::fs::write(root.join("a.md"), "---\ntitle: 两岸\n---\n两岸\n")
-            .unwrap_or_else(|e| panic!("{e}"));
-        std::fs::write(root.join("b.md"), "---\ntitle: other\n---\nother\n")
-            .unwrap_or_else(|e| panic!("{e}"));
-        crate::scan::scan(
-            root,
-            &crate::scan::ScanOptions::default(),
-            &|_| {},
-            &AtomicBool::new(false),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        // Four levels, each naming the next eight times: 1 + 8 + 64 + 512 evaluations if
-        // nothing is remembered.
-        let store = crate::collections::Collections::new(root);
-        let make = |name: &str, query: String| {
-            store
-                .create(name, Some(query))
-                .unwrap_or_else(|e| panic!("{e}"));
-        };
-        make("d", "两岸".into());
-        for (name, next) in [("c", "d"), ("b", "c"), ("a", "b")] {
-            make(name, vec![format!("collection:{next}"); 8].join(" "));
-        }
-        let index =
-            crate::store::existing_index_path(root).unwrap_or_else(|| panic!("not indexed"));
-        let mut s = Searcher::open(&index, root).unwrap_or_else(|e| panic!("{e}"));
-        COLLECTION_EVALS.with(|c| c.set(0));
-        let paths = s
-            .matching_paths("collection:a")
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(paths, vec![b"a.md".to_vec()]);
-        assert_eq!(COLLECTION_EVALS.with(|c| c.get()), 4);
-
-        // More distinct collections than the limit: an error that says so, not a long wait.
-        for i in 0..=MAX_COLLECTION_LOOKUPS {
-            make(&format!("e{i}"), "两岸".into());
-        }
-        let many: Vec<String> = (0..=MAX_COLLECTION_LOOKUPS)
-            .map(|i| format!("collection:e{i} OR"))
-            .collect();
-        let err = s.matching_paths(&many.join(" ")).err();
-        assert!(
-            matches!(&err, Some(Error::Query(m)) if m.contains(&MAX_COLLECTION_LOOKUPS.to_string())),
-            "{err:?}"
-        );
-    }
 }

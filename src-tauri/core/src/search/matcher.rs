@@ -3,22 +3,7 @@
 //! starts or ends with a word character must start or end at a word boundary; a space in the
 //! term matches any run of whitespace.
 
-use crate::fold::{fold_char, is_word_char};
-
-/// Fold for matching: like `fold`, with runs of whitespace collapsed to one space and trimmed.
-pub fn fold_for_match(s: &str) -> Vec<char> {
-    let mut out = Vec::with_capacity(s.len() / 2);
-    for c in s.chars().filter_map(fold_char) {
-        if c == ' ' && (out.is_empty() || out.last() == Some(&' ')) {
-            continue;
-        }
-        out.push(c);
-    }
-    if out.last() == Some(&' ') {
-        out.pop();
-    }
-    out
-}
+use crate::fold::is_word_char;
 
 /// A folded needle, prepared once for linear-time matching: Knuth–Morris–Pratt over characters
 /// (for folded text as chars) and memchr's `memmem` with a KMP fallback over bytes (for stored
@@ -393,6 +378,7 @@ fn to_char_ranges(text: &str, mut ranges: Vec<(usize, usize)>) -> Vec<[u32; 2]> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::analysis::fold_for_match;
 
     fn f(s: &str) -> Vec<char> {
         fold_for_match(s)

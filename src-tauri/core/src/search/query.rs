@@ -48,6 +48,21 @@ impl Query {
     pub fn is_empty(&self) -> bool {
         self.clauses.is_empty()
     }
+
+    /// The names of the collections it names (`collection:NAME`), in order, as written.
+    pub fn collection_names(&self) -> Vec<&str> {
+        self.clauses
+            .iter()
+            .flat_map(|Clause::Term { alternatives, .. }| alternatives)
+            .filter_map(|atom| match atom {
+                Atom::Field {
+                    field: Field::Collection,
+                    value: FieldValue::Text(name),
+                } => Some(name.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 /// One required (or, when `negated`, excluded) part of a query.
@@ -100,7 +115,8 @@ pub enum Field {
     Path,
     Date,
     Has,
-    /// Posts in a collection (by name or id; see `crate::collections`).
+    /// Posts in a collection (by name or id), resolved before evaluation (see
+    /// `exec::CollectionTerms`).
     Collection,
     /// Any other front matter key, spelled as typed (the search layer should compare key names
     /// case-insensitively).

@@ -10,6 +10,7 @@
 //! with `Error::Cancelled` soon after (between verified posts, see `exec`). Searches for the same
 //! query and order (the pages of one result list) do not cancel each other.
 
+use super::exec::CollectionTerms;
 use super::query::Sort;
 use super::searcher::{SearchRequest, SearchResponse, Searcher, SharedSnapshot};
 use crate::error::{Error, Result};
@@ -143,7 +144,7 @@ impl Readers {
 
     /// Search, as one caller among others: this search stops searches in flight that asked for
     /// another query or order, and is stopped in turn by a later one (see the module docs).
-    pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse> {
+    pub fn search(&self, req: &SearchRequest, terms: &CollectionTerms) -> Result<SearchResponse> {
         let id = self.next_search.fetch_add(1, Ordering::Relaxed);
         let cancel = Arc::new(AtomicBool::new(false));
         {
@@ -161,7 +162,7 @@ impl Readers {
             });
         }
         let _registered = Registered { readers: self, id };
-        self.with(|s| s.search_cancellable(req, &cancel))
+        self.with(|s| s.search_cancellable(req, terms, &cancel))
     }
 }
 
@@ -229,13 +230,13 @@ mod tests {
         });
         // A second page of the same query leaves it alone.
         let page = readers
-            .search(&req("alpha"))
+            .search(&req("alpha"), &CollectionTerms::new())
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(page.total, 20);
         assert!(!cancel.load(Ordering::Relaxed));
         // Another query supersedes it.
         let other = readers
-            .search(&req("beta"))
+            .search(&req("beta"), &CollectionTerms::new())
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(other.total, 20);
         assert!(cancel.load(Ordering::Relaxed));
@@ -243,10 +244,13 @@ mod tests {
         assert_eq!(readers.lock_searches().len(), 1);
         // A cancelled search answers `Cancelled`.
         let mut s = readers.lend().unwrap_or_else(|e| panic!("{e}"));
-        let r = s
-            .searcher
-            .as_mut()
-            .map(|s| s.search_cancellable(&req("gamma"), &AtomicBool::new(true)));
+        let r = s.searcher.as_mut().map(|s| {
+            s.search_cancellable(
+                &req("gamma"),
+                &CollectionTerms::new(),
+                &AtomicBool::new(true),
+            )
+        });
         assert!(matches!(r, Some(Err(Error::Cancelled))), "{r:?}");
     }
 }

@@ -1,7 +1,7 @@
 //! A reader of the index: its own connection and the snapshot of the current generation (shared
 //! with the other readers of the same index, see `SharedSnapshot`).
 
-use super::exec::{evaluate, sort};
+use super::exec::{evaluate, sort, CollectionTerms};
 use super::facets::{self, Facets};
 use super::matcher::{highlight, snippet};
 use super::query::{self, Sort};
@@ -180,14 +180,20 @@ impl Searcher {
         &self.snap
     }
 
-    pub fn search(&mut self, req: &SearchRequest) -> Result<SearchResponse> {
-        self.search_cancellable(req, &NEVER)
+    /// Search; `terms` holds what the `collection:` terms of the query stand for.
+    pub fn search(
+        &mut self,
+        req: &SearchRequest,
+        terms: &CollectionTerms,
+    ) -> Result<SearchResponse> {
+        self.search_cancellable(req, terms, &NEVER)
     }
 
     /// `search`, stopping with `Error::Cancelled` soon after `cancel` is set.
     pub fn search_cancellable(
         &mut self,
         req: &SearchRequest,
+        terms: &CollectionTerms,
         cancel: &AtomicBool,
     ) -> Result<SearchResponse> {
         if cancel.load(std::sync::atomic::Ordering::Relaxed) {
@@ -199,7 +205,7 @@ impl Searcher {
         // Reading the index in one transaction gives a consistent view while the writer works.
         self.conn.execute_batch("BEGIN").at(&self.path)?;
         hold_for_tests();
-        let result = self.search_in_tx(&q, sort_by, req, cancel);
+        let result = self.search_in_tx(&q, terms, sort_by, req, cancel);
         let _ = self.conn.execute_batch("COMMIT");
         result
     }
@@ -207,12 +213,13 @@ impl Searcher {
     fn search_in_tx(
         &self,
         q: &query::Query,
+        terms: &CollectionTerms,
         sort_by: Sort,
         req: &SearchRequest,
         cancel: &AtomicBool,
     ) -> Result<SearchResponse> {
         let snap = &self.snap;
-        let matched = evaluate(&self.conn, &self.path, &self.root, snap, q, cancel)?;
+        let matched = evaluate(&self.conn, &self.path, terms, snap, q, cancel)?;
         let total = matched.set.count() as u64;
         let facets = req
             .facets
@@ -260,10 +267,14 @@ impl Searcher {
     }
 
     /// The paths of every post a query matches, in path order (for bulk edits and exports).
-    pub fn matching_paths(&mut self, query_text: &str) -> Result<Vec<Vec<u8>>> {
+    pub fn matching_paths(
+        &mut self,
+        query_text: &str,
+        terms: &CollectionTerms,
+    ) -> Result<Vec<Vec<u8>>> {
         self.refresh()?;
         let q = query::parse(query_text).map_err(|e| Error::Query(e.to_string()))?;
-        let matched = evaluate(&self.conn, &self.path, &self.root, &self.snap, &q, &NEVER)?;
+        let matched = evaluate(&self.conn, &self.path, terms, &self.snap, &q, &NEVER)?;
         let mut paths: Vec<Vec<u8>> = matched
             .set
             .iter()
@@ -274,10 +285,10 @@ impl Searcher {
     }
 
     /// Facets of a query's result set alone.
-    pub fn facets(&mut self, query_text: &str) -> Result<(u64, Facets)> {
+    pub fn facets(&mut self, query_text: &str, terms: &CollectionTerms) -> Result<(u64, Facets)> {
         self.refresh()?;
         let q = query::parse(query_text).map_err(|e| Error::Query(e.to_string()))?;
-        let matched = evaluate(&self.conn, &self.path, &self.root, &self.snap, &q, &NEVER)?;
+        let matched = evaluate(&self.conn, &self.path, terms, &self.snap, &q, &NEVER)?;
         Ok((
             matched.set.count() as u64,
             facets::count(&self.snap, &matched.set, FACET_LIMIT),

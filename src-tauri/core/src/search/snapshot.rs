@@ -107,7 +107,7 @@ impl Snapshot {
             let cats: String = r.get(10).at(path)?;
             let tags: Vec<String> = serde_json::from_str(&tags).unwrap_or_default();
             let cats: Vec<String> = serde_json::from_str(&cats).unwrap_or_default();
-            let title_folded = super::matcher::fold_for_match(&title);
+            let title_folded = crate::index::analysis::fold_for_match(&title);
             title_sum += title_folded.len() as u64;
             let text_chars: i64 = r.get(11).at(path)?;
             let date_ms: Option<i64> = r.get(5).at(path)?;

@@ -2,10 +2,10 @@
 //! writes the postings of the documents it added, so every commit leaves a consistent index.
 
 use crate::error::{Result, SqlContext};
+use crate::index::grams::GramId;
+use crate::index::segment::SegmentBuilder;
 use crate::post::Post;
 use crate::problem::Problem;
-use crate::search::grams::GramId;
-use crate::search::segment::SegmentBuilder;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
 
@@ -102,7 +102,7 @@ pub struct PostRecord {
     pub hash: [u8; 32],
     pub post: Post,
     pub grams: Vec<(GramId, u32)>,
-    /// Title and body text folded for matching (see `search::matcher::fold_for_match`).
+    /// Title and body text folded for matching (see `index::analysis::fold_for_match`).
     pub folded: String,
     pub text_chars: u32,
 }
@@ -214,7 +214,7 @@ impl Writer {
         }
         let shards = self.indexer.take();
         if shards.iter().any(|s| !s.is_empty()) {
-            crate::search::segment::write_shards(shards, &self.conn).at(&self.path)?;
+            crate::index::segment::write_shards(shards, &self.conn).at(&self.path)?;
             self.merge_segments()?;
         }
         self.conn
@@ -251,7 +251,7 @@ impl Writer {
                     .collect()
             })
             .at(&self.path)?;
-        crate::search::segment::merge_small_segments(&self.conn, MAX_SEGMENTS, &|d| {
+        crate::index::segment::merge_small_segments(&self.conn, MAX_SEGMENTS, &|d| {
             live.contains(&d)
         })
         .at(&self.path)?;
