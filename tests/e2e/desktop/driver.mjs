@@ -37,11 +37,13 @@ export async function waitForStatus(port, timeoutMs = 20_000) {
   throw new Error(`tauri-driver did not answer /status in ${timeoutMs} ms: ${last}`);
 }
 
-/** Starts tauri-driver in its own process group (WebKitWebDriver and the app go with it). */
-export function startDriver(port, nativePort) {
+/** Starts tauri-driver in its own process group (WebKitWebDriver and the app go with it, and
+ * inherit `env`). */
+export function startDriver(port, nativePort, env = process.env) {
   const child = spawn(findDriver(), ['--port', String(port), '--native-port', String(nativePort)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
+    env,
   });
   let log = '';
   child.stdout.on('data', (d) => (log += d));
