@@ -72,18 +72,18 @@ export function stopGroup(child) {
 }
 
 /**
- * A WebDriver session on the desktop app `application` (started with `args`) through a
+ * A WebDriver session on the desktop app `application` (started with `args`, in `env`) through a
  * tauri-driver of its own on `port` (its native port is the next one). `start()` resolves with the
  * session's browser; `stop()` ends the session and the driver (WebKitWebDriver and the app go with
  * it), and prints what the driver said when a test failed. `stop()` is safe after a failed start.
  */
-export function desktopSession({ application, args, port }) {
+export function desktopSession({ application, args, port, env = process.env }) {
   let driver = null;
   let log = () => '';
   let browser = null;
   return {
     async start() {
-      ({ child: driver, log } = startDriver(port, port + 1));
+      ({ child: driver, log } = startDriver(port, port + 1, env));
       await waitForStatus(port);
       browser = await remote({
         hostname: '127.0.0.1',

@@ -16,22 +16,18 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { remote } from 'webdriverio';
-import { startDriver, stopGroup, waitForStatus } from './driver.mjs';
+import { desktopSession } from './driver.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../../..');
 const ARTIFACTS = join(HERE, '..', 'artifacts');
 const DEB = process.env.SHELFMARK_DEB ? resolve(process.env.SHELFMARK_DEB) : '';
-const DRIVER_PORT = 4444;
-const NATIVE_PORT = 4445;
+const DRIVER_PORT = 4444; // and 4445, its native port
 
 let work; // everything this test writes: the unpacked root, a home, the archive
 let root; // the package, unpacked
 let entry; // the desktop entry's [Desktop Entry] keys
-let driver;
-let driverLog = () => '';
-let browser;
+let session;
 
 const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { encoding: 'utf8', ...opts });
 
@@ -63,10 +59,8 @@ before(() => {
 });
 
 after(async () => {
-  if (browser) await browser.deleteSession().catch(() => {});
-  await stopGroup(driver);
+  if (session) await session.stop();
   if (work) rmSync(work, { recursive: true, force: true });
-  if (process.exitCode && driverLog()) console.error(`tauri-driver said:\n${driverLog().slice(-4000)}`);
 });
 
 test('the package: control fields, files, desktop entry and icons', () => {
@@ -175,20 +169,8 @@ test('the installed app opens the folder given on its command line, in a real wi
     XDG_DATA_HOME: join(home, 'data'),
     XDG_CACHE_HOME: join(home, 'cache'),
   };
-  ({ child: driver, log: driverLog } = startDriver(DRIVER_PORT, NATIVE_PORT, env));
-  await waitForStatus(DRIVER_PORT);
-  browser = await remote({
-    hostname: '127.0.0.1',
-    port: DRIVER_PORT,
-    logLevel: 'error',
-    connectionRetryCount: 5,
-    connectionRetryTimeout: 30_000,
-    waitforTimeout: 20_000,
-    capabilities: {
-      'wdio:enforceWebDriverClassic': true,
-      'tauri:options': { application: join(root, 'usr/bin', exe), args },
-    },
-  });
+  session = desktopSession({ application: join(root, 'usr/bin', exe), args, port: DRIVER_PORT, env });
+  const browser = await session.start();
 
   // The first rows of the folder named on the command line.
   const firstRow = await browser.$('[data-testid=results] [role=option]');
