@@ -11,7 +11,7 @@ PACKAGES=(
   build-essential pkg-config curl file ca-certificates
   libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev
   libssl-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
-  xvfb xauth dbus-x11 at-spi2-core
+  xvfb xauth dbus-x11 at-spi2-core x11-utils desktop-file-utils
   chromium chromium-driver webkit2gtk-driver
   fonts-noto-cjk ripgrep sqlite3
 )

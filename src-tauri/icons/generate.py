@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-# Regenerates the PNG icons in this folder: python3 src-tauri/icons/generate.py
-# Draws the Shelfmark icon (a bookmark ribbon on a rounded tile) as RGBA PNGs, no dependencies.
+# Regenerates the icons in this folder: python3 src-tauri/icons/generate.py
+# Draws the Shelfmark icon (a bookmark ribbon on a rounded tile) as RGBA PNGs, no dependencies,
+# and the same drawing as icon.svg (the package's scalable icon, see tauri.conf.json).
 import os, struct, zlib
 
 def png(w, h, rows):
@@ -46,5 +47,17 @@ def render(n, ss=4):
         rows.append(row)
     return png(n, n, rows)
 
-for name, n in [('32x32.png', 32), ('128x128.png', 128), ('128x128@2x.png', 256), ('icon.png', 512)]:
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), name), 'wb') as f: f.write(render(n, 4 if n <= 256 else 2))
+SVG = '''<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100" width="512" height="512">
+  <title>Shelfmark</title>
+  <clipPath id="tile"><rect x="6" y="6" width="88" height="88" rx="18"/></clipPath>
+  <rect x="6" y="6" width="88" height="88" rx="18" fill="#2f5d8a"/>
+  <polygon points="34,0 66,0 66,80 50,66 34,80" fill="#f2b134" clip-path="url(#tile)"/>
+  <rect x="18" y="84" width="64" height="4" fill="#f4f1ea"/>
+</svg>
+'''
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# The first PNG in tauri.conf.json's bundle.icon (32x32.png) is also the window's icon.
+for name, n in [('32x32.png', 32), ('64x64.png', 64), ('128x128.png', 128), ('256x256.png', 256), ('icon.png', 512)]:
+    with open(os.path.join(HERE, name), 'wb') as f: f.write(render(n, 4 if n <= 256 else 2))
+with open(os.path.join(HERE, 'icon.svg'), 'w') as f: f.write(SVG)

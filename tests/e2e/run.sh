@@ -4,7 +4,9 @@
 #
 #   bash tests/e2e/run.sh             build what is missing, then run every test
 #   SHELFMARK_BIN=path bash run.sh    test another `shelfmark` binary (no build)
-#   E2E_DESKTOP=0 bash run.sh         skip the desktop WebDriver test (tests/e2e/desktop/)
+#   E2E_DESKTOP=0 bash run.sh         skip the desktop WebDriver tests (tests/e2e/desktop/: the
+#                                     built app, and its Debian package installed and started)
+#   E2E_PACKAGE=0 bash run.sh         skip only the Debian package's test
 #   E2E_READONLY=0 bash run.sh        skip the read-only archive test (tests/readonly/run.sh)
 #
 # Bounded: the whole run is killed after E2E_TIMEOUT seconds (default 600); every server and
@@ -58,8 +60,9 @@ bounded "${E2E_TIMEOUT:-600}" \
 [ "$status" -eq 124 ] && die "timed out after ${E2E_TIMEOUT:-600}s"
 [ "$status" -eq 0 ] || exit "$status"
 
-# The real desktop binary over WebDriver (tauri-driver + WebKitWebDriver under xvfb-run).
-# E2E_DESKTOP=0 skips it.
+# The real desktop binary over WebDriver (tauri-driver + WebKitWebDriver under xvfb-run), then
+# its Debian package (`./dev package --debug`), unpacked into a temporary root and started.
+# E2E_DESKTOP=0 skips both.
 if [ -f "$HERE/desktop/run.sh" ] && [ "${E2E_DESKTOP:-1}" != 0 ]; then
   say "desktop: tests/e2e/desktop/run.sh"
   bash "$HERE/desktop/run.sh"

@@ -37,11 +37,13 @@ export async function waitForStatus(port, timeoutMs = 20_000) {
   throw new Error(`tauri-driver did not answer /status in ${timeoutMs} ms: ${last}`);
 }
 
-/** Starts tauri-driver in its own process group (WebKitWebDriver and the app go with it). */
-export function startDriver(port, nativePort) {
+/** Starts tauri-driver in its own process group (WebKitWebDriver and the app go with it, and
+ * inherit `env`). */
+export function startDriver(port, nativePort, env = process.env) {
   const child = spawn(findDriver(), ['--port', String(port), '--native-port', String(nativePort)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
+    env,
   });
   let log = '';
   child.stdout.on('data', (d) => (log += d));
@@ -70,18 +72,18 @@ export function stopGroup(child) {
 }
 
 /**
- * A WebDriver session on the desktop app `application` (started with `args`) through a
+ * A WebDriver session on the desktop app `application` (started with `args`, in `env`) through a
  * tauri-driver of its own on `port` (its native port is the next one). `start()` resolves with the
  * session's browser; `stop()` ends the session and the driver (WebKitWebDriver and the app go with
  * it), and prints what the driver said when a test failed. `stop()` is safe after a failed start.
  */
-export function desktopSession({ application, args, port }) {
+export function desktopSession({ application, args, port, env = process.env }) {
   let driver = null;
   let log = () => '';
   let browser = null;
   return {
     async start() {
-      ({ child: driver, log } = startDriver(port, port + 1));
+      ({ child: driver, log } = startDriver(port, port + 1, env));
       await waitForStatus(port);
       browser = await remote({
         hostname: '127.0.0.1',

@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# WebDriver end-to-end test of the desktop app (tauri-driver + WebKitWebDriver under xvfb-run).
+# WebDriver end-to-end tests of the desktop app (tauri-driver + WebKitWebDriver under xvfb-run).
 # Called by tests/e2e/run.sh after the browser tests.
 #
-#   bash tests/e2e/desktop/run.sh                        build target/debug/shelfmark-desktop if
-#                                                        needed, then run desktop.test.mjs
-#   SHELFMARK_DESKTOP_BIN=path bash run.sh               test another binary (no build)
+#   bash tests/e2e/desktop/run.sh                        build target/debug/shelfmark-desktop and
+#                                                        its Debian package (`./dev package
+#                                                        --debug`) if needed, then run
+#                                                        desktop.test.mjs (the built binary) and
+#                                                        installed.test.mjs (the package, unpacked
+#                                                        into a temporary folder and started)
+#   SHELFMARK_DESKTOP_BIN=path bash run.sh               test another binary (no build; the
+#                                                        package test is skipped unless
+#                                                        SHELFMARK_DEB is set too)
+#   SHELFMARK_DEB=path bash run.sh                       test another package
+#   E2E_PACKAGE=0 bash run.sh                            skip the package test
 #
 # Needs tauri-driver (`./dev setup`: cargo install tauri-driver --locked), Debian's
 # webkit2gtk-driver (WebKitWebDriver) and xvfb. Bounded by DESKTOP_E2E_TIMEOUT seconds (default
@@ -31,13 +39,30 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --ignore-scripts --no-audit --no-fund
 fi
 
+TESTS=(desktop.test.mjs)
 if [ -z "${SHELFMARK_DESKTOP_BIN:-}" ]; then
   # The app embeds ui/dist at compile time (tests/e2e/run.sh has built it); cargo rebuilds it
   # when the sources changed.
   [ -f "$ROOT/ui/dist/index.html" ] || (cd "$ROOT/ui" && npm run build)
-  say "cargo build --bin shelfmark-desktop"
-  (cd "$ROOT" && cargo build --bin shelfmark-desktop)
+  if [ "${E2E_PACKAGE:-1}" != 0 ] && [ -z "${SHELFMARK_DEB:-}" ]; then
+    # The same debug build, then the bundler packs it (no second compile).
+    say "./dev package --debug"
+    SHELFMARK_DEB="$("$ROOT/dev" package --debug)"
+    export SHELFMARK_DEB
+  else
+    say "cargo build --bin shelfmark-desktop"
+    (cd "$ROOT" && cargo build --bin shelfmark-desktop)
+  fi
   export SHELFMARK_DESKTOP_BIN="$ROOT/target/debug/shelfmark-desktop"
+fi
+if [ "${E2E_PACKAGE:-1}" != 0 ]; then
+  if [ -n "${SHELFMARK_DEB:-}" ]; then
+    command -v desktop-file-validate >/dev/null || die "desktop-file-validate is missing: install desktop-file-utils (.ci/install-system.sh)"
+    command -v xwininfo >/dev/null || die "xwininfo is missing: install x11-utils (.ci/install-system.sh)"
+    TESTS+=(installed.test.mjs)
+  else
+    say "skipping the package test: SHELFMARK_DESKTOP_BIN is set and SHELFMARK_DEB is not"
+  fi
 fi
 
 # A WebKitWebDriver left over from an earlier run would hold the native port (4445), and a
@@ -58,13 +83,13 @@ sleep 0.5
 # Own process group, so that a timeout or Ctrl-C takes every child (driver, app, Xvfb) with it.
 . "$HERE/../bounded.sh"
 
-say "xvfb-run node --test desktop.test.mjs (screenshot: tests/e2e/artifacts/desktop.png)"
+say "xvfb-run node --test ${TESTS[*]} (screenshots: tests/e2e/artifacts/desktop.png, installed.png)"
 # dbus-run-session gives WebKitGTK a session bus of its own when there is none.
 DBUS=()
 [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ] && command -v dbus-run-session >/dev/null && DBUS=(dbus-run-session --)
 status=0
 bounded "${DESKTOP_E2E_TIMEOUT:-300}" \
   xvfb-run -a -s "-screen 0 1400x900x24" "${DBUS[@]}" \
-  node --test --test-concurrency=1 --test-timeout=180000 desktop.test.mjs || status=$?
+  node --test --test-concurrency=1 --test-timeout=180000 "${TESTS[@]}" || status=$?
 [ "$status" -eq 124 ] && die "timed out after ${DESKTOP_E2E_TIMEOUT:-300}s"
 exit "$status"
