@@ -136,9 +136,14 @@ pub struct Archive {
 impl Archive {
     /// Open an archive folder. Does not scan; see `index`.
     pub fn open(root: &Path) -> ApiResult<Archive> {
-        let meta = std::fs::metadata(root).map_err(|source| Error::Io {
-            path: root.to_path_buf(),
-            source,
+        let meta = std::fs::metadata(root).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => Error::NoSuchFolder {
+                path: root.to_path_buf(),
+            },
+            _ => Error::Io {
+                path: root.to_path_buf(),
+                source,
+            },
         })?;
         if !meta.is_dir() {
             return Err(Error::NotAFolder {
@@ -924,4 +929,28 @@ pub fn path_bytes_from_arg(arg: &str) -> Vec<u8> {
         }
     }
     arg.trim_start_matches("./").as_bytes().to_vec()
+}
+
+#[cfg(test)]
+mod open_tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_folder_is_named_without_an_os_error() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let gone = dir.path().join("moved away");
+        let e = Archive::open(&gone)
+            .err()
+            .unwrap_or_else(|| panic!("opened"));
+        assert_eq!(e.code, ErrorCode::NotAFolder);
+        assert!(e.message.contains("there is no folder at"), "{}", e.message);
+        assert!(e.message.contains("moved away"), "{}", e.message);
+        assert!(!e.message.contains("os error"), "{}", e.message);
+        let file = dir.path().join("a.md");
+        std::fs::write(&file, "x").unwrap_or_else(|e| panic!("{e}"));
+        let e = Archive::open(&file)
+            .err()
+            .unwrap_or_else(|| panic!("opened"));
+        assert_eq!(e.message, format!("{} is not a folder", file.display()));
+    }
 }

@@ -38,6 +38,10 @@ pub enum Error {
     #[error("{path} is not a folder")]
     NotAFolder { path: PathBuf },
 
+    /// An archive folder that does not exist (moved, renamed, a typo, a disk not mounted).
+    #[error("there is no folder at {path}: it may have been moved or renamed, or its disk is not connected")]
+    NoSuchFolder { path: PathBuf },
+
     #[error("no post at {path} in the index; run `shelfmark index` if it was added recently")]
     PostNotFound { path: String },
 
@@ -248,7 +252,9 @@ impl From<Error> for ApiError {
             Error::SchemaTooNew { path, .. } => {
                 (ErrorCode::SchemaTooNew, Some(path.display().to_string()))
             }
-            Error::NotAFolder { path } => (ErrorCode::NotAFolder, Some(path.display().to_string())),
+            Error::NotAFolder { path } | Error::NoSuchFolder { path } => {
+                (ErrorCode::NotAFolder, Some(path.display().to_string()))
+            }
             Error::PostNotFound { path } => (ErrorCode::NotFound, Some(path.clone())),
             Error::NotIndexed { path } => (ErrorCode::NotIndexed, Some(path.display().to_string())),
             Error::Query(_) => (ErrorCode::BadQuery, None),
