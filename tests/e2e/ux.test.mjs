@@ -161,7 +161,7 @@ describe('the first hour', () => {
   test('the query help closes on Esc and a click outside, and covers no result', { timeout: 60_000 }, async () => {
     const { context, page } = await e2e.open(url);
     try {
-      const toggle = page.getByRole('button', { name: 'Search syntax' });
+      const toggle = page.locator('button[aria-controls=query-help]');
       const help = page.locator('#query-help');
       await toggle.click();
       await help.waitFor();
