@@ -243,4 +243,111 @@ describe('the first hour', () => {
       assert.ok(readFileSync(join(archive.root, rel)).equals(before), 'the file is untouched');
     });
   }
+
+  test('a facet value excluded with Shift-click stays listed, struck through; a click undoes it', { timeout: 60_000 }, async () => {
+    const { context, page, errors } = await e2e.open(url);
+    try {
+      const facets = page.getByTestId('facets');
+      const fresh = page.locator('[data-testid=facets]:not([data-stale])');
+      await fresh.locator('[data-facet=tags] button.value', { hasText: 'gamma' }).click({ modifiers: ['Shift'] });
+      assert.match(await page.getByTestId('search').inputValue(), /^-tag:"?gamma"?$/);
+      await page.locator('[data-testid=facets]:not([data-stale])').waitFor();
+      const gamma = facets.locator('[data-facet=tags] button.value.off', { hasText: 'gamma' });
+      await gamma.waitFor();
+      assert.equal(await gamma.getAttribute('aria-label'), 'Excluded: gamma');
+      const style = await gamma.locator('.name').evaluate((el) => getComputedStyle(el).textDecorationLine);
+      assert.match(style, /line-through/);
+      await shot(page, 'ux-facet-excluded');
+      // A click where it was done undoes it.
+      await gamma.click();
+      await page.waitForFunction(() => document.querySelector('[data-testid=search]')?.value === '');
+      await page.locator('[data-testid=facets]:not([data-stale])').waitFor();
+      await facets.locator('[data-facet=tags] button.value:not(.off)', { hasText: 'gamma' }).waitFor();
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('with no post open the list takes the width', { timeout: 60_000 }, async () => {
+    const { context, page } = await e2e.open(url);
+    try {
+      const list = page.locator('section.results');
+      const reader = page.getByTestId('reader');
+      const wide = await list.boundingBox();
+      assert.ok(wide && wide.width > 1000, `list ${JSON.stringify(wide)}`);
+      assert.equal(await reader.isVisible(), false);
+      await shot(page, 'ux-list-full-width');
+      await results(page).getByRole('option').first().click();
+      await readerTitle(page).waitFor();
+      const narrow = await list.boundingBox();
+      assert.ok(narrow && narrow.width < wide.width * 0.6, `list ${JSON.stringify(narrow)}`);
+      // Closed again, the list takes the width back.
+      await page.getByRole('button', { name: 'Close' }).click();
+      await readerTitle(page).waitFor({ state: 'detached' });
+      await page.waitForFunction(() => (document.querySelector('section.results')?.getBoundingClientRect().width ?? 0) > 1000);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a theme switch: system, light or dark, remembered', { timeout: 90_000 }, async () => {
+    const { context, page } = await e2e.open(url, { colorScheme: 'light' });
+    const darkBody = () =>
+      page.waitForFunction(() => {
+        const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\d+/g).map(Number);
+        return r + g + b < 200;
+      });
+    const lightBody = () =>
+      page.waitForFunction(() => {
+        const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\d+/g).map(Number);
+        return r + g + b > 600;
+      });
+    const language = page.getByRole('combobox', { name: /^(Language|语言)$/ });
+    try {
+      await lightBody();
+      const theme = page.getByTestId('theme');
+      assert.equal(await theme.inputValue(), 'system');
+      await theme.selectOption('dark');
+      await darkBody();
+      // Remembered across a reload.
+      await page.reload();
+      await results(page).getByRole('option').first().waitFor();
+      await darkBody();
+      assert.equal(await page.getByTestId('theme').inputValue(), 'dark');
+      // The screens this change touched, in the dark, in both languages.
+      for (const [lang, locale] of [
+        ['en', 'en'],
+        ['zh', 'zh-CN'],
+      ]) {
+        await language.selectOption(locale);
+        await page.getByTestId('search').fill('tag:alpha date:2020-13');
+        await page.getByTestId('query-error').waitFor();
+        await shot(page, `ux-dark-query-error-${lang}`);
+        await page.getByTestId('search').fill('');
+        await page.getByTestId('query-error').waitFor({ state: 'detached' });
+        await shot(page, `ux-dark-list-${lang}`);
+        await row(page, '_posts/2020-01-03-gb.md').click();
+        await readerTitle(page).waitFor();
+        await page.getByTestId('edit-button').click();
+        await page.getByTestId('cannot-save').waitFor();
+        await shot(page, `ux-dark-edit-gb18030-${lang}`);
+        await page.getByTestId('edit-cancel').click();
+        await page.getByTestId('edit-button').waitFor();
+        await page.keyboard.press('Escape');
+        await readerTitle(page).waitFor({ state: 'detached' });
+      }
+      await language.selectOption('en');
+      // Light on purpose, also when the system is dark.
+      await page.getByTestId('theme').selectOption('light');
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await lightBody();
+      // Back to the system's setting (dark now).
+      await page.getByTestId('theme').selectOption('system');
+      await darkBody();
+      assert.equal(await page.evaluate(() => localStorage.getItem('shelfmark.theme')), null);
+    } finally {
+      await context.close();
+    }
+  });
 });

@@ -10,6 +10,7 @@ import {
   toHash,
   toggleFilter,
   queryErrorSpan,
+  excludedMissing,
 } from './query';
 
 describe('query state in location.hash', () => {
@@ -90,5 +91,14 @@ describe('queryErrorSpan', () => {
   it('is null when the message names no term', () => {
     expect(queryErrorSpan('a b', 'the query has 80 terms; a query can have at most 64 terms')).toBeNull();
     expect(queryErrorSpan('', 'anything')).toBeNull();
+  });
+});
+
+describe('excludedMissing', () => {
+  it('lists the excluded values of a field that the facet counts left out', () => {
+    const q = '-tag:"a b" -tag:c tag:d -site:x.com';
+    expect(excludedMissing(q, 'tag', [{ value: 'c' }])).toEqual(['a b']);
+    expect(excludedMissing(q, 'site', [])).toEqual(['x.com']);
+    expect(excludedMissing('tag:d', 'tag', [])).toEqual([]);
   });
 });

@@ -156,3 +156,14 @@ export function queryErrorSpan(q: string, message: string): [number, number] | n
   }
   return best;
 }
+
+/**
+ * The facet values of `field` the query `q` excludes (`-tag:x`) and `values` does not hold: the
+ * counts of a query leave out what it excludes, but the sidebar keeps them, struck through, so
+ * that an exclusion can be undone where it was made.
+ */
+export function excludedMissing(q: string, field: string, values: readonly { value: string }[]): string[] {
+  return listFilters(q)
+    .filter((c) => c.exclude && c.field === field && !values.some((v) => sameValue(v.value, c.value)))
+    .map((c) => c.value);
+}
