@@ -235,6 +235,7 @@ describe('the first hour', () => {
           await notice.waitFor();
           if (lang === 'en') assert.match((await notice.textContent()) ?? '', why);
           assert.ok(await editor.getByTestId('edit-save').isDisabled(), 'Save is disabled');
+          assert.equal(await editor.getByRole('textbox').count(), 0, 'nothing to type into');
           await shot(page, `ux-edit-${name}-${lang}`);
         } finally {
           await context.close();
