@@ -125,6 +125,14 @@ export class AppController {
     if (hit) void this.openPost(hitPath(hit), focusReader);
   };
 
+  /**
+   * The keyboard moved the list's cursor to row `i`: while a post is open, the reader follows
+   * (as in Mail or Gmail), and the focus stays where it is.
+   */
+  follow = (i: number) => {
+    if (this.view.view === 'list' && this.view.post) this.openRow(i, false);
+  };
+
   closeReader = () => {
     if (!confirmLeave()) return;
     this.post.close();
@@ -278,10 +286,15 @@ export class AppController {
     const { selection, total } = this.results;
     const onControl = target instanceof HTMLElement && ['BUTTON', 'A', 'SUMMARY'].includes(target.tagName);
     const inReader = target instanceof Node && this.readerRegion?.contains(target);
+    // Esc steps back one level: the reader (closed) → the list → the search box.
     if (e.key === 'Escape') {
       if (this.view.view === 'problems') this.showProblems(false);
-      else if (inReader || this.post.detail) list?.focus();
-      else if (selection.count(total) > 0) selection.clear();
+      else if (inReader || this.view.post || this.post.showing) this.closeReader();
+      else if (selection.count(total) > 1) selection.clear();
+      else {
+        this.searchInput?.focus();
+        this.searchInput?.select();
+      }
       e.preventDefault();
       return;
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  addTerms,
   bulkOp,
   bulkTarget,
   cloneDraft,
@@ -7,6 +8,7 @@ import {
   deleteRequest,
   draftChanged,
   draftFrom,
+  editability,
   EMPTY_BULK_FORM,
   groupSkipped,
   keyProblem,
@@ -17,6 +19,7 @@ import {
   sourceKeyOf,
   termQuery,
   toFileEol,
+  withPending,
 } from './edits';
 
 const fields = {
@@ -213,5 +216,48 @@ describe('outcomes', () => {
   it('line ends follow the file', () => {
     expect(toFileEol('a\nb\n', true)).toBe('a\r\nb\r\n');
     expect(toFileEol('a\r\nb\n', false)).toBe('a\nb\n');
+  });
+});
+
+describe('pending terms', () => {
+  it('adds typed terms split at commas, without repeats, up to max', () => {
+    expect(addTerms(['a'], ' b， a,c ')).toEqual(['a', 'b', 'c']);
+    expect(addTerms(['a'], '   ')).toEqual(['a']);
+    expect(addTerms(['a'], 'b, c', 2)).toEqual(['a', 'b']);
+  });
+
+  it('a tag left in the box is a change, saved like one confirmed with Enter', () => {
+    const before = draftFrom(detail);
+    const draft = cloneDraft(before);
+    expect(draftChanged(fields, before, draft)).toBe(false);
+    const pending = withPending(draft, { tags: 'gamma', categories: '' });
+    expect(draftChanged(fields, before, pending)).toBe(true);
+    const confirmed = cloneDraft(before);
+    confirmed.tags.push('gamma');
+    expect(opsFromDraft(fields, before, pending).ops).toEqual(opsFromDraft(fields, before, confirmed).ops);
+    expect(withPending(draft, { tags: ' ', categories: '' })).toBe(draft);
+  });
+});
+
+describe('editability', () => {
+  const problem = (kind: string) => ({ path: 'a.md', path_bytes_hex: null, kind, message: 'm', line: null, column: null });
+  it('a UTF-8 file without problems is edited field by field', () => {
+    expect(editability({ encoding: 'utf-8', problems: [] })).toEqual({ blocked: null, rawFirst: false });
+    expect(editability({ encoding: 'utf-8', problems: [problem('bad-field')] }).rawFirst).toBe(false);
+  });
+  it('front matter YAML cannot read opens the raw view', () => {
+    expect(editability({ encoding: 'utf-8', problems: [problem('malformed-front-matter')] })).toEqual({
+      blocked: null,
+      rawFirst: true,
+    });
+  });
+  it('unclosed front matter and other encodings cannot be saved', () => {
+    expect(editability({ encoding: 'utf-8', problems: [problem('unclosed-front-matter')] }).blocked?.key).toBe(
+      'edit.cannotSave.unclosed',
+    );
+    expect(editability({ encoding: 'gb18030', problems: [problem('encoding')] }).blocked).toEqual({
+      key: 'edit.cannotSave.encoding',
+      vars: { encoding: 'gb18030' },
+    });
   });
 });

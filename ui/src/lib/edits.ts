@@ -40,6 +40,59 @@ export interface Draft {
   others: FieldDraft[];
 }
 
+/**
+ * `values` with the terms of `text` added (split at commas, trimmed, no repeats, at most `max`):
+ * what a tag box adds on Enter, and what a save counts in when the box still holds typed text.
+ */
+export function addTerms(values: readonly string[], text: string, max = Infinity): string[] {
+  const out = [...values];
+  for (const part of text.split(/[,，、]/)) {
+    const v = part.trim();
+    if (v && !out.includes(v) && out.length < max) out.push(v);
+  }
+  return out;
+}
+
+/** `draft` with the text still in its tag and category boxes counted as added terms. */
+export function withPending(draft: Draft, pending: Record<ListKey, string>): Draft {
+  if (!pending.tags.trim() && !pending.categories.trim()) return draft;
+  return {
+    ...draft,
+    tags: addTerms(draft.tags, pending.tags),
+    categories: addTerms(draft.categories, pending.categories),
+  };
+}
+
+/** Encodings Shelfmark writes (it edits UTF-8 only, and never converts a file). */
+const UTF8 = ['utf-8', 'utf-8-bom', 'utf8', 'utf8-bom'];
+/** Problems of front matter that YAML cannot read as fields: the raw view is where to mend them. */
+const RAW_ONLY = ['malformed-front-matter', 'not-a-mapping', 'front-matter-too-complex'];
+/** Problems that make a file impossible to save from the editor. */
+const UNSAVABLE: Record<string, string> = {
+  'unclosed-front-matter': 'edit.cannotSave.unclosed',
+  binary: 'edit.cannotSave.binary',
+  'too-large': 'edit.cannotSave.tooLarge',
+  unreadable: 'edit.cannotSave.unreadable',
+};
+
+export interface Editability {
+  /** Why the file cannot be saved at all (a message key of the locale files, and its values). */
+  blocked: { key: string; vars: Record<string, string> } | null;
+  /** The editor opens on the raw YAML: the fields cannot be read. */
+  rawFirst: boolean;
+}
+
+/** What the editor can do with a post, known before anything is typed. */
+export function editability(detail: Pick<PostDetail, 'encoding' | 'problems'>): Editability {
+  const kinds = detail.problems.map((p) => p.kind);
+  const blockedBy = kinds.find((k) => k in UNSAVABLE);
+  let blocked: Editability['blocked'] = null;
+  if (!UTF8.includes(detail.encoding.toLowerCase()))
+    blocked = { key: 'edit.cannotSave.encoding', vars: { encoding: detail.encoding } };
+  else if (blockedBy) blocked = { key: UNSAVABLE[blockedBy] ?? 'edit.cannotSave.unreadable', vars: {} };
+  return { blocked, rawFirst: !blocked && kinds.some((k) => RAW_ONLY.includes(k)) };
+}
+
 /** The post's path as the api wants it (`hex:` for a name that is not UTF-8). */
 export function postPath(detail: Pick<PostDetail, 'path' | 'path_bytes_hex'>): string {
   return detail.path_bytes_hex ? `hex:${detail.path_bytes_hex}` : detail.path;

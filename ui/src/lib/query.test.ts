@@ -9,6 +9,8 @@ import {
   removeRange,
   toHash,
   toggleFilter,
+  queryErrorSpan,
+  excludedMissing,
 } from './query';
 
 describe('query state in location.hash', () => {
@@ -75,5 +77,28 @@ describe('facet filters in the query text', () => {
   it('removes a range and tidies the spaces', () => {
     expect(removeRange('a tag:"x" b', 2, 9)).toBe('a b');
     expect(removeRange('tag:"x"', 0, 7)).toBe('');
+  });
+});
+
+describe('queryErrorSpan', () => {
+  it('finds the term the message names first', () => {
+    const q = 'tag:alpha date:2020-13';
+    expect(queryErrorSpan(q, 'date:2020-13 is not a valid month; months go from 01 to 12')).toEqual([10, 22]);
+    expect(queryErrorSpan('x -date:2020-13', 'date:2020-13 is not a valid month')).toEqual([3, 15]);
+    expect(queryErrorSpan('a OR -b', '-b cannot be an OR alternative: a term is either excluded')).toEqual([5, 7]);
+    expect(queryErrorSpan('date:2021..2021-13 x', 'date:2021..2021-13: 2021-13 is not a valid month')).toEqual([0, 18]);
+  });
+  it('is null when the message names no term', () => {
+    expect(queryErrorSpan('a b', 'the query has 80 terms; a query can have at most 64 terms')).toBeNull();
+    expect(queryErrorSpan('', 'anything')).toBeNull();
+  });
+});
+
+describe('excludedMissing', () => {
+  it('lists the excluded values of a field that the facet counts left out', () => {
+    const q = '-tag:"a b" -tag:c tag:d -site:x.com';
+    expect(excludedMissing(q, 'tag', [{ value: 'c' }])).toEqual(['a b']);
+    expect(excludedMissing(q, 'site', [])).toEqual(['x.com']);
+    expect(excludedMissing('tag:d', 'tag', [])).toEqual([]);
   });
 });

@@ -134,3 +134,36 @@ export function toggleFilter(q: string, field: string, value: string, exclude = 
   }
   return [q.trim(), filterToken(field, value, exclude)].filter(Boolean).join(' ');
 }
+
+/**
+ * Where in `q` the error `message` of a query the core refused points: the term the message
+ * starts with (the core names the culprit first: `date:2020-13 is not a valid month…`,
+ * `has:wings is not…`, `-b cannot be an OR alternative…`). The core gives no position, so this is
+ * found in the text; null when the message names no term of the query (a query too long, say).
+ */
+export function queryErrorSpan(q: string, message: string): [number, number] | null {
+  let best: [number, number] | null = null;
+  for (const m of q.matchAll(/(?:"[^"]*"?|[^\s"]+)+/g)) {
+    const start = m.index ?? 0;
+    // The core names an excluded filter without its minus (`date:…` for `-date:…`).
+    for (const skip of m[0].startsWith('-') ? [0, 1] : [0]) {
+      const term = m[0].slice(skip);
+      if (term.length < 2 || !message.startsWith(term)) continue;
+      const next = message.charAt(term.length);
+      if (next !== '' && next !== ' ' && next !== ':') continue;
+      if (!best || term.length > best[1] - best[0]) best = [start + skip, start + m[0].length];
+    }
+  }
+  return best;
+}
+
+/**
+ * The facet values of `field` the query `q` excludes (`-tag:x`) and `values` does not hold: the
+ * counts of a query leave out what it excludes, but the sidebar keeps them, struck through, so
+ * that an exclusion can be undone where it was made.
+ */
+export function excludedMissing(q: string, field: string, values: readonly { value: string }[]): string[] {
+  return listFilters(q)
+    .filter((c) => c.exclude && c.field === field && !values.some((v) => sameValue(v.value, c.value)))
+    .map((c) => c.value);
+}

@@ -5,10 +5,29 @@
 import { errorText } from './errors';
 import { api, ApiError } from './backend';
 import type { Facets } from './bindings/Facets';
+import { t } from './i18n.svelte';
 import { Pager } from './paging.svelte';
-import type { SortKey } from './query';
+import { queryErrorSpan, type SortKey } from './query';
 import { FacetLoader, pageKey, Prefetch } from './searchflow';
 import { Selection } from './selection.svelte';
+
+/** A query the core refused: what is wrong, and where (the span of `query`, when known). */
+export interface QueryProblem {
+  query: string;
+  summary: string;
+  message: string;
+  /** Summary and message in one line. */
+  text: string;
+  span: [number, number] | null;
+}
+
+/** The problem of `query` from the core's error: its message without the `invalid query:` lead. */
+export function queryProblem(query: string, err: ApiError): QueryProblem {
+  const message = err.message.replace(/^invalid query:\s*/i, '');
+  const summary = t('error.code.bad-query');
+  const text = t('error.detail', { summary, message });
+  return { query, summary, message, text, span: queryErrorSpan(query, message) };
+}
 
 export interface ResultsHooks {
   /** A failure to show in the banner (a bad query shows as `queryError` instead). */
@@ -25,8 +44,8 @@ export class Results {
   /** The row the keyboard is on. */
   cursor = $state(0);
   loading = $state(false);
-  /** Why the query could not be run (shown under the search box). */
-  queryError = $state<string | null>(null);
+  /** Why the query could not be run (shown under the search box, instead of a count). */
+  queryError = $state.raw<QueryProblem | null>(null);
   facets = $state.raw<Facets | null>(null);
   /** The query `facets` were counted for: when it is not the current query, they are stale. */
   facetsFor = $state<string | null>(null);
@@ -90,7 +109,7 @@ export class Results {
       if (this.#hooks.wantFacets()) void this.#facetLoader.load(q);
     } catch (e) {
       const err = ApiError.from(e);
-      if (err.code === 'bad-query') this.queryError = errorText(err);
+      if (err.code === 'bad-query') this.queryError = queryProblem(q, err);
       else this.#hooks.onError(errorText(err));
     } finally {
       if (this.#hooks.isCurrent(q, sort)) this.loading = false;

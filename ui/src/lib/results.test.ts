@@ -70,9 +70,15 @@ describe('Results', () => {
     const { r, errors } = results();
     search.mockRejectedValueOnce({ code: 'bad-query', message: 'unclosed quote' });
     await r.run('"x', 'relevance');
-    expect(r.queryError).toBe('The search is not valid: unclosed quote');
+    expect(r.queryError?.text).toBe('The search is not valid: unclosed quote');
     expect(r.total).toBe(0);
     expect(errors).toEqual([]);
+
+    // Without the core's `invalid query:` lead, and the culprit found in the query.
+    search.mockRejectedValueOnce({ code: 'bad-query', message: 'invalid query: date:2020-13 is not a valid month' });
+    await r.run('a date:2020-13', 'relevance');
+    expect(r.queryError?.message).toBe('date:2020-13 is not a valid month');
+    expect(r.queryError?.span).toEqual([2, 14]);
 
     search.mockRejectedValueOnce({ code: 'io', message: 'disk gone' });
     await r.run('y', 'relevance');
