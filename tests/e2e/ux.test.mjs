@@ -352,3 +352,35 @@ describe('the first hour', () => {
     }
   });
 });
+
+describe('punctuation widths follow the language of the text', () => {
+  /** The width of `text` in a span of the app's own font, in ems. */
+  const ems = (page, text) =>
+    page.evaluate((t) => {
+      const span = document.createElement('span');
+      span.textContent = t;
+      document.querySelector('main, #app, body')?.appendChild(span);
+      const em = parseFloat(getComputedStyle(span).fontSize);
+      const w = span.getBoundingClientRect().width / em;
+      span.remove();
+      return w;
+    }, text);
+
+  for (const [locale, curlyIsWide] of [
+    ['en-US', false],
+    ['zh-CN', true],
+  ]) {
+    test(`${locale}: a curly apostrophe is ${curlyIsWide ? 'full-width (Chinese)' : 'as narrow as a Latin one'}`, { timeout: 60_000 }, async () => {
+      const { context, page } = await e2e.open(url, { locale });
+      try {
+        await results(page).locator('[role=option]').first().waitFor();
+        const curly = await ems(page, '’');
+        const straight = await ems(page, "'");
+        if (curlyIsWide) assert.ok(curly > 0.8, `’ is ${curly.toFixed(2)} em in ${locale}`);
+        else assert.ok(curly < straight + 0.25, `’ is ${curly.toFixed(2)} em, ' is ${straight.toFixed(2)} em in ${locale}`);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+});

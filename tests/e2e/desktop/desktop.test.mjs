@@ -101,3 +101,29 @@ test('live updates: a post written on disk shows up in the current query', { tim
   });
   assert.ok((await rowTitles()).some((t) => t.includes('live update')));
 });
+
+test('Latin punctuation keeps Latin widths in the desktop webview (the CJK font does not win)', { timeout: 60_000 }, async () => {
+  await browser.waitUntil(async () => (await rowTitles()).length > 0, { timeout: 60_000, timeoutMsg: 'no rows' });
+  // The width of a curly and a straight apostrophe, in ems, in the app's font under each of its
+  // languages: English takes Latin widths, Chinese keeps Chinese ones.
+  const widths = await browser.execute(() => {
+    const measure = (lang) => {
+      const html = document.documentElement;
+      const before = html.lang;
+      html.lang = lang;
+      const span = document.createElement('span');
+      document.body.appendChild(span);
+      const em = parseFloat(getComputedStyle(span).fontSize);
+      span.textContent = '’';
+      const curly = span.getBoundingClientRect().width / em;
+      span.textContent = "'";
+      const straight = span.getBoundingClientRect().width / em;
+      span.remove();
+      html.lang = before;
+      return { curly, straight };
+    };
+    return { en: measure('en'), zh: measure('zh-CN') };
+  });
+  assert.ok(widths.en.curly < widths.en.straight + 0.25, `en: ${JSON.stringify(widths.en)}`);
+  assert.ok(widths.zh.curly > 0.8, `zh-CN: ${JSON.stringify(widths.zh)}`);
+});
