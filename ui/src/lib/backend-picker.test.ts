@@ -33,7 +33,11 @@ describe('folder picker', () => {
         },
       }),
     );
-    await expect(failing.pickFolder()).rejects.toMatchObject({ name: 'ApiError', code: 'dialog', message: 'dialog.open not allowed' });
+    await expect(failing.pickFolder()).rejects.toMatchObject({
+      name: 'ApiError',
+      code: 'dialog',
+      message: 'dialog.open not allowed',
+    });
   });
 
   it('has no picker in a browser: null, and the dialog is never called', async () => {
@@ -48,12 +52,22 @@ describe('folder picker', () => {
 
 describe('fetchImage', () => {
   it('is the same command with the same arguments on both transports', async () => {
-    const answer = { url: 'https://a.example/x.png', mime: 'image/png', bytes: 8, data_url: 'data:image/png;base64,AA==' };
-    const fetch = vi.fn(async (_url: string, _init?: RequestInit) => new Response(JSON.stringify(answer), { status: 200 }));
+    const answer = {
+      url: 'https://a.example/x.png',
+      mime: 'image/png',
+      bytes: 8,
+      data_url: 'data:image/png;base64,AA==',
+    };
+    const fetch = vi.fn(
+      async (_url: string, _init?: RequestInit) => new Response(JSON.stringify(answer), { status: 200 }),
+    );
     setBackend(createBackend(env({ fetch: fetch as unknown as typeof globalThis.fetch })));
     await expect(api.fetchImage('a.md', 'https://a.example/x.png')).resolves.toEqual(answer);
     expect(fetch.mock.calls[0]?.[0]).toBe('/api/fetch_image');
-    expect(JSON.parse(String(fetch.mock.calls[0]?.[1]?.body))).toEqual({ path: 'a.md', url: 'https://a.example/x.png' });
+    expect(JSON.parse(String(fetch.mock.calls[0]?.[1]?.body))).toEqual({
+      path: 'a.md',
+      url: 'https://a.example/x.png',
+    });
 
     const invoke = vi.fn(async () => answer) as BackendEnv['invoke'];
     setBackend(createBackend(env({ global: { __TAURI_INTERNALS__: {} }, invoke })));

@@ -78,7 +78,9 @@ describe('backend transport choice', () => {
           }),
       ),
     });
-    const err = await createBackend(e).call('post_get').catch((x: unknown) => x);
+    const err = await createBackend(e)
+      .call('post_get')
+      .catch((x: unknown) => x);
     expect(err).toBeInstanceOf(ApiError);
     expect(err).toMatchObject({ code: 'not_found', message: 'no such post', path: 'a.md' });
   });

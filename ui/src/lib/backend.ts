@@ -110,9 +110,7 @@ export function takeToken(env: Pick<BackendEnv, 'location' | 'storage' | 'replac
       query.delete('token');
       const search = query.toString();
       const fragment = hash.toString();
-      env.replaceUrl?.(
-        `${location.pathname}${search ? `?${search}` : ''}${fragment ? `#${fragment}` : ''}`,
-      );
+      env.replaceUrl?.(`${location.pathname}${search ? `?${search}` : ''}${fragment ? `#${fragment}` : ''}`);
       return found;
     }
   }
@@ -221,9 +219,7 @@ function browserEnv(): BackendEnv {
     storage,
     fetch: (input, init) => fetch(input, init),
     invoke: (command, args) => tauriInvoke(command, args),
-    replaceUrl: hasWindow
-      ? (url) => window.history.replaceState(window.history.state, '', url)
-      : undefined,
+    replaceUrl: hasWindow ? (url) => window.history.replaceState(window.history.state, '', url) : undefined,
     channel: <T>(onMessage: (message: T) => void) => new Channel<T>(onMessage),
     pickFolder: async (title?: string) => {
       const chosen = await openDialog({ directory: true, multiple: false, title });
@@ -363,8 +359,7 @@ export const api = {
   /** What an edit would change, with diffs of the first `diffs` files; writes nothing. */
   previewEdit: (request: EditRequest, diffs?: number) => command('preview_edit', { request, diffs }),
   /** Applies an edit through the journal, with progress; `cancelEdit` stops it between batches. */
-  applyEdit: (request: EditRequest, onProgress: (p: JobProgress) => void) =>
-    job('apply_edit', { request }, onProgress),
+  applyEdit: (request: EditRequest, onProgress: (p: JobProgress) => void) => job('apply_edit', { request }, onProgress),
   cancelEdit: () => cancelJob('apply_edit'),
   undo: () => command('undo', {}),
   redo: () => command('redo', {}),

@@ -32,7 +32,11 @@ describe('collectPaths', () => {
   });
 
   it('leaves out rows that no longer exist', async () => {
-    const paths = await collectPaths([0, 1], () => undefined, async () => [{ path: 'only', path_bytes_hex: null }]);
+    const paths = await collectPaths(
+      [0, 1],
+      () => undefined,
+      async () => [{ path: 'only', path_bytes_hex: null }],
+    );
     expect(paths).toEqual(['only']);
   });
 });

@@ -240,7 +240,14 @@ describe('pending terms', () => {
 });
 
 describe('editability', () => {
-  const problem = (kind: string) => ({ path: 'a.md', path_bytes_hex: null, kind, message: 'm', line: null, column: null });
+  const problem = (kind: string) => ({
+    path: 'a.md',
+    path_bytes_hex: null,
+    kind,
+    message: 'm',
+    line: null,
+    column: null,
+  });
   it('a UTF-8 file without problems is edited field by field', () => {
     expect(editability({ encoding: 'utf-8', problems: [] })).toEqual({ blocked: null, rawFirst: false });
     expect(editability({ encoding: 'utf-8', problems: [problem('bad-field')] }).rawFirst).toBe(false);

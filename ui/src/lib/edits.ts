@@ -177,11 +177,7 @@ export interface DraftOps {
  * changed. A typed field emptied removes its key; a removed field is unset; an added one is set
  * as a string; a JSON field is sent as the value its text parses to.
  */
-export function opsFromDraft(
-  fields: Record<string, unknown>,
-  before: Draft,
-  after: Draft,
-): DraftOps {
+export function opsFromDraft(fields: Record<string, unknown>, before: Draft, after: Draft): DraftOps {
   const ops: EditOp[] = [];
   const errors: Record<string, string> = {};
   const keys: string[] = [];
@@ -357,7 +353,15 @@ export interface BulkForm {
   regex: boolean;
 }
 
-export const EMPTY_BULK_FORM: BulkForm = { items: [], key: '', value: '', json: false, find: '', replace: '', regex: false };
+export const EMPTY_BULK_FORM: BulkForm = {
+  items: [],
+  key: '',
+  value: '',
+  json: false,
+  find: '',
+  replace: '',
+  regex: false,
+};
 
 /** The op of a bulk action, or a message key saying what is missing. */
 export function bulkOp(action: BulkAction, form: BulkForm): { op: EditOp } | { error: string } {

@@ -14,7 +14,8 @@ import {
   yamlString,
 } from './exporting';
 
-const keys = (t: string) => checkTemplate(t).map((i) => `${i.error ? 'E' : 'W'}:${i.key}${i.vars ? `:${i.vars.key}` : ''}`);
+const keys = (t: string) =>
+  checkTemplate(t).map((i) => `${i.error ? 'E' : 'W'}:${i.key}${i.vars ? `:${i.vars.key}` : ''}`);
 
 describe('checkTemplate', () => {
   it('accepts the usual templates', () => {
@@ -107,7 +108,12 @@ describe('buildRequest', () => {
   it('sends set and remove only when rewriting', () => {
     const form = { ...defaultForm(' /tmp/out '), format: 'rewrite' as const, set: 'collection: News', remove: 'draft' };
     const r = buildRequest(source, form, true);
-    expect('ok' in r && r.ok).toMatchObject({ to: '/tmp/out', set: ['collection=News'], remove: ['draft'], dry_run: true });
+    expect('ok' in r && r.ok).toMatchObject({
+      to: '/tmp/out',
+      set: ['collection=News'],
+      remove: ['draft'],
+      dry_run: true,
+    });
     const bad = buildRequest(source, { ...form, set: 'oops' }, true);
     expect(bad).toEqual({ error: 'export.set.noValue', vars: { line: 'oops' } });
   });
@@ -115,7 +121,11 @@ describe('buildRequest', () => {
   it('refuses a broken template, keeps a warned one', () => {
     const form = { ...defaultForm('/tmp/out'), layout: 'template' as const, template: '{year/x' };
     expect(buildRequest(source, form, true)).toEqual({ error: 'export.template.unclosed', vars: undefined });
-    const warned = buildRequest(source, { ...form, template: '{year}/index.md', zip: true, overwrite: true, deleteRemoved: true }, false);
+    const warned = buildRequest(
+      source,
+      { ...form, template: '{year}/index.md', zip: true, overwrite: true, deleteRemoved: true },
+      false,
+    );
     expect('ok' in warned && warned.ok).toMatchObject({
       layout: 'template:{year}/index.md',
       zip: true,

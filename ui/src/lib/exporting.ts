@@ -6,7 +6,16 @@ import type { ExportFormat } from './bindings/ExportFormat';
 import type { ExportRequest } from './bindings/ExportRequest';
 import type { ExportSource } from './bindings/ExportSource';
 
-export const LAYOUTS = ['keep', 'jekyll', 'by-tag', 'by-category', 'by-author', 'by-site', 'by-month', 'template'] as const;
+export const LAYOUTS = [
+  'keep',
+  'jekyll',
+  'by-tag',
+  'by-category',
+  'by-author',
+  'by-site',
+  'by-month',
+  'template',
+] as const;
 export type LayoutChoice = (typeof LAYOUTS)[number];
 export const FORMATS: readonly ExportFormat[] = ['copy', 'rewrite', 'html'];
 export const DEFAULT_TEMPLATE = '{year}/{month}/{slug}.md';
@@ -64,7 +73,8 @@ export function checkTemplate(template: string): TemplateIssue[] {
   if (unclosed) issues.push({ key: 'export.template.unclosed', error: true });
   if (emptyKey) issues.push({ key: 'export.template.emptyKey', error: true });
   if (!parts[parts.length - 1].includes('{')) issues.push({ key: 'export.template.fixedName', error: false });
-  if (parts.some((p) => p.trim() === '..' || p.trim() === '.')) issues.push({ key: 'export.template.dots', error: false });
+  if (parts.some((p) => p.trim() === '..' || p.trim() === '.'))
+    issues.push({ key: 'export.template.dots', error: false });
   for (const key of unknown) issues.push({ key: 'export.template.fieldKey', error: false, vars: { key } });
   return issues;
 }
@@ -111,7 +121,14 @@ export function parseSetLines(text: string): Parsed<string[]> {
 
 /** The `remove` list: keys separated by commas, spaces or lines. */
 export function parseKeys(text: string): string[] {
-  return [...new Set(text.split(/[,，\s]+/u).map((k) => k.trim()).filter(Boolean))];
+  return [
+    ...new Set(
+      text
+        .split(/[,，\s]+/u)
+        .map((k) => k.trim())
+        .filter(Boolean),
+    ),
+  ];
 }
 
 export interface ExportForm {

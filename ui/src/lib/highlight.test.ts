@@ -12,7 +12,13 @@ describe('highlight segments', () => {
   });
 
   it('merges overlaps and clamps ranges', () => {
-    expect(segments('abcdef', [[3, 9], [0, 2], [1, 4]])).toEqual([
+    expect(
+      segments('abcdef', [
+        [3, 9],
+        [0, 2],
+        [1, 4],
+      ]),
+    ).toEqual([
       { text: 'ab', mark: true },
       { text: 'cd', mark: true },
       { text: 'ef', mark: true },

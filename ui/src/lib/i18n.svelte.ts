@@ -24,9 +24,7 @@ export function pickLocale(languages: readonly string[]): Locale {
 /** `key` in `locale` (else English, else the key itself), with `{name}` placeholders filled. */
 export function translate(locale: Locale, key: string, vars: Record<string, string | number> = {}): string {
   const text = catalogs[locale][key] ?? catalogs.en[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (whole, name: string) =>
-    name in vars ? String(vars[name]) : whole,
-  );
+  return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
 }
 
 function initialLocale(): Locale {

@@ -169,7 +169,8 @@ describe('loading a post’s images', () => {
     const gone = new FakeImg({ [REMOTE_ATTR]: 'https://a.example/gone.png' });
     const svg = new FakeImg({ [REMOTE_ATTR]: 'https://a.example/x.svg' });
     const fetch = vi.fn(async (url: string) => {
-      if (url.endsWith('gone.png')) throw new Error('Could not load the image https://a.example/gone.png: the server answered 404 Not Found.');
+      if (url.endsWith('gone.png'))
+        throw new Error('Could not load the image https://a.example/gone.png: the server answered 404 Not Found.');
       if (url.endsWith('.svg')) return image(url, 'data:image/svg+xml;base64,PHN2Zz4=');
       return image(url);
     });
@@ -186,7 +187,10 @@ describe('loading a post’s images', () => {
 
   it('fetches nothing without blocked images, and at most `concurrency` at a time', async () => {
     const none = vi.fn(async (url: string) => image(url));
-    expect(await loadRemoteImages([new FakeImg({ [REMOTE_ATTR]: 'ftp://x/a.png' })], none)).toMatchObject({ loaded: 0, failed: 0 });
+    expect(await loadRemoteImages([new FakeImg({ [REMOTE_ATTR]: 'ftp://x/a.png' })], none)).toMatchObject({
+      loaded: 0,
+      failed: 0,
+    });
     expect(none).not.toHaveBeenCalled();
 
     let running = 0;

@@ -92,8 +92,7 @@ export function listFilters(q: string): FilterChip[] {
     const start = (m.index ?? 0) + lead.length;
     const raw = m[0].slice(lead.length);
     const name = (m[3] ?? '').toLowerCase();
-    const value =
-      m[4] !== undefined ? m[4].replace(/\\(.)/g, '$1') : m[5] !== undefined ? m[5] : (m[6] ?? '');
+    const value = m[4] !== undefined ? m[4].replace(/\\(.)/g, '$1') : m[5] !== undefined ? m[5] : (m[6] ?? '');
     out.push({
       field: CANONICAL[name] ?? name,
       value,
