@@ -351,7 +351,14 @@ impl Archive {
     }
 
     /// The body of one post as sanitized HTML, with remote images parked (see `render`).
-    pub fn render_body(&self, path: &str) -> ApiResult<crate::render::RenderedBody> {
+    /// With a `query`, its words and phrases are marked (`<mark class="hit">`) in the sanitized
+    /// HTML, matched as the search matches them (folded: Traditional = Simplified, full-width =
+    /// half-width, case).
+    pub fn render_body(
+        &self,
+        path: &str,
+        query: Option<&str>,
+    ) -> ApiResult<crate::render::RenderedBody> {
         let rel = path_bytes_from_arg(path);
         // Only files the index knows as posts: never an arbitrary path, nor a link out of the archive.
         let known = self.with_searcher(|s| {
@@ -374,7 +381,19 @@ impl Archive {
                 reason,
             })?;
         let body = crate::post::body_source(&bytes).unwrap_or_default();
-        Ok(crate::render::body_html(&body))
+        let mut rendered = crate::render::body_html(&body);
+        // An invalid query marks nothing: the reader still shows the post.
+        let needles = query
+            .and_then(|q| crate::search::query::parse(q).ok())
+            .map(|q| crate::search::exec::needles(&q))
+            .unwrap_or_default();
+        if !needles.is_empty() {
+            let find = |text: &str| crate::search::matcher::match_byte_ranges(text, &needles);
+            let (html, count) = crate::render::mark_matches(&rendered.html, &find);
+            rendered.html = html;
+            rendered.matches = count as u32;
+        }
+        Ok(rendered)
     }
 
     pub fn stats(&self) -> ApiResult<Stats> {
@@ -434,7 +453,7 @@ impl Archive {
         let rel = path_bytes_from_arg(path);
         let file = self.root.join(std::ffi::OsStr::from_bytes(&rel));
         let named = crate::fetch::POST_IMAGES.names(&self.root, path, &file, &wanted, || {
-            ApiResult::Ok(self.render_body(path)?.remote_images)
+            ApiResult::Ok(self.render_body(path, None)?.remote_images)
         })?;
         if !named {
             return Err(ApiError {
@@ -952,5 +971,49 @@ mod open_tests {
             .err()
             .unwrap_or_else(|| panic!("opened"));
         assert_eq!(e.message, format!("{} is not a folder", file.display()));
+    }
+}
+
+#[cfg(test)]
+mod reader_tests {
+    use super::*;
+
+    #[test]
+    fn the_body_marks_the_query_as_the_search_folds_it() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(
+            dir.path().join("a.md"),
+            "---\ntitle: T\n---\n開源軟體 與 **ＡＢＣ** 和 Abc；不是 abcd。<b onclick=\"x()\">軟體</b>\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let archive = Archive::open(dir.path()).unwrap_or_else(|e| panic!("{e:?}"));
+        archive
+            .index(&ScanOptions::default(), &|_| {}, &AtomicBool::new(false))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let plain = archive
+            .render_body("a.md", None)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(plain.matches, 0);
+        assert!(!plain.html.contains("<mark"), "{}", plain.html);
+        // Simplified finds Traditional, half-width finds full-width, case is folded; "abcd" is
+        // another word, as in the search.
+        let r = archive
+            .render_body("a.md", Some("软体 abc -不是"))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(r.matches, 4, "{}", r.html);
+        for marked in ["軟體", "ＡＢＣ", "Abc"] {
+            assert!(
+                r.html
+                    .contains(&format!("<mark class=\"hit\">{marked}</mark>")),
+                "{marked}: {}",
+                r.html
+            );
+        }
+        assert!(!r.html.contains("onclick"), "{}", r.html);
+        // An invalid query marks nothing and still renders.
+        let bad = archive
+            .render_body("a.md", Some("date:2020-13"))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(bad.matches, 0);
     }
 }

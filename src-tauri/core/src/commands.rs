@@ -337,8 +337,6 @@ macro_rules! path_args {
 path_args! {
     /// `show`: one post.
     ShowRequest;
-    /// `render_body`: one post's body.
-    RenderBodyRequest;
     /// `collections_of`: one post.
     CollectionsOfRequest;
 }
@@ -360,6 +358,18 @@ name_args! {
     CollectionPostsRequest;
     /// `collection_delete`: one collection.
     CollectionDeleteRequest;
+}
+
+/// `render_body`: one post's body, with the matches of a query marked.
+#[derive(Debug, Clone, Deserialize, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct RenderBodyRequest {
+    /// Relative to the archive root (or `hex:<bytes>` for a name that is not UTF-8).
+    pub path: String,
+    /// The search whose words and phrases to mark (`<mark class="hit">`).
+    #[serde(default)]
+    #[ts(optional)]
+    pub query: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ts_rs::TS)]
@@ -500,8 +510,10 @@ commands! {
     facets(cx, r: FacetsRequest) -> FacetsResponse, call => cx.archive.facets(&r.query);
     /// Everything about one post.
     show(cx, r: ShowRequest) -> PostDetail, call => cx.archive.show(&r.path);
-    /// A post's body as sanitized HTML; remote images are parked in `data-remote-src`.
-    render_body(cx, r: RenderBodyRequest) -> RenderedBody, call => cx.archive.render_body(&r.path);
+    /// A post's body as sanitized HTML; remote images are parked in `data-remote-src`; the
+    /// matches of `query`, if given, are marked.
+    render_body(cx, r: RenderBodyRequest) -> RenderedBody, call =>
+        cx.archive.render_body(&r.path, r.query.as_deref());
     /// One remote image that a post names, fetched when the user asks, as a `data:` URL.
     fetch_image(cx, r: FetchImageRequest) -> FetchedImage, call =>
         cx.archive.fetch_image(&r.path, &r.url);

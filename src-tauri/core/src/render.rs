@@ -23,6 +23,8 @@ pub struct RenderedBody {
     pub remote_images: Vec<String>,
     /// Hosts of those images (for "always allow this site").
     pub remote_hosts: Vec<String>,
+    /// How many matches of the query are marked (0 without a query).
+    pub matches: u32,
 }
 
 const TAGS: &[&str] = &[
@@ -695,7 +697,113 @@ pub fn body_html(body: &str) -> RenderedBody {
         html: clean,
         remote_images,
         remote_hosts: hosts,
+        matches: 0,
     }
+}
+
+/// The class of the `<mark>`s that `mark_matches` adds (the sanitizer lets no post set a class,
+/// so a post's own `<mark>` is never taken for one).
+pub const HIT_CLASS: &str = "hit";
+
+/// Wraps the matches that `find` reports (byte ranges in a text, sorted, not overlapping) in
+/// `<mark class="hit">`, in each text node of sanitized HTML (as `sanitize` writes it: tags with
+/// double-quoted attributes, text with character references). Tags and attributes are copied
+/// as they are; a match never spans two text nodes. Answers the HTML and how many marks.
+pub fn mark_matches(html: &str, find: &dyn Fn(&str) -> Vec<(usize, usize)>) -> (String, usize) {
+    let bytes = html.as_bytes();
+    let mut out = String::with_capacity(html.len() + 64);
+    let mut count = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'<' {
+            let mut j = i + 1;
+            let mut quoted = false;
+            while j < bytes.len() {
+                match bytes[j] {
+                    b'"' => quoted = !quoted,
+                    b'>' if !quoted => break,
+                    _ => {}
+                }
+                j += 1;
+            }
+            let end = (j + 1).min(bytes.len());
+            out.push_str(&html[i..end]);
+            i = end;
+        } else {
+            let end = html[i..].find('<').map_or(html.len(), |k| i + k);
+            count += mark_text(&html[i..end], find, &mut out);
+            i = end;
+        }
+    }
+    (out, count)
+}
+
+/// One text node (raw, with character references): its decoded text is searched, and the marks
+/// go around the raw bytes of each match.
+fn mark_text(raw: &str, find: &dyn Fn(&str) -> Vec<(usize, usize)>, out: &mut String) -> usize {
+    let mut text = String::with_capacity(raw.len());
+    // The raw offset of each decoded byte offset (at character boundaries), and of the end.
+    let mut raw_at: Vec<usize> = Vec::with_capacity(raw.len() + 1);
+    let mut i = 0;
+    while i < raw.len() {
+        let (c, len) = if raw.as_bytes()[i] == b'&' {
+            decode_reference(&raw[i..]).unwrap_or(('&', 1))
+        } else {
+            match raw[i..].chars().next() {
+                Some(c) => (c, c.len_utf8()),
+                None => break,
+            }
+        };
+        for _ in 0..c.len_utf8() {
+            raw_at.push(i);
+        }
+        text.push(c);
+        i += len;
+    }
+    raw_at.push(raw.len());
+    let mut at = 0;
+    let mut count = 0;
+    for (s, e) in find(&text) {
+        let (Some(&rs), Some(&re)) = (raw_at.get(s), raw_at.get(e)) else {
+            continue;
+        };
+        if rs < at || re <= rs {
+            continue;
+        }
+        out.push_str(&raw[at..rs]);
+        out.push_str("<mark class=\"");
+        out.push_str(HIT_CLASS);
+        out.push_str("\">");
+        out.push_str(&raw[rs..re]);
+        out.push_str("</mark>");
+        at = re;
+        count += 1;
+    }
+    out.push_str(&raw[at..]);
+    count
+}
+
+/// A character reference at the start of `s`: the character and the reference's length.
+fn decode_reference(s: &str) -> Option<(char, usize)> {
+    let end = s.get(..s.len().min(12))?.find(';')?;
+    let name = &s[1..end];
+    let c = match name {
+        "amp" => '&',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" => '\'',
+        "nbsp" => '\u{a0}',
+        _ => {
+            let num = name.strip_prefix('#')?;
+            let n = match num.strip_prefix(['x', 'X']) {
+                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                None => num.parse().ok()?,
+            };
+            char::from_u32(n)?
+        }
+    };
+    Some((c, end + 1))
 }
 
 #[cfg(test)]
@@ -721,6 +829,50 @@ mod tests {
 <svg onload="window.pwned=3"><script>window.pwned=4</script></svg>
 <a href="https://example.org/y" onmouseover="x()" style="position:fixed">样式</a>
 "#;
+
+    fn words(words: &'static [&'static str]) -> impl Fn(&str) -> Vec<(usize, usize)> {
+        move |text: &str| {
+            let mut out: Vec<(usize, usize)> = words
+                .iter()
+                .flat_map(|w| text.match_indices(w).map(|(i, m)| (i, i + m.len())))
+                .collect();
+            out.sort_unstable();
+            out
+        }
+    }
+
+    #[test]
+    fn marks_go_around_text_never_into_tags_or_attributes() {
+        let html = r#"<p title="cat &quot;cat&quot;">a cat, <a href="https://x.org/cat">cat</a> &amp; cat&gt;</p>"#;
+        let (out, n) = mark_matches(html, &words(&["cat"]));
+        assert_eq!(n, 3);
+        assert_eq!(
+            out,
+            r#"<p title="cat &quot;cat&quot;">a <mark class="hit">cat</mark>, <a href="https://x.org/cat"><mark class="hit">cat</mark></a> &amp; <mark class="hit">cat</mark>&gt;</p>"#
+        );
+    }
+
+    #[test]
+    fn a_match_over_a_character_reference_keeps_it_whole() {
+        let (out, n) = mark_matches("<p>AT&amp;T and 1&lt;2</p>", &words(&["AT&T", "1<2"]));
+        assert_eq!(n, 2);
+        assert_eq!(
+            out,
+            r#"<p><mark class="hit">AT&amp;T</mark> and <mark class="hit">1&lt;2</mark></p>"#
+        );
+    }
+
+    #[test]
+    fn a_hostile_body_stays_inert_after_marking() {
+        let r = body_html(HOSTILE);
+        let (out, n) = mark_matches(&r.html, &words(&["script", "onclick", "样式", "正文"]));
+        assert_eq!(n, 2, "{out}");
+        let h = out.to_ascii_lowercase();
+        for bad in ["<script", "onclick", "onload", "javascript:"] {
+            assert!(!h.contains(bad), "{bad} in {out}");
+        }
+        assert!(out.contains(r#"<mark class="hit">正文</mark>"#), "{out}");
+    }
 
     #[test]
     fn hostile_html_loses_everything_active() {

@@ -90,6 +90,29 @@ impl Ctx<'_> {
     }
 }
 
+/// The folded needles a query highlights (its positive words and phrases), without running it.
+pub fn needles(query: &Query) -> Vec<Vec<char>> {
+    let mut out = Vec::new();
+    for Clause::Term {
+        negated,
+        alternatives,
+    } in &query.clauses
+    {
+        if *negated {
+            continue;
+        }
+        for atom in alternatives {
+            if let Atom::Text(t) | Atom::Phrase(t) = atom {
+                let f = fold_for_match(t);
+                if !f.is_empty() {
+                    out.push(f);
+                }
+            }
+        }
+    }
+    out
+}
+
 fn evaluate_at(ctx: &Ctx, query: &Query, depth: usize) -> Result<Matched> {
     let snap = ctx.snap;
     let n = snap.len();

@@ -284,6 +284,29 @@ pub fn highlight(text: &str, needles: &[Vec<char>]) -> Highlighted {
     }
 }
 
+/// Byte ranges of every needle's matches in `text` (sorted, overlaps merged): the same folding
+/// and word rules as the search itself, so the reader marks what the query matched.
+pub fn match_byte_ranges(text: &str, needles: &[Vec<char>]) -> Vec<(usize, usize)> {
+    let (folded, offsets) = crate::fold::fold_with_offsets(text);
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    for n in distinct(needles) {
+        ranges.extend(
+            find_all(&folded, n)
+                .into_iter()
+                .map(|(s, e)| (offsets[s], offsets[e])),
+        );
+    }
+    ranges.sort_unstable();
+    let mut out: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
+    for (s, e) in ranges {
+        match out.last_mut() {
+            Some(last) if s < last.1 => last.1 = last.1.max(e),
+            _ => out.push((s, e)),
+        }
+    }
+    out
+}
+
 /// A snippet of about `width` characters around the first match of any needle, whitespace
 /// collapsed, with the matches highlighted. Without matches, the start of the text.
 pub fn snippet(text: &str, needles: &[Vec<char>], width: usize) -> Highlighted {

@@ -12,4 +12,8 @@ remote_images: Array<string>,
 /**
  * Hosts of those images (for "always allow this site").
  */
-remote_hosts: Array<string>, };
+remote_hosts: Array<string>, 
+/**
+ * How many matches of the query are marked (0 without a query).
+ */
+matches: number, };

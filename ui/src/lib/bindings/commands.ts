@@ -58,7 +58,7 @@ export type Commands = {
   facets: { request: FacetsRequest; response: FacetsResponse; job: false };
   /** Everything about one post. */
   show: { request: ShowRequest; response: PostDetail; job: false };
-  /** A post's body as sanitized HTML; remote images are parked in `data-remote-src`. */
+  /** A post's body as sanitized HTML; remote images are parked in `data-remote-src`; the matches of `query`, if given, are marked. */
   render_body: { request: RenderBodyRequest; response: RenderedBody; job: false };
   /** One remote image that a post names, fetched when the user asks, as a `data:` URL. */
   fetch_image: { request: FetchImageRequest; response: FetchedImage; job: false };
