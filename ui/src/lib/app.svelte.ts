@@ -51,7 +51,8 @@ export class AppController {
   });
   readonly post = new OpenPost((path) =>
     // The body's HTML is a nicety: without it the reader shows the plain text.
-    Promise.all([api.show(path), api.renderBody(path).catch(() => null)]),
+    // The search's words are marked in it (by the core, which folds as the search does).
+    Promise.all([api.show(path), api.renderBody(path, this.view.q).catch(() => null)]),
   );
 
   // Welcome and indexing.

@@ -325,8 +325,11 @@ export const api = {
     command('search', { ...req } as SearchRequest),
   facets: (query: string) => command('facets', { query }),
   show: (path: string) => command('show', { path }),
-  /** The body as sanitized HTML; remote images are parked in `data-remote-src`. */
-  renderBody: (path: string) => command('render_body', { path }),
+  /**
+   * The body as sanitized HTML; remote images are parked in `data-remote-src`. With a query, its
+   * matches are marked `<mark class="hit">` by the core (folded as the search folds).
+   */
+  renderBody: (path: string, query?: string) => command('render_body', query?.trim() ? { path, query } : { path }),
   /**
    * One remote image of a post, fetched by the core only when the user asks (the webview itself
    * loads nothing remote), as a `data:` URL. Only addresses the post names are fetched.

@@ -1,0 +1,158 @@
+// End-to-end: the reader marks the search's words in the post, folded as the search folds them
+// (Simplified finds Traditional, half-width finds full-width, case), and steps through them with
+// buttons and n / Shift+N, saying "2 of 3" (issue 13).
+//
+// Run with tests/e2e/run.sh, or `node --test reader.test.mjs` with SHELFMARK_BIN set.
+
+import assert from "node:assert/strict";
+import { before, describe, test } from "node:test";
+import { e2eFixture, shot, writeArchive } from "./lib.mjs";
+
+const e2e = e2eFixture();
+
+const post = (title, date, body) =>
+  ["---", `title: ${title}`, `date: ${date}`, "---", body, ""].join("\n");
+
+const POSTS = {
+  "_posts/2021-05-01-soft.md": post(
+    "Open source",
+    "2021-05-01",
+    [
+      "開源**軟體**的歷史很長。",
+      "",
+      '<p onclick="window.pwned=1">第二段也談軟體與 ＡＢＣ。</p>',
+      "",
+      "Software (abc) is not abcd. The last 軟體 is here.",
+    ].join("\n"),
+  ),
+  "_posts/2021-05-02-other.md": post(
+    "Another post",
+    "2021-05-02",
+    "Nothing to see.",
+  ),
+};
+
+let url;
+
+before(async () => {
+  ({ url } = await e2e.serve(writeArchive(POSTS, "reader-archive")));
+});
+
+const marks = (page) => page.getByTestId("reader-text").locator("mark.hit");
+const position = (page) => page.getByTestId("match-position");
+const current = (page) =>
+  page.evaluate(() =>
+    [
+      ...document.querySelectorAll("[data-testid=reader-text] mark.hit"),
+    ].findIndex((m) => m.classList.contains("current")),
+  );
+
+describe("the reader and the search", () => {
+  for (const [locale, lang, count, of] of [
+    ["en-US", "en", "Matches: 5", (i) => `${i} of 5`],
+    ["zh-CN", "zh", "匹配：5 处", (i) => `第 ${i} 处，共 5 处`],
+  ]) {
+    test(
+      `the search's words are marked in the post, and n / N step through them (${lang})`,
+      { timeout: 60_000 },
+      async () => {
+        const { context, page, errors } = await e2e.open(url, { locale });
+        try {
+          await page.getByTestId("search").fill("软体 abc");
+          const row = page
+            .getByTestId("results")
+            .locator('[role=option][data-path="_posts/2021-05-01-soft.md"]');
+          await page
+            .getByTestId("results")
+            .getByRole("option")
+            .filter({ hasText: "Another post" })
+            .waitFor({ state: "detached" });
+          await row.click();
+          await page
+            .getByTestId("reader-title")
+            .filter({ hasText: "Open source" })
+            .waitFor();
+          await position(page).filter({ hasText: count }).waitFor();
+          assert.deepEqual(await marks(page).allTextContents(), [
+            "軟體",
+            "軟體",
+            "ＡＢＣ",
+            "abc",
+            "軟體",
+          ]);
+          assert.equal(await page.evaluate(() => window.pwned), undefined);
+          assert.equal(await current(page), -1);
+
+          await page.keyboard.press("n");
+          await position(page)
+            .filter({ hasText: of(1) })
+            .waitFor();
+          assert.equal(await current(page), 0);
+          await page.keyboard.press("n");
+          await position(page)
+            .filter({ hasText: of(2) })
+            .waitFor();
+          assert.equal(await current(page), 1);
+          await page.keyboard.press("Shift+N");
+          await position(page)
+            .filter({ hasText: of(1) })
+            .waitFor();
+          // Before the first comes the last.
+          await page.keyboard.press("Shift+N");
+          await position(page)
+            .filter({ hasText: of(5) })
+            .waitFor();
+          assert.equal(await current(page), 4);
+          await page.getByTestId("match-next").click();
+          await position(page)
+            .filter({ hasText: of(1) })
+            .waitFor();
+          await page.getByTestId("match-next").click();
+          await page.getByTestId("match-next").click();
+          await position(page)
+            .filter({ hasText: of(3) })
+            .waitFor();
+          assert.equal(await marks(page).nth(2).textContent(), "ＡＢＣ");
+          assert.equal(await current(page), 2);
+          await page.getByTestId("match-prev").click();
+          await position(page)
+            .filter({ hasText: of(2) })
+            .waitFor();
+          await shot(page, `reader-matches-${lang}`);
+
+          // Without a search, nothing is marked and there is nothing to step through.
+          await page.getByTestId("search").fill("");
+          await page
+            .getByTestId("results")
+            .getByRole("option")
+            .filter({ hasText: "Another post" })
+            .waitFor();
+          await row.click();
+          await page
+            .getByTestId("results")
+            .getByRole("option")
+            .filter({ hasText: "Another post" })
+            .click();
+          await page
+            .getByTestId("reader-title")
+            .filter({ hasText: "Another post" })
+            .waitFor();
+          await row.click();
+          await page
+            .getByTestId("reader-title")
+            .filter({ hasText: "Open source" })
+            .waitFor();
+          await page
+            .getByTestId("reader-text")
+            .filter({ hasText: "第二段" })
+            .waitFor();
+          assert.equal(await marks(page).count(), 0);
+          assert.equal(await position(page).count(), 0);
+          assert.deepEqual(errors, []);
+        } finally {
+          await context.close();
+        }
+      },
+    );
+  }
+});
