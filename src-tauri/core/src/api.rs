@@ -569,7 +569,7 @@ impl Archive {
             .into());
         }
         let (label, plan) = self.plan_edit(req)?;
-        self.writing(|| editor.apply(&label, plan, progress, cancel))
+        self.writing(|| editor.apply(&label, &req.ops, plan, progress, cancel))
     }
 
     /// Run an operation of the editor under the scan lock (the watcher waits until the files are
@@ -613,6 +613,24 @@ impl Archive {
     /// Every operation in the journal, oldest first.
     pub fn history(&self) -> ApiResult<Vec<HistoryEntry>> {
         Ok(Editor::new(&self.root).history())
+    }
+
+    /// What the journal's operation `id` changed: its files, with diffs of the first `max_files`
+    /// (each cut to about `max_diff` bytes).
+    pub fn operation_detail(
+        &self,
+        id: u64,
+        max_files: usize,
+        max_diff: usize,
+    ) -> ApiResult<crate::edit::OperationDetail> {
+        Editor::new(&self.root)
+            .detail(id, max_files, max_diff)?
+            .ok_or_else(|| {
+                ApiError::new(
+                    crate::error::ErrorCode::NotFound,
+                    format!("the history has no operation {id}"),
+                )
+            })
     }
 
     /// The operation that was interrupted (by a crash or kill), if any: offer to finish or roll
@@ -1015,5 +1033,73 @@ mod reader_tests {
             .render_body("a.md", Some("date:2020-13"))
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(bad.matches, 0);
+    }
+}
+
+#[cfg(test)]
+mod history_tests {
+    use super::*;
+    use crate::edit::{EditOp, EditRequest, EditTarget};
+
+    #[test]
+    fn an_operation_shows_its_files_and_bounded_diffs() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        for name in ["a", "b", "c"] {
+            std::fs::write(
+                dir.path().join(format!("{name}.md")),
+                format!("---\ntitle: {name}\ntags: [old]\n---\nbody {name}\n"),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let archive = Archive::open(dir.path()).unwrap_or_else(|e| panic!("{e:?}"));
+        archive
+            .index(&ScanOptions::default(), &|_| {}, &AtomicBool::new(false))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let req = EditRequest {
+            target: EditTarget::Paths {
+                paths: vec!["a.md".into(), "b.md".into(), "c.md".into()],
+                hashes: None,
+            },
+            ops: vec![EditOp::AddItems {
+                key: "tags".into(),
+                items: vec!["秘密".into()],
+            }],
+            label: None,
+        };
+        let out = archive
+            .apply_edit(&req, &|_| {}, &AtomicBool::new(false))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let id = out.op_id.unwrap_or_else(|| panic!("no operation"));
+        let d = archive
+            .operation_detail(id, 2, 10_000)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(d.paths.len(), 3, "{d:?}");
+        assert_eq!(d.diffs.len(), 2, "{d:?}");
+        assert!(
+            d.diffs[0].diff.contains("-tags: [old]"),
+            "{}",
+            d.diffs[0].diff
+        );
+        assert!(d.diffs[0].diff.contains("秘密"), "{}", d.diffs[0].diff);
+        // Each diff is bounded.
+        let short = archive
+            .operation_detail(id, 1, 20)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(short.diffs[0].diff.len() < 60, "{}", short.diffs[0].diff);
+        assert!(
+            short.diffs[0].diff.contains("more lines"),
+            "{}",
+            short.diffs[0].diff
+        );
+        let e = archive
+            .operation_detail(id + 100, 1, 20)
+            .err()
+            .unwrap_or_else(|| panic!("found"));
+        assert_eq!(e.code, ErrorCode::NotFound);
+        // The history says what it did as ops (for the UI's language), and the English label.
+        let history = archive.history().unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(history[0].ops, req.ops);
+        assert_eq!(history[0].label, "add tags 秘密");
+        assert_eq!(history[0].path, None);
     }
 }

@@ -22,8 +22,8 @@ use crate::api::{
 };
 use crate::collections::CollectionSummary;
 use crate::edit::{
-    EditOutcome, EditPreview, EditProgress, EditRequest, EditTarget, HistoryEntry, Recovery,
-    PREVIEW_DIFFS,
+    EditOutcome, EditPreview, EditProgress, EditRequest, EditTarget, HistoryEntry, OperationDetail,
+    Recovery, PREVIEW_DIFFS,
 };
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::export::{ExportProgress, ExportRequest, ExportSummary};
@@ -403,6 +403,20 @@ pub struct ApplyEditRequest {
     pub request: EditRequest,
 }
 
+/// `operation_detail`: one operation of the history.
+#[derive(Debug, Clone, Deserialize, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct OperationDetailRequest {
+    pub id: u64,
+    /// How many files' diffs (20 by default, at most 200).
+    #[serde(default)]
+    #[ts(optional)]
+    pub diffs: Option<usize>,
+}
+
+/// Bytes of one file's diff in `operation_detail`, beyond which it is cut.
+pub const DETAIL_DIFF_BYTES: usize = 16 * 1024;
+
 #[derive(Debug, Clone, Deserialize, Serialize, ts_rs::TS)]
 #[ts(export)]
 pub struct RecoverRequest {
@@ -535,6 +549,13 @@ commands! {
     redo(cx, _r: RedoRequest) -> EditOutcome, call => cx.archive.redo();
     /// The journal's operations, newest first.
     history(cx, _r: HistoryRequest) -> Vec<HistoryEntry>, call => cx.archive.history();
+    /// What one operation of the history changed: its files, and diffs of the first of them.
+    operation_detail(cx, r: OperationDetailRequest) -> OperationDetail, call =>
+        cx.archive.operation_detail(
+            r.id,
+            r.diffs.unwrap_or(PREVIEW_DIFFS).min(200),
+            DETAIL_DIFF_BYTES,
+        );
     /// The operation a crash or kill interrupted, if any.
     interrupted(cx, _r: InterruptedRequest) -> Option<HistoryEntry>, call =>
         cx.archive.interrupted();

@@ -8,7 +8,8 @@ use super::crash::pause_for_crash_tests;
 use super::journal::{self, Journal, OpRecord, OpState};
 use super::plan::{refusal_kind, skipped, Plan};
 use super::types::{
-    EditOutcome, EditProgress, Edited, HistoryEntry, PruneOutcome, Recovery, Skipped, Wrote,
+    EditOp, EditOutcome, EditProgress, Edited, HistoryEntry, OperationDetail, PruneOutcome,
+    Recovery, Skipped, Wrote,
 };
 use super::write::{self, Refusal};
 use crate::error::{Error, Result};
@@ -16,6 +17,23 @@ use crate::post;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Cuts `text` to at most `max` bytes at a line's end, saying how much was left out.
+fn cut(text: &mut String, max: usize) {
+    if text.len() <= max {
+        return;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    if let Some(nl) = text[..end].rfind('\n') {
+        end = nl + 1;
+    }
+    let left = text[end..].lines().count();
+    text.truncate(end);
+    text.push_str(&format!("… ({left} more lines)\n"));
+}
 
 /// Files written per flush.
 const BATCH: usize = 512;
@@ -66,12 +84,62 @@ impl<'a> Editor<'a> {
             .map(|op| HistoryEntry {
                 journal_bytes: self.journal.size_of(op.id),
                 id: op.id,
+                path: match op.files.as_slice() {
+                    [one] => Some(one.path.clone()),
+                    _ => None,
+                },
                 label: op.label,
+                ops: op.ops,
                 created: op.created,
                 state: op.state,
                 files: op.files.len() as u64,
             })
             .collect()
+    }
+
+    /// What operation `id` changed: its files, and the diffs of the first `max_files` of them
+    /// from the journal's saved images, each diff cut to about `max_diff` bytes. None when the
+    /// journal has no such operation.
+    pub fn detail(
+        &self,
+        id: u64,
+        max_files: usize,
+        max_diff: usize,
+    ) -> Result<Option<OperationDetail>> {
+        let Some(op) = self.journal.list().0.into_iter().find(|op| op.id == id) else {
+            return Ok(None);
+        };
+        let paths = op.files.iter().map(|f| f.path.clone()).collect();
+        let first = OpRecord {
+            files: op.files.iter().take(max_files).cloned().collect(),
+            ..op.clone()
+        };
+        let pack = self.journal.dir().join(format!("{id:06}.pack"));
+        let read = |after| {
+            self.journal
+                .images(&first, after)
+                .map_err(|source| Error::Io {
+                    path: pack.clone(),
+                    source,
+                })
+        };
+        let (before, after) = (read(false)?, read(true)?);
+        let diffs = first
+            .files
+            .iter()
+            .zip(before.iter().zip(after.iter()))
+            .map(|(f, (b, a))| {
+                let mut d = super::plan::file_diff(&f.path, b, a);
+                cut(&mut d.diff, max_diff);
+                d
+            })
+            .collect();
+        Ok(Some(OperationDetail {
+            id,
+            label: op.label,
+            paths,
+            diffs,
+        }))
     }
 
     /// Journal and write a plan. Files that changed since they were planned, or cannot be
@@ -81,18 +149,20 @@ impl<'a> Editor<'a> {
     pub fn apply(
         &self,
         label: &str,
+        ops: &[EditOp],
         plan: Plan,
         progress: &dyn Fn(EditProgress),
         cancel: &AtomicBool,
     ) -> Wrote<EditOutcome> {
         let mut files = Vec::new();
-        let result = self.apply_inner(label, plan, progress, cancel, &mut files);
+        let result = self.apply_inner(label, ops, plan, progress, cancel, &mut files);
         Wrote { result, files }
     }
 
     fn apply_inner(
         &self,
         label: &str,
+        ops: &[EditOp],
         plan: Plan,
         progress: &dyn Fn(EditProgress),
         cancel: &AtomicBool,
@@ -123,7 +193,7 @@ impl<'a> Editor<'a> {
             .collect();
         let mut op = self
             .journal
-            .begin(label, &images)
+            .begin(label, ops, &images)
             .map_err(write_err(self.journal.dir()))?;
         drop(images);
         outcome.op_id = Some(op.id);

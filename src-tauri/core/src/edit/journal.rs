@@ -68,6 +68,10 @@ pub struct OpRecord {
     pub created: String,
     pub state: OpState,
     pub files: Vec<FileImages>,
+    /// What it did, as the edit's ops (for a UI to say in its language; absent in journals
+    /// written before them, and for a raw edit without its YAML).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ops: Vec<super::types::EditOp>,
 }
 
 pub use crate::files::{from_hex, to_hex};
@@ -150,7 +154,12 @@ impl Journal {
     /// Record a new operation (state `pending`) with the images of its files, durably, before
     /// any of them is written. Operations that were undone can no longer be redone and go.
     /// `images` are (relative path, before, after) of each file.
-    pub fn begin(&self, label: &str, images: &[(&[u8], &[u8], &[u8])]) -> IoResult<OpRecord> {
+    pub fn begin(
+        &self,
+        label: &str,
+        edit_ops: &[super::types::EditOp],
+        images: &[(&[u8], &[u8], &[u8])],
+    ) -> IoResult<OpRecord> {
         use rayon::prelude::*;
         self.ensure()?;
         let (ops, _) = self.list();
@@ -210,6 +219,10 @@ impl Journal {
             created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             state: OpState::Pending,
             files,
+            ops: edit_ops
+                .iter()
+                .map(super::types::EditOp::described)
+                .collect(),
         };
         self.save(&op)?;
         Ok(op)

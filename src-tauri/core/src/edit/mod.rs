@@ -21,5 +21,5 @@ pub mod write;
 
 pub use bytes::{edit_bytes, parse_value, EditRefusal};
 pub use editor::Editor;
-pub use plan::{describe, diff, plan, preview, Plan, Planned, TargetFile};
+pub use plan::{describe, diff, file_diff, plan, preview, Plan, Planned, TargetFile};
 pub use types::*;

@@ -121,15 +121,22 @@ pub fn plan(root: &Path, targets: &[TargetFile], ops: &[EditOp]) -> Plan {
 
 /// Unified diff of one planned file.
 pub fn diff(p: &Planned) -> FileDiff {
-    let path = String::from_utf8_lossy(&p.rel).into_owned();
-    let before = String::from_utf8_lossy(&p.before);
-    let after = String::from_utf8_lossy(&p.after);
+    file_diff(&String::from_utf8_lossy(&p.rel), &p.before, &p.after)
+}
+
+/// Unified diff of one file's two versions.
+pub fn file_diff(path: &str, before: &[u8], after: &[u8]) -> FileDiff {
+    let before = String::from_utf8_lossy(before);
+    let after = String::from_utf8_lossy(after);
     let diff = similar::TextDiff::from_lines(before.as_ref(), after.as_ref())
         .unified_diff()
         .context_radius(1)
         .header(&format!("a/{path}"), &format!("b/{path}"))
         .to_string();
-    FileDiff { path, diff }
+    FileDiff {
+        path: path.to_string(),
+        diff,
+    }
 }
 
 pub fn preview(label: String, plan: &Plan, limit: usize) -> EditPreview {

@@ -41,6 +41,19 @@ pub enum EditOp {
     Raw { yaml: String },
 }
 
+impl EditOp {
+    /// The op as the history keeps it: a raw edit without its YAML (it can be long, and the
+    /// diff shows it).
+    pub fn described(&self) -> EditOp {
+        match self {
+            EditOp::Raw { .. } => EditOp::Raw {
+                yaml: String::new(),
+            },
+            op => op.clone(),
+        }
+    }
+}
+
 /// Which files an edit applies to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -131,12 +144,30 @@ pub struct PruneOutcome {
 #[ts(export)]
 pub struct HistoryEntry {
     pub id: u64,
+    /// In English words (the CLI's); a UI says `ops` in its own language.
     pub label: String,
+    /// What the operation did, as its edit's ops (a raw edit without its YAML); empty for
+    /// operations journaled before they were kept.
+    pub ops: Vec<EditOp>,
+    /// The file, when it changed one.
+    pub path: Option<String>,
     pub created: String,
     pub state: OpState,
     pub files: u64,
     /// Bytes the journal keeps for it.
     pub journal_bytes: u64,
+}
+
+/// What one past operation changed: its files, and the diffs of the first of them.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct OperationDetail {
+    pub id: u64,
+    pub label: String,
+    /// Every file it wrote (relative paths).
+    pub paths: Vec<String>,
+    /// Diffs (before → after) of the first files, each cut to a bounded length.
+    pub diffs: Vec<FileDiff>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, ts_rs::TS)]

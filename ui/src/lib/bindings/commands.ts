@@ -30,6 +30,8 @@ import type { IndexRequest } from "./IndexRequest";
 import type { InterruptedRequest } from "./InterruptedRequest";
 import type { JobProgress } from "./JobProgress";
 import type { JobProgressRequest } from "./JobProgressRequest";
+import type { OperationDetail } from "./OperationDetail";
+import type { OperationDetailRequest } from "./OperationDetailRequest";
 import type { PostDetail } from "./PostDetail";
 import type { PreviewEditRequest } from "./PreviewEditRequest";
 import type { ProblemRow } from "./ProblemRow";
@@ -76,6 +78,8 @@ export type Commands = {
   redo: { request: RedoRequest; response: EditOutcome; job: false };
   /** The journal's operations, newest first. */
   history: { request: HistoryRequest; response: Array<HistoryEntry>; job: false };
+  /** What one operation of the history changed: its files, and diffs of the first of them. */
+  operation_detail: { request: OperationDetailRequest; response: OperationDetail; job: false };
   /** The operation a crash or kill interrupted, if any. */
   interrupted: { request: InterruptedRequest; response: HistoryEntry | null; job: false };
   /** Finishes or rolls back the interrupted operation. */
