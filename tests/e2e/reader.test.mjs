@@ -1,6 +1,7 @@
 // End-to-end: the reader marks the search's words in the post, folded as the search folds them
 // (Simplified finds Traditional, half-width finds full-width, case), and steps through them with
-// buttons and n / Shift+N, saying "2 of 3" (issue 13).
+// buttons and n / Shift+N, saying "2 of 3"; the history says what a past operation did in the
+// UI's language, and shows its files and their diffs when it is expanded (issue 13).
 //
 // Run with tests/e2e/run.sh, or `node --test reader.test.mjs` with SHELFMARK_BIN set.
 
@@ -33,9 +34,13 @@ const POSTS = {
 };
 
 let url;
+let origin;
+let token;
 
 before(async () => {
-  ({ url } = await e2e.serve(writeArchive(POSTS, "reader-archive")));
+  ({ url, origin, token } = await e2e.serve(
+    writeArchive(POSTS, "reader-archive"),
+  ));
 });
 
 const marks = (page) => page.getByTestId("reader-text").locator("mark.hit");
@@ -148,6 +153,78 @@ describe("the reader and the search", () => {
             .waitFor();
           assert.equal(await marks(page).count(), 0);
           assert.equal(await position(page).count(), 0);
+          assert.deepEqual(errors, []);
+        } finally {
+          await context.close();
+        }
+      },
+    );
+  }
+});
+
+const apiCall = async (command, body = {}) => {
+  const r = await fetch(`${origin}/api/${command}`, {
+    method: "POST",
+    headers: {
+      Authorization: `Bearer ${token}`,
+      "Content-Type": "application/json",
+    },
+    body: JSON.stringify(body),
+  });
+  const json = await r.json();
+  assert.ok(r.ok, `${command}: ${JSON.stringify(json)}`);
+  return json;
+};
+
+describe("the history", () => {
+  before(async () => {
+    const out = await apiCall("apply_edit", {
+      request: {
+        target: {
+          kind: "paths",
+          paths: ["_posts/2021-05-01-soft.md", "_posts/2021-05-02-other.md"],
+        },
+        ops: [{ op: "add-items", key: "tags", items: ["秘密"] }],
+      },
+    });
+    assert.equal(out.written, 2);
+  });
+
+  for (const [locale, lang, said, files] of [
+    ["en-US", "en", "add tags 秘密", "Files changed (2):"],
+    ["zh-CN", "zh", "向 tags 添加：秘密", "改动的文件（2 个）："],
+  ]) {
+    test(
+      `an operation is said in the UI's language and shows its files and diffs (${lang})`,
+      { timeout: 60_000 },
+      async () => {
+        const { context, page, errors } = await e2e.open(url, { locale });
+        try {
+          await page.getByTestId("history-button").click();
+          const history = page.getByTestId("history");
+          const entry = history
+            .getByTestId("history-entry")
+            .filter({ hasText: said });
+          await entry.waitFor();
+          assert.equal(await entry.getAttribute("aria-expanded"), "false");
+          await entry.click();
+          const detail = history.getByTestId("history-detail");
+          await detail.getByText(files).waitFor();
+          assert.equal(await entry.getAttribute("aria-expanded"), "true");
+          assert.deepEqual(
+            await detail
+              .getByTestId("history-paths")
+              .locator("li")
+              .allTextContents(),
+            ["_posts/2021-05-01-soft.md", "_posts/2021-05-02-other.md"],
+          );
+          const diffs = detail.getByTestId("diff");
+          assert.equal(await diffs.count(), 2);
+          assert.match((await diffs.first().textContent()) ?? "", /秘密/);
+          await shot(page, `history-detail-${lang}`);
+          // Collapsed again.
+          await entry.click();
+          await detail.waitFor({ state: "detached" });
           assert.deepEqual(errors, []);
         } finally {
           await context.close();

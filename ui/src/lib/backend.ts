@@ -367,6 +367,8 @@ export const api = {
   undo: () => command('undo', {}),
   redo: () => command('redo', {}),
   history: () => command('history', {}),
+  /** What one past operation changed: its files, and diffs (bounded) of the first of them. */
+  operationDetail: (id: number) => command('operation_detail', { id }),
   /** The operation a crash or kill interrupted, if any. */
   interrupted: () => command('interrupted', {}),
   recover: (how: Recovery) => command('recover', { how }),
