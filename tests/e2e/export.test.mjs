@@ -124,6 +124,8 @@ describe('export dialog', () => {
       await summary.waitFor({ timeout: 30_000 });
       assert.equal(await value('renamed'), 1);
       assert.equal(await value('portable'), 1);
+      assert.equal((await summary.getByTestId('export-copy-path').textContent()).trim(), 'Copy path');
+      await summary.getByText('1 name was changed so it works on every system', { exact: false }).waitFor();
       assert.deepEqual(await summary.getByTestId('export-extras').locator('code').allTextContents(), ['manifest.csv', 'manifest.jsonl']);
       assert.ok(existsSync(join(archive.out, 'keep', 'notes', '_CON.md')));
       await shot(page, 'export-summary-keep');
