@@ -1912,3 +1912,65 @@ fn posts_with_names_of_240_to_255_bytes_export_byte_identical() {
         assert_eq!(entries.get(&r.exported), Some(bytes), "{name} in the zip");
     }
 }
+
+/// A collection's HTML edition through the CLI: its `index.html` is titled with the collection's
+/// name and listed with the manifests; posts the layout renames count as renamed, apart from
+/// those renamed to be portable; the text summary says both.
+#[test]
+fn a_collections_html_edition_is_titled_and_layout_renames_are_counted() {
+    let f = news_archive();
+    index(f.path());
+    let dir = f.path();
+    let vaccine = "_posts/2021-03-05-vaccine.md";
+    let liangan = "_posts/2021-01-11-两岸关系.md";
+    json(
+        dir,
+        &["collection", "create", "Picks & <more>", vaccine, liangan],
+    );
+    let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let to = out.path().join("edition");
+    let s = export(
+        dir,
+        &to,
+        &[
+            "--collection",
+            "Picks & <more>",
+            "--format",
+            "html",
+            "--layout",
+            "by-month",
+        ],
+    );
+    assert_clean(&s, 2);
+    assert_eq!(s["renamed"], 2, "{}", brief(&s));
+    assert_eq!(s["portable"], 0, "{}", brief(&s));
+    assert_eq!(
+        s["extras"],
+        serde_json::json!(["index.html", "manifest.csv", "manifest.jsonl"]),
+        "{}",
+        brief(&s)
+    );
+    let index_html = String::from_utf8_lossy(&read(&to.join("index.html"))).into_owned();
+    assert!(
+        index_html.contains("<title>Picks &amp; &lt;more&gt;</title>"),
+        "{index_html}"
+    );
+    // The text summary: renamed, and of them for portability; the files besides the posts.
+    let text = ok(
+        dir,
+        &[
+            "export",
+            "--collection",
+            "Picks & <more>",
+            "--to",
+            p(&out.path().join("text")),
+            "--layout",
+            "jekyll",
+        ],
+    );
+    assert!(text.contains("renamed (0 for portability)"), "{text}");
+    assert!(
+        text.contains("also in the folder: manifest.csv, manifest.jsonl"),
+        "{text}"
+    );
+}

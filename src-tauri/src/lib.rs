@@ -5,7 +5,8 @@
 //! args)` runs `commands::call` with the same JSON as `serve`'s `POST /api/<name>`, and a job's
 //! `onProgress` channel receives its progress. Only what a desktop alone can do is declared here
 //! as Tauri commands: the app's version, the archive named on the command line, the sample
-//! archive, opening another archive folder, and opening a link or a post's file with the system.
+//! archive, opening another archive folder, and opening a link, a post's file or the last export's
+//! folder with the system.
 
 use shelfmark_core::api::{ApiError, Archive, ArchiveInfo, Transport};
 use shelfmark_core::commands::{self, JobProgress, Jobs, Sink};
@@ -218,6 +219,28 @@ async fn open_post_file(
     })
 }
 
+/// Opens the folder the last export wrote into (the zip's folder for a zip) in the system's file
+/// manager. It takes no path: only a folder an export of the open archive wrote can be opened.
+#[tauri::command]
+fn open_export_folder(state: tauri::State<'_, AppState>) -> Result<(), ApiError> {
+    let archive = state.archive()?;
+    let folder = archive
+        .last_export_folder()
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "Nothing was exported yet."))?;
+    if !folder.is_dir() {
+        return Err(ApiError {
+            code: ErrorCode::NotAFolder,
+            message: format!("{} is not a folder", folder.display()),
+            path: None,
+        });
+    }
+    open::that_detached(&folder).map_err(|e| ApiError {
+        code: ErrorCode::Io,
+        message: format!("Could not open {}: {e}", folder.display()),
+        path: None,
+    })
+}
+
 /// The commands only the desktop has (not in the core's table).
 fn desktop_commands() -> impl Fn(Invoke<tauri::Wry>) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
@@ -227,6 +250,7 @@ fn desktop_commands() -> impl Fn(Invoke<tauri::Wry>) -> bool + Send + Sync + 'st
         open_archive,
         open_url,
         open_post_file,
+        open_export_folder,
     ]
 }
 

@@ -307,22 +307,27 @@ fn print_summary(s: &ExportSummary) {
             out!("… {} more", s.posts as usize - s.preview.len());
         }
         out!(
-            "would export {} posts to {} ({} renamed for portability); nothing was written",
+            "would export {} posts to {} ({} renamed, {} of them for portability); nothing was written",
             s.posts,
             s.to,
-            s.renamed
+            s.renamed,
+            s.portable
         );
     } else {
         out!(
-            "exported {} posts to {} in {:.2}s: {} written, {} updated, {} unchanged, {} renamed for portability",
+            "exported {} posts to {} in {:.2}s: {} written, {} updated, {} unchanged, {} renamed ({} for portability)",
             s.posts,
             s.to,
             s.seconds,
             s.written,
             s.updated,
             s.unchanged,
-            s.renamed
+            s.renamed,
+            s.portable
         );
+        if !s.extras.is_empty() {
+            out!("also in the folder: {}", s.extras.join(", "));
+        }
         if s.cancelled {
             out!("cancelled: files written so far stay");
         }

@@ -131,6 +131,9 @@ pub struct Archive {
     /// an edit's own writes trigger finds nothing to do. The archive's own: two archives in one
     /// process never wait for each other.
     scan_lock: Arc<Mutex<()>>,
+    /// The folder the last export (not a dry run) wrote into: the export folder, or the folder
+    /// of its zip. A shell may open it with the system (never a folder the UI names).
+    last_export: Mutex<Option<PathBuf>>,
 }
 
 impl Archive {
@@ -159,6 +162,7 @@ impl Archive {
             readers: Readers::new(&root),
             root,
             scan_lock: Arc::default(),
+            last_export: Mutex::default(),
         })
     }
 
@@ -923,7 +927,23 @@ impl Archive {
                 .map(|(p, ())| p)
                 .collect(),
         };
-        crate::export::export(&self.root, &sources, req, progress, cancel).map_err(ApiError::from)
+        let summary = crate::export::export(&self.root, &sources, req, progress, cancel)?;
+        if !summary.dry_run {
+            let to = Path::new(&summary.to);
+            let folder = if req.zip { to.parent() } else { Some(to) };
+            *self.last_export.lock().unwrap_or_else(|e| e.into_inner()) =
+                folder.map(Path::to_path_buf);
+        }
+        Ok(summary)
+    }
+
+    /// The folder the last export of this archive wrote into (the zip's folder for a zip), if
+    /// any export ran since the archive was opened.
+    pub fn last_export_folder(&self) -> Option<PathBuf> {
+        self.last_export
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 
@@ -1101,5 +1121,62 @@ mod history_tests {
         assert_eq!(history[0].ops, req.ops);
         assert_eq!(history[0].label, "add tags 秘密");
         assert_eq!(history[0].path, None);
+    }
+}
+
+#[cfg(test)]
+mod last_export_tests {
+    use super::*;
+    use crate::export::ExportFormat;
+
+    fn request(to: &Path, zip: bool, dry_run: bool) -> ExportRequest {
+        ExportRequest {
+            source: ExportSource::Paths {
+                paths: vec!["a.md".into()],
+            },
+            to: to.display().to_string(),
+            layout: "keep".into(),
+            format: ExportFormat::Copy,
+            set: vec![],
+            remove: vec![],
+            zip,
+            overwrite: false,
+            delete_removed: false,
+            dry_run,
+        }
+    }
+
+    #[test]
+    fn the_last_export_folder_is_the_one_an_export_wrote() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let out = out.path().canonicalize().unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.path().join("a.md"), "---\ntitle: a\n---\na\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let archive = Archive::open(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        archive
+            .index(&Default::default(), &|_| {}, &AtomicBool::new(false))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let cancel = AtomicBool::new(false);
+        assert_eq!(archive.last_export_folder(), None);
+        // A dry run writes nothing: no folder to open.
+        let folder = out.join("folder");
+        archive
+            .export(&request(&folder, false, true), &|_| {}, &cancel)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(archive.last_export_folder(), None);
+        archive
+            .export(&request(&folder, false, false), &|_| {}, &cancel)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(archive.last_export_folder(), Some(folder));
+        // A zip: the folder that holds it.
+        archive
+            .export(
+                &request(&out.join("z/x.zip"), true, false),
+                &|_| {},
+                &cancel,
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(archive.last_export_folder(), Some(out.join("z")));
     }
 }

@@ -59,6 +59,8 @@ export class AppController {
   recent = $state<string[]>([]);
   sample = $state<string | null>(null);
   welcomeBusy = $state(false);
+  /** The folder being opened (the welcome screen's, or the desktop's command line's). */
+  opening = $state<string | null>(null);
   welcomeError = $state<string | null>(null);
   progress = $state({ done: 0, total: 0, rate: 0 });
   backgroundStatus = $state<string | null>(null);
@@ -213,6 +215,7 @@ export class AppController {
   }
 
   openFolder = async (path: string) => {
+    this.opening = path;
     this.welcomeBusy = true;
     this.welcomeError = null;
     try {
@@ -347,6 +350,15 @@ export class AppController {
     // turns out not to be open or indexed.
     this.results.prefetch(this.view.q, this.view.sort);
     document.documentElement.lang = i18n.locale;
+    // The desktop names the folder it opens (its command line's) while that takes time.
+    if (backend().transport === 'tauri') {
+      api
+        .startupArchive()
+        .then((p) => {
+          if (this.phase === 'loading') this.opening = p;
+        })
+        .catch(() => {});
+    }
     void (async () => {
       try {
         await this.#opened(await api.archiveInfo());

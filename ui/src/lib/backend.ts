@@ -359,6 +359,9 @@ export const api = {
     backend().transport === 'tauri'
       ? backend().call<void>('open_post_file', { path, reveal })
       : unsupported('Opening files'),
+  /** Desktop only: the folder the last export wrote into, in the system's file manager. */
+  openExportFolder: () =>
+    backend().transport === 'tauri' ? backend().call<void>('open_export_folder') : unsupported('Opening folders'),
   /** What an edit would change, with diffs of the first `diffs` files; writes nothing. */
   previewEdit: (request: EditRequest, diffs?: number) => command('preview_edit', { request, diffs }),
   /** Applies an edit through the journal, with progress; `cancelEdit` stops it between batches. */

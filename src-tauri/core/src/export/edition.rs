@@ -74,8 +74,9 @@ fn strip_remote_sources(html: &str) -> String {
     out
 }
 
-/// The list of the exported pages (`rows`), linked relative to the export folder.
-pub(super) fn index_page(rows: &[ManifestRow]) -> String {
+/// The list of the exported pages (`rows`), linked relative to the export folder, titled `title`
+/// (a collection's name; empty: "Posts").
+pub(super) fn index_page(title: &str, rows: &[ManifestRow]) -> String {
     let mut items = String::new();
     for r in rows {
         let href: String = r
@@ -94,10 +95,25 @@ pub(super) fn index_page(rows: &[ManifestRow]) -> String {
     format!(
         "<!doctype html>\n<html><head><meta charset=\"utf-8\">\n\
 <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n\
-<title>Posts</title><style>body{{max-width:46em;margin:2em auto;padding:0 1em;font-family:sans-serif}}</style>\n\
-</head><body>\n<h1>Posts ({})</h1>\n<ol>\n{items}</ol>\n</body></html>\n",
-        rows.len()
+<title>{t}</title><style>body{{max-width:46em;margin:2em auto;padding:0 1em;font-family:sans-serif}}</style>\n\
+</head><body>\n<h1>{t} ({})</h1>\n<ol>\n{items}</ol>\n</body></html>\n",
+        rows.len(),
+        t = escape_html(if title.trim().is_empty() { "Posts" } else { title }),
     )
+}
+
+/// The title an `index.html` was written with (`index_page`), unescaped; "Posts" is the empty
+/// title.
+pub(super) fn index_title(bytes: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let start = text.find("<title>")? + "<title>".len();
+    let end = start + text[start..].find("</title>")?;
+    let t = text[start..end]
+        .replace("&quot;", "\"")
+        .replace("&gt;", ">")
+        .replace("&lt;", "<")
+        .replace("&amp;", "&");
+    Some(if t == "Posts" { String::new() } else { t })
 }
 
 /// Percent-encode what a relative URL cannot hold as it is.

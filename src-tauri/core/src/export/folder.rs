@@ -22,6 +22,7 @@ pub(super) fn write(batch: Batch, dir: &Path, summary: &mut ExportSummary) -> Re
     let Batch {
         root,
         req,
+        title,
         rows,
         files,
         progress,
@@ -149,7 +150,7 @@ pub(super) fn write(batch: Batch, dir: &Path, summary: &mut ExportSummary) -> Re
     }
     // The manifests and the list follow the rule of the posts: replaced only if the last export
     // wrote them (or `overwrite`).
-    for (name, bytes) in extras(req.format == ExportFormat::Html, &kept) {
+    for (name, bytes) in extras(req.format == ExportFormat::Html, title, &kept) {
         let fail = |reason: String, kind: &str| Skipped {
             path: name.clone(),
             reason,
@@ -163,7 +164,10 @@ pub(super) fn write(batch: Batch, dir: &Path, summary: &mut ExportSummary) -> Re
             }
         };
         let mode = match std::fs::read(&path) {
-            Ok(existing) if existing == bytes => continue,
+            Ok(existing) if existing == bytes => {
+                summary.extras.push(name);
+                continue;
+            }
             Ok(existing) if req.overwrite || previous.wrote(&name, &existing) => {
                 output::Mode::Replace
             }
@@ -180,7 +184,7 @@ pub(super) fn write(batch: Batch, dir: &Path, summary: &mut ExportSummary) -> Re
             }
         };
         match output::put(&path, &bytes, mode, false) {
-            Ok(()) => {}
+            Ok(()) => summary.extras.push(name),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 summary.conflicts.push(fail(NOT_OURS.into(), "conflict"));
             }

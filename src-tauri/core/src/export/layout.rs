@@ -243,7 +243,11 @@ fn fill(part: &str, m: &Meta) -> String {
 pub(super) struct Planned {
     pub(super) source: Vec<u8>,
     pub(super) rel: String,
+    /// Changed to be portable or to avoid a collision.
     pub(super) renamed: bool,
+    /// Not at its path in the archive (with the export's extension): the layout or portability
+    /// put it elsewhere.
+    pub(super) moved: bool,
     pub(super) title: String,
     pub(super) date: Option<String>,
 }
@@ -307,10 +311,12 @@ pub(super) fn assign_paths(layout: &Layout, metas: &[Meta], ext: &str) -> Vec<Pl
         for i in 0..parts.len().saturating_sub(1) {
             folders.extend(case_keys(&parts[..=i].join("/")));
         }
+        let moved = rel != layout_path(&Layout::Keep, m, ext).join("/");
         out.push(Planned {
             source: m.source.clone(),
             rel,
             renamed,
+            moved,
             title: m.title.clone(),
             date: m.date_ms.and_then(crate::search::searcher::rfc3339),
         });

@@ -1,7 +1,7 @@
 //! The manifests every export writes (`manifest.csv`, `manifest.jsonl`: one row a post), and how
 //! the previous export into a folder is recognised from its own manifest.
 
-use super::edition::index_page;
+use super::edition::{index_page, index_title};
 use super::output::inside;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
@@ -28,11 +28,12 @@ pub(super) fn sha256_hex(bytes: &[u8]) -> String {
     crate::edit::journal::to_hex(&sha2::Sha256::digest(bytes))
 }
 
-/// The files besides the posts: the manifests of `rows` and (HTML) the list of their pages.
-pub(super) fn extras(html: bool, rows: &[ManifestRow]) -> Vec<(String, Vec<u8>)> {
+/// The files besides the posts: the manifests of `rows` and (HTML) the list of their pages,
+/// titled `title` (a collection's name; empty: "Posts").
+pub(super) fn extras(html: bool, title: &str, rows: &[ManifestRow]) -> Vec<(String, Vec<u8>)> {
     let mut extra: Vec<(String, Vec<u8>)> = Vec::new();
     if html {
-        extra.push((INDEX_HTML.into(), index_page(rows).into_bytes()));
+        extra.push((INDEX_HTML.into(), index_page(title, rows).into_bytes()));
     }
     extra.push((MANIFEST_CSV.into(), manifest_csv(rows, true)));
     extra.push((MANIFEST_JSONL.into(), manifest_jsonl(rows)));
@@ -84,7 +85,11 @@ impl Previous {
             MANIFEST_CSV => {
                 manifest_csv(&self.rows, true) == bytes || manifest_csv(&self.rows, false) == bytes
             }
-            INDEX_HTML => index_page(&self.rows).as_bytes() == bytes,
+            // Under the title it was written with (a collection may have been renamed since).
+            INDEX_HTML => {
+                let title = index_title(bytes).unwrap_or_default();
+                index_page(&title, &self.rows).as_bytes() == bytes
+            }
             _ => false,
         }
     }

@@ -107,8 +107,11 @@ pub struct ExportSummary {
     pub updated: u64,
     /// Files already there with the same content.
     pub unchanged: u64,
-    /// Posts whose path had to change to be portable (or to avoid a collision).
+    /// Posts whose exported path is not their path in the archive (with the export's extension):
+    /// moved or renamed by the layout, or changed to be portable.
     pub renamed: u64,
+    /// Of those, posts whose path had to change to be portable (or to avoid a collision).
+    pub portable: u64,
     /// Files in the target that were not replaced (not written by Shelfmark, or changed since).
     pub conflicts: Vec<Skipped>,
     /// Files of an earlier export whose post is no longer exported.
@@ -117,6 +120,10 @@ pub struct ExportSummary {
     pub deleted: u64,
     /// Posts that could not be exported, and why.
     pub problems: Vec<Skipped>,
+    /// The files besides the posts that the export folder (or zip) holds as this export made
+    /// them, written or already there: `index.html` (HTML edition), `manifest.csv`,
+    /// `manifest.jsonl`.
+    pub extras: Vec<String>,
     /// The first planned files (for previews), in order.
     pub preview: Vec<ManifestRow>,
     pub cancelled: bool,
@@ -139,6 +146,8 @@ struct Batch<'a> {
     /// The archive (nothing is written inside it).
     root: &'a Path,
     req: &'a ExportRequest,
+    /// The title of the HTML edition's `index.html` (a collection's name; empty: "Posts").
+    title: &'a str,
     /// One row a file, in the order of `files`.
     rows: &'a [ManifestRow],
     files: Vec<Vec<u8>>,
@@ -197,7 +206,8 @@ pub fn export(
     }
     let planned = assign_paths(&layout, &metas, ext);
     summary.posts = planned.len() as u64;
-    summary.renamed = planned.iter().filter(|p| p.renamed).count() as u64;
+    summary.renamed = planned.iter().filter(|p| p.moved).count() as u64;
+    summary.portable = planned.iter().filter(|p| p.renamed).count() as u64;
 
     let outputs = content::render(req.format, &ops, &planned, &metas, &contents);
     let mut rows = Vec::with_capacity(planned.len());
@@ -227,9 +237,14 @@ pub fn export(
         return Ok(summary);
     }
 
+    let title = match &req.source {
+        ExportSource::Collection { name } => name.as_str(),
+        _ => "",
+    };
     let batch = Batch {
         root,
         req,
+        title,
         rows: &rows,
         files,
         progress,

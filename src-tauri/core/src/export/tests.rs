@@ -355,7 +355,7 @@ fn the_last_exports_manifests_are_recognised_only_as_written() {
     // Its CSV as this version writes it, and as versions before neutralising wrote it.
     assert!(prev.wrote(MANIFEST_CSV, &csv));
     assert!(prev.wrote(MANIFEST_CSV, &manifest_csv(&rows, false)));
-    assert!(prev.wrote(INDEX_HTML, index_page(&rows).as_bytes()));
+    assert!(prev.wrote(INDEX_HTML, index_page("", &rows).as_bytes()));
     assert!(!prev.wrote(MANIFEST_CSV, b"mine"));
     // A JSONL that is not byte for byte Shelfmark's (here: one more key) is not trusted.
     let edited = String::from_utf8_lossy(&jsonl).replace('}', ",\"x\":1}");
@@ -481,5 +481,117 @@ fn refusals_say_what_they_said_as_strings() {
     assert_eq!(
         (api.code.as_str(), api.message.as_str()),
         ("export", "say where to export to")
+    );
+}
+
+#[test]
+fn posts_a_layout_renames_count_as_renamed_and_portability_apart() {
+    let a = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = a.path().canonicalize().unwrap_or_else(|e| panic!("{e}"));
+    write(
+        &root,
+        "_posts/a.md",
+        "---\ntitle: Hello\ndate: 2021-03-04\n---\na\n",
+    );
+    write(
+        &root,
+        "notes/CON.md",
+        "---\ntitle: Con\ndate: 2021-03-05\n---\nc\n",
+    );
+    write(
+        &root,
+        "notes/b.md",
+        "---\ntitle: B\ndate: 2021-03-06\n---\nb\n",
+    );
+    let all = ["_posts/a.md", "notes/CON.md", "notes/b.md"];
+    // Keep: only the name Windows reserves changes.
+    let s = run(
+        &root,
+        &all,
+        &req(&out.path().join("k"), "keep", ExportFormat::Copy),
+    );
+    assert_eq!((s.renamed, s.portable), (1, 1), "{s:?}");
+    // The HTML edition keeps the paths too: a new extension is not a new name.
+    let s = run(
+        &root,
+        &all,
+        &req(&out.path().join("h"), "keep", ExportFormat::Html),
+    );
+    assert_eq!((s.renamed, s.portable), (1, 1), "{s:?}");
+    // Jekyll names every post after its date and title: all three renamed, none for portability.
+    let s = run(
+        &root,
+        &all,
+        &req(&out.path().join("j"), "jekyll", ExportFormat::Copy),
+    );
+    assert_eq!((s.renamed, s.portable), (3, 0), "{s:?}");
+    // A dry run counts the same.
+    let mut dry = req(&out.path().join("d"), "by-month", ExportFormat::Copy);
+    dry.dry_run = true;
+    let s = run(&root, &all, &dry);
+    assert_eq!((s.renamed, s.portable), (3, 1), "{s:?}");
+}
+
+#[test]
+fn the_html_index_is_titled_with_the_collection_and_listed() {
+    let a = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = a.path().canonicalize().unwrap_or_else(|e| panic!("{e}"));
+    write(&root, "a.md", "---\ntitle: A\n---\na\n");
+    let dest = out.path().join("x");
+    let mut r = req(&dest, "keep", ExportFormat::Html);
+    r.source = ExportSource::Collection {
+        name: "Picks <\"2021\"> & more".into(),
+    };
+    let s = run(&root, &["a.md"], &r);
+    assert_eq!(
+        s.extras,
+        [INDEX_HTML, MANIFEST_CSV, MANIFEST_JSONL],
+        "{s:?}"
+    );
+    let index = std::fs::read_to_string(dest.join(INDEX_HTML)).unwrap_or_else(|e| panic!("{e}"));
+    let t = "Picks &lt;&quot;2021&quot;&gt; &amp; more";
+    assert!(index.contains(&format!("<title>{t}</title>")), "{index}");
+    assert!(index.contains(&format!("<h1>{t} (1)</h1>")), "{index}");
+    // Again: nothing to write, the files still listed as the export's.
+    let s = run(&root, &["a.md"], &r);
+    assert_eq!((s.written, s.conflicts.len()), (0, 0), "{s:?}");
+    assert_eq!(
+        s.extras,
+        [INDEX_HTML, MANIFEST_CSV, MANIFEST_JSONL],
+        "{s:?}"
+    );
+    // The collection renamed: its index is recognised as the last export's and replaced.
+    r.source = ExportSource::Collection {
+        name: "Renamed".into(),
+    };
+    let s = run(&root, &["a.md"], &r);
+    assert!(s.conflicts.is_empty(), "{s:?}");
+    let index = std::fs::read_to_string(dest.join(INDEX_HTML)).unwrap_or_else(|e| panic!("{e}"));
+    assert!(index.contains("<title>Renamed</title>"), "{index}");
+    // Not a collection: "Posts"; copies list only the manifests; a zip lists what it holds.
+    let s = run(
+        &root,
+        &["a.md"],
+        &req(&out.path().join("q"), "keep", ExportFormat::Html),
+    );
+    let index = std::fs::read_to_string(out.path().join("q").join(INDEX_HTML))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(index.contains("<title>Posts</title>"), "{index}");
+    assert_eq!(s.extras.len(), 3, "{s:?}");
+    let s = run(
+        &root,
+        &["a.md"],
+        &req(&out.path().join("c"), "keep", ExportFormat::Copy),
+    );
+    assert_eq!(s.extras, [MANIFEST_CSV, MANIFEST_JSONL], "{s:?}");
+    let mut z = req(&out.path().join("z.zip"), "keep", ExportFormat::Html);
+    z.zip = true;
+    let s = run(&root, &["a.md"], &z);
+    assert_eq!(
+        s.extras,
+        [INDEX_HTML, MANIFEST_CSV, MANIFEST_JSONL],
+        "{s:?}"
     );
 }

@@ -14,13 +14,14 @@ use std::sync::atomic::Ordering;
 pub(super) fn write(batch: Batch, target: &Path, summary: &mut ExportSummary) -> Result<()> {
     let Batch {
         req,
+        title,
         rows,
         files,
         progress,
         cancel,
         ..
     } = batch;
-    let extra = extras(req.format == ExportFormat::Html, rows);
+    let extra = extras(req.format == ExportFormat::Html, title, rows);
     let parent = target
         .parent()
         .ok_or_else(|| ExportError::NotAFileName(target.to_path_buf()))?;
@@ -84,5 +85,6 @@ pub(super) fn write(batch: Batch, target: &Path, summary: &mut ExportSummary) ->
         let _ = d.sync_all();
     }
     summary.written = files.len() as u64;
+    summary.extras = extra.into_iter().map(|(name, _)| name).collect();
     Ok(())
 }

@@ -16,9 +16,14 @@ updated: number,
  */
 unchanged: number, 
 /**
- * Posts whose path had to change to be portable (or to avoid a collision).
+ * Posts whose exported path is not their path in the archive (with the export's extension):
+ * moved or renamed by the layout, or changed to be portable.
  */
 renamed: number, 
+/**
+ * Of those, posts whose path had to change to be portable (or to avoid a collision).
+ */
+portable: number, 
 /**
  * Files in the target that were not replaced (not written by Shelfmark, or changed since).
  */
@@ -35,6 +40,12 @@ deleted: number,
  * Posts that could not be exported, and why.
  */
 problems: Array<Skipped>, 
+/**
+ * The files besides the posts that the export folder (or zip) holds as this export made
+ * them, written or already there: `index.html` (HTML edition), `manifest.csv`,
+ * `manifest.jsonl`.
+ */
+extras: Array<string>, 
 /**
  * The first planned files (for previews), in order.
  */
