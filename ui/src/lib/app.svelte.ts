@@ -113,6 +113,10 @@ export class AppController {
 
   openPost = async (path: string, focusReader = false) => {
     if (path !== this.view.post && !confirmLeave()) return;
+    // The reader already on screen takes the focus at once, so keys that follow go to it even
+    // while the post loads (and Enter on the post already shown only moves the focus).
+    if (focusReader) this.readerRegion?.focus();
+    if (focusReader && path === this.view.post && this.post.detail?.path === path && !this.post.loading) return;
     this.view.post = path;
     this.#writeHash();
     const current = await this.post.open(path);
