@@ -268,16 +268,7 @@ pub struct Highlighted {
 
 /// Highlight every needle in a short text (a title), keeping the text as it is.
 pub fn highlight(text: &str, needles: &[Vec<char>]) -> Highlighted {
-    let (folded, offsets) = crate::fold::fold_with_offsets(text);
-    let mut ranges: Vec<(usize, usize)> = Vec::new();
-    for n in distinct(needles) {
-        ranges.extend(
-            find_all(&folded, n)
-                .into_iter()
-                .map(|(s, e)| (offsets[s], offsets[e])),
-        );
-    }
-    let char_ranges = to_char_ranges(text, ranges);
+    let char_ranges = to_char_ranges(text, byte_ranges(text, needles));
     Highlighted {
         text: text.to_string(),
         highlights: char_ranges,
@@ -287,15 +278,7 @@ pub fn highlight(text: &str, needles: &[Vec<char>]) -> Highlighted {
 /// Byte ranges of every needle's matches in `text` (sorted, overlaps merged): the same folding
 /// and word rules as the search itself, so the reader marks what the query matched.
 pub fn match_byte_ranges(text: &str, needles: &[Vec<char>]) -> Vec<(usize, usize)> {
-    let (folded, offsets) = crate::fold::fold_with_offsets(text);
-    let mut ranges: Vec<(usize, usize)> = Vec::new();
-    for n in distinct(needles) {
-        ranges.extend(
-            find_all(&folded, n)
-                .into_iter()
-                .map(|(s, e)| (offsets[s], offsets[e])),
-        );
-    }
+    let mut ranges = byte_ranges(text, needles);
     ranges.sort_unstable();
     let mut out: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
     for (s, e) in ranges {
@@ -305,6 +288,20 @@ pub fn match_byte_ranges(text: &str, needles: &[Vec<char>]) -> Vec<(usize, usize
         }
     }
     out
+}
+
+/// Byte ranges in `text` of every match of every needle, in the order found.
+fn byte_ranges(text: &str, needles: &[Vec<char>]) -> Vec<(usize, usize)> {
+    let (folded, offsets) = crate::fold::fold_with_offsets(text);
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    for n in distinct(needles) {
+        ranges.extend(
+            find_all(&folded, n)
+                .into_iter()
+                .map(|(s, e)| (offsets[s], offsets[e])),
+        );
+    }
+    ranges
 }
 
 /// A snippet of about `width` characters around the first match of any needle, whitespace
