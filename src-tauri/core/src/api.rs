@@ -692,13 +692,9 @@ impl Archive {
 
     /// The collection with this name (or id); an unknown one is the same error as in a query.
     fn find_collection(&self, name: &str) -> ApiResult<(String, CollectionFile)> {
-        self.collections_store().find(name).map_err(|e| match e {
-            CollectionError::NotFound(_) => Error::NoCollection {
-                name: name.trim().to_string(),
-            }
-            .into(),
-            e => collection_error(e),
-        })
+        self.collections_store()
+            .find(name)
+            .map_err(collection_error)
     }
 
     /// A collection's current posts, updating its file when members moved or changed.
@@ -864,21 +860,18 @@ impl Archive {
     }
 
     pub fn collection_rename(&self, name: &str, new_name: &str) -> ApiResult<()> {
-        self.find_collection(name)?;
         self.collections_store()
             .rename(name, new_name)
             .map_err(collection_error)
     }
 
     pub fn collection_reorder(&self, name: &str, position: usize) -> ApiResult<()> {
-        self.find_collection(name)?;
         self.collections_store()
             .reorder(name, position)
             .map_err(collection_error)
     }
 
     pub fn collection_delete(&self, name: &str) -> ApiResult<()> {
-        self.find_collection(name)?;
         self.collections_store()
             .delete(name)
             .map_err(collection_error)

@@ -112,10 +112,16 @@ pub enum CollectionError {
     },
 }
 
-/// A collection request that cannot be carried out as asked: the code `edit`, with the message.
+/// A collection request that cannot be carried out: the code `edit`, with the message; an unknown
+/// collection is `not-found`, the same code as when a query names it (`Error::NoCollection`).
 impl From<CollectionError> for crate::error::ApiError {
     fn from(e: CollectionError) -> Self {
-        crate::error::ApiError::new(crate::error::ErrorCode::Edit, e.to_string())
+        use crate::error::ErrorCode;
+        let code = match e {
+            CollectionError::NotFound(_) => ErrorCode::NotFound,
+            _ => ErrorCode::Edit,
+        };
+        crate::error::ApiError::new(code, e.to_string())
     }
 }
 
@@ -520,6 +526,12 @@ mod tests {
         assert_eq!(
             (api.code.as_str(), api.message.as_str()),
             ("edit", "a collection needs a name")
+        );
+        // An unknown collection is `not-found`, as when a query names it.
+        let api = crate::api::ApiError::from(CollectionError::NotFound("x".into()));
+        assert_eq!(
+            (api.code.as_str(), api.message.as_str()),
+            ("not-found", "there is no collection named \"x\"")
         );
     }
 }
