@@ -3,6 +3,7 @@
 //! Exit status: 0 on success (problems in the archive are not failures), 1 on error, 2 on bad usage.
 
 mod curate;
+mod dupes;
 mod edit;
 mod output;
 mod serve;
@@ -163,6 +164,9 @@ enum Command {
     },
     /// Export a collection or a query's posts to a folder or zip, with a manifest.
     Export(curate::ExportArgs),
+    /// List groups of duplicate posts: the same text (exact), the same source URL (url), or the
+    /// same article edited or re-wrapped (near); or record that posts are not duplicates.
+    Duplicates(dupes::DuplicatesArgs),
     /// Serve the web UI and the api to a browser, on 127.0.0.1 with a per-run token.
     /// Prints the address to open (with the token) on stdout. Indexes DIR first if needed.
     Serve {
@@ -307,6 +311,7 @@ fn run(cli: Cli) -> Result<(), ApiError> {
         }
         Command::Collection { action } => curate::collection(&open(&cli.archive)?, action)?,
         Command::Export(args) => curate::export(&open(&cli.archive)?, args)?,
+        Command::Duplicates(args) => dupes::run(&open(&cli.archive)?, args)?,
         Command::Serve {
             dir,
             port,

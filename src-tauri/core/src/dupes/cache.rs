@@ -4,7 +4,7 @@
 //! gone are dropped; a row that does not read back as a signature of this version is ignored
 //! (and recomputed).
 
-use super::minhash::{TextSig, BINS};
+use super::minhash::{TextSig, BINS, HEAD_BINS};
 use crate::error::{Result, SqlContext};
 use rusqlite::Connection;
 use std::collections::HashMap;
@@ -69,21 +69,24 @@ fn decode(
     let text_hash = <[u8; 16]>::try_from(text_hash).ok()?;
     let shingles = u32::try_from(shingles).ok()?;
     let short = shingles < super::minhash::MIN_SHINGLES;
-    // A signature has all its bins, or none for a short text: anything else is not ours.
-    let expected = if short { 0 } else { BINS * 4 };
+    // A signature has all its bins and its head's, or none for a short text: anything else is
+    // not ours.
+    let expected = if short { 0 } else { (BINS + HEAD_BINS) * 4 };
     if mins.len() != expected {
         return None;
     }
-    let mins = mins
+    let mut mins: Vec<u32> = mins
         .chunks_exact(4)
         .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect();
+    let head = mins.split_off(mins.len().min(BINS));
     Some((
         hash,
         TextSig {
             text_hash,
             shingles,
             mins,
+            head,
         },
     ))
 }
@@ -100,7 +103,12 @@ pub fn store(conn: &mut Connection, path: &Path, new: &[([u8; 32], TextSig)]) ->
             )
             .at(path)?;
         for (hash, sig) in new {
-            let mins: Vec<u8> = sig.mins.iter().flat_map(|m| m.to_le_bytes()).collect();
+            let mins: Vec<u8> = sig
+                .mins
+                .iter()
+                .chain(&sig.head)
+                .flat_map(|m| m.to_le_bytes())
+                .collect();
             stmt.execute(rusqlite::params![
                 &hash[..],
                 SIG_VERSION,
@@ -125,7 +133,7 @@ mod tests {
 
     #[test]
     fn rows_that_are_not_whole_signatures_are_ignored() {
-        let mins = vec![7u8; BINS * 4];
+        let mins = vec![7u8; (BINS + HEAD_BINS) * 4];
         assert!(decode(&[1; 32], SIG_VERSION, &[2; 16], 500, &mins).is_some());
         assert!(decode(&[1; 32], SIG_VERSION + 1, &[2; 16], 500, &mins).is_none());
         assert!(decode(&[1; 31], SIG_VERSION, &[2; 16], 500, &mins).is_none());

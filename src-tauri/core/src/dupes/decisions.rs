@@ -64,14 +64,20 @@ pub fn load(root: &Path) -> Result<DecisionsFile, BadFile> {
         source,
     };
     let bytes = crate::dotdir::read_limited(&path, MAX_BYTES).map_err(bad)?;
-    serde_json::from_slice(&bytes).map_err(|e| {
+    let not_ours = |why: String| {
         bad(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             format!(
-                "it is not a Shelfmark decisions file ({e}); fix it or move it away (Shelfmark leaves it as it is)"
+                "it is not a Shelfmark decisions file ({why}); fix it or move it away (Shelfmark leaves it as it is)"
             ),
         ))
-    })
+    };
+    // An object, and nothing else serde would take for one (an array).
+    match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(v) if v.is_object() => serde_json::from_value(v).map_err(|e| not_ours(e.to_string())),
+        Ok(_) => Err(not_ours("it is not a JSON object".into())),
+        Err(e) => Err(not_ours(e.to_string())),
+    }
 }
 
 pub fn save(root: &Path, file: &DecisionsFile) -> Result<(), BadFile> {

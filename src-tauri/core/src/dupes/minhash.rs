@@ -9,6 +9,12 @@ pub const BINS: usize = 128;
 const BIN_SHIFT: u32 = 64 - 7; // log2(BINS)
 /// Characters per shingle (after whitespace and punctuation are dropped).
 pub const SHINGLE: usize = 5;
+/// The head signature: `HEAD_BINS` bins over the first `HEAD_SHINGLES` distinct shingles. A
+/// truncated copy shares its head with the full text; an article that merely quotes another
+/// (or lists it under "related articles") does not.
+pub const HEAD_BINS: usize = 16;
+const HEAD_SHIFT: u32 = 64 - 4; // log2(HEAD_BINS)
+pub const HEAD_SHINGLES: usize = 256;
 /// Fewer distinct shingles than this: too short to tell a near-duplicate from a different post
 /// on the same subject (a headline and a sentence); such posts are only ever `exact`.
 pub const MIN_SHINGLES: u32 = 80;
@@ -23,6 +29,8 @@ pub struct TextSig {
     pub shingles: u32,
     /// `BINS` minimum values; empty when `shingles < MIN_SHINGLES` (no `near` for that post).
     pub mins: Vec<u32>,
+    /// `HEAD_BINS` minimum values of the text's head (empty with `mins`).
+    pub head: Vec<u32>,
 }
 
 /// The characters that carry the text: letters and digits of the folded text (whitespace,
@@ -54,6 +62,8 @@ pub fn signature(folded: &str) -> TextSig {
     let mut seen = 0usize;
     let mut mins = [u32::MAX; BINS];
     let mut filled = [false; BINS];
+    let mut head = [u32::MAX; HEAD_BINS];
+    let mut head_filled = [false; HEAD_BINS];
     // Distinct shingles: counted with a small hash set of their hashes (linear).
     let mut distinct: rustc_hash::FxHashSet<u64> = rustc_hash::FxHashSet::default();
     let mut buf = [0u8; 4];
@@ -71,6 +81,13 @@ pub fn signature(folded: &str) -> TextSig {
         }
         let bin = (h >> BIN_SHIFT) as usize;
         let v = h as u32;
+        if distinct.len() <= HEAD_SHINGLES {
+            // Other bits of the hash than the main bins use, so the two are independent.
+            let hb = ((h << 7) >> HEAD_SHIFT) as usize;
+            let hv = (h >> 32) as u32;
+            head_filled[hb] = true;
+            head[hb] = head[hb].min(hv);
+        }
         filled[bin] = true;
         if v < mins[bin] {
             mins[bin] = v;
@@ -90,31 +107,34 @@ pub fn signature(folded: &str) -> TextSig {
             text_hash,
             shingles,
             mins: Vec::new(),
+            head: Vec::new(),
         };
     }
     densify(&mut mins, &filled);
+    densify(&mut head, &head_filled);
     TextSig {
         text_hash,
         shingles,
         mins: mins.to_vec(),
+        head: head.to_vec(),
     }
 }
 
 /// Fill every empty bin from a non-empty one chosen by a probe sequence that depends only on
 /// the bin (the same for every text), so that two signatures still agree in a bin with
 /// probability equal to their Jaccard similarity.
-fn densify(mins: &mut [u32; BINS], filled: &[bool; BINS]) {
+fn densify<const N: usize>(mins: &mut [u32; N], filled: &[bool; N]) {
     if !filled.iter().any(|f| *f) {
         return;
     }
     let original = *mins;
-    for i in 0..BINS {
+    for i in 0..N {
         if filled[i] {
             continue;
         }
         let mut attempt = 1u64;
         loop {
-            let j = (mix(((i as u64) << 32) | attempt) >> BIN_SHIFT) as usize;
+            let j = (mix(((i as u64) << 32) | attempt) % N as u64) as usize;
             if filled[j] {
                 mins[i] = original[j];
                 break;
@@ -133,11 +153,11 @@ fn densify(mins: &mut [u32; BINS], filled: &[bool; BINS]) {
 
 /// The share of bins in which two signatures agree: an estimate of their Jaccard similarity.
 pub fn estimate(a: &[u32], b: &[u32]) -> f64 {
-    if a.len() != BINS || b.len() != BINS {
+    if a.len() != b.len() || a.is_empty() {
         return 0.0;
     }
     let same = a.iter().zip(b).filter(|(x, y)| x == y).count();
-    same as f64 / BINS as f64
+    same as f64 / a.len() as f64
 }
 
 #[cfg(test)]

@@ -241,6 +241,7 @@ fn signatures(
                             text_hash: [0; 16],
                             shingles: 0,
                             mins: Vec::new(),
+                            head: Vec::new(),
                         });
                     }
                 }
@@ -377,24 +378,23 @@ pub fn find(
         let items: Vec<near::Item> = (0..rows.len())
             .map(|i| near::Item {
                 mins: &sig(i).mins,
+                head: &sig(i).head,
                 shingles: sig(i).shingles,
             })
             .collect();
         let common = near::Commonness::count(&items);
-        let pairs = near::candidates(&items, &members);
+        let mut pairs = near::candidates(&items, &members);
+        pairs.extend(near::rare_candidates(&items, &common, &members));
+        pairs.sort_unstable();
+        pairs.dedup();
         let edges: Vec<(u32, u32, f64)> = pairs
             .par_iter()
             .filter_map(|&(a, b)| {
                 let (a, b) = (a as usize, b as usize);
                 let (j, c) = near::similarity(&items, &common, a, b);
-                let s = if j >= min_similarity {
-                    j
-                } else if c >= min_similarity {
-                    c
-                } else {
-                    return None;
-                };
-                Some((a as u32, b as u32, s))
+                // The pair's similarity: Jaccard, or containment for a cut copy.
+                let s = j.max(c);
+                (s >= min_similarity).then_some((a as u32, b as u32, s))
             })
             .collect();
         let mut groups = near::Groups::new(rows.len());

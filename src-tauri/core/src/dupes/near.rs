@@ -27,10 +27,14 @@ const MIN_EVIDENCE: usize = 12;
 const MIN_CONTAINED_SHARE: f64 = 0.3;
 /// And only when the shorter text has this many shingles.
 const MIN_CONTAINED_SHINGLES: f64 = 2.0 * MIN_SHINGLES as f64;
+/// And only when the two texts begin alike (a cut copy keeps the start; an article that quotes
+/// another, or lists it among related articles, does not begin with it).
+const MIN_HEAD_AGREEMENT: f64 = 0.5;
 
 /// One post as `near` sees it.
 pub struct Item<'a> {
     pub mins: &'a [u32],
+    pub head: &'a [u32],
     pub shingles: u32,
 }
 
@@ -108,6 +112,7 @@ pub fn similarity(items: &[Item], common: &Commonness, a: usize, b: usize) -> (f
             let contained = if small >= MIN_CONTAINED_SHINGLES
                 && large > 0.0
                 && small / large >= MIN_CONTAINED_SHARE
+                && super::minhash::estimate(ia.head, ib.head) >= MIN_HEAD_AGREEMENT
             {
                 (j * (sa + sb) / (1.0 + j) / small).min(1.0)
             } else {
@@ -173,6 +178,57 @@ pub fn candidates(items: &[Item], members: &[usize]) -> Vec<(u32, u32)> {
         .into_iter()
         .map(|p| ((p >> 32) as u32, p as u32))
         .collect()
+}
+
+/// More candidate pairs: posts that hold the same rare value (shared by 2 to 16 posts) in two
+/// or more bins. Banding compares whole signatures, so it misses an article that two sites wrap
+/// in long boilerplate of their own (their signatures agree in few bins, all of them rare);
+/// these pairs are then judged on their rare bins by `similarity`.
+pub fn rare_candidates(items: &[Item], common: &Commonness, members: &[usize]) -> Vec<(u32, u32)> {
+    let rare = |c: u8| (2..=TIERS[1]).contains(&c);
+    let mut pairs: Vec<u64> = (0..BINS)
+        .into_par_iter()
+        .flat_map_iter(|bin| {
+            let counts = &common.counts[bin];
+            let mut vals: Vec<(u32, u32)> = members
+                .iter()
+                .copied()
+                .filter(|&i| items[i].mins.len() == BINS && rare(counts[i]))
+                .map(|i| (items[i].mins[bin], i as u32))
+                .collect();
+            vals.sort_unstable();
+            let mut out = Vec::new();
+            let mut start = 0;
+            while start < vals.len() {
+                let mut end = start + 1;
+                while end < vals.len() && vals[end].0 == vals[start].0 {
+                    end += 1;
+                }
+                let bucket = &vals[start..end];
+                for x in 0..bucket.len() {
+                    for y in x + 1..bucket.len() {
+                        out.push(pair(bucket[x].1, bucket[y].1));
+                    }
+                }
+                start = end;
+            }
+            out
+        })
+        .collect();
+    pairs.par_sort_unstable();
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < pairs.len() {
+        let mut end = start + 1;
+        while end < pairs.len() && pairs[end] == pairs[start] {
+            end += 1;
+        }
+        if end - start >= 2 {
+            out.push(((pairs[start] >> 32) as u32, pairs[start] as u32));
+        }
+        start = end;
+    }
+    out
 }
 
 fn pair(a: u32, b: u32) -> u64 {
@@ -252,6 +308,7 @@ mod tests {
             .iter()
             .map(|s| Item {
                 mins: &s.mins,
+                head: &s.head,
                 shingles: s.shingles,
             })
             .collect();
@@ -282,11 +339,16 @@ mod tests {
         let full = text(77, 1500);
         texts.push(full.clone());
         texts.push(full[..900 * 3].to_string());
+        // An article that ends with another one (a "related articles" block), and that one.
+        let other = text(78, 800);
+        texts.push(format!("{}{other}", text(79, 900)));
+        texts.push(other);
         let sigs: Vec<_> = texts.iter().map(|t| signature(t)).collect();
         let items: Vec<Item> = sigs
             .iter()
             .map(|s| Item {
                 mins: &s.mins,
+                head: &s.head,
                 shingles: s.shingles,
             })
             .collect();
@@ -299,6 +361,8 @@ mod tests {
         assert!(j.max(c) > 0.8, "article 0 and its bare copy: {j} {c}");
         let (j, c) = similarity(&items, &common, 31, 32);
         assert!(j < 0.8 && c > 0.8, "truncated: {j} {c}");
+        let (j, c) = similarity(&items, &common, 33, 34);
+        assert!(j < 0.8 && c < 0.5, "contained at the end: {j} {c}");
     }
 
     #[test]
