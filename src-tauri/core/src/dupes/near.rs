@@ -180,55 +180,64 @@ pub fn candidates(items: &[Item], members: &[usize]) -> Vec<(u32, u32)> {
         .collect()
 }
 
-/// More candidate pairs: posts that hold the same rare value (shared by 2 to 16 posts) in two
-/// or more bins. Banding compares whole signatures, so it misses an article that two sites wrap
-/// in long boilerplate of their own (their signatures agree in few bins, all of them rare);
-/// these pairs are then judged on their rare bins by `similarity`.
+/// Rare entries per post that `rare_candidates` buckets on.
+const RARE_KEYS: usize = 3;
+
+/// More candidate pairs: banding compares whole signatures, so it misses an article that two
+/// sites wrap in long boilerplate of their own (their signatures agree in few bins, and those
+/// are rare). So each post's rare entries (a bin and its value, when 2 to 16 posts share it)
+/// are MinHashed once more, rarest first: the `RARE_KEYS` entries of lowest (count, hash of bin
+/// and value) are bucket keys, and posts that share a key are candidates. Two posts that share
+/// their rarest entries agree on their keys; a key is held by 16 posts at most, so each post
+/// adds at most `RARE_KEYS * 15` pairs.
 pub fn rare_candidates(items: &[Item], common: &Commonness, members: &[usize]) -> Vec<(u32, u32)> {
     let rare = |c: u8| (2..=TIERS[1]).contains(&c);
-    let mut pairs: Vec<u64> = (0..BINS)
-        .into_par_iter()
-        .flat_map_iter(|bin| {
-            let counts = &common.counts[bin];
-            let mut vals: Vec<(u32, u32)> = members
-                .iter()
-                .copied()
-                .filter(|&i| items[i].mins.len() == BINS && rare(counts[i]))
-                .map(|i| (items[i].mins[bin], i as u32))
+    let mut keyed: Vec<(u64, u32)> = members
+        .par_iter()
+        .filter(|&&i| items[i].mins.len() == BINS)
+        .flat_map_iter(|&i| {
+            // The rarest first (a small site's boilerplate is rare too, but less so than an
+            // article two posts share), then by hash.
+            let mut keys: Vec<(u8, u64)> = (0..BINS)
+                .filter(|&bin| rare(common.counts[bin][i]))
+                .map(|bin| {
+                    let x = ((bin as u64) << 32) | u64::from(items[i].mins[bin]);
+                    (
+                        common.counts[bin][i],
+                        super::minhash::mix(x ^ 0x5851_f42d_4c95_7f2d),
+                    )
+                })
                 .collect();
-            vals.sort_unstable();
-            let mut out = Vec::new();
-            let mut start = 0;
-            while start < vals.len() {
-                let mut end = start + 1;
-                while end < vals.len() && vals[end].0 == vals[start].0 {
-                    end += 1;
-                }
-                let bucket = &vals[start..end];
-                for x in 0..bucket.len() {
-                    for y in x + 1..bucket.len() {
-                        out.push(pair(bucket[x].1, bucket[y].1));
-                    }
-                }
-                start = end;
-            }
-            out
+            keys.sort_unstable();
+            keys.truncate(RARE_KEYS);
+            keys.into_iter().map(move |(_, k)| (k, i as u32))
         })
         .collect();
-    pairs.par_sort_unstable();
-    let mut out = Vec::new();
+    keyed.par_sort_unstable();
+    let mut pairs = Vec::new();
     let mut start = 0;
-    while start < pairs.len() {
+    while start < keyed.len() {
         let mut end = start + 1;
-        while end < pairs.len() && pairs[end] == pairs[start] {
+        while end < keyed.len() && keyed[end].0 == keyed[start].0 {
             end += 1;
         }
-        if end - start >= 2 {
-            out.push(((pairs[start] >> 32) as u32, pairs[start] as u32));
+        let bucket = &keyed[start..end];
+        // At most 16 posts share a rare value; a larger bucket is a hash collision of no use.
+        if bucket.len() <= usize::from(TIERS[1]) {
+            for x in 0..bucket.len() {
+                for y in x + 1..bucket.len() {
+                    pairs.push(pair(bucket[x].1, bucket[y].1));
+                }
+            }
         }
         start = end;
     }
-    out
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs
+        .into_iter()
+        .map(|p| ((p >> 32) as u32, p as u32))
+        .collect()
 }
 
 fn pair(a: u32, b: u32) -> u64 {
@@ -363,6 +372,41 @@ mod tests {
         assert!(j < 0.8 && c > 0.8, "truncated: {j} {c}");
         let (j, c) = similarity(&items, &common, 33, 34);
         assert!(j < 0.8 && c < 0.5, "contained at the end: {j} {c}");
+    }
+
+    #[test]
+    fn an_article_in_two_sites_long_boilerplate_is_a_candidate() {
+        // Two sites, ten articles each in a header and footer six times their length; one
+        // article is on both sites.
+        let mut texts = Vec::new();
+        for site in 0..2u64 {
+            let (header, footer) = (text(500 + site, 1500), text(600 + site, 1500));
+            for i in 0..10u64 {
+                let body = if i == 0 {
+                    text(1, 500)
+                } else {
+                    text(10 * site + i + 100, 500)
+                };
+                texts.push(format!("{header}{body}{footer}"));
+            }
+        }
+        let sigs: Vec<_> = texts.iter().map(|t| signature(t)).collect();
+        let items: Vec<Item> = sigs
+            .iter()
+            .map(|s| Item {
+                mins: &s.mins,
+                head: &s.head,
+                shingles: s.shingles,
+            })
+            .collect();
+        let common = Commonness::count(&items);
+        let all: Vec<usize> = (0..items.len()).collect();
+        let rare = rare_candidates(&items, &common, &all);
+        assert!(rare.contains(&(0, 10)), "{rare:?}");
+        let (j, _) = similarity(&items, &common, 0, 10);
+        assert!(j > 0.8, "{j}");
+        // Each post adds a bounded number of pairs.
+        assert!(rare.len() <= items.len() * RARE_KEYS * 15, "{}", rare.len());
     }
 
     #[test]
