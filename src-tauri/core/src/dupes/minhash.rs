@@ -57,7 +57,7 @@ fn shingle_hash(w: &[u32; SHINGLE]) -> u64 {
 
 /// The signature of a folded text (see `dupe_text` for which text).
 pub fn signature(folded: &str) -> TextSig {
-    let mut hasher = blake3::Hasher::new();
+    let mut norm = String::with_capacity(folded.len());
     let mut window = [0u32; SHINGLE];
     let mut seen = 0usize;
     let mut mins = [u32::MAX; BINS];
@@ -66,9 +66,8 @@ pub fn signature(folded: &str) -> TextSig {
     let mut head_filled = [false; HEAD_BINS];
     // Distinct shingles: counted with a small hash set of their hashes (linear).
     let mut distinct: rustc_hash::FxHashSet<u64> = rustc_hash::FxHashSet::default();
-    let mut buf = [0u8; 4];
     for c in normalised(folded) {
-        hasher.update(c.encode_utf8(&mut buf).as_bytes());
+        norm.push(c);
         window.rotate_left(1);
         window[SHINGLE - 1] = c as u32;
         seen += 1;
@@ -96,7 +95,7 @@ pub fn signature(folded: &str) -> TextSig {
     let text_hash = if seen == 0 {
         [0u8; 16]
     } else {
-        let full = hasher.finalize();
+        let full = blake3::hash(norm.as_bytes());
         let mut out = [0u8; 16];
         out.copy_from_slice(&full.as_bytes()[..16]);
         out

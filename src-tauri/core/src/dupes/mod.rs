@@ -387,20 +387,32 @@ pub fn find(
         pairs.extend(near::rare_candidates(&items, &common, &members));
         pairs.sort_unstable();
         pairs.dedup();
-        let edges: Vec<(u32, u32, f64)> = pairs
-            .par_iter()
-            .filter_map(|&(a, b)| {
-                let (a, b) = (a as usize, b as usize);
-                let (j, c) = near::similarity(&items, &common, a, b);
-                // The pair's similarity: Jaccard, or containment for a cut copy.
-                let s = j.max(c);
-                (s >= min_similarity).then_some((a as u32, b as u32, s))
-            })
-            .collect();
+        // Pairs in chunks: those whose posts are already in one group need no verifying (in
+        // clusters of many copies that is most of them); the rest are verified in parallel.
         let mut groups = near::Groups::new(rows.len());
-        for (a, b, s) in edges {
-            if !is_apart(a as usize, b as usize) {
-                groups.join(a as usize, b as usize, s);
+        for chunk in pairs.chunks(1 << 14) {
+            let open: Vec<(u32, u32)> = chunk
+                .iter()
+                .copied()
+                .filter(|&(a, b)| groups.find(a as usize) != groups.find(b as usize))
+                .collect();
+            let edges: Vec<(u32, u32, f64)> = open
+                .par_iter()
+                .filter_map(|&(a, b)| {
+                    let (j, c) = near::similarity(&items, &common, a as usize, b as usize);
+                    // The pair's similarity: Jaccard, or containment for a cut copy.
+                    let s = j.max(c);
+                    (s >= min_similarity).then_some((a, b, s))
+                })
+                .collect();
+            for (a, b, s) in edges {
+                let (a, b) = (a as usize, b as usize);
+                if groups.find(a) != groups.find(b) && !is_apart(a, b) {
+                    groups.join(a, b, s);
+                }
+            }
+            if cancel.load(Ordering::Relaxed) {
+                return Err(Error::Cancelled);
             }
         }
         let mut by_root: HashMap<usize, Vec<usize>> = HashMap::new();
