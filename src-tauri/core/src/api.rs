@@ -8,6 +8,7 @@ use crate::edit::{
     EditOutcome, EditPreview, EditProgress, EditRequest, EditTarget, Edited, Editor, HistoryEntry,
     Recovery, Wrote,
 };
+use crate::edit::{ResolvePreview, ResolveRequest};
 use crate::error::{Error, SqlContext};
 use crate::export::{ExportProgress, ExportRequest, ExportSource, ExportSummary};
 use crate::files::{from_hex, to_hex};
@@ -670,6 +671,75 @@ impl Archive {
 
     pub fn recover(&self, how: Recovery) -> ApiResult<EditOutcome> {
         self.writing(|| Editor::new(&self.root).recover(how))
+    }
+}
+
+/// Resolving a group of duplicates (see `crate::edit::resolve`).
+impl Archive {
+    fn plan_resolve(&self, req: &ResolveRequest) -> ApiResult<crate::edit::ResolvePlan> {
+        let hashes = req.hashes.clone().unwrap_or_default();
+        let mut targets = std::iter::once(&req.keep)
+            .chain(req.others.iter())
+            .map(|p| {
+                let seen = match hashes.get(p) {
+                    None => None,
+                    Some(h) => Some(
+                        from_hex(h)
+                            .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
+                            .ok_or_else(|| {
+                                edit_error(format!(
+                                    "`{h}` is not the hash of a file (64 hex digits)"
+                                ))
+                            })?,
+                    ),
+                };
+                Ok((path_bytes_from_arg(p), seen))
+            })
+            .collect::<ApiResult<Vec<_>>>()
+            .and_then(|targets| self.only_known(targets))?;
+        let others = targets.split_off(1);
+        let keep = targets
+            .pop()
+            .ok_or_else(|| edit_error("name the post to keep".into()))?;
+        Ok(crate::edit::plan_resolve(
+            &self.root,
+            &keep,
+            &others,
+            &req.action,
+            req.record_sources,
+        )?)
+    }
+
+    /// What resolving a group of duplicates would do. Writes nothing.
+    pub fn preview_resolve(&self, req: &ResolveRequest) -> ApiResult<ResolvePreview> {
+        Ok(self.plan_resolve(req)?.preview)
+    }
+
+    /// Resolve a group of duplicates: one operation of the journal (one undo), then the index and
+    /// the collections follow the written, moved and deleted files.
+    pub fn resolve_duplicates(
+        &self,
+        req: &ResolveRequest,
+        progress: &dyn Fn(EditProgress),
+        cancel: &AtomicBool,
+    ) -> ApiResult<EditOutcome> {
+        let editor = Editor::new(&self.root);
+        if let Some(op) = editor.interrupted() {
+            return Err(Error::Interrupted {
+                id: op.id,
+                label: op.label,
+            }
+            .into());
+        }
+        let plan = self.plan_resolve(req)?;
+        if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(Error::Cancelled.into());
+        }
+        let total = plan.files.files.len() as u64;
+        progress(EditProgress { done: 0, total });
+        let outcome = self.writing(|| editor.apply_files(&plan.label, &plan.ops, plan.files))?;
+        progress(EditProgress { done: total, total });
+        Ok(outcome)
     }
 }
 

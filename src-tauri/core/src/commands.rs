@@ -25,6 +25,7 @@ use crate::edit::{
     EditOutcome, EditPreview, EditProgress, EditRequest, EditTarget, HistoryEntry, OperationDetail,
     Recovery, PREVIEW_DIFFS,
 };
+use crate::edit::{ResolvePreview, ResolveRequest};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::export::{ExportProgress, ExportRequest, ExportSummary};
 use crate::fetch::FetchedImage;
@@ -417,6 +418,20 @@ pub struct OperationDetailRequest {
 /// Bytes of one file's diff in `operation_detail`, beyond which it is cut.
 pub const DETAIL_DIFF_BYTES: usize = 16 * 1024;
 
+/// `preview_resolve`: the group and what to do with it.
+#[derive(Debug, Clone, Deserialize, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct PreviewResolveRequest {
+    pub request: ResolveRequest,
+}
+
+/// `resolve_duplicates`: the group and what to do with it.
+#[derive(Debug, Clone, Deserialize, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct ResolveDuplicatesRequest {
+    pub request: ResolveRequest,
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize, ts_rs::TS)]
 #[ts(export)]
 pub struct RecoverRequest {
@@ -603,6 +618,15 @@ commands! {
     cancel_job(cx, r: CancelJobRequest) -> (), call => {
         cx.jobs.cancel(job_command(&r.command)?);
         Ok(())
+    };
+    /// What resolving a group of duplicates would do (moves, deletes, diffs); writes nothing.
+    preview_resolve(cx, r: PreviewResolveRequest) -> ResolvePreview, call =>
+        cx.archive.preview_resolve(&r.request);
+    /// Resolves a group of duplicates (keep one; tag, move or delete the others) as one
+    /// operation of the journal.
+    resolve_duplicates(cx, r: ResolveDuplicatesRequest) -> EditOutcome, job => {
+        let report = |p: EditProgress| cx.job.report(p.done, p.total);
+        cx.archive.resolve_duplicates(&r.request, &report, cx.job.cancelled())
     };
 }
 
