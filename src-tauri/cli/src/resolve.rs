@@ -26,6 +26,10 @@ pub struct ResolveArgs {
     /// Add the others' source URLs to the kept post's `also_from` list.
     #[arg(long)]
     pub also_from: bool,
+    /// PATH=HASH: the version of PATH you saw (the `hash` that `show --json` prints); a file
+    /// changed since is a conflict, and nothing is changed.
+    #[arg(long, value_name = "PATH=HASH")]
+    pub seen: Vec<String>,
     /// Print what would change and write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -43,10 +47,23 @@ pub fn resolve(archive: &Archive, args: ResolveArgs) -> Result<(), ApiError> {
         (None, true) => ResolveAction::Delete,
         (None, false) => ResolveAction::Tag { tag: args.tag },
     };
+    let hashes = args
+        .seen
+        .iter()
+        .map(|s| {
+            s.rsplit_once('=')
+                .map(|(p, h)| (p.to_string(), h.to_string()))
+                .ok_or_else(|| ApiError {
+                    code: shelfmark_core::ErrorCode::Usage,
+                    message: format!("`{s}` is not PATH=HASH"),
+                    path: None,
+                })
+        })
+        .collect::<Result<std::collections::BTreeMap<_, _>, _>>()?;
     let req = ResolveRequest {
         keep: args.keep,
         others: args.others,
-        hashes: None,
+        hashes: (!hashes.is_empty()).then_some(hashes),
         action,
         record_sources: args.also_from,
     };

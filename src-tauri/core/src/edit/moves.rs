@@ -342,12 +342,17 @@ pub(super) fn settle_files(
     }
     crash_point(step, "moved");
     // 3. Removals last: each file's copy (when it has one) is durable by now.
+    let mut removed = 0;
     for a in &actions {
         if let Action::Remove { idx, expected } = a {
             match fileops::remove(root, &rels[*idx], expected) {
                 Ok(()) => {
                     written += 1;
                     touched.push(rels[*idx].clone());
+                    removed += 1;
+                    if removed == 1 {
+                        crash_point(step, "removed-one");
+                    }
                 }
                 Err(e) => skipped_files.push(refused(&rels[*idx], &e)),
             }
@@ -392,4 +397,72 @@ pub fn describe_moves(files: &[FileImages]) -> Vec<(String, String)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absent_images_round_trip_and_newer_formats_are_refused() {
+        let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let root = d.path().canonicalize().unwrap_or_else(|e| panic!("{e}"));
+        let j = Journal::new(&root);
+        let images = [
+            super::super::journal::Image {
+                rel: b"a.md",
+                before: Some(b"A"),
+                after: None,
+                moved_from: None,
+                mode: Some(0o600),
+            },
+            super::super::journal::Image {
+                rel: b"x/a.md",
+                before: None,
+                after: Some(b"A"),
+                moved_from: Some(b"a.md"),
+                mode: Some(0o600),
+            },
+        ];
+        let mut op = j
+            .begin_images("move", &[], &images, &[b"x".to_vec()])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(op.format, super::super::journal::FORMAT);
+        assert!(op.moves_files());
+        let after = j.image_states(&op, true).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(after, vec![None, Some(b"A".to_vec())]);
+        let before = j.image_states(&op, false).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(before, vec![Some(b"A".to_vec()), None]);
+        assert_eq!(
+            describe_moves(&op.files),
+            vec![("a.md".to_string(), "move a.md → x/a.md".to_string())]
+        );
+        // Read back from disk as written.
+        let (listed, bad) = j.list();
+        assert!(bad.is_empty(), "{bad:?}");
+        assert_eq!(
+            listed.first().map(|o| o.created_folders.clone()),
+            Some(vec![to_hex(b"x")])
+        );
+        op.format = super::super::journal::FORMAT + 1;
+        let err = j.image_states(&op, true).err().map(|e| e.to_string());
+        assert!(
+            err.as_deref()
+                .is_some_and(|e| e.contains("newer Shelfmark")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_journal_without_absent_images_reads_as_before() {
+        // A record as Shelfmark wrote it before moves and deletes (no format, mode or moves).
+        let old = r#"{"id":1,"label":"tag add x","created":"2026-01-01T00:00:00Z","state":"applied",
+            "files":[{"path_hex":"612e6d64","path":"a.md","before_hash":"00","after_hash":"11",
+            "before":[0,1],"after":[1,1],"frame":[0,10]}]}"#;
+        let op: OpRecord = serde_json::from_str(old).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(op.format, 0);
+        assert!(!op.moves_files());
+        assert!(op.created_folders.is_empty());
+        assert_eq!(op.files[0].moved_from(), None);
+    }
 }

@@ -298,9 +298,13 @@ pub fn plan_resolve(
         ResolveAction::Move { folder } => {
             let folder_bytes = folder_arg(folder);
             fileops::check_folder(&folder_bytes).map_err(|e| {
-                Error::Edit(format!(
-                    "the folder {folder} {e}; nothing was changed (name a plain folder inside the archive)"
-                ))
+                let why = match e {
+                    fileops::FileOpRefusal::Refusal(crate::postfile::Refusal::NotAPost) => {
+                        "is hidden (Shelfmark moves posts only into plain folders, never into .shelfmark or other hidden folders)"
+                    }
+                    _ => "is not a folder inside the archive (name it relative to the archive, without ..)",
+                };
+                Error::Edit(format!("the folder {folder} {why}; nothing was changed"))
             })?;
             let mut targets = HashSet::new();
             for ((rel, _), (bytes, mode)) in others.iter().zip(read_others) {
