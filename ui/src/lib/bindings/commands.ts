@@ -34,12 +34,15 @@ import type { OperationDetail } from "./OperationDetail";
 import type { OperationDetailRequest } from "./OperationDetailRequest";
 import type { PostDetail } from "./PostDetail";
 import type { PreviewEditRequest } from "./PreviewEditRequest";
+import type { PreviewResolveRequest } from "./PreviewResolveRequest";
 import type { ProblemRow } from "./ProblemRow";
 import type { ProblemsRequest } from "./ProblemsRequest";
 import type { RecoverRequest } from "./RecoverRequest";
 import type { RedoRequest } from "./RedoRequest";
 import type { RenderBodyRequest } from "./RenderBodyRequest";
 import type { RenderedBody } from "./RenderedBody";
+import type { ResolveDuplicatesRequest } from "./ResolveDuplicatesRequest";
+import type { ResolvePreview } from "./ResolvePreview";
 import type { ScanSummary } from "./ScanSummary";
 import type { SearchRequest } from "./SearchRequest";
 import type { SearchResponse } from "./SearchResponse";
@@ -110,11 +113,15 @@ export type Commands = {
   job_progress: { request: JobProgressRequest; response: JobProgress; job: false };
   /** Cancels a job command's running job. */
   cancel_job: { request: CancelJobRequest; response: null; job: false };
+  /** What resolving a group of duplicates would do (moves, deletes, diffs); writes nothing. */
+  preview_resolve: { request: PreviewResolveRequest; response: ResolvePreview; job: false };
+  /** Resolves a group of duplicates (keep one; tag, move or delete the others) as one operation of the journal. */
+  resolve_duplicates: { request: ResolveDuplicatesRequest; response: EditOutcome; job: true };
 };
 
 export type CommandName = keyof Commands;
 
 /** The commands that are long jobs (progress, `cancel_job`). */
-export const JOB_COMMANDS = ['index_archive', 'apply_edit', 'export'] as const;
+export const JOB_COMMANDS = ['index_archive', 'apply_edit', 'export', 'resolve_duplicates'] as const;
 
 export type JobCommand = (typeof JOB_COMMANDS)[number];
