@@ -9,6 +9,7 @@
 //! reason, never converted. A file without front matter gets one when a key is added.
 
 mod bytes;
+pub mod clean;
 mod crash;
 mod editor;
 pub mod journal;
@@ -19,7 +20,7 @@ mod splice;
 mod types;
 pub mod write;
 
-pub use bytes::{edit_bytes, parse_value, EditRefusal};
+pub use bytes::{edit_bytes, edit_bytes_at, parse_value, EditRefusal};
 pub use editor::Editor;
 pub use plan::{describe, diff, file_diff, plan, preview, Plan, Planned, TargetFile};
 pub use types::*;
