@@ -471,6 +471,19 @@ impl Archive {
     }
 }
 
+/// The data-quality workbench (see `crate::lint`).
+impl Archive {
+    /// Every kind of finding with its count and fixes, and one page of findings.
+    pub fn lint(&self, opts: &crate::lint::LintOptions) -> ApiResult<crate::lint::LintReport> {
+        self.with_searcher(|s| Ok(crate::lint::report(s.conn(), opts)))?
+    }
+
+    /// A kind's fix (its certain one, or the choice `fix` names) as one edit request.
+    pub fn lint_fix(&self, kind: &str, fix: Option<&str>) -> ApiResult<crate::lint::LintFix> {
+        self.with_searcher(|s| Ok(crate::lint::fix_request(s.conn(), kind, fix)))?
+    }
+}
+
 /// The edit surface of an archive (see `crate::edit`).
 impl Archive {
     /// The files an edit request names, each with the hash the user saw (if given).

@@ -30,6 +30,10 @@ import type { IndexRequest } from "./IndexRequest";
 import type { InterruptedRequest } from "./InterruptedRequest";
 import type { JobProgress } from "./JobProgress";
 import type { JobProgressRequest } from "./JobProgressRequest";
+import type { LintFix } from "./LintFix";
+import type { LintFixRequest } from "./LintFixRequest";
+import type { LintReport } from "./LintReport";
+import type { LintRequest } from "./LintRequest";
 import type { OperationDetail } from "./OperationDetail";
 import type { OperationDetailRequest } from "./OperationDetailRequest";
 import type { PostDetail } from "./PostDetail";
@@ -117,6 +121,10 @@ export type Commands = {
   preview_resolve: { request: PreviewResolveRequest; response: ResolvePreview; job: false };
   /** Resolves a group of duplicates (keep one; tag, move or delete the others) as one operation of the journal. */
   resolve_duplicates: { request: ResolveDuplicatesRequest; response: EditOutcome; job: true };
+  /** The archive's data-quality findings: every kind with its count and fixes, and one page of findings (see `crate::lint`). */
+  lint: { request: LintRequest; response: LintReport; job: false };
+  /** A kind's fix as one edit request over the posts concerned, to pass to `preview_edit` and `apply_edit` (one journaled operation, one undo). */
+  lint_fix: { request: LintFixRequest; response: LintFix; job: false };
 };
 
 export type CommandName = keyof Commands;
