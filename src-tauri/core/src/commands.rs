@@ -21,6 +21,8 @@ use crate::api::{
     Archive, ArchiveInfo, CollectionPosts, FacetsResponse, PostDetail, ProblemRow, Stats, Transport,
 };
 use crate::collections::CollectionSummary;
+use crate::dupes::decisions::Decision;
+use crate::dupes::{DuplicatesRequest, DuplicatesResponse};
 use crate::edit::{
     EditOutcome, EditPreview, EditProgress, EditRequest, EditTarget, HistoryEntry, OperationDetail,
     Recovery, PREVIEW_DIFFS,
@@ -544,6 +546,27 @@ pub struct CancelJobRequest {
     pub command: String,
 }
 
+/// `not_duplicates`: posts that are not duplicates of each other.
+#[derive(Debug, Clone, Deserialize, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct NotDuplicatesRequest {
+    /// Two or more posts, relative to the archive root (or `hex:<bytes>`).
+    pub paths: Vec<String>,
+}
+
+/// `forget_decision`: the posts of a "not duplicates" decision to forget.
+#[derive(Debug, Clone, Deserialize, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct ForgetDecisionRequest {
+    /// Every decision that names all of these posts (by path or content) is forgotten.
+    pub paths: Vec<String>,
+}
+
+no_args! {
+    /// `duplicate_decisions` takes no arguments.
+    DuplicateDecisionsRequest;
+}
+
 fn job_command(name: &str) -> ApiResult<&'static str> {
     match spec(name) {
         Some(c) if c.job => Ok(c.name),
@@ -641,6 +664,20 @@ commands! {
         let report = |p: ExportProgress| cx.job.report(p.done, p.total);
         cx.archive.export(&r.request, &report, cx.job.cancelled())
     };
+    /// Groups of duplicate posts (exact, same source URL, near), among a query's posts.
+    duplicates(cx, r: DuplicatesRequest) -> DuplicatesResponse, job => {
+        let report = |p: crate::dupes::Progress| cx.job.report(p.done, p.total);
+        cx.archive.duplicates(&r, &report, cx.job.cancelled())
+    };
+    /// Records that posts are not duplicates of each other (`.shelfmark/decisions.json`).
+    not_duplicates(cx, r: NotDuplicatesRequest) -> Decision, call =>
+        cx.archive.not_duplicates(&r.paths);
+    /// Forgets the "not duplicates" decisions that name all of the given posts; answers how many.
+    forget_decision(cx, r: ForgetDecisionRequest) -> u64, call =>
+        cx.archive.forget_decision(&r.paths);
+    /// Every "not duplicates" decision on file.
+    duplicate_decisions(cx, _r: DuplicateDecisionsRequest) -> Vec<Decision>, call =>
+        cx.archive.duplicate_decisions();
     /// The latest progress of a job command.
     job_progress(cx, r: JobProgressRequest) -> JobProgress, call =>
         Ok(cx.jobs.progress(job_command(&r.command)?));

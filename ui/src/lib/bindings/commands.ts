@@ -16,6 +16,10 @@ import type { CollectionReorderRequest } from "./CollectionReorderRequest";
 import type { CollectionSummary } from "./CollectionSummary";
 import type { CollectionsOfRequest } from "./CollectionsOfRequest";
 import type { CollectionsRequest } from "./CollectionsRequest";
+import type { Decision } from "./Decision";
+import type { DuplicateDecisionsRequest } from "./DuplicateDecisionsRequest";
+import type { DuplicatesRequest } from "./DuplicatesRequest";
+import type { DuplicatesResponse } from "./DuplicatesResponse";
 import type { EditOutcome } from "./EditOutcome";
 import type { EditPreview } from "./EditPreview";
 import type { ExportPostsRequest } from "./ExportPostsRequest";
@@ -24,6 +28,7 @@ import type { FacetsRequest } from "./FacetsRequest";
 import type { FacetsResponse } from "./FacetsResponse";
 import type { FetchImageRequest } from "./FetchImageRequest";
 import type { FetchedImage } from "./FetchedImage";
+import type { ForgetDecisionRequest } from "./ForgetDecisionRequest";
 import type { HistoryEntry } from "./HistoryEntry";
 import type { HistoryRequest } from "./HistoryRequest";
 import type { IndexRequest } from "./IndexRequest";
@@ -34,6 +39,7 @@ import type { LintFix } from "./LintFix";
 import type { LintFixRequest } from "./LintFixRequest";
 import type { LintReport } from "./LintReport";
 import type { LintRequest } from "./LintRequest";
+import type { NotDuplicatesRequest } from "./NotDuplicatesRequest";
 import type { OperationDetail } from "./OperationDetail";
 import type { OperationDetailRequest } from "./OperationDetailRequest";
 import type { PostDetail } from "./PostDetail";
@@ -113,6 +119,14 @@ export type Commands = {
   collections_of: { request: CollectionsOfRequest; response: Array<string>; job: false };
   /** Exports posts to a folder or a zip (with `dry_run`, only plans). */
   export: { request: ExportPostsRequest; response: ExportSummary; job: true };
+  /** Groups of duplicate posts (exact, same source URL, near), among a query's posts. */
+  duplicates: { request: DuplicatesRequest; response: DuplicatesResponse; job: true };
+  /** Records that posts are not duplicates of each other (`.shelfmark/decisions.json`). */
+  not_duplicates: { request: NotDuplicatesRequest; response: Decision; job: false };
+  /** Forgets the "not duplicates" decisions that name all of the given posts; answers how many. */
+  forget_decision: { request: ForgetDecisionRequest; response: number; job: false };
+  /** Every "not duplicates" decision on file. */
+  duplicate_decisions: { request: DuplicateDecisionsRequest; response: Array<Decision>; job: false };
   /** The latest progress of a job command. */
   job_progress: { request: JobProgressRequest; response: JobProgress; job: false };
   /** Cancels a job command's running job. */
@@ -131,5 +145,6 @@ export type CommandName = keyof Commands;
 
 /** The commands that are long jobs (progress, `cancel_job`). */
 export const JOB_COMMANDS = ['index_archive', 'apply_edit', 'export', 'resolve_duplicates'] as const;
+export const JOB_COMMANDS = ['index_archive', 'apply_edit', 'export', 'duplicates'] as const;
 
 export type JobCommand = (typeof JOB_COMMANDS)[number];
