@@ -144,7 +144,6 @@ export type Commands = {
 export type CommandName = keyof Commands;
 
 /** The commands that are long jobs (progress, `cancel_job`). */
-export const JOB_COMMANDS = ['index_archive', 'apply_edit', 'export', 'resolve_duplicates'] as const;
-export const JOB_COMMANDS = ['index_archive', 'apply_edit', 'export', 'duplicates'] as const;
+export const JOB_COMMANDS = ['index_archive', 'apply_edit', 'export', 'duplicates', 'resolve_duplicates'] as const;
 
 export type JobCommand = (typeof JOB_COMMANDS)[number];
