@@ -15,12 +15,26 @@ const e2e = e2eFixture();
 
 const ENTITY = '_posts/2024-03-01-entity.md';
 const POSTS = {
-  [ENTITY]: ['---', 'title: Trade talks', 'date: 2024-03-01', 'author: A &#38; B', '---', '', 'Talks resumed.', ''].join(
-    '\n',
-  ),
-  '_posts/2024-03-02-clean.md': ['---', 'title: Clean post', 'date: 2024-03-02', 'author: C', '---', '', 'Fine.', ''].join(
-    '\n',
-  ),
+  [ENTITY]: [
+    '---',
+    'title: Trade talks',
+    'date: 2024-03-01',
+    'author: A &#38; B',
+    '---',
+    '',
+    'Talks resumed.',
+    '',
+  ].join('\n'),
+  '_posts/2024-03-02-clean.md': [
+    '---',
+    'title: Clean post',
+    'date: 2024-03-02',
+    'author: C',
+    '---',
+    '',
+    'Fine.',
+    '',
+  ].join('\n'),
 };
 
 const read = (root, rel) => readFileSync(join(root, rel));
@@ -40,7 +54,7 @@ describe('workbench', () => {
       await page.getByTestId('problems-button').click();
       const kind = page.locator('[data-testid=lint-kind][data-kind=entities]');
       await kind.waitFor();
-      assert.match(await kind.getByTestId('lint-count').textContent(), /1 findings in 1 posts/);
+      assert.match(await kind.getByTestId('lint-count').textContent(), /Findings: 1 \(posts: 1\)/);
       await kind.getByRole('button', { name: /HTML entities/ }).click();
       const finding = kind.getByTestId('lint-finding');
       await finding.waitFor();

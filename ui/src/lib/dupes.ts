@@ -168,10 +168,11 @@ export const COMPARE_LINES = 1_500;
 const LCS_CELLS = 1_500_000;
 
 function lines(text: string): string[] {
+  // Blank lines only separate paragraphs: each line shows as one.
   return text
     .split(/\r?\n/)
     .map((l) => l.trimEnd())
-    .filter((l, i, all) => l !== '' || (i > 0 && all[i - 1] !== ''));
+    .filter((l) => l.trim() !== '');
 }
 
 /** The two sides of a pair of lines that differ: the common start and end plain, the middle marked. */
