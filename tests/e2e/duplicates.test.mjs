@@ -80,6 +80,21 @@ async function openDuplicates(page) {
 }
 
 describe('duplicates', () => {
+  // First: the later test records a decision that hides the near pair.
+  test('the view in the dark theme and in Chinese', { timeout: 60_000 }, async () => {
+    const { context, page, errors } = await e2e.open(url, { colorScheme: 'dark', locale: 'zh-CN' });
+    try {
+      await openDuplicates(page);
+      await groupOf(page, 'near').click();
+      await page.getByTestId('compare-left').locator('mark').first().waitFor();
+      await page.getByText('不是重复').first().waitFor();
+      await shot(page, 'dupes-dark-zh');
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('groups, resolve by tagging, undo, not duplicates, badge', { timeout: 120_000 }, async () => {
     const before = { a: read(archive.root, EXACT_A), b: read(archive.root, EXACT_B) };
     const { context, page, errors } = await e2e.open(url);
@@ -114,7 +129,10 @@ describe('duplicates', () => {
       const dialog = page.getByTestId('resolve-dialog');
       await dialog.waitFor();
       assert.equal(await dialog.getByTestId('resolve-tag').inputValue(), 'duplicate');
-      await dialog.getByTestId('resolve-preview').click();
+      await shot(page, 'dupes-resolve-form');
+      // Enter previews (the form's button has the focus).
+      await page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'resolve-preview');
+      await page.keyboard.press('Enter');
       await dialog.getByTestId('resolve-lines').waitFor();
       await dialog.getByTestId('diff').first().waitFor();
       await shot(page, 'dupes-preview');
@@ -161,20 +179,6 @@ describe('duplicates', () => {
       await page.getByTestId('reader-title').filter({ hasText: 'copy' }).waitFor();
       await page.locator('.reader [data-testid=dupe-badge]').waitFor();
       await shot(page, 'dupes-badge');
-      assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
-  });
-
-  test('the view in the dark theme and in Chinese', { timeout: 60_000 }, async () => {
-    const { context, page, errors } = await e2e.open(url, { colorScheme: 'dark', locale: 'zh-CN' });
-    try {
-      await openDuplicates(page);
-      await groupOf(page, 'exact').click();
-      await page.getByTestId('compare-left').waitFor();
-      await page.getByText('不是重复').first().waitFor();
-      await shot(page, 'dupes-dark-zh');
       assert.deepEqual(errors, []);
     } finally {
       await context.close();

@@ -102,7 +102,8 @@ describe('workbench', () => {
     try {
       await page.getByTestId('problems-button').click();
       await page.locator('[data-testid=lint-kind][data-kind=entities]').waitFor();
-      await page.getByText('文本字段含 HTML 实体').waitFor();
+      await page.getByText('文本字段含 HTML 实体').click();
+      await page.getByTestId('lint-finding').waitFor();
       await shot(page, 'workbench-dark-zh');
       assert.deepEqual(errors, []);
     } finally {
