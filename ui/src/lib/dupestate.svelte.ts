@@ -10,7 +10,7 @@ import type { DuplicateGroup } from './bindings/DuplicateGroup';
 import type { DuplicatesResponse } from './bindings/DuplicatesResponse';
 import type { JobProgress } from './bindings/JobProgress';
 import type { PostDetail } from './bindings/PostDetail';
-import { dupeKey, dupePath, groupId, groupPaths, shownGroups, type KindFilter } from './dupes';
+import { COMPARE_CHARS, dupeKey, dupePath, groupId, groupPaths, shownGroups, type KindFilter } from './dupes';
 import { errorText } from './errors';
 
 const BADGE_KEY = 'shelfmark.duplicates';
@@ -189,7 +189,8 @@ export class DuplicatesController {
       if (path in this.texts) continue;
       this.texts[path] = null;
       try {
-        this.texts[path] = (await this.#api.show(path)).text;
+        // Only what the comparison reads is kept (one more character says it was cut).
+        this.texts[path] = (await this.#api.show(path)).text.slice(0, COMPARE_CHARS + 1);
       } catch (e) {
         this.texts[path] = `\u0000${errorText(e)}`;
       }

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { DuplicateGroup } from './bindings/DuplicateGroup';
 import type { DuplicatesResponse } from './bindings/DuplicatesResponse';
+import { COMPARE_CHARS } from './dupes';
 import { DuplicatesController, dupeBadge, isDuplicate, type DupesApi } from './dupestate.svelte';
 
 function group(kind: DuplicateGroup['kind'], similarity: number, ...paths: string[]): DuplicateGroup {
@@ -53,6 +54,14 @@ describe('DuplicatesController', () => {
     await vi.waitFor(() => expect(view.texts['d.md']).toBe('text of d.md'));
     expect(view.texts['c.md']).toBe('text of c.md');
     expect(api.show).toHaveBeenCalledTimes(2);
+  });
+
+  it('keeps no more of a huge post than the comparison reads', async () => {
+    const { api, view } = fake();
+    api.show.mockImplementation(async () => ({ text: 'x'.repeat(COMPARE_CHARS * 3) }));
+    await view.run();
+    await vi.waitFor(() => expect(view.texts['d.md']).toBeTruthy());
+    expect(view.texts['c.md']).toHaveLength(COMPARE_CHARS + 1);
   });
 
   it('fills the duplicate badge from the last run', async () => {
