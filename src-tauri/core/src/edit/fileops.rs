@@ -185,6 +185,8 @@ fn is_link(mode: u32) -> bool {
     rustix::fs::FileType::from_raw_mode(mode) == rustix::fs::FileType::Symlink
 }
 
+// The `Stat` fields' types differ between targets and rustix backends.
+#[allow(clippy::unnecessary_cast)]
 fn identity(st: &rustix::fs::Stat) -> (u64, i64, u64) {
     (
         st.st_size as u64,
