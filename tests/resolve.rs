@@ -585,3 +585,56 @@ fn history_names_the_moves_and_deletes() {
         ]
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The real corpus
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn real_corpus_identical_posts_resolved_then_undone_give_the_tree_back() {
+    let Some((_tmp, dir, _src)) = common::corpus::indexed_corpus_copy() else {
+        return;
+    };
+    let start = tree(&dir);
+    // Groups of byte-identical posts, by content.
+    let mut by_content: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (path, what) in &start {
+        if let Some(hash) = what.strip_prefix("file ") {
+            if path.ends_with(".md") {
+                let hash = hash.split(' ').next().unwrap_or_default().to_string();
+                by_content.entry(hash).or_default().push(path.clone());
+            }
+        }
+    }
+    let groups: Vec<Vec<String>> = by_content.into_values().filter(|g| g.len() > 1).collect();
+    eprintln!("{} groups of byte-identical posts", groups.len());
+    if groups.is_empty() {
+        return;
+    }
+    let t = std::time::Instant::now();
+    for (i, g) in groups.iter().enumerate() {
+        let folder = format!("duplicates/g{i}");
+        let mut args = vec!["resolve", "--keep", g[0].as_str(), "--also-from"];
+        if i % 2 == 0 {
+            args.extend(["--move", folder.as_str()]);
+        } else {
+            args.push("--delete");
+        }
+        args.extend(g[1..].iter().map(String::as_str));
+        ok(&dir, &args);
+        for other in &g[1..] {
+            assert!(!dir.join(other).exists(), "{other} is still there");
+        }
+    }
+    eprintln!(
+        "resolved {} groups in {:.1?} (one process each)",
+        groups.len(),
+        t.elapsed()
+    );
+    assert_index_current(&dir);
+    for _ in &groups {
+        ok(&dir, &["undo"]);
+    }
+    assert_tree(&dir, &start, "after undoing every resolve");
+    assert_index_current(&dir);
+}

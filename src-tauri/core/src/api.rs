@@ -1251,7 +1251,11 @@ mod resolve_tests {
 
     fn archive() -> (tempfile::TempDir, Archive) {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        for (name, from) in [("a", "http://x/1"), ("b", "http://x/2"), ("c", "http://x/3")] {
+        for (name, from) in [
+            ("a", "http://x/1"),
+            ("b", "http://x/2"),
+            ("c", "http://x/3"),
+        ] {
             std::fs::write(
                 dir.path().join(format!("{name}.md")),
                 format!("---\ntitle: {name}\nfrom: {from}\n---\nbody word{name}\n"),
@@ -1330,7 +1334,10 @@ mod resolve_tests {
         assert!(dir.path().join("dup/b.md").exists());
         archive.undo().unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(hits(&archive, "wordb"), ["b.md"]);
-        assert!(!dir.path().join("dup").exists(), "the folder the move made goes");
+        assert!(
+            !dir.path().join("dup").exists(),
+            "the folder the move made goes"
+        );
         let h = archive.history().unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(
             h[0].label,

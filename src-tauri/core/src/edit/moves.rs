@@ -295,18 +295,31 @@ pub(super) fn settle_files(
     crash_point(step, "edited");
     // 2. New files and moves, each durable before the next step.
     let mut created = Vec::new();
+    let mut folders = fileops::Folders::default();
     let mut moved = 0;
     for a in &actions {
         let result = match a {
             Action::Create { idx } => {
                 let mode = op.files[*idx].mode.unwrap_or(0o644);
-                fileops::create(root, &rels[*idx], bytes_of(*idx), mode, &mut created)
-                    .map(|()| vec![*idx])
+                fileops::create(
+                    root,
+                    &rels[*idx],
+                    bytes_of(*idx),
+                    mode,
+                    &mut created,
+                    &mut folders,
+                )
+                .map(|()| vec![*idx])
             }
-            Action::Rename { from, to, expected } => {
-                fileops::rename(root, &rels[*from], &rels[*to], expected, &mut created)
-                    .map(|()| vec![*from, *to])
-            }
+            Action::Rename { from, to, expected } => fileops::rename(
+                root,
+                &rels[*from],
+                &rels[*to],
+                expected,
+                &mut created,
+                &mut folders,
+            )
+            .map(|()| vec![*from, *to]),
             _ => continue,
         };
         match result {
@@ -340,12 +353,20 @@ pub(super) fn settle_files(
             }
         }
     }
+    // Durable before anything is removed.
+    let flushed = fileops::flush(root, &mut folders);
     crash_point(step, "moved");
-    // 3. Removals last: each file's copy (when it has one) is durable by now.
+    // 3. Removals last: each file's copy (when it has one) is durable by now. A failed flush
+    // stops here: the operation stays open, and `recover` or `undo` settles it.
+    if let Err(e) = flushed {
+        return Err(Error::Edit(format!(
+            "the folders of the moved files could not be flushed to disk ({e}); nothing was removed"
+        )));
+    }
     let mut removed = 0;
     for a in &actions {
         if let Action::Remove { idx, expected } = a {
-            match fileops::remove(root, &rels[*idx], expected) {
+            match fileops::remove(root, &rels[*idx], expected, &mut folders) {
                 Ok(()) => {
                     written += 1;
                     touched.push(rels[*idx].clone());
@@ -357,6 +378,11 @@ pub(super) fn settle_files(
                 Err(e) => skipped_files.push(refused(&rels[*idx], &e)),
             }
         }
+    }
+    if let Err(e) = fileops::flush(root, &mut folders) {
+        return Err(Error::Edit(format!(
+            "the folders of the removed files could not be flushed to disk ({e})"
+        )));
     }
     crash_point(step, "removed");
     if !to_after {
