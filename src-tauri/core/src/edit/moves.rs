@@ -356,15 +356,21 @@ pub(super) fn settle_files(
     // Durable before anything is removed.
     let flushed = fileops::flush(root, &mut folders);
     crash_point(step, "moved");
-    // 3. Removals last: each file's copy (when it has one) is durable by now. A failed flush
-    // stops here: the operation stays open, and `recover` or `undo` settles it.
-    if let Err(e) = flushed {
-        return Err(Error::Edit(format!(
-            "the folders of the moved files could not be flushed to disk ({e}); nothing was removed"
-        )));
-    }
+    // 3. Removals last: each file's copy (when it has one) is durable by now. When it could not
+    // be made durable, nothing is removed: the files are reported (an undo or redo stays open,
+    // so `recover` can try again; an apply leaves them and drops them from its record).
     let mut removed = 0;
     for a in &actions {
+        if let Action::Remove { idx, .. } = a {
+            if let Err(e) = &flushed {
+                skipped_files.push(skipped(
+                    &rels[*idx],
+                    format!("was not removed: the folders of the files moved before could not be flushed to disk ({e})"),
+                    "io",
+                ));
+                continue;
+            }
+        }
         if let Action::Remove { idx, expected } = a {
             match fileops::remove(root, &rels[*idx], expected, &mut folders) {
                 Ok(()) => {
@@ -379,11 +385,9 @@ pub(super) fn settle_files(
             }
         }
     }
-    if let Err(e) = fileops::flush(root, &mut folders) {
-        return Err(Error::Edit(format!(
-            "the folders of the removed files could not be flushed to disk ({e})"
-        )));
-    }
+    // The removals are done; a failed flush only means a power cut could bring a file back, which
+    // undo and recovery judge by its hash like any other state.
+    let _ = fileops::flush(root, &mut folders);
     crash_point(step, "removed");
     if !to_after {
         let folders: Vec<Vec<u8>> = op
