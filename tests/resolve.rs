@@ -638,3 +638,52 @@ fn real_corpus_identical_posts_resolved_then_undone_give_the_tree_back() {
     assert_tree(&dir, &start, "after undoing every resolve");
     assert_index_current(&dir);
 }
+
+#[test]
+fn undo_leaves_a_file_someone_else_recreated_or_changed_and_says_so() {
+    // A move: someone puts a new file where COPY1 was, and edits the moved COPY2.
+    let f = group();
+    let dir = f.path();
+    let start = tree(dir);
+    ok(dir, &resolve_args(Act::Move));
+    f.write(COPY1, b"---\ntitle: theirs\n---\nmine now\n");
+    f.write(&moved(COPY2), b"---\ntitle: edited after the move\n---\n");
+    let out = json(dir, &["undo"]);
+    let skipped: Vec<&str> = out["skipped"]
+        .as_array()
+        .expect("skipped")
+        .iter()
+        .filter_map(|s| s["path"].as_str())
+        .collect();
+    for rel in [
+        COPY1.to_string(),
+        moved(COPY1),
+        COPY2.to_string(),
+        moved(COPY2),
+    ] {
+        assert!(skipped.contains(&rel.as_str()), "{rel} not reported: {out}");
+    }
+    assert_eq!(read(&f.file(COPY1)), b"---\ntitle: theirs\n---\nmine now\n");
+    assert!(f.file(&moved(COPY1)).exists(), "the moved copy stays");
+    // The rest went back: the kept post and COPY3.
+    let now = tree(dir);
+    for rel in [KEEP, COPY3] {
+        assert_eq!(now.get(rel), start.get(rel), "{rel}");
+    }
+    assert!(!f.file(&moved(COPY3)).exists());
+    assert_eq!(states(dir), ["undone"]);
+    // The index follows the files the undo wrote (those changed by someone else wait for a scan).
+    assert_eq!(search_paths(dir, "copythree"), [COPY3]);
+    assert_eq!(search_paths(dir, "copyone"), [moved(COPY1)]);
+
+    // A delete: someone re-creates a deleted file with other content.
+    let f = group();
+    let dir = f.path();
+    ok(dir, &["resolve", "--keep", KEEP, "--delete", COPY1, COPY2]);
+    f.write(COPY1, b"new");
+    let out = json(dir, &["undo"]);
+    assert_eq!(out["skipped"][0]["path"], COPY1, "{out}");
+    assert_eq!(out["skipped"][0]["kind"], "conflict", "{out}");
+    assert_eq!(read(&f.file(COPY1)), b"new");
+    assert!(f.file(COPY2).exists(), "the other deleted file is back");
+}
