@@ -4,6 +4,7 @@
 
 mod curate;
 mod edit;
+mod lint;
 mod output;
 mod resolve;
 mod serve;
@@ -168,6 +169,9 @@ enum Command {
     },
     /// Export a collection or a query's posts to a folder or zip, with a manifest.
     Export(curate::ExportArgs),
+    /// Data-quality findings (dates, text fields, tag variants, missing titles, empty bodies,
+    /// sources that are not URLs); --fix KIND applies a kind's fix (undo with `shelfmark undo`).
+    Lint(lint::LintArgs),
     /// Serve the web UI and the api to a browser, on 127.0.0.1 with a per-run token.
     /// Prints the address to open (with the token) on stdout. Indexes DIR first if needed.
     Serve {
@@ -313,6 +317,7 @@ fn run(cli: Cli) -> Result<(), ApiError> {
         }
         Command::Collection { action } => curate::collection(&open(&cli.archive)?, action)?,
         Command::Export(args) => curate::export(&open(&cli.archive)?, args)?,
+        Command::Lint(args) => lint::run(&open(&cli.archive)?, args)?,
         Command::Serve {
             dir,
             port,

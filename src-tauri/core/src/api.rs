@@ -471,6 +471,19 @@ impl Archive {
     }
 }
 
+/// The data-quality workbench (see `crate::lint`).
+impl Archive {
+    /// Every kind of finding with its count and fixes, and one page of findings.
+    pub fn lint(&self, opts: &crate::lint::LintOptions) -> ApiResult<crate::lint::LintReport> {
+        self.with_searcher(|s| Ok(crate::lint::report(s.conn(), opts)))?
+    }
+
+    /// A kind's fix (its certain one, or the choice `fix` names) as one edit request.
+    pub fn lint_fix(&self, kind: &str, fix: Option<&str>) -> ApiResult<crate::lint::LintFix> {
+        self.with_searcher(|s| Ok(crate::lint::fix_request(s.conn(), kind, fix)))?
+    }
+}
+
 /// The edit surface of an archive (see `crate::edit`).
 impl Archive {
     /// The files an edit request names, each with the hash the user saw (if given).
@@ -1007,6 +1020,121 @@ impl Archive {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+}
+
+/// Duplicates (see `crate::dupes`).
+impl Archive {
+    /// Groups of duplicate posts: `exact`, `url` and `near` (as `req.kind` asks), among the posts
+    /// `req.query` matches. Signatures missing from the cache are computed first (`progress`
+    /// counts them).
+    pub fn duplicates(
+        &self,
+        req: &crate::dupes::DuplicatesRequest,
+        progress: &(dyn Fn(crate::dupes::Progress) + Sync),
+        cancel: &AtomicBool,
+    ) -> ApiResult<crate::dupes::DuplicatesResponse> {
+        if let Some(s) = req.min_similarity {
+            if !(s.is_finite() && s > 0.0 && s <= 1.0) {
+                return Err(ApiError::new(
+                    ErrorCode::BadRequest,
+                    format!("min_similarity must be a number above 0 and at most 1, not {s}"),
+                ));
+            }
+        }
+        let index =
+            crate::store::existing_index_path(&self.root).ok_or_else(|| Error::NotIndexed {
+                path: self.root.clone(),
+            })?;
+        let only = match req.query.as_deref().map(str::trim) {
+            Some(q) if !q.is_empty() => Some(
+                self.matching_paths(q)?
+                    .into_iter()
+                    .collect::<std::collections::HashSet<_>>(),
+            ),
+            _ => None,
+        };
+        Ok(crate::dupes::find(
+            &self.root,
+            &index,
+            req,
+            only.as_ref(),
+            progress,
+            cancel,
+        )?)
+    }
+
+    /// The posts named by `paths` as decisions name them (path and current hash); each must be
+    /// a post the index knows.
+    fn decision_posts(
+        &self,
+        paths: &[String],
+    ) -> ApiResult<Vec<crate::dupes::decisions::DecisionPost>> {
+        let targets =
+            self.only_known(paths.iter().map(|p| (path_bytes_from_arg(p), ())).collect())?;
+        self.with_searcher(|s| {
+            let mut stmt = s
+                .conn()
+                .prepare_cached("SELECT path_text, hash FROM posts WHERE path = ?1")
+                .at(Path::new("index"))?;
+            let mut out = Vec::with_capacity(targets.len());
+            for (rel, ()) in &targets {
+                let (path, hash): (String, Vec<u8>) = stmt
+                    .query_row([rel], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .at(Path::new("index"))?;
+                out.push(crate::dupes::decisions::DecisionPost {
+                    path,
+                    hash: to_hex(&hash),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Record that these posts (two or more) are not duplicates of each other: no group of any
+    /// kind puts them together again (kept in `.shelfmark/decisions.json`).
+    pub fn not_duplicates(&self, paths: &[String]) -> ApiResult<crate::dupes::decisions::Decision> {
+        let mut unique: Vec<String> = Vec::new();
+        for p in paths {
+            if !unique.contains(p) {
+                unique.push(p.clone());
+            }
+        }
+        if unique.len() < 2 {
+            return Err(ApiError::new(
+                ErrorCode::BadRequest,
+                "name two or more posts that are not duplicates of each other",
+            ));
+        }
+        let posts = self.decision_posts(&unique)?;
+        Ok(crate::dupes::record_not_duplicates(&self.root, posts)?)
+    }
+
+    /// Forget the decisions that name all of these posts; answers how many were forgotten.
+    pub fn forget_decision(&self, paths: &[String]) -> ApiResult<u64> {
+        if paths.is_empty() {
+            return Err(ApiError::new(
+                ErrorCode::BadRequest,
+                "name the posts of the decision",
+            ));
+        }
+        // A post gone from the archive can still be named by the path the decision recorded.
+        let posts: Vec<crate::dupes::decisions::DecisionPost> = match self.decision_posts(paths) {
+            Ok(posts) => posts,
+            Err(_) => paths
+                .iter()
+                .map(|p| crate::dupes::decisions::DecisionPost {
+                    path: p.clone(),
+                    hash: String::new(),
+                })
+                .collect(),
+        };
+        Ok(crate::dupes::forget_decisions(&self.root, &posts)?)
+    }
+
+    /// Every "not duplicates" decision on file.
+    pub fn duplicate_decisions(&self) -> ApiResult<Vec<crate::dupes::decisions::Decision>> {
+        Ok(crate::dupes::list_decisions(&self.root)?)
     }
 }
 

@@ -21,6 +21,8 @@ use crate::api::{
     Archive, ArchiveInfo, CollectionPosts, FacetsResponse, PostDetail, ProblemRow, Stats, Transport,
 };
 use crate::collections::CollectionSummary;
+use crate::dupes::decisions::Decision;
+use crate::dupes::{DuplicatesRequest, DuplicatesResponse};
 use crate::edit::{
     EditOutcome, EditPreview, EditProgress, EditRequest, EditTarget, HistoryEntry, OperationDetail,
     Recovery, PREVIEW_DIFFS,
@@ -29,6 +31,7 @@ use crate::edit::{ResolvePreview, ResolveRequest};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::export::{ExportProgress, ExportRequest, ExportSummary};
 use crate::fetch::FetchedImage;
+use crate::lint::{LintFix, LintOptions, LintReport};
 use crate::render::RenderedBody;
 use crate::scan::{ScanOptions, ScanProgress, ScanSummary};
 use crate::search::searcher::{SearchRequest, SearchResponse};
@@ -404,6 +407,35 @@ pub struct ApplyEditRequest {
     pub request: EditRequest,
 }
 
+/// `lint`: findings, all kinds or one, a page at a time.
+#[derive(Debug, Clone, Deserialize, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct LintRequest {
+    /// Only findings of this kind (`date-vs-epoch`, `entities`, ...); every kind's count is
+    /// given whatever this says.
+    #[serde(default)]
+    #[ts(optional)]
+    pub kind: Option<String>,
+    /// Findings listed at most (200 by default).
+    #[serde(default)]
+    #[ts(optional)]
+    pub limit: Option<u64>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub offset: Option<u64>,
+}
+
+/// `lint_fix`: a kind's fix as an edit request.
+#[derive(Debug, Clone, Deserialize, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct LintFixRequest {
+    pub kind: String,
+    /// One of the kind's `choices` by id; without it, its certain fix.
+    #[serde(default)]
+    #[ts(optional)]
+    pub fix: Option<String>,
+}
+
 /// `operation_detail`: one operation of the history.
 #[derive(Debug, Clone, Deserialize, Serialize, ts_rs::TS)]
 #[ts(export)]
@@ -514,6 +546,27 @@ pub struct CancelJobRequest {
     pub command: String,
 }
 
+/// `not_duplicates`: posts that are not duplicates of each other.
+#[derive(Debug, Clone, Deserialize, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct NotDuplicatesRequest {
+    /// Two or more posts, relative to the archive root (or `hex:<bytes>`).
+    pub paths: Vec<String>,
+}
+
+/// `forget_decision`: the posts of a "not duplicates" decision to forget.
+#[derive(Debug, Clone, Deserialize, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct ForgetDecisionRequest {
+    /// Every decision that names all of these posts (by path or content) is forgotten.
+    pub paths: Vec<String>,
+}
+
+no_args! {
+    /// `duplicate_decisions` takes no arguments.
+    DuplicateDecisionsRequest;
+}
+
 fn job_command(name: &str) -> ApiResult<&'static str> {
     match spec(name) {
         Some(c) if c.job => Ok(c.name),
@@ -611,6 +664,20 @@ commands! {
         let report = |p: ExportProgress| cx.job.report(p.done, p.total);
         cx.archive.export(&r.request, &report, cx.job.cancelled())
     };
+    /// Groups of duplicate posts (exact, same source URL, near), among a query's posts.
+    duplicates(cx, r: DuplicatesRequest) -> DuplicatesResponse, job => {
+        let report = |p: crate::dupes::Progress| cx.job.report(p.done, p.total);
+        cx.archive.duplicates(&r, &report, cx.job.cancelled())
+    };
+    /// Records that posts are not duplicates of each other (`.shelfmark/decisions.json`).
+    not_duplicates(cx, r: NotDuplicatesRequest) -> Decision, call =>
+        cx.archive.not_duplicates(&r.paths);
+    /// Forgets the "not duplicates" decisions that name all of the given posts; answers how many.
+    forget_decision(cx, r: ForgetDecisionRequest) -> u64, call =>
+        cx.archive.forget_decision(&r.paths);
+    /// Every "not duplicates" decision on file.
+    duplicate_decisions(cx, _r: DuplicateDecisionsRequest) -> Vec<Decision>, call =>
+        cx.archive.duplicate_decisions();
     /// The latest progress of a job command.
     job_progress(cx, r: JobProgressRequest) -> JobProgress, call =>
         Ok(cx.jobs.progress(job_command(&r.command)?));
@@ -628,6 +695,17 @@ commands! {
         let report = |p: EditProgress| cx.job.report(p.done, p.total);
         cx.archive.resolve_duplicates(&r.request, &report, cx.job.cancelled())
     };
+    /// The archive's data-quality findings: every kind with its count and fixes, and one page
+    /// of findings (see `crate::lint`).
+    lint(cx, r: LintRequest) -> LintReport, call => cx.archive.lint(&LintOptions {
+        kind: r.kind,
+        limit: r.limit,
+        offset: r.offset,
+    });
+    /// A kind's fix as one edit request over the posts concerned, to pass to `preview_edit` and
+    /// `apply_edit` (one journaled operation, one undo).
+    lint_fix(cx, r: LintFixRequest) -> LintFix, call =>
+        cx.archive.lint_fix(&r.kind, r.fix.as_deref());
 }
 
 /// The UI's `commands.ts`: the `Commands` type (name → request, response, job) and the list of

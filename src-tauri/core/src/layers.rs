@@ -20,12 +20,13 @@ pub const LAYERS: &[&[&str]] = &[
     &["store"],
     // Walking and indexing the archive.
     &["scan"],
-    // Queries over the index; the watcher that rescans on changes.
-    &["search", "watch"],
+    // Queries over the index; the watcher that rescans on changes; duplicates (from the index).
+    &["search", "watch", "dupes"],
     // Editing files (journal, safe writes); collections as JSON files.
     &["edit", "collections"],
-    // `collection:` terms resolved for the searcher; exports.
-    &["collection_terms", "export"],
+    // `collection:` terms resolved for the searcher; exports; data-quality findings over the
+    // index, fixed through `edit`.
+    &["collection_terms", "export", "lint"],
     // The one surface the shells call.
     &["api"],
     // The command table over `api` (dispatch for both shells, the UI's TypeScript).

@@ -11,6 +11,7 @@
 //! reason, never converted. A file without front matter gets one when a key is added.
 
 mod bytes;
+pub mod clean;
 mod crash;
 mod editor;
 pub mod fileops;
@@ -24,7 +25,7 @@ mod splice;
 mod types;
 pub mod write;
 
-pub use bytes::{edit_bytes, parse_value, EditRefusal};
+pub use bytes::{edit_bytes, edit_bytes_at, parse_value, EditRefusal};
 pub use editor::Editor;
 pub use moves::{describe_moves, FileChange, FilePlan};
 pub use plan::{describe, diff, file_diff, plan, preview, Plan, Planned, TargetFile};
