@@ -585,3 +585,105 @@ fn history_names_the_moves_and_deletes() {
         ]
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The real corpus
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn real_corpus_identical_posts_resolved_then_undone_give_the_tree_back() {
+    let Some((_tmp, dir, _src)) = common::corpus::indexed_corpus_copy() else {
+        return;
+    };
+    let start = tree(&dir);
+    // Groups of byte-identical posts, by content.
+    let mut by_content: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (path, what) in &start {
+        if let Some(hash) = what.strip_prefix("file ") {
+            if path.ends_with(".md") {
+                let hash = hash.split(' ').next().unwrap_or_default().to_string();
+                by_content.entry(hash).or_default().push(path.clone());
+            }
+        }
+    }
+    let groups: Vec<Vec<String>> = by_content.into_values().filter(|g| g.len() > 1).collect();
+    eprintln!("{} groups of byte-identical posts", groups.len());
+    if groups.is_empty() {
+        return;
+    }
+    let t = std::time::Instant::now();
+    for (i, g) in groups.iter().enumerate() {
+        let folder = format!("duplicates/g{i}");
+        let mut args = vec!["resolve", "--keep", g[0].as_str(), "--also-from"];
+        if i % 2 == 0 {
+            args.extend(["--move", folder.as_str()]);
+        } else {
+            args.push("--delete");
+        }
+        args.extend(g[1..].iter().map(String::as_str));
+        ok(&dir, &args);
+        for other in &g[1..] {
+            assert!(!dir.join(other).exists(), "{other} is still there");
+        }
+    }
+    eprintln!(
+        "resolved {} groups in {:.1?} (one process each)",
+        groups.len(),
+        t.elapsed()
+    );
+    assert_index_current(&dir);
+    for _ in &groups {
+        ok(&dir, &["undo"]);
+    }
+    assert_tree(&dir, &start, "after undoing every resolve");
+    assert_index_current(&dir);
+}
+
+#[test]
+fn undo_leaves_a_file_someone_else_recreated_or_changed_and_says_so() {
+    // A move: someone puts a new file where COPY1 was, and edits the moved COPY2.
+    let f = group();
+    let dir = f.path();
+    let start = tree(dir);
+    ok(dir, &resolve_args(Act::Move));
+    f.write(COPY1, b"---\ntitle: theirs\n---\nmine now\n");
+    f.write(&moved(COPY2), b"---\ntitle: edited after the move\n---\n");
+    let out = json(dir, &["undo"]);
+    let skipped: Vec<&str> = out["skipped"]
+        .as_array()
+        .expect("skipped")
+        .iter()
+        .filter_map(|s| s["path"].as_str())
+        .collect();
+    for rel in [
+        COPY1.to_string(),
+        moved(COPY1),
+        COPY2.to_string(),
+        moved(COPY2),
+    ] {
+        assert!(skipped.contains(&rel.as_str()), "{rel} not reported: {out}");
+    }
+    assert_eq!(read(&f.file(COPY1)), b"---\ntitle: theirs\n---\nmine now\n");
+    assert!(f.file(&moved(COPY1)).exists(), "the moved copy stays");
+    // The rest went back: the kept post and COPY3.
+    let now = tree(dir);
+    for rel in [KEEP, COPY3] {
+        assert_eq!(now.get(rel), start.get(rel), "{rel}");
+    }
+    assert!(!f.file(&moved(COPY3)).exists());
+    assert_eq!(states(dir), ["undone"]);
+    // The index follows the files the undo wrote (those changed by someone else wait for a scan).
+    assert_eq!(search_paths(dir, "copythree"), [COPY3]);
+    assert_eq!(search_paths(dir, "copyone"), [moved(COPY1)]);
+
+    // A delete: someone re-creates a deleted file with other content.
+    let f = group();
+    let dir = f.path();
+    ok(dir, &["resolve", "--keep", KEEP, "--delete", COPY1, COPY2]);
+    f.write(COPY1, b"new");
+    let out = json(dir, &["undo"]);
+    assert_eq!(out["skipped"][0]["path"], COPY1, "{out}");
+    assert_eq!(out["skipped"][0]["kind"], "conflict", "{out}");
+    assert_eq!(read(&f.file(COPY1)), b"new");
+    assert!(f.file(COPY2).exists(), "the other deleted file is back");
+}

@@ -1371,3 +1371,105 @@ mod last_export_tests {
         assert_eq!(archive.last_export_folder(), Some(out.join("z")));
     }
 }
+
+#[cfg(test)]
+mod resolve_tests {
+    use super::*;
+    use crate::edit::ResolveAction;
+
+    fn archive() -> (tempfile::TempDir, Archive) {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        for (name, from) in [
+            ("a", "http://x/1"),
+            ("b", "http://x/2"),
+            ("c", "http://x/3"),
+        ] {
+            std::fs::write(
+                dir.path().join(format!("{name}.md")),
+                format!("---\ntitle: {name}\nfrom: {from}\n---\nbody word{name}\n"),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let archive = Archive::open(dir.path()).unwrap_or_else(|e| panic!("{e:?}"));
+        archive
+            .index(&ScanOptions::default(), &|_| {}, &AtomicBool::new(false))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        (dir, archive)
+    }
+
+    fn hits(archive: &Archive, q: &str) -> Vec<String> {
+        let req: SearchRequest = serde_json::from_value(serde_json::json!({ "query": q }))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let r = archive.search(&req).unwrap_or_else(|e| panic!("{e:?}"));
+        r.hits.into_iter().map(|h| h.path).collect()
+    }
+
+    #[test]
+    fn a_move_is_previewed_applied_indexed_detailed_and_undone() {
+        let (dir, archive) = archive();
+        let seen = archive.show("b.md").unwrap_or_else(|e| panic!("{e:?}"));
+        let mut hashes = std::collections::BTreeMap::new();
+        hashes.insert("b.md".to_string(), seen.hash.clone());
+        let req = ResolveRequest {
+            keep: "a.md".into(),
+            others: vec!["b.md".into(), "c.md".into()],
+            hashes: Some(hashes.clone()),
+            action: ResolveAction::Move {
+                folder: "dup".into(),
+            },
+            record_sources: true,
+        };
+        let preview = archive
+            .preview_resolve(&req)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            preview.lines[1..],
+            ["move b.md → dup/b.md", "move c.md → dup/c.md"]
+        );
+        assert!(dir.path().join("b.md").exists(), "a preview writes nothing");
+        let out = archive
+            .resolve_duplicates(&req, &|_| {}, &AtomicBool::new(false))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let id = out.op_id.unwrap_or_else(|| panic!("no operation"));
+        assert_eq!(hits(&archive, "wordb"), ["dup/b.md"]);
+        assert_eq!(
+            archive.show("dup/b.md").map(|p| p.id).ok(),
+            Some(seen.id),
+            "the moved post keeps its id"
+        );
+        let d = archive
+            .operation_detail(id, 20, 10_000)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let lines: Vec<&str> = d.diffs.iter().map(|f| f.diff.trim_end()).collect();
+        assert!(lines.contains(&"move b.md → dup/b.md"), "{lines:?}");
+        assert!(lines.iter().any(|l| l.contains("+also_from")), "{lines:?}");
+        // The version seen is gone now: the same request is a conflict, and nothing changes.
+        let again = ResolveRequest {
+            others: vec!["dup/b.md".into()],
+            hashes: Some(
+                [("dup/b.md".to_string(), to_hex(&[7u8; 32]))]
+                    .into_iter()
+                    .collect(),
+            ),
+            action: ResolveAction::Delete,
+            ..req.clone()
+        };
+        let e = archive
+            .resolve_duplicates(&again, &|_| {}, &AtomicBool::new(false))
+            .err()
+            .unwrap_or_else(|| panic!("a stale hash was accepted"));
+        assert_eq!(e.code, ErrorCode::Edit, "{e:?}");
+        assert!(dir.path().join("dup/b.md").exists());
+        archive.undo().unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(hits(&archive, "wordb"), ["b.md"]);
+        assert!(
+            !dir.path().join("dup").exists(),
+            "the folder the move made goes"
+        );
+        let h = archive.history().unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            h[0].label,
+            "resolve duplicates: keep a.md, move 2 to dup, record 2 sources"
+        );
+    }
+}

@@ -489,8 +489,21 @@ impl<'a> Editor<'a> {
         let mut by_dir: std::collections::HashMap<PathBuf, Vec<std::ffi::OsString>> =
             Default::default();
         for f in &op.files {
-            let Ok(real) = write::resolve(self.root, &f.rel()) else {
-                continue;
+            let real = match write::resolve(self.root, &f.rel()) {
+                Ok(real) => real,
+                // A file a move or delete takes away or brings: its folder, if it is a real one
+                // inside the archive (a new file's temporary file waits there).
+                Err(_) if f.moves() && crate::postfile::check_rel(&f.rel()).is_ok() => {
+                    use std::os::unix::ffi::OsStrExt;
+                    let rel = f.rel();
+                    let full = self.root.join(Path::new(std::ffi::OsStr::from_bytes(&rel)));
+                    let real_dir = full.parent().and_then(|d| d.canonicalize().ok());
+                    match real_dir {
+                        Some(d) if d.starts_with(self.root) && d.parent().is_some() => full,
+                        _ => continue,
+                    }
+                }
+                Err(_) => continue,
             };
             if let (Some(dir), Some(name)) = (real.parent(), real.file_name()) {
                 let mut prefix = std::ffi::OsString::from(".");

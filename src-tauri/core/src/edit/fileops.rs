@@ -12,7 +12,8 @@
 //!   `create` of the copy followed by the removal of the original once the copy is durable.
 //! - `remove`: unlink, only while the file still is the version expected.
 //!
-//! Folders are flushed after each change, so a change is durable when the call returns.
+//! The folders changed are collected (`Folders`) and flushed together (`flush`): a caller flushes
+//! before a step that relies on the earlier ones being durable (removals after moves).
 
 use super::write::Refusal;
 use rustix::fs::{AtFlags, Mode, OFlags, RenameFlags};
@@ -60,6 +61,46 @@ type Result<T> = std::result::Result<T, FileOpRefusal>;
 
 fn io(e: impl std::fmt::Display) -> FileOpRefusal {
     FileOpRefusal::Refusal(Refusal::Io(e.to_string()))
+}
+
+/// Folders changed by creates, moves and removals, flushed together by `flush` (a folder's fsync
+/// per change would cost one disk round trip per file).
+#[derive(Debug, Default)]
+pub struct Folders(std::collections::BTreeSet<Vec<u8>>);
+
+impl Folders {
+    fn add(&mut self, parts: &[&OsStr]) {
+        self.0.insert(shown(parts).into_bytes());
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Flush the folders changed: an fsync each for a handful, else one `syncfs` of the archive's
+/// file system.
+pub fn flush(root: &Path, folders: &mut Folders) -> Result<()> {
+    let dirs = std::mem::take(&mut folders.0);
+    if dirs.is_empty() {
+        return Ok(());
+    }
+    if dirs.len() > 4 {
+        return rustix::fs::syncfs(open_root(root)?).map_err(io);
+    }
+    for d in dirs {
+        let parts: Vec<&OsStr> = Path::new(OsStr::from_bytes(&d))
+            .components()
+            .filter_map(|c| match c {
+                Component::Normal(n) => Some(n),
+                _ => None,
+            })
+            .collect();
+        if let Some(dir) = open_folders(root, &parts, None)? {
+            rustix::fs::fsync(&dir).map_err(io)?;
+        }
+    }
+    Ok(())
 }
 
 /// What is at a path now.
@@ -185,6 +226,8 @@ fn is_link(mode: u32) -> bool {
     rustix::fs::FileType::from_raw_mode(mode) == rustix::fs::FileType::Symlink
 }
 
+// The `Stat` fields' types differ between targets and rustix backends.
+#[allow(clippy::unnecessary_cast)]
 fn identity(st: &rustix::fs::Stat) -> (u64, i64, u64) {
     (
         st.st_size as u64,
@@ -312,18 +355,21 @@ fn rename_noreplace(from_dir: &OwnedFd, tmp: &OsStr, to_dir: &OwnedFd, name: &Os
 }
 
 /// Create `rel` with `bytes` and `mode`, never over an existing file: written to a temporary
-/// file in its folder, flushed, then renamed into place; the folder is flushed. Missing folders
-/// are created and appended to `created`.
+/// file in its folder, flushed, then renamed into place; its folder goes to `folders` (to flush).
+/// Missing folders are created and appended to `created`.
 pub fn create(
     root: &Path,
     rel: &[u8],
     bytes: &[u8],
     mode: u32,
     created: &mut Vec<Vec<u8>>,
+    folders: &mut Folders,
 ) -> Result<()> {
     let (parts, name) = split(rel)?;
     let dir = open_folders(root, &parts, Some(created))?.ok_or(Refusal::Missing)?;
-    create_in(&dir, name, bytes, mode)
+    create_in(&dir, name, bytes, mode)?;
+    folders.add(&parts);
+    Ok(())
 }
 
 fn create_in(dir: &OwnedFd, name: &OsStr, bytes: &[u8], mode: u32) -> Result<()> {
@@ -354,8 +400,7 @@ fn create_in(dir: &OwnedFd, name: &OsStr, bytes: &[u8], mode: u32) -> Result<()>
     if placed.is_err() {
         let _ = rustix::fs::unlinkat(dir, tmp.as_str(), AtFlags::empty());
     }
-    placed?;
-    rustix::fs::fsync(dir).map_err(io)
+    placed
 }
 
 /// Check that `name` in `dir` is the version `expected`, and has not changed since it was read.
@@ -378,13 +423,14 @@ fn still_same(dir: &OwnedFd, name: &OsStr, p: &Present) -> Result<()> {
 }
 
 /// Move `from` to `to` (never over an existing file) while `from` still is `expected`. Missing
-/// folders of `to` are created and appended to `created`.
+/// folders of `to` are created and appended to `created`; both folders go to `folders`.
 pub fn rename(
     root: &Path,
     from: &[u8],
     to: &[u8],
     expected: &[u8; 32],
     created: &mut Vec<Vec<u8>>,
+    folders: &mut Folders,
 ) -> Result<()> {
     let (from_parts, from_name) = split(from)?;
     let (to_parts, to_name) = split(to)?;
@@ -408,23 +454,26 @@ pub fn rename(
         // first, then the original goes.
         Err(Errno::XDEV | Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP) => {
             create_in(&to_dir, to_name, &present.bytes, present.mode)?;
+            rustix::fs::fsync(&to_dir).map_err(io)?;
             still_same(&from_dir, from_name, &present)?;
             rustix::fs::unlinkat(&from_dir, from_name, AtFlags::empty()).map_err(io)?;
         }
         Err(e) => return Err(io(e)),
     }
-    rustix::fs::fsync(&to_dir).map_err(io)?;
-    rustix::fs::fsync(&from_dir).map_err(io)
+    folders.add(&to_parts);
+    folders.add(&from_parts);
+    Ok(())
 }
 
-/// Remove `rel` while it still is `expected`; the folder is flushed.
-pub fn remove(root: &Path, rel: &[u8], expected: &[u8; 32]) -> Result<()> {
+/// Remove `rel` while it still is `expected`; its folder goes to `folders`.
+pub fn remove(root: &Path, rel: &[u8], expected: &[u8; 32], folders: &mut Folders) -> Result<()> {
     let (parts, name) = split(rel)?;
     let dir = open_folders(root, &parts, None)?.ok_or(Refusal::Missing)?;
     let present = expect_in(&dir, name, expected)?;
     still_same(&dir, name, &present)?;
     rustix::fs::unlinkat(&dir, name, AtFlags::empty()).map_err(io)?;
-    rustix::fs::fsync(&dir).map_err(io)
+    folders.add(&parts);
+    Ok(())
 }
 
 /// Remove the folders `dirs` (relative paths) that are empty, deepest first; others stay.
@@ -469,7 +518,9 @@ mod tests {
         let (_d, r) = archive();
         let h = crate::files::hash(b"A");
         let mut created = Vec::new();
-        rename(&r, b"a.md", b"x/y/a.md", &h, &mut created).unwrap_or_else(|e| panic!("{e}"));
+        let mut fl = Folders::default();
+        rename(&r, b"a.md", b"x/y/a.md", &h, &mut created, &mut fl)
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(created, vec![b"x".to_vec(), b"x/y".to_vec()]);
         assert_eq!(current(&r, b"a.md"), Ok(Current::Absent));
         assert_eq!(
@@ -479,16 +530,19 @@ mod tests {
         std::fs::write(r.join("a.md"), "B").unwrap_or_else(|e| panic!("{e}"));
         let mut more = Vec::new();
         assert_eq!(
-            rename(&r, b"x/y/a.md", b"a.md", &h, &mut more),
+            rename(&r, b"x/y/a.md", b"a.md", &h, &mut more, &mut fl),
             Err(FileOpRefusal::Exists)
         );
         assert_eq!(std::fs::read(r.join("a.md")).ok(), Some(b"B".to_vec()));
         // A stale expectation is a conflict.
         assert_eq!(
-            remove(&r, b"a.md", &h),
+            remove(&r, b"a.md", &h, &mut fl),
             Err(FileOpRefusal::Refusal(Refusal::Conflict))
         );
-        remove(&r, b"x/y/a.md", &h).unwrap_or_else(|e| panic!("{e}"));
+        remove(&r, b"x/y/a.md", &h, &mut fl).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!fl.is_empty());
+        flush(&r, &mut fl).unwrap_or_else(|e| panic!("{e}"));
+        assert!(fl.is_empty());
         remove_empty_folders(&r, &created);
         assert!(!r.join("x").exists());
     }
@@ -502,8 +556,9 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         let h = crate::files::hash(b"A");
         let mut created = Vec::new();
+        let mut fl = Folders::default();
         assert!(matches!(
-            rename(&r, b"a.md", b"out/a.md", &h, &mut created),
+            rename(&r, b"a.md", b"out/a.md", &h, &mut created, &mut fl),
             Err(FileOpRefusal::Link(_))
         ));
         assert!(matches!(
@@ -511,15 +566,15 @@ mod tests {
             Err(FileOpRefusal::Link(_))
         ));
         assert!(matches!(
-            remove(&r, b"l.md", &h),
+            remove(&r, b"l.md", &h, &mut fl),
             Err(FileOpRefusal::Link(_))
         ));
         assert!(matches!(
-            create(&r, b"out/n.md", b"N", 0o644, &mut created),
+            create(&r, b"out/n.md", b"N", 0o644, &mut created, &mut fl),
             Err(FileOpRefusal::Link(_))
         ));
         assert_eq!(
-            rename(&r, b"a.md", b".shelfmark/a.md", &h, &mut created),
+            rename(&r, b"a.md", b".shelfmark/a.md", &h, &mut created, &mut fl),
             Err(FileOpRefusal::Refusal(Refusal::NotAPost))
         );
         assert!(created.is_empty());
@@ -534,11 +589,13 @@ mod tests {
     fn create_is_exclusive_and_keeps_the_mode() {
         let (_d, r) = archive();
         let mut created = Vec::new();
+        let mut fl = Folders::default();
         assert_eq!(
-            create(&r, b"a.md", b"N", 0o644, &mut created),
+            create(&r, b"a.md", b"N", 0o644, &mut created, &mut fl),
             Err(FileOpRefusal::Exists)
         );
-        create(&r, b"n/new.md", b"N", 0o600, &mut created).unwrap_or_else(|e| panic!("{e}"));
+        create(&r, b"n/new.md", b"N", 0o600, &mut created, &mut fl)
+            .unwrap_or_else(|e| panic!("{e}"));
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(r.join("n/new.md")).map(|m| m.permissions().mode() & 0o777);
         assert_eq!(mode.ok(), Some(0o600));

@@ -295,18 +295,31 @@ pub(super) fn settle_files(
     crash_point(step, "edited");
     // 2. New files and moves, each durable before the next step.
     let mut created = Vec::new();
+    let mut folders = fileops::Folders::default();
     let mut moved = 0;
     for a in &actions {
         let result = match a {
             Action::Create { idx } => {
                 let mode = op.files[*idx].mode.unwrap_or(0o644);
-                fileops::create(root, &rels[*idx], bytes_of(*idx), mode, &mut created)
-                    .map(|()| vec![*idx])
+                fileops::create(
+                    root,
+                    &rels[*idx],
+                    bytes_of(*idx),
+                    mode,
+                    &mut created,
+                    &mut folders,
+                )
+                .map(|()| vec![*idx])
             }
-            Action::Rename { from, to, expected } => {
-                fileops::rename(root, &rels[*from], &rels[*to], expected, &mut created)
-                    .map(|()| vec![*from, *to])
-            }
+            Action::Rename { from, to, expected } => fileops::rename(
+                root,
+                &rels[*from],
+                &rels[*to],
+                expected,
+                &mut created,
+                &mut folders,
+            )
+            .map(|()| vec![*from, *to]),
             _ => continue,
         };
         match result {
@@ -340,12 +353,26 @@ pub(super) fn settle_files(
             }
         }
     }
+    // Durable before anything is removed.
+    let flushed = fileops::flush(root, &mut folders);
     crash_point(step, "moved");
-    // 3. Removals last: each file's copy (when it has one) is durable by now.
+    // 3. Removals last: each file's copy (when it has one) is durable by now. When it could not
+    // be made durable, nothing is removed: the files are reported (an undo or redo stays open,
+    // so `recover` can try again; an apply leaves them and drops them from its record).
     let mut removed = 0;
     for a in &actions {
+        if let Action::Remove { idx, .. } = a {
+            if let Err(e) = &flushed {
+                skipped_files.push(skipped(
+                    &rels[*idx],
+                    format!("was not removed: the folders of the files moved before could not be flushed to disk ({e})"),
+                    "io",
+                ));
+                continue;
+            }
+        }
         if let Action::Remove { idx, expected } = a {
-            match fileops::remove(root, &rels[*idx], expected) {
+            match fileops::remove(root, &rels[*idx], expected, &mut folders) {
                 Ok(()) => {
                     written += 1;
                     touched.push(rels[*idx].clone());
@@ -358,6 +385,9 @@ pub(super) fn settle_files(
             }
         }
     }
+    // The removals are done; a failed flush only means a power cut could bring a file back, which
+    // undo and recovery judge by its hash like any other state.
+    let _ = fileops::flush(root, &mut folders);
     crash_point(step, "removed");
     if !to_after {
         let folders: Vec<Vec<u8>> = op
