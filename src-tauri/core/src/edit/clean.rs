@@ -241,12 +241,17 @@ fn is_space(c: char) -> bool {
 }
 
 /// The value with leading and trailing whitespace removed and runs of spaces (or any
-/// non-breaking space) made one space. Values on several lines are left as they are.
+/// non-breaking space) made one space; an address only loses the spaces at its ends. Values on
+/// several lines are left as they are.
 fn trim(s: &str) -> Option<String> {
     if s.contains(['\n', '\r']) {
         return None;
     }
     let t = s.trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
+    if looks_like_url(t) {
+        // Spaces inside an address are part of it as scraped: only its ends are trimmed.
+        return Some(t.to_string());
+    }
     let mut out = String::with_capacity(t.len());
     let mut space = false;
     for c in t.chars() {
@@ -556,6 +561,11 @@ mod tests {
         assert_eq!(t("中\u{3000}文"), None);
         assert_eq!(t("clean"), None);
         assert_eq!(t("line one\nline two  "), None);
+        assert_eq!(
+            t(" https://x.example/a  b "),
+            Some("https://x.example/a  b".into())
+        );
+        assert_eq!(t("https://x.example/a  b"), None);
     }
 
     #[test]
