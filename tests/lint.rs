@@ -193,13 +193,20 @@ fn lint(dir: &Path, args: &[&str]) -> Value {
 /// The posts of each kind's findings, as `lint --json` lists them.
 fn found(dir: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for f in lint(dir, &[])["findings"].as_array().expect("findings") {
+    let report = lint(dir, &[]);
+    let findings = report["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no findings list: {report}"));
+    for f in findings {
         for key in ["kind", "path", "field", "message", "fix"] {
             assert!(f.get(key).is_some(), "a finding without `{key}`: {f}");
         }
-        out.entry(f["kind"].as_str().expect("kind").to_string())
+        let (Some(kind), Some(path)) = (f["kind"].as_str(), f["path"].as_str()) else {
+            panic!("a finding without its kind or path: {f}");
+        };
+        out.entry(kind.to_string())
             .or_default()
-            .insert(f["path"].as_str().expect("path").to_string());
+            .insert(path.to_string());
     }
     out
 }
@@ -311,7 +318,10 @@ fn fix_and_undo(dir: &Path, kind: &str, choice: Option<&str>) -> Vec<String> {
     }
     // The index follows: the fixed findings are gone (those without a fix stay).
     let after = lint(dir, &["--kind", kind]);
-    for f in after["findings"].as_array().expect("findings") {
+    let findings = after["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no findings list: {after}"));
+    for f in findings {
         assert!(
             f["fix"].is_null() || choice.is_some(),
             "{kind}: still found after the fix: {f}"

@@ -561,7 +561,7 @@ fn row_hits(row: &Row, fields_read: bool, f: &mut dyn FnMut(&Row, Hit)) {
     let source = ["from", "source", "url", "link"].iter().find_map(|key| {
         let text = row.fields.get(*key).and_then(scalar)?;
         let text = text.trim().to_string();
-        (!text.is_empty()).then(|| (*key, text))
+        (!text.is_empty()).then_some((*key, text))
     });
     if let Some((key, text)) = source {
         if !is_url(&text) {
