@@ -240,8 +240,8 @@ fn is_space(c: char) -> bool {
     )
 }
 
-/// The value with leading and trailing whitespace removed and runs of spaces (or any
-/// non-breaking space) made one space; an address only loses the spaces at its ends. Values on
+/// The value with leading and trailing whitespace removed, runs of spaces and any non-breaking
+/// space made one space (a thin or hair space alone is typography and stays); an address only loses the spaces at its ends. Values on
 /// several lines are left as they are.
 fn trim(s: &str) -> Option<String> {
     if s.contains(['\n', '\r']) {
@@ -253,18 +253,25 @@ fn trim(s: &str) -> Option<String> {
         return Some(t.to_string());
     }
     let mut out = String::with_capacity(t.len());
-    let mut space = false;
+    let mut run: Vec<char> = Vec::new();
+    let flush = |run: &mut Vec<char>, out: &mut String| {
+        match run.as_slice() {
+            [] => {}
+            // A thin or hair space alone is typography (`a\u{200A}—\u{200A}b`): kept.
+            [c] if !matches!(c, ' ' | '\t' | '\u{00A0}') => out.push(*c),
+            _ => out.push(' '),
+        }
+        run.clear();
+    };
     for c in t.chars() {
         if is_space(c) {
-            if !space {
-                out.push(' ');
-            }
-            space = true;
+            run.push(c);
         } else {
+            flush(&mut run, &mut out);
             out.push(c);
-            space = false;
         }
     }
+    flush(&mut run, &mut out);
     Some(out)
 }
 
@@ -559,6 +566,8 @@ mod tests {
         assert_eq!(t("a\u{00A0}b"), Some("a b".into()));
         assert_eq!(t("标题\u{3000}"), Some("标题".into()));
         assert_eq!(t("中\u{3000}文"), None);
+        assert_eq!(t("a\u{200A}—\u{200A}b"), None);
+        assert_eq!(t("a\u{200A} b"), Some("a b".into()));
         assert_eq!(t("clean"), None);
         assert_eq!(t("line one\nline two  "), None);
         assert_eq!(

@@ -132,7 +132,7 @@ pub fn info(kind: Kind, fix: Fix, posts: u64) -> LintFixInfo {
             match how {
                 CleanHow::DecodeEntities => "Character references closed by `;` become the characters they stand for.",
                 CleanHow::StripMarkup => "Formatting tags are removed and their text kept; values whose tags carry links or images are left for you.",
-                CleanHow::Trim => "Leading and trailing spaces go, runs of spaces and non-breaking spaces become one space; values on several lines are left.",
+                CleanHow::Trim => "Leading and trailing spaces go, runs of spaces and non-breaking spaces become one space (a thin or hair space alone stays, and an address only loses the spaces at its ends); values on several lines are left.",
                 CleanHow::FixMojibake => "Text that was UTF-8 read as Latin-1 or Windows-1252 is read again as UTF-8, only where every suspect run reads back cleanly.",
             }
             .to_string(),
