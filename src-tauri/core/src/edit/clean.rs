@@ -111,7 +111,8 @@ pub enum Markup {
     None,
     /// Formatting tags only: the value without them.
     Safe(String),
-    /// Tags that carry something (a link, an image, a script) or unknown ones: no automatic fix.
+    /// Tags that carry something (a link, an image, a script, attributes) or that do not pair up:
+    /// no automatic fix.
     Unsafe,
 }
 
@@ -150,6 +151,8 @@ const CARRYING: &[&str] = &[
     "pre",
     "hr",
 ];
+/// Elements without an end tag.
+const VOID: &[&str] = &["br", "wbr"];
 /// Elements after which a word ends (a line break or a block).
 const BREAKING: &[&str] = &[
     "br", "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "center",
@@ -196,6 +199,9 @@ pub fn markup(s: &str) -> Markup {
     let mut i = 0;
     let mut found = false;
     let mut unsafe_tag = false;
+    // Formatting tags must pair up (`<b>…</b>`): a lone `<p>` may be words about a tag.
+    let mut open: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    let mut unbalanced = false;
     while let Some(p) = memchr::memchr(b'<', s.as_bytes().get(i..).unwrap_or_default()) {
         let at = i + p;
         i = at + 1;
@@ -207,6 +213,14 @@ pub fn markup(s: &str) -> Markup {
             continue;
         }
         found = true;
+        if !VOID.contains(&name.as_str()) {
+            let closing = s.as_bytes().get(at + 1) == Some(&b'/');
+            let n = open.entry(name.clone()).or_insert(0i64);
+            *n += if closing { -1 } else { 1 };
+            if *n < 0 {
+                unbalanced = true;
+            }
+        }
         // Attributes may hold an address or a title: only bare formatting tags (and `<span
         // style>`/`<font color>` decoration) go without a word lost.
         let decoration = matches!(name.as_str(), "span" | "font" | "p" | "div");
@@ -225,7 +239,10 @@ pub fn markup(s: &str) -> Markup {
         i = end;
     }
     out.push_str(s.get(copied..).unwrap_or_default());
-    match (found, unsafe_tag) {
+    if open.values().any(|&n| n != 0) {
+        unbalanced = true;
+    }
+    match (found, unsafe_tag || unbalanced) {
         (false, _) => Markup::None,
         (true, true) => Markup::Unsafe,
         (true, false) => Markup::Safe(out),
@@ -555,6 +572,11 @@ mod tests {
         assert_eq!(markup("a < b and c > d"), Markup::None);
         assert_eq!(markup("<Book Title>"), Markup::None);
         assert_eq!(markup("x <3"), Markup::None);
+        assert_eq!(markup("The <p> tag explained"), Markup::Unsafe);
+        assert_eq!(
+            markup("<i>a</i> and <i>b</i>"),
+            Markup::Safe("a and b".into())
+        );
         assert_eq!(c(CleanHow::StripMarkup, "<a href=x>y</a>"), None);
     }
 

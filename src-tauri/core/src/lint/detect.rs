@@ -454,7 +454,11 @@ fn row_hits(row: &Row, fields_read: bool, f: &mut dyn FnMut(&Row, Hit)) {
             field: "date".into(),
             message: format!(
                 "`date` is not a date Shelfmark can read: `{}`",
-                shown(raw.as_deref().unwrap_or_default())
+                shown(
+                    &raw.clone()
+                        .or_else(|| date_value.map(Value::to_string))
+                        .unwrap_or_default()
+                )
             ),
             fix: options.first().map(|(_, d)| format!("date: {d}")),
             fixes: options.iter().map(|(fix, _)| *fix).collect(),
@@ -619,7 +623,7 @@ fn text_hits(key: &str, s: &str, emit: &mut dyn FnMut(Hit)) {
             Markup::Unsafe => emit(text_hit(
                 Kind::Markup,
                 CleanHow::StripMarkup,
-                "holds markup that carries links, images or attributes (no automatic fix)",
+                "holds markup that carries links, images or attributes, or tags that do not pair up (no automatic fix)",
                 None,
             )),
         }
