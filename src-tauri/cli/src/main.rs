@@ -6,6 +6,7 @@ mod curate;
 mod edit;
 mod lint;
 mod output;
+mod resolve;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -120,6 +121,10 @@ enum Command {
         #[command(subcommand)]
         action: edit::TermAction,
     },
+    /// Resolve a group of duplicates: keep one post, and tag (`--tag T`, default `duplicate`),
+    /// move (`--move DIR`) or delete (`--delete`) the others; `--also-from` records their source
+    /// URLs in the kept post. One operation: `undo` reverts it all.
+    Resolve(resolve::ResolveArgs),
     /// Undo the last edit (an edit interrupted by a crash is rolled back completely).
     Undo {
         #[arg(long)]
@@ -286,6 +291,7 @@ fn run(cli: Cli) -> Result<(), ApiError> {
         Command::Category { action } => {
             edit::term(&open(&cli.archive)?, "categories", "category", action)?
         }
+        Command::Resolve(args) => resolve::resolve(&open(&cli.archive)?, args)?,
         Command::Undo { json } => edit::outcome(&open(&cli.archive)?.undo()?, "undid", json)?,
         Command::Redo { json } => edit::outcome(&open(&cli.archive)?.redo()?, "redid", json)?,
         Command::History {

@@ -8,6 +8,7 @@ use crate::edit::{
     EditOutcome, EditPreview, EditProgress, EditRequest, EditTarget, Edited, Editor, HistoryEntry,
     Recovery, Wrote,
 };
+use crate::edit::{ResolvePreview, ResolveRequest};
 use crate::error::{Error, SqlContext};
 use crate::export::{ExportProgress, ExportRequest, ExportSource, ExportSummary};
 use crate::files::{from_hex, to_hex};
@@ -686,6 +687,75 @@ impl Archive {
     }
 }
 
+/// Resolving a group of duplicates (see `crate::edit::resolve`).
+impl Archive {
+    fn plan_resolve(&self, req: &ResolveRequest) -> ApiResult<crate::edit::ResolvePlan> {
+        let hashes = req.hashes.clone().unwrap_or_default();
+        let mut targets = std::iter::once(&req.keep)
+            .chain(req.others.iter())
+            .map(|p| {
+                let seen = match hashes.get(p) {
+                    None => None,
+                    Some(h) => Some(
+                        from_hex(h)
+                            .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
+                            .ok_or_else(|| {
+                                edit_error(format!(
+                                    "`{h}` is not the hash of a file (64 hex digits)"
+                                ))
+                            })?,
+                    ),
+                };
+                Ok((path_bytes_from_arg(p), seen))
+            })
+            .collect::<ApiResult<Vec<_>>>()
+            .and_then(|targets| self.only_known(targets))?;
+        let others = targets.split_off(1);
+        let keep = targets
+            .pop()
+            .ok_or_else(|| edit_error("name the post to keep".into()))?;
+        Ok(crate::edit::plan_resolve(
+            &self.root,
+            &keep,
+            &others,
+            &req.action,
+            req.record_sources,
+        )?)
+    }
+
+    /// What resolving a group of duplicates would do. Writes nothing.
+    pub fn preview_resolve(&self, req: &ResolveRequest) -> ApiResult<ResolvePreview> {
+        Ok(self.plan_resolve(req)?.preview)
+    }
+
+    /// Resolve a group of duplicates: one operation of the journal (one undo), then the index and
+    /// the collections follow the written, moved and deleted files.
+    pub fn resolve_duplicates(
+        &self,
+        req: &ResolveRequest,
+        progress: &dyn Fn(EditProgress),
+        cancel: &AtomicBool,
+    ) -> ApiResult<EditOutcome> {
+        let editor = Editor::new(&self.root);
+        if let Some(op) = editor.interrupted() {
+            return Err(Error::Interrupted {
+                id: op.id,
+                label: op.label,
+            }
+            .into());
+        }
+        let plan = self.plan_resolve(req)?;
+        if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(Error::Cancelled.into());
+        }
+        let total = plan.files.files.len() as u64;
+        progress(EditProgress { done: 0, total });
+        let outcome = self.writing(|| editor.apply_files(&plan.label, &plan.ops, plan.files))?;
+        progress(EditProgress { done: total, total });
+        Ok(outcome)
+    }
+}
+
 /// A collection's posts, in its order.
 #[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
 #[ts(export)]
@@ -950,6 +1020,121 @@ impl Archive {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+}
+
+/// Duplicates (see `crate::dupes`).
+impl Archive {
+    /// Groups of duplicate posts: `exact`, `url` and `near` (as `req.kind` asks), among the posts
+    /// `req.query` matches. Signatures missing from the cache are computed first (`progress`
+    /// counts them).
+    pub fn duplicates(
+        &self,
+        req: &crate::dupes::DuplicatesRequest,
+        progress: &(dyn Fn(crate::dupes::Progress) + Sync),
+        cancel: &AtomicBool,
+    ) -> ApiResult<crate::dupes::DuplicatesResponse> {
+        if let Some(s) = req.min_similarity {
+            if !(s.is_finite() && s > 0.0 && s <= 1.0) {
+                return Err(ApiError::new(
+                    ErrorCode::BadRequest,
+                    format!("min_similarity must be a number above 0 and at most 1, not {s}"),
+                ));
+            }
+        }
+        let index =
+            crate::store::existing_index_path(&self.root).ok_or_else(|| Error::NotIndexed {
+                path: self.root.clone(),
+            })?;
+        let only = match req.query.as_deref().map(str::trim) {
+            Some(q) if !q.is_empty() => Some(
+                self.matching_paths(q)?
+                    .into_iter()
+                    .collect::<std::collections::HashSet<_>>(),
+            ),
+            _ => None,
+        };
+        Ok(crate::dupes::find(
+            &self.root,
+            &index,
+            req,
+            only.as_ref(),
+            progress,
+            cancel,
+        )?)
+    }
+
+    /// The posts named by `paths` as decisions name them (path and current hash); each must be
+    /// a post the index knows.
+    fn decision_posts(
+        &self,
+        paths: &[String],
+    ) -> ApiResult<Vec<crate::dupes::decisions::DecisionPost>> {
+        let targets =
+            self.only_known(paths.iter().map(|p| (path_bytes_from_arg(p), ())).collect())?;
+        self.with_searcher(|s| {
+            let mut stmt = s
+                .conn()
+                .prepare_cached("SELECT path_text, hash FROM posts WHERE path = ?1")
+                .at(Path::new("index"))?;
+            let mut out = Vec::with_capacity(targets.len());
+            for (rel, ()) in &targets {
+                let (path, hash): (String, Vec<u8>) = stmt
+                    .query_row([rel], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .at(Path::new("index"))?;
+                out.push(crate::dupes::decisions::DecisionPost {
+                    path,
+                    hash: to_hex(&hash),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Record that these posts (two or more) are not duplicates of each other: no group of any
+    /// kind puts them together again (kept in `.shelfmark/decisions.json`).
+    pub fn not_duplicates(&self, paths: &[String]) -> ApiResult<crate::dupes::decisions::Decision> {
+        let mut unique: Vec<String> = Vec::new();
+        for p in paths {
+            if !unique.contains(p) {
+                unique.push(p.clone());
+            }
+        }
+        if unique.len() < 2 {
+            return Err(ApiError::new(
+                ErrorCode::BadRequest,
+                "name two or more posts that are not duplicates of each other",
+            ));
+        }
+        let posts = self.decision_posts(&unique)?;
+        Ok(crate::dupes::record_not_duplicates(&self.root, posts)?)
+    }
+
+    /// Forget the decisions that name all of these posts; answers how many were forgotten.
+    pub fn forget_decision(&self, paths: &[String]) -> ApiResult<u64> {
+        if paths.is_empty() {
+            return Err(ApiError::new(
+                ErrorCode::BadRequest,
+                "name the posts of the decision",
+            ));
+        }
+        // A post gone from the archive can still be named by the path the decision recorded.
+        let posts: Vec<crate::dupes::decisions::DecisionPost> = match self.decision_posts(paths) {
+            Ok(posts) => posts,
+            Err(_) => paths
+                .iter()
+                .map(|p| crate::dupes::decisions::DecisionPost {
+                    path: p.clone(),
+                    hash: String::new(),
+                })
+                .collect(),
+        };
+        Ok(crate::dupes::forget_decisions(&self.root, &posts)?)
+    }
+
+    /// Every "not duplicates" decision on file.
+    pub fn duplicate_decisions(&self) -> ApiResult<Vec<crate::dupes::decisions::Decision>> {
+        Ok(crate::dupes::list_decisions(&self.root)?)
     }
 }
 

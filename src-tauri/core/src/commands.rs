@@ -21,10 +21,13 @@ use crate::api::{
     Archive, ArchiveInfo, CollectionPosts, FacetsResponse, PostDetail, ProblemRow, Stats, Transport,
 };
 use crate::collections::CollectionSummary;
+use crate::dupes::decisions::Decision;
+use crate::dupes::{DuplicatesRequest, DuplicatesResponse};
 use crate::edit::{
     EditOutcome, EditPreview, EditProgress, EditRequest, EditTarget, HistoryEntry, OperationDetail,
     Recovery, PREVIEW_DIFFS,
 };
+use crate::edit::{ResolvePreview, ResolveRequest};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::export::{ExportProgress, ExportRequest, ExportSummary};
 use crate::fetch::FetchedImage;
@@ -447,6 +450,20 @@ pub struct OperationDetailRequest {
 /// Bytes of one file's diff in `operation_detail`, beyond which it is cut.
 pub const DETAIL_DIFF_BYTES: usize = 16 * 1024;
 
+/// `preview_resolve`: the group and what to do with it.
+#[derive(Debug, Clone, Deserialize, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct PreviewResolveRequest {
+    pub request: ResolveRequest,
+}
+
+/// `resolve_duplicates`: the group and what to do with it.
+#[derive(Debug, Clone, Deserialize, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct ResolveDuplicatesRequest {
+    pub request: ResolveRequest,
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize, ts_rs::TS)]
 #[ts(export)]
 pub struct RecoverRequest {
@@ -527,6 +544,27 @@ pub struct JobProgressRequest {
 pub struct CancelJobRequest {
     /// A job command's name (`apply_edit`, `export`, `index_archive`).
     pub command: String,
+}
+
+/// `not_duplicates`: posts that are not duplicates of each other.
+#[derive(Debug, Clone, Deserialize, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct NotDuplicatesRequest {
+    /// Two or more posts, relative to the archive root (or `hex:<bytes>`).
+    pub paths: Vec<String>,
+}
+
+/// `forget_decision`: the posts of a "not duplicates" decision to forget.
+#[derive(Debug, Clone, Deserialize, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct ForgetDecisionRequest {
+    /// Every decision that names all of these posts (by path or content) is forgotten.
+    pub paths: Vec<String>,
+}
+
+no_args! {
+    /// `duplicate_decisions` takes no arguments.
+    DuplicateDecisionsRequest;
 }
 
 fn job_command(name: &str) -> ApiResult<&'static str> {
@@ -626,6 +664,20 @@ commands! {
         let report = |p: ExportProgress| cx.job.report(p.done, p.total);
         cx.archive.export(&r.request, &report, cx.job.cancelled())
     };
+    /// Groups of duplicate posts (exact, same source URL, near), among a query's posts.
+    duplicates(cx, r: DuplicatesRequest) -> DuplicatesResponse, job => {
+        let report = |p: crate::dupes::Progress| cx.job.report(p.done, p.total);
+        cx.archive.duplicates(&r, &report, cx.job.cancelled())
+    };
+    /// Records that posts are not duplicates of each other (`.shelfmark/decisions.json`).
+    not_duplicates(cx, r: NotDuplicatesRequest) -> Decision, call =>
+        cx.archive.not_duplicates(&r.paths);
+    /// Forgets the "not duplicates" decisions that name all of the given posts; answers how many.
+    forget_decision(cx, r: ForgetDecisionRequest) -> u64, call =>
+        cx.archive.forget_decision(&r.paths);
+    /// Every "not duplicates" decision on file.
+    duplicate_decisions(cx, _r: DuplicateDecisionsRequest) -> Vec<Decision>, call =>
+        cx.archive.duplicate_decisions();
     /// The latest progress of a job command.
     job_progress(cx, r: JobProgressRequest) -> JobProgress, call =>
         Ok(cx.jobs.progress(job_command(&r.command)?));
@@ -633,6 +685,15 @@ commands! {
     cancel_job(cx, r: CancelJobRequest) -> (), call => {
         cx.jobs.cancel(job_command(&r.command)?);
         Ok(())
+    };
+    /// What resolving a group of duplicates would do (moves, deletes, diffs); writes nothing.
+    preview_resolve(cx, r: PreviewResolveRequest) -> ResolvePreview, call =>
+        cx.archive.preview_resolve(&r.request);
+    /// Resolves a group of duplicates (keep one; tag, move or delete the others) as one
+    /// operation of the journal.
+    resolve_duplicates(cx, r: ResolveDuplicatesRequest) -> EditOutcome, job => {
+        let report = |p: EditProgress| cx.job.report(p.done, p.total);
+        cx.archive.resolve_duplicates(&r.request, &report, cx.job.cancelled())
     };
     /// The archive's data-quality findings: every kind with its count and fixes, and one page
     /// of findings (see `crate::lint`).

@@ -20,8 +20,8 @@ pub const LAYERS: &[&[&str]] = &[
     &["store"],
     // Walking and indexing the archive.
     &["scan"],
-    // Queries over the index; the watcher that rescans on changes.
-    &["search", "watch"],
+    // Queries over the index; the watcher that rescans on changes; duplicates (from the index).
+    &["search", "watch", "dupes"],
     // Editing files (journal, safe writes); collections as JSON files.
     &["edit", "collections"],
     // `collection:` terms resolved for the searcher; exports; data-quality findings over the

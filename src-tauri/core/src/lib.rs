@@ -8,6 +8,7 @@ pub mod collection_terms;
 pub mod collections;
 pub mod commands;
 pub mod dotdir;
+pub mod dupes;
 pub mod edit;
 pub mod error;
 pub mod export;

@@ -16,6 +16,10 @@ import type { CollectionReorderRequest } from "./CollectionReorderRequest";
 import type { CollectionSummary } from "./CollectionSummary";
 import type { CollectionsOfRequest } from "./CollectionsOfRequest";
 import type { CollectionsRequest } from "./CollectionsRequest";
+import type { Decision } from "./Decision";
+import type { DuplicateDecisionsRequest } from "./DuplicateDecisionsRequest";
+import type { DuplicatesRequest } from "./DuplicatesRequest";
+import type { DuplicatesResponse } from "./DuplicatesResponse";
 import type { EditOutcome } from "./EditOutcome";
 import type { EditPreview } from "./EditPreview";
 import type { ExportPostsRequest } from "./ExportPostsRequest";
@@ -24,6 +28,7 @@ import type { FacetsRequest } from "./FacetsRequest";
 import type { FacetsResponse } from "./FacetsResponse";
 import type { FetchImageRequest } from "./FetchImageRequest";
 import type { FetchedImage } from "./FetchedImage";
+import type { ForgetDecisionRequest } from "./ForgetDecisionRequest";
 import type { HistoryEntry } from "./HistoryEntry";
 import type { HistoryRequest } from "./HistoryRequest";
 import type { IndexRequest } from "./IndexRequest";
@@ -34,16 +39,20 @@ import type { LintFix } from "./LintFix";
 import type { LintFixRequest } from "./LintFixRequest";
 import type { LintReport } from "./LintReport";
 import type { LintRequest } from "./LintRequest";
+import type { NotDuplicatesRequest } from "./NotDuplicatesRequest";
 import type { OperationDetail } from "./OperationDetail";
 import type { OperationDetailRequest } from "./OperationDetailRequest";
 import type { PostDetail } from "./PostDetail";
 import type { PreviewEditRequest } from "./PreviewEditRequest";
+import type { PreviewResolveRequest } from "./PreviewResolveRequest";
 import type { ProblemRow } from "./ProblemRow";
 import type { ProblemsRequest } from "./ProblemsRequest";
 import type { RecoverRequest } from "./RecoverRequest";
 import type { RedoRequest } from "./RedoRequest";
 import type { RenderBodyRequest } from "./RenderBodyRequest";
 import type { RenderedBody } from "./RenderedBody";
+import type { ResolveDuplicatesRequest } from "./ResolveDuplicatesRequest";
+import type { ResolvePreview } from "./ResolvePreview";
 import type { ScanSummary } from "./ScanSummary";
 import type { SearchRequest } from "./SearchRequest";
 import type { SearchResponse } from "./SearchResponse";
@@ -110,10 +119,22 @@ export type Commands = {
   collections_of: { request: CollectionsOfRequest; response: Array<string>; job: false };
   /** Exports posts to a folder or a zip (with `dry_run`, only plans). */
   export: { request: ExportPostsRequest; response: ExportSummary; job: true };
+  /** Groups of duplicate posts (exact, same source URL, near), among a query's posts. */
+  duplicates: { request: DuplicatesRequest; response: DuplicatesResponse; job: true };
+  /** Records that posts are not duplicates of each other (`.shelfmark/decisions.json`). */
+  not_duplicates: { request: NotDuplicatesRequest; response: Decision; job: false };
+  /** Forgets the "not duplicates" decisions that name all of the given posts; answers how many. */
+  forget_decision: { request: ForgetDecisionRequest; response: number; job: false };
+  /** Every "not duplicates" decision on file. */
+  duplicate_decisions: { request: DuplicateDecisionsRequest; response: Array<Decision>; job: false };
   /** The latest progress of a job command. */
   job_progress: { request: JobProgressRequest; response: JobProgress; job: false };
   /** Cancels a job command's running job. */
   cancel_job: { request: CancelJobRequest; response: null; job: false };
+  /** What resolving a group of duplicates would do (moves, deletes, diffs); writes nothing. */
+  preview_resolve: { request: PreviewResolveRequest; response: ResolvePreview; job: false };
+  /** Resolves a group of duplicates (keep one; tag, move or delete the others) as one operation of the journal. */
+  resolve_duplicates: { request: ResolveDuplicatesRequest; response: EditOutcome; job: true };
   /** The archive's data-quality findings: every kind with its count and fixes, and one page of findings (see `crate::lint`). */
   lint: { request: LintRequest; response: LintReport; job: false };
   /** A kind's fix as one edit request over the posts concerned, to pass to `preview_edit` and `apply_edit` (one journaled operation, one undo). */
@@ -123,6 +144,6 @@ export type Commands = {
 export type CommandName = keyof Commands;
 
 /** The commands that are long jobs (progress, `cancel_job`). */
-export const JOB_COMMANDS = ['index_archive', 'apply_edit', 'export'] as const;
+export const JOB_COMMANDS = ['index_archive', 'apply_edit', 'export', 'duplicates', 'resolve_duplicates'] as const;
 
 export type JobCommand = (typeof JOB_COMMANDS)[number];

@@ -1,0 +1,167 @@
+//! The user's decisions about duplicates, kept in `.shelfmark/decisions.json` (plain JSON, so it
+//! can be read, diffed and shared, and it survives an index rebuild). Today one kind: "these
+//! posts are not duplicates of each other". A post is named by its content hash and its path: a
+//! decision applies to a post that still has either (an edit changes the hash, a move the path).
+//!
+//! The file is untrusted: read through `dotdir` (no links, a size limit); a file that is not a
+//! decisions file is an error naming it, and is never overwritten.
+
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+pub const FILE: &str = "decisions.json";
+/// The largest decisions file read.
+const MAX_BYTES: u64 = 64 * 1024 * 1024;
+
+/// One post as a decision names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
+pub struct DecisionPost {
+    /// Relative to the archive (for people; a moved post is still found by its hash).
+    pub path: String,
+    /// BLAKE3 of the file when the decision was made (hex).
+    pub hash: String,
+}
+
+/// "These posts are not duplicates of each other."
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
+pub struct Decision {
+    pub posts: Vec<DecisionPost>,
+    /// When it was made (RFC 3339), for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub at: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionsFile {
+    #[serde(default)]
+    pub not_duplicates: Vec<Decision>,
+}
+
+pub fn path_of(root: &Path) -> PathBuf {
+    root.join(crate::dotdir::DOT_DIR).join(FILE)
+}
+
+/// Why the decisions file cannot be used.
+#[derive(Debug)]
+pub struct BadFile {
+    pub path: PathBuf,
+    pub source: std::io::Error,
+}
+
+/// The archive's decisions (none when there is no file).
+pub fn load(root: &Path) -> Result<DecisionsFile, BadFile> {
+    let path = path_of(root);
+    if std::fs::symlink_metadata(&path).is_err() {
+        return Ok(DecisionsFile::default());
+    }
+    let bad = |source: std::io::Error| BadFile {
+        path: path.clone(),
+        source,
+    };
+    let bytes = crate::dotdir::read_limited(&path, MAX_BYTES).map_err(bad)?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        bad(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "it is not a Shelfmark decisions file ({e}); fix it or move it away (Shelfmark leaves it as it is)"
+            ),
+        ))
+    })
+}
+
+pub fn save(root: &Path, file: &DecisionsFile) -> Result<(), BadFile> {
+    let bad = |source: std::io::Error| BadFile {
+        path: path_of(root),
+        source,
+    };
+    let dir = crate::dotdir::dir(root, &[]).map_err(bad)?;
+    let mut json = serde_json::to_vec_pretty(file).map_err(|e| bad(std::io::Error::other(e)))?;
+    json.push(b'\n');
+    crate::dotdir::replace(&dir.join(FILE), &json, true).map_err(bad)
+}
+
+/// The decisions as a lookup: which posts (by hash or path) were declared apart.
+#[derive(Default)]
+pub struct Apart {
+    /// For each decision, the hashes and paths it names.
+    sets: Vec<(HashSet<String>, HashSet<String>)>,
+}
+
+impl Apart {
+    pub fn new(file: &DecisionsFile) -> Apart {
+        Apart {
+            sets: file
+                .not_duplicates
+                .iter()
+                .map(|d| {
+                    (
+                        d.posts
+                            .iter()
+                            .map(|p| p.hash.to_ascii_lowercase())
+                            .collect(),
+                        d.posts.iter().map(|p| p.path.clone()).collect(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sets.is_empty()
+    }
+
+    /// The decisions that name a post with this hash (hex) or path.
+    pub fn decisions_of(&self, hash: &str, path: &str) -> Vec<u32> {
+        self.sets
+            .iter()
+            .enumerate()
+            .filter(|(_, (h, p))| h.contains(hash) || p.contains(path))
+            .map(|(i, _)| i as u32)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decisions_round_trip_and_a_bad_file_is_named_and_kept() {
+        let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(load(d.path()).ok(), Some(DecisionsFile::default()));
+        let file = DecisionsFile {
+            not_duplicates: vec![Decision {
+                posts: vec![
+                    DecisionPost {
+                        path: "a.md".into(),
+                        hash: "ab".into(),
+                    },
+                    DecisionPost {
+                        path: "b.md".into(),
+                        hash: "cd".into(),
+                    },
+                ],
+                at: None,
+            }],
+        };
+        save(d.path(), &file).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(load(d.path()).ok(), Some(file.clone()));
+        let apart = Apart::new(&file);
+        assert_eq!(apart.decisions_of("ab", "x.md"), vec![0]);
+        assert_eq!(apart.decisions_of("zz", "b.md"), vec![0]);
+        assert!(apart.decisions_of("zz", "c.md").is_empty());
+        let p = path_of(d.path());
+        std::fs::write(&p, "{\"not_duplicates\": 3}").unwrap_or_else(|e| panic!("{e}"));
+        let e = load(d.path()).err().unwrap_or_else(|| panic!("loaded"));
+        assert_eq!(e.path, p);
+        assert!(e
+            .source
+            .to_string()
+            .contains("not a Shelfmark decisions file"));
+    }
+}
