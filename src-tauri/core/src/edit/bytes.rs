@@ -682,4 +682,53 @@ mod tests {
         )
         .starts_with("ERR"));
     }
+
+    #[test]
+    fn computed_ops_clean_values_and_take_dates_from_the_file() {
+        use crate::edit::{CleanHow, DateSource};
+        let at = |file: &str, rel: &str, ops: &[EditOp]| match edit_bytes_at(
+            file.as_bytes(),
+            rel.as_bytes(),
+            ops,
+        ) {
+            Ok(Some(b)) => String::from_utf8(b).unwrap_or_default(),
+            Ok(None) => file.to_string(),
+            Err(e) => format!("ERR {e}"),
+        };
+        let clean = |key: &str, how| EditOp::Clean {
+            key: key.into(),
+            how,
+        };
+        let f = "---\ntitle: x\nauthor: A &#38; B\ntags: [\" a\", b]\n---\nbody\n";
+        assert_eq!(
+            at(f, "p.md", &[clean("author", CleanHow::DecodeEntities)]),
+            f.replace("A &#38; B", "A & B")
+        );
+        assert_eq!(
+            at(f, "p.md", &[clean("title", CleanHow::DecodeEntities)]),
+            f
+        );
+        assert_eq!(
+            at(f, "p.md", &[clean("tags", CleanHow::Trim)]),
+            f.replace("[\" a\", b]", "[a, b]")
+        );
+        let from = |source| EditOp::DateFrom { source };
+        let d = "---\ndate: 2021-03-05 10:00:00 +0800\n---\n<!--1610366114000-->\nbody\n";
+        assert_eq!(
+            at(d, "_posts/2021-03-04-x.md", &[from(DateSource::FileName)]),
+            d.replace("2021-03-05", "2021-03-04")
+        );
+        assert_eq!(
+            at(d, "_posts/x.md", &[from(DateSource::Epoch)]),
+            d.replace("2021-03-05 10:00:00", "2021-01-11 19:55:14")
+        );
+        assert!(at(d, "_posts/x.md", &[from(DateSource::FileName)])
+            .contains("no date in its file name"));
+        let n = "---\ntitle: t\n---\nbody\n";
+        assert!(at(n, "x.md", &[from(DateSource::Epoch)]).contains("no date in an epoch comment"));
+        assert_eq!(
+            at(n, "a/2021-01-02-x.md", &[from(DateSource::FileName)]),
+            "---\ntitle: t\ndate: 2021-01-02\n---\nbody\n"
+        );
+    }
 }

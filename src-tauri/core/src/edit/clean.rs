@@ -111,7 +111,8 @@ pub enum Markup {
     None,
     /// Formatting tags only: the value without them.
     Safe(String),
-    /// Tags that carry something (a link, an image, a script) or unknown ones: no automatic fix.
+    /// Tags that carry something (a link, an image, a script, attributes) or that do not pair up:
+    /// no automatic fix.
     Unsafe,
 }
 
@@ -150,6 +151,8 @@ const CARRYING: &[&str] = &[
     "pre",
     "hr",
 ];
+/// Elements without an end tag.
+const VOID: &[&str] = &["br", "wbr"];
 /// Elements after which a word ends (a line break or a block).
 const BREAKING: &[&str] = &[
     "br", "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "center",
@@ -196,6 +199,9 @@ pub fn markup(s: &str) -> Markup {
     let mut i = 0;
     let mut found = false;
     let mut unsafe_tag = false;
+    // Formatting tags must pair up (`<b>…</b>`): a lone `<p>` may be words about a tag.
+    let mut open: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    let mut unbalanced = false;
     while let Some(p) = memchr::memchr(b'<', s.as_bytes().get(i..).unwrap_or_default()) {
         let at = i + p;
         i = at + 1;
@@ -207,6 +213,14 @@ pub fn markup(s: &str) -> Markup {
             continue;
         }
         found = true;
+        if !VOID.contains(&name.as_str()) {
+            let closing = s.as_bytes().get(at + 1) == Some(&b'/');
+            let n = open.entry(name.clone()).or_insert(0i64);
+            *n += if closing { -1 } else { 1 };
+            if *n < 0 {
+                unbalanced = true;
+            }
+        }
         // Attributes may hold an address or a title: only bare formatting tags (and `<span
         // style>`/`<font color>` decoration) go without a word lost.
         let decoration = matches!(name.as_str(), "span" | "font" | "p" | "div");
@@ -225,7 +239,10 @@ pub fn markup(s: &str) -> Markup {
         i = end;
     }
     out.push_str(s.get(copied..).unwrap_or_default());
-    match (found, unsafe_tag) {
+    if open.values().any(|&n| n != 0) {
+        unbalanced = true;
+    }
+    match (found, unsafe_tag || unbalanced) {
         (false, _) => Markup::None,
         (true, true) => Markup::Unsafe,
         (true, false) => Markup::Safe(out),
@@ -240,26 +257,38 @@ fn is_space(c: char) -> bool {
     )
 }
 
-/// The value with leading and trailing whitespace removed and runs of spaces (or any
-/// non-breaking space) made one space. Values on several lines are left as they are.
+/// The value with leading and trailing whitespace removed, runs of spaces and any non-breaking
+/// space made one space (a thin or hair space alone is typography and stays); an address only loses the spaces at its ends. Values on
+/// several lines are left as they are.
 fn trim(s: &str) -> Option<String> {
     if s.contains(['\n', '\r']) {
         return None;
     }
     let t = s.trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
+    if looks_like_url(t) {
+        // Spaces inside an address are part of it as scraped: only its ends are trimmed.
+        return Some(t.to_string());
+    }
     let mut out = String::with_capacity(t.len());
-    let mut space = false;
+    let mut run: Vec<char> = Vec::new();
+    let flush = |run: &mut Vec<char>, out: &mut String| {
+        match run.as_slice() {
+            [] => {}
+            // A thin or hair space alone is typography (`a\u{200A}—\u{200A}b`): kept.
+            [c] if !matches!(c, ' ' | '\t' | '\u{00A0}') => out.push(*c),
+            _ => out.push(' '),
+        }
+        run.clear();
+    };
     for c in t.chars() {
         if is_space(c) {
-            if !space {
-                out.push(' ');
-            }
-            space = true;
+            run.push(c);
         } else {
+            flush(&mut run, &mut out);
             out.push(c);
-            space = false;
         }
     }
+    flush(&mut run, &mut out);
     Some(out)
 }
 
@@ -543,6 +572,11 @@ mod tests {
         assert_eq!(markup("a < b and c > d"), Markup::None);
         assert_eq!(markup("<Book Title>"), Markup::None);
         assert_eq!(markup("x <3"), Markup::None);
+        assert_eq!(markup("The <p> tag explained"), Markup::Unsafe);
+        assert_eq!(
+            markup("<i>a</i> and <i>b</i>"),
+            Markup::Safe("a and b".into())
+        );
         assert_eq!(c(CleanHow::StripMarkup, "<a href=x>y</a>"), None);
     }
 
@@ -554,8 +588,15 @@ mod tests {
         assert_eq!(t("a\u{00A0}b"), Some("a b".into()));
         assert_eq!(t("标题\u{3000}"), Some("标题".into()));
         assert_eq!(t("中\u{3000}文"), None);
+        assert_eq!(t("a\u{200A}—\u{200A}b"), None);
+        assert_eq!(t("a\u{200A} b"), Some("a b".into()));
         assert_eq!(t("clean"), None);
         assert_eq!(t("line one\nline two  "), None);
+        assert_eq!(
+            t(" https://x.example/a  b "),
+            Some("https://x.example/a  b".into())
+        );
+        assert_eq!(t("https://x.example/a  b"), None);
     }
 
     #[test]

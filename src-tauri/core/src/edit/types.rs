@@ -59,7 +59,8 @@ pub enum CleanHow {
     /// `<b>x</b>` → `x` (only formatting tags; a value whose tags carry links or images is left).
     StripMarkup,
     /// Leading and trailing whitespace removed, runs of spaces and non-breaking spaces made one
-    /// space (values on several lines are left).
+    /// space (a thin or hair space alone stays; an address only loses the spaces at its ends;
+    /// values on several lines are left).
     Trim,
     /// Text that was UTF-8 read as Latin-1 or Windows-1252 (`Ã©` → `é`), only where every
     /// suspect run decodes cleanly.

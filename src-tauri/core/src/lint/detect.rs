@@ -132,7 +132,7 @@ pub fn info(kind: Kind, fix: Fix, posts: u64) -> LintFixInfo {
             match how {
                 CleanHow::DecodeEntities => "Character references closed by `;` become the characters they stand for.",
                 CleanHow::StripMarkup => "Formatting tags are removed and their text kept; values whose tags carry links or images are left for you.",
-                CleanHow::Trim => "Leading and trailing spaces go, runs of spaces and non-breaking spaces become one space; values on several lines are left.",
+                CleanHow::Trim => "Leading and trailing spaces go, runs of spaces and non-breaking spaces become one space (a thin or hair space alone stays, and an address only loses the spaces at its ends); values on several lines are left.",
                 CleanHow::FixMojibake => "Text that was UTF-8 read as Latin-1 or Windows-1252 is read again as UTF-8, only where every suspect run reads back cleanly.",
             }
             .to_string(),
@@ -454,7 +454,11 @@ fn row_hits(row: &Row, fields_read: bool, f: &mut dyn FnMut(&Row, Hit)) {
             field: "date".into(),
             message: format!(
                 "`date` is not a date Shelfmark can read: `{}`",
-                shown(raw.as_deref().unwrap_or_default())
+                shown(
+                    &raw.clone()
+                        .or_else(|| date_value.map(Value::to_string))
+                        .unwrap_or_default()
+                )
             ),
             fix: options.first().map(|(_, d)| format!("date: {d}")),
             fixes: options.iter().map(|(fix, _)| *fix).collect(),
@@ -561,7 +565,7 @@ fn row_hits(row: &Row, fields_read: bool, f: &mut dyn FnMut(&Row, Hit)) {
     let source = ["from", "source", "url", "link"].iter().find_map(|key| {
         let text = row.fields.get(*key).and_then(scalar)?;
         let text = text.trim().to_string();
-        (!text.is_empty()).then(|| (*key, text))
+        (!text.is_empty()).then_some((*key, text))
     });
     if let Some((key, text)) = source {
         if !is_url(&text) {
@@ -619,7 +623,7 @@ fn text_hits(key: &str, s: &str, emit: &mut dyn FnMut(Hit)) {
             Markup::Unsafe => emit(text_hit(
                 Kind::Markup,
                 CleanHow::StripMarkup,
-                "holds markup that carries links, images or attributes (no automatic fix)",
+                "holds markup that carries links, images or attributes, or tags that do not pair up (no automatic fix)",
                 None,
             )),
         }
@@ -646,5 +650,100 @@ fn text_hits(key: &str, s: &str, emit: &mut dyn FnMut(Hit)) {
             "has stray whitespace",
             Some(fixed),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A row as the index would hold it for a file at `path` with these fields and epoch.
+    fn row(path: &str, fields: Value, epoch_ms: Option<i64>) -> Row {
+        let fields: Map<String, Value> = fields.as_object().cloned().unwrap_or_default();
+        let raw = fields.get("date").and_then(scalar);
+        let date_ms = raw.as_deref().and_then(crate::post::parse_date);
+        Row {
+            path: path.as_bytes().to_vec(),
+            path_text: path.into(),
+            hash: vec![0; 32],
+            title: "t".into(),
+            date_ms,
+            date_raw: raw,
+            date_from_name: false,
+            fields,
+            epoch_ms,
+            epoch_raw: None,
+            text_chars: 10,
+            tags: Vec::new(),
+            categories: Vec::new(),
+        }
+    }
+
+    fn kinds(r: &Row) -> Vec<Kind> {
+        let mut out = Vec::new();
+        row_hits(r, true, &mut |_, h| out.push(h.kind));
+        out
+    }
+
+    const P: &str = "_posts/2021-03-04-x.md";
+
+    #[test]
+    fn the_file_name_day_is_compared_in_the_dates_own_zone() {
+        let k = |date: &str| kinds(&row(P, json!({"title": "t", "date": date}), None));
+        // The 4th in its own zone, the 5th in UTC: agrees with the file name.
+        assert!(k("2021-03-04T23:30:00-05:00").is_empty());
+        // The 5th in its own zone, the 4th in UTC: disagrees.
+        assert_eq!(k("2021-03-05T01:00:00+08:00"), vec![Kind::DateVsFileName]);
+        assert_eq!(k("2021-03-05"), vec![Kind::DateVsFileName]);
+        assert!(k("2021-03-04 10:00:00 +0800").is_empty());
+        assert_eq!(k("next week"), vec![Kind::DateUnreadable]);
+        assert_eq!(
+            kinds(&row(P, json!({"title": "t"}), None)),
+            vec![Kind::DateMissing]
+        );
+    }
+
+    #[test]
+    fn the_epoch_disagrees_from_a_minute_or_by_the_day_for_a_day_alone() {
+        let at = 1_614_852_000_000; // 2021-03-04T10:00:00Z
+        let k = |date: &str, epoch: i64| {
+            kinds(&row(P, json!({"title": "t", "date": date}), Some(epoch)))
+        };
+        assert!(k("2021-03-04T10:00:00Z", at + 59_000).is_empty());
+        assert_eq!(
+            k("2021-03-04T10:00:00Z", at + 60_000),
+            vec![Kind::DateVsEpoch]
+        );
+        assert!(k("2021-03-04 18:00:00 +0800", at).is_empty());
+        assert!(k("2021-03-04", at).is_empty());
+        assert_eq!(k("2021-03-04", at + 86_400_000), vec![Kind::DateVsEpoch]);
+    }
+
+    #[test]
+    fn titles_bodies_sources_and_text_fields() {
+        let mut r = row(
+            "notes/x.md",
+            json!({"date": "2021-01-01", "from": "新华社", "author": "A &amp; B", "tags": [" x"]}),
+            None,
+        );
+        r.text_chars = 0;
+        let mut got = kinds(&r);
+        got.sort_by_key(|k| k.as_str());
+        let mut want = vec![
+            Kind::BodyEmpty,
+            Kind::Entities,
+            Kind::SourceNotUrl,
+            Kind::TitleMissing,
+            Kind::Whitespace,
+        ];
+        want.sort_by_key(|k| k.as_str());
+        assert_eq!(got, want);
+        // Where the front matter could not be read, no field is missing on its own account.
+        let mut hits = Vec::new();
+        row_hits(&row("notes/y.md", json!({}), None), false, &mut |_, h| {
+            hits.push(h.kind)
+        });
+        assert!(hits.is_empty(), "{hits:?}");
     }
 }

@@ -81,7 +81,7 @@ pub struct LintReport {
     /// Posts looked at.
     pub posts: u64,
     pub kinds: Vec<LintKind>,
-    /// Findings of the page asked for, in path order.
+    /// Findings of the page asked for: by path, the tag and category variants after the rest.
     pub findings: Vec<Finding>,
     /// Findings there are of the kind asked for (of every kind when none was).
     pub total: u64,

@@ -59,6 +59,26 @@ mod tests {
     }
 
     #[test]
+    fn a_parsed_post_keeps_the_unreadable_epoch_and_no_number() {
+        let parsed = crate::post::parse(
+            "x.md",
+            b"---\ntitle: t\n---\n<!--NaN-->\ntext\n",
+            &crate::post::ParseOptions::default(),
+        );
+        let post = parsed.post.unwrap();
+        assert_eq!(post.epoch_ms, None);
+        assert_eq!(post.epoch_raw.as_deref(), Some("NaN"));
+        let parsed = crate::post::parse(
+            "x.md",
+            b"---\ntitle: t\n---\n<!--1610366114000-->\ntext\n",
+            &crate::post::ParseOptions::default(),
+        );
+        let post = parsed.post.unwrap();
+        assert_eq!(post.epoch_ms, Some(1_610_366_114_000));
+        assert_eq!(post.epoch_raw, None);
+    }
+
+    #[test]
     fn numbers_and_other_comments_are_not() {
         assert_eq!(unreadable_epoch("<!--1610366114000-->"), None);
         assert_eq!(unreadable_epoch("<!--more-->"), None);

@@ -12,7 +12,7 @@ export type LintReport = {
  */
 posts: number, kinds: Array<LintKind>, 
 /**
- * Findings of the page asked for, in path order.
+ * Findings of the page asked for: by path, the tag and category variants after the rest.
  */
 findings: Array<Finding>, 
 /**
