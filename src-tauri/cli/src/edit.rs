@@ -200,7 +200,7 @@ pub fn run(
     run_request(archive, &req, opts)
 }
 
-fn run_request(archive: &Archive, req: &EditRequest, opts: &EditFlags) -> Result<(), ApiError> {
+pub fn run_request(archive: &Archive, req: &EditRequest, opts: &EditFlags) -> Result<(), ApiError> {
     if opts.dry_run {
         let plan = archive.preview_edit(req, usize::MAX)?;
         if opts.json {

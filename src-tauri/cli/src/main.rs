@@ -5,7 +5,9 @@
 mod curate;
 mod dupes;
 mod edit;
+mod lint;
 mod output;
+mod resolve;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -120,6 +122,10 @@ enum Command {
         #[command(subcommand)]
         action: edit::TermAction,
     },
+    /// Resolve a group of duplicates: keep one post, and tag (`--tag T`, default `duplicate`),
+    /// move (`--move DIR`) or delete (`--delete`) the others; `--also-from` records their source
+    /// URLs in the kept post. One operation: `undo` reverts it all.
+    Resolve(resolve::ResolveArgs),
     /// Undo the last edit (an edit interrupted by a crash is rolled back completely).
     Undo {
         #[arg(long)]
@@ -167,6 +173,9 @@ enum Command {
     /// List groups of duplicate posts: the same text (exact), the same source URL (url), or the
     /// same article edited or re-wrapped (near); or record that posts are not duplicates.
     Duplicates(dupes::DuplicatesArgs),
+    /// Data-quality findings (dates, text fields, tag variants, missing titles, empty bodies,
+    /// sources that are not URLs); --fix KIND applies a kind's fix (undo with `shelfmark undo`).
+    Lint(lint::LintArgs),
     /// Serve the web UI and the api to a browser, on 127.0.0.1 with a per-run token.
     /// Prints the address to open (with the token) on stdout. Indexes DIR first if needed.
     Serve {
@@ -286,6 +295,7 @@ fn run(cli: Cli) -> Result<(), ApiError> {
         Command::Category { action } => {
             edit::term(&open(&cli.archive)?, "categories", "category", action)?
         }
+        Command::Resolve(args) => resolve::resolve(&open(&cli.archive)?, args)?,
         Command::Undo { json } => edit::outcome(&open(&cli.archive)?.undo()?, "undid", json)?,
         Command::Redo { json } => edit::outcome(&open(&cli.archive)?.redo()?, "redid", json)?,
         Command::History {
@@ -312,6 +322,7 @@ fn run(cli: Cli) -> Result<(), ApiError> {
         Command::Collection { action } => curate::collection(&open(&cli.archive)?, action)?,
         Command::Export(args) => curate::export(&open(&cli.archive)?, args)?,
         Command::Duplicates(args) => dupes::run(&open(&cli.archive)?, args)?,
+        Command::Lint(args) => lint::run(&open(&cli.archive)?, args)?,
         Command::Serve {
             dir,
             port,

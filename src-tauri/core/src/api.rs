@@ -8,6 +8,7 @@ use crate::edit::{
     EditOutcome, EditPreview, EditProgress, EditRequest, EditTarget, Edited, Editor, HistoryEntry,
     Recovery, Wrote,
 };
+use crate::edit::{ResolvePreview, ResolveRequest};
 use crate::error::{Error, SqlContext};
 use crate::export::{ExportProgress, ExportRequest, ExportSource, ExportSummary};
 use crate::files::{from_hex, to_hex};
@@ -470,6 +471,19 @@ impl Archive {
     }
 }
 
+/// The data-quality workbench (see `crate::lint`).
+impl Archive {
+    /// Every kind of finding with its count and fixes, and one page of findings.
+    pub fn lint(&self, opts: &crate::lint::LintOptions) -> ApiResult<crate::lint::LintReport> {
+        self.with_searcher(|s| Ok(crate::lint::report(s.conn(), opts)))?
+    }
+
+    /// A kind's fix (its certain one, or the choice `fix` names) as one edit request.
+    pub fn lint_fix(&self, kind: &str, fix: Option<&str>) -> ApiResult<crate::lint::LintFix> {
+        self.with_searcher(|s| Ok(crate::lint::fix_request(s.conn(), kind, fix)))?
+    }
+}
+
 /// The edit surface of an archive (see `crate::edit`).
 impl Archive {
     /// The files an edit request names, each with the hash the user saw (if given).
@@ -670,6 +684,75 @@ impl Archive {
 
     pub fn recover(&self, how: Recovery) -> ApiResult<EditOutcome> {
         self.writing(|| Editor::new(&self.root).recover(how))
+    }
+}
+
+/// Resolving a group of duplicates (see `crate::edit::resolve`).
+impl Archive {
+    fn plan_resolve(&self, req: &ResolveRequest) -> ApiResult<crate::edit::ResolvePlan> {
+        let hashes = req.hashes.clone().unwrap_or_default();
+        let mut targets = std::iter::once(&req.keep)
+            .chain(req.others.iter())
+            .map(|p| {
+                let seen = match hashes.get(p) {
+                    None => None,
+                    Some(h) => Some(
+                        from_hex(h)
+                            .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
+                            .ok_or_else(|| {
+                                edit_error(format!(
+                                    "`{h}` is not the hash of a file (64 hex digits)"
+                                ))
+                            })?,
+                    ),
+                };
+                Ok((path_bytes_from_arg(p), seen))
+            })
+            .collect::<ApiResult<Vec<_>>>()
+            .and_then(|targets| self.only_known(targets))?;
+        let others = targets.split_off(1);
+        let keep = targets
+            .pop()
+            .ok_or_else(|| edit_error("name the post to keep".into()))?;
+        Ok(crate::edit::plan_resolve(
+            &self.root,
+            &keep,
+            &others,
+            &req.action,
+            req.record_sources,
+        )?)
+    }
+
+    /// What resolving a group of duplicates would do. Writes nothing.
+    pub fn preview_resolve(&self, req: &ResolveRequest) -> ApiResult<ResolvePreview> {
+        Ok(self.plan_resolve(req)?.preview)
+    }
+
+    /// Resolve a group of duplicates: one operation of the journal (one undo), then the index and
+    /// the collections follow the written, moved and deleted files.
+    pub fn resolve_duplicates(
+        &self,
+        req: &ResolveRequest,
+        progress: &dyn Fn(EditProgress),
+        cancel: &AtomicBool,
+    ) -> ApiResult<EditOutcome> {
+        let editor = Editor::new(&self.root);
+        if let Some(op) = editor.interrupted() {
+            return Err(Error::Interrupted {
+                id: op.id,
+                label: op.label,
+            }
+            .into());
+        }
+        let plan = self.plan_resolve(req)?;
+        if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(Error::Cancelled.into());
+        }
+        let total = plan.files.files.len() as u64;
+        progress(EditProgress { done: 0, total });
+        let outcome = self.writing(|| editor.apply_files(&plan.label, &plan.ops, plan.files))?;
+        progress(EditProgress { done: total, total });
+        Ok(outcome)
     }
 }
 
@@ -1286,5 +1369,107 @@ mod last_export_tests {
             )
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(archive.last_export_folder(), Some(out.join("z")));
+    }
+}
+
+#[cfg(test)]
+mod resolve_tests {
+    use super::*;
+    use crate::edit::ResolveAction;
+
+    fn archive() -> (tempfile::TempDir, Archive) {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        for (name, from) in [
+            ("a", "http://x/1"),
+            ("b", "http://x/2"),
+            ("c", "http://x/3"),
+        ] {
+            std::fs::write(
+                dir.path().join(format!("{name}.md")),
+                format!("---\ntitle: {name}\nfrom: {from}\n---\nbody word{name}\n"),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let archive = Archive::open(dir.path()).unwrap_or_else(|e| panic!("{e:?}"));
+        archive
+            .index(&ScanOptions::default(), &|_| {}, &AtomicBool::new(false))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        (dir, archive)
+    }
+
+    fn hits(archive: &Archive, q: &str) -> Vec<String> {
+        let req: SearchRequest = serde_json::from_value(serde_json::json!({ "query": q }))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let r = archive.search(&req).unwrap_or_else(|e| panic!("{e:?}"));
+        r.hits.into_iter().map(|h| h.path).collect()
+    }
+
+    #[test]
+    fn a_move_is_previewed_applied_indexed_detailed_and_undone() {
+        let (dir, archive) = archive();
+        let seen = archive.show("b.md").unwrap_or_else(|e| panic!("{e:?}"));
+        let mut hashes = std::collections::BTreeMap::new();
+        hashes.insert("b.md".to_string(), seen.hash.clone());
+        let req = ResolveRequest {
+            keep: "a.md".into(),
+            others: vec!["b.md".into(), "c.md".into()],
+            hashes: Some(hashes.clone()),
+            action: ResolveAction::Move {
+                folder: "dup".into(),
+            },
+            record_sources: true,
+        };
+        let preview = archive
+            .preview_resolve(&req)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            preview.lines[1..],
+            ["move b.md → dup/b.md", "move c.md → dup/c.md"]
+        );
+        assert!(dir.path().join("b.md").exists(), "a preview writes nothing");
+        let out = archive
+            .resolve_duplicates(&req, &|_| {}, &AtomicBool::new(false))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let id = out.op_id.unwrap_or_else(|| panic!("no operation"));
+        assert_eq!(hits(&archive, "wordb"), ["dup/b.md"]);
+        assert_eq!(
+            archive.show("dup/b.md").map(|p| p.id).ok(),
+            Some(seen.id),
+            "the moved post keeps its id"
+        );
+        let d = archive
+            .operation_detail(id, 20, 10_000)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let lines: Vec<&str> = d.diffs.iter().map(|f| f.diff.trim_end()).collect();
+        assert!(lines.contains(&"move b.md → dup/b.md"), "{lines:?}");
+        assert!(lines.iter().any(|l| l.contains("+also_from")), "{lines:?}");
+        // The version seen is gone now: the same request is a conflict, and nothing changes.
+        let again = ResolveRequest {
+            others: vec!["dup/b.md".into()],
+            hashes: Some(
+                [("dup/b.md".to_string(), to_hex(&[7u8; 32]))]
+                    .into_iter()
+                    .collect(),
+            ),
+            action: ResolveAction::Delete,
+            ..req.clone()
+        };
+        let e = archive
+            .resolve_duplicates(&again, &|_| {}, &AtomicBool::new(false))
+            .err()
+            .unwrap_or_else(|| panic!("a stale hash was accepted"));
+        assert_eq!(e.code, ErrorCode::Edit, "{e:?}");
+        assert!(dir.path().join("dup/b.md").exists());
+        archive.undo().unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(hits(&archive, "wordb"), ["b.md"]);
+        assert!(
+            !dir.path().join("dup").exists(),
+            "the folder the move made goes"
+        );
+        let h = archive.history().unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            h[0].label,
+            "resolve duplicates: keep a.md, move 2 to dup, record 2 sources"
+        );
     }
 }

@@ -27,9 +27,11 @@ use crate::edit::{
     EditOutcome, EditPreview, EditProgress, EditRequest, EditTarget, HistoryEntry, OperationDetail,
     Recovery, PREVIEW_DIFFS,
 };
+use crate::edit::{ResolvePreview, ResolveRequest};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::export::{ExportProgress, ExportRequest, ExportSummary};
 use crate::fetch::FetchedImage;
+use crate::lint::{LintFix, LintOptions, LintReport};
 use crate::render::RenderedBody;
 use crate::scan::{ScanOptions, ScanProgress, ScanSummary};
 use crate::search::searcher::{SearchRequest, SearchResponse};
@@ -405,6 +407,35 @@ pub struct ApplyEditRequest {
     pub request: EditRequest,
 }
 
+/// `lint`: findings, all kinds or one, a page at a time.
+#[derive(Debug, Clone, Deserialize, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct LintRequest {
+    /// Only findings of this kind (`date-vs-epoch`, `entities`, ...); every kind's count is
+    /// given whatever this says.
+    #[serde(default)]
+    #[ts(optional)]
+    pub kind: Option<String>,
+    /// Findings listed at most (200 by default).
+    #[serde(default)]
+    #[ts(optional)]
+    pub limit: Option<u64>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub offset: Option<u64>,
+}
+
+/// `lint_fix`: a kind's fix as an edit request.
+#[derive(Debug, Clone, Deserialize, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct LintFixRequest {
+    pub kind: String,
+    /// One of the kind's `choices` by id; without it, its certain fix.
+    #[serde(default)]
+    #[ts(optional)]
+    pub fix: Option<String>,
+}
+
 /// `operation_detail`: one operation of the history.
 #[derive(Debug, Clone, Deserialize, Serialize, ts_rs::TS)]
 #[ts(export)]
@@ -418,6 +449,20 @@ pub struct OperationDetailRequest {
 
 /// Bytes of one file's diff in `operation_detail`, beyond which it is cut.
 pub const DETAIL_DIFF_BYTES: usize = 16 * 1024;
+
+/// `preview_resolve`: the group and what to do with it.
+#[derive(Debug, Clone, Deserialize, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct PreviewResolveRequest {
+    pub request: ResolveRequest,
+}
+
+/// `resolve_duplicates`: the group and what to do with it.
+#[derive(Debug, Clone, Deserialize, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct ResolveDuplicatesRequest {
+    pub request: ResolveRequest,
+}
 
 #[derive(Debug, Clone, Deserialize, Serialize, ts_rs::TS)]
 #[ts(export)]
@@ -641,6 +686,26 @@ commands! {
         cx.jobs.cancel(job_command(&r.command)?);
         Ok(())
     };
+    /// What resolving a group of duplicates would do (moves, deletes, diffs); writes nothing.
+    preview_resolve(cx, r: PreviewResolveRequest) -> ResolvePreview, call =>
+        cx.archive.preview_resolve(&r.request);
+    /// Resolves a group of duplicates (keep one; tag, move or delete the others) as one
+    /// operation of the journal.
+    resolve_duplicates(cx, r: ResolveDuplicatesRequest) -> EditOutcome, job => {
+        let report = |p: EditProgress| cx.job.report(p.done, p.total);
+        cx.archive.resolve_duplicates(&r.request, &report, cx.job.cancelled())
+    };
+    /// The archive's data-quality findings: every kind with its count and fixes, and one page
+    /// of findings (see `crate::lint`).
+    lint(cx, r: LintRequest) -> LintReport, call => cx.archive.lint(&LintOptions {
+        kind: r.kind,
+        limit: r.limit,
+        offset: r.offset,
+    });
+    /// A kind's fix as one edit request over the posts concerned, to pass to `preview_edit` and
+    /// `apply_edit` (one journaled operation, one undo).
+    lint_fix(cx, r: LintFixRequest) -> LintFix, call =>
+        cx.archive.lint_fix(&r.kind, r.fix.as_deref());
 }
 
 /// The UI's `commands.ts`: the `Commands` type (name → request, response, job) and the list of

@@ -24,8 +24,9 @@ pub const LAYERS: &[&[&str]] = &[
     &["search", "watch", "dupes"],
     // Editing files (journal, safe writes); collections as JSON files.
     &["edit", "collections"],
-    // `collection:` terms resolved for the searcher; exports.
-    &["collection_terms", "export"],
+    // `collection:` terms resolved for the searcher; exports; data-quality findings over the
+    // index, fixed through `edit`.
+    &["collection_terms", "export", "lint"],
     // The one surface the shells call.
     &["api"],
     // The command table over `api` (dispatch for both shells, the UI's TypeScript).

@@ -17,6 +17,7 @@ pub mod files;
 pub mod fold;
 pub mod index;
 pub mod layers;
+pub mod lint;
 pub mod post;
 pub mod postfile;
 pub mod problem;

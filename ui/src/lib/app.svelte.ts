@@ -14,7 +14,7 @@ import { confirmLeave, onEdited } from './editstate.svelte';
 import { i18n, n, t } from './i18n.svelte';
 import { latestOnly } from './latest';
 import { OpenPost } from './openpost.svelte';
-import { DEFAULT_STATE, parseHash, toHash, toggleFilter, type SortKey, type ViewState } from './query';
+import { DEFAULT_STATE, parseHash, toHash, toggleFilter, type SortKey, type View, type ViewState } from './query';
 import { forgetRecent, loadRecent, rememberRecent } from './recent';
 import { Results } from './results.svelte';
 
@@ -148,11 +148,16 @@ export class AppController {
     this.list?.focus();
   };
 
-  showProblems = (on: boolean) => {
-    if (on && !confirmLeave()) return;
-    this.view.view = on ? 'problems' : 'list';
+  showProblems = (on: boolean) => this.showView(on ? 'problems' : 'list');
+
+  showDuplicates = (on: boolean) => this.showView(on ? 'duplicates' : 'list');
+
+  /** The list (and reader), the problems view or the duplicates view. */
+  showView = (view: View) => {
+    if (view !== 'list' && !confirmLeave()) return;
+    this.view.view = view;
     this.#writeHash();
-    if (!on) void tick().then(() => this.list?.focus());
+    if (view === 'list') void tick().then(() => this.list?.focus());
   };
 
   async #loadStats() {
@@ -296,7 +301,7 @@ export class AppController {
     const inReader = target instanceof Node && this.readerRegion?.contains(target);
     // Esc steps back one level: the reader (closed) → the list → the search box.
     if (e.key === 'Escape') {
-      if (this.view.view === 'problems') this.showProblems(false);
+      if (this.view.view !== 'list') this.showView('list');
       else if (inReader || this.view.post || this.post.showing) this.closeReader();
       else if (selection.count(total) > 1) selection.clear();
       else {

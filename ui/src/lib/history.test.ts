@@ -39,6 +39,19 @@ describe('history in words', () => {
     );
   });
 
+  it('names the computed fixes of the data-quality findings', () => {
+    const e = entry([
+      { op: 'clean', key: 'author', how: 'decode-entities' },
+      { op: 'date-from', source: 'epoch' },
+    ]);
+    expect(describeEntry(e, (k, v) => translate('en', k, v), list)).toBe(
+      'clean author: decode HTML entities; date from the epoch comment',
+    );
+    expect(describeEntry(e, (k, v) => translate('zh-CN', k, v), list)).toBe(
+      '清理 author：解码 HTML 实体；从时间戳注释取日期',
+    );
+  });
+
   it('falls back to the English label for operations without ops', () => {
     expect(describeEntry(entry([]), (k, v) => translate('zh-CN', k, v), list)).toBe('add tags 秘密');
   });

@@ -33,6 +33,10 @@ export function describeOp(op: EditOp, t: Translate, list: (items: string[]) => 
       return t('history.op.replace', { key: op.key, find: op.find, replace: op.replace });
     case 'raw':
       return t('history.op.raw');
+    case 'clean':
+      return t('history.op.clean', { key: op.key, how: t(`history.op.clean.${op.how}`) });
+    case 'date-from':
+      return t('history.op.dateFrom', { source: t(`history.op.dateFrom.${op.source}`) });
   }
 }
 

@@ -27,6 +27,11 @@ describe('query state in location.hash', () => {
     expect(toHash({ ...DEFAULT_STATE, q: 'x' }, '#foo=1&post=old&q=y')).toBe('#foo=1&q=x');
   });
 
+  it('keeps the duplicates view', () => {
+    expect(parseHash(toHash({ ...DEFAULT_STATE, view: 'duplicates' })).view).toBe('duplicates');
+    expect(toHash({ ...DEFAULT_STATE, view: 'duplicates' })).toBe('#view=duplicates');
+  });
+
   it('reads garbage as defaults', () => {
     expect(parseHash('')).toEqual(DEFAULT_STATE);
     expect(parseHash('#sort=evil&view=nope')).toEqual(DEFAULT_STATE);

@@ -1,5 +1,5 @@
 // The state of the current search, kept in location.hash so that it survives a reload and can be
-// shared: `#q=<query>&sort=<sort>&post=<path>&view=problems`. Also: facet filters written into and
+// shared: `#q=<query>&sort=<sort>&post=<path>&view=problems|duplicates`. Also: facet filters written into and
 // read out of the query text (`tag:"x"`, `-tag:"x"`), in the syntax of docs/QUERY.md.
 
 import type { Sort } from './bindings/Sort';
@@ -10,7 +10,8 @@ export type SortKey = Sort;
 // Fails to compile when Rust gains a sort that the menu does not list.
 const everySortListed: Exclude<Sort, (typeof SORTS)[number]> extends never ? true : never = true;
 void everySortListed;
-export type View = 'list' | 'problems';
+export const VIEWS = ['list', 'problems', 'duplicates'] as const;
+export type View = (typeof VIEWS)[number];
 
 export interface ViewState {
   q: string;
@@ -29,7 +30,7 @@ export function parseHash(hash: string): ViewState {
     q: p.get('q') ?? '',
     sort: (SORTS as readonly string[]).includes(sort ?? '') ? (sort as SortKey) : 'relevance',
     post: p.get('post') || null,
-    view: p.get('view') === 'problems' ? 'problems' : 'list',
+    view: (VIEWS as readonly string[]).includes(p.get('view') ?? '') ? (p.get('view') as View) : 'list',
   };
 }
 

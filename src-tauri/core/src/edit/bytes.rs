@@ -3,7 +3,7 @@
 //! intended values with the body untouched, or refuses the file with a reason.
 
 use super::splice;
-use super::types::EditOp;
+use super::types::{DateSource, EditOp};
 use crate::post::{self, FrontMatterKind};
 use serde_json::Value;
 
@@ -48,6 +48,8 @@ pub enum EditRefusal {
         "could not be edited in place without touching other fields ({0}); nothing was written"
     )]
     NotInPlace(String),
+    #[error("has no date in {0} to take")]
+    NoDateSource(&'static str),
 }
 
 impl EditRefusal {
@@ -58,7 +60,7 @@ impl EditRefusal {
             Encoding(_) | NotUtf8 => "encoding",
             NotText | Unclosed | Toml | Unreadable(_) | NotModelled => "front-matter",
             RawNotAlone | BadKey(_) | MergeKey | BadPattern(_) | RawNotText | RawInvalid(_)
-            | RawResultNotText | RawNotReadBack | NotInPlace(_) => "edit",
+            | RawResultNotText | RawNotReadBack | NotInPlace(_) | NoDateSource(_) => "edit",
         }
     }
 }
@@ -71,6 +73,16 @@ type Touched = Vec<(String, bool)>;
 
 /// Compute the new bytes of one file. Ok(None): the file already is as asked.
 pub fn edit_bytes(bytes: &[u8], ops: &[EditOp]) -> Result<Option<Vec<u8>>, EditRefusal> {
+    edit_bytes_at(bytes, b"", ops)
+}
+
+/// `edit_bytes` for the file at `rel` (its relative path): ops computed from the file name
+/// (`DateFrom { source: file-name }`) need it.
+pub fn edit_bytes_at(
+    bytes: &[u8],
+    rel: &[u8],
+    ops: &[EditOp],
+) -> Result<Option<Vec<u8>>, EditRefusal> {
     let layout = editable_layout(bytes)?;
     let eol: &'static str = if layout.crlf { "\r\n" } else { "\n" };
     // The raw editor replaces the front matter as a whole: it is the way to mend front matter that
@@ -86,7 +98,14 @@ pub fn edit_bytes(bytes: &[u8], ops: &[EditOp]) -> Result<Option<Vec<u8>>, EditR
     if ops.iter().any(|op| matches!(op, EditOp::Raw { .. })) {
         return Err(EditRefusal::RawNotAlone);
     }
-    let (fields, touched) = apply_ops(&layout.fields, ops)?;
+    let name = rel.rsplit(|&b| b == b'/').next().unwrap_or_default();
+    let file = FileContext {
+        file_name: &String::from_utf8_lossy(name),
+        epoch_ms: std::str::from_utf8(bytes.get(layout.body_offset..).unwrap_or_default())
+            .ok()
+            .and_then(post::epoch_comment),
+    };
+    let (fields, touched) = apply_ops(&layout.fields, ops, &file)?;
     let touched = changed_keys(&layout.fields, &fields, touched);
     if touched.is_empty() {
         return Ok(None);
@@ -121,8 +140,18 @@ fn field_spans(layout: &post::Layout) -> Result<Vec<post::KeySpan>, EditRefusal>
     layout.key_spans.clone().ok_or(EditRefusal::NotModelled)
 }
 
+/// What computed ops read besides the front matter.
+struct FileContext<'a> {
+    file_name: &'a str,
+    epoch_ms: Option<i64>,
+}
+
 /// The front matter's values after the ops, and the keys they touched.
-fn apply_ops(old: &Fields, ops: &[EditOp]) -> Result<(Fields, Touched), EditRefusal> {
+fn apply_ops(
+    old: &Fields,
+    ops: &[EditOp],
+    file: &FileContext,
+) -> Result<(Fields, Touched), EditRefusal> {
     let mut fields = old.clone();
     let mut touched: Touched = Vec::new();
     let touch = |key: &str, terms: bool, touched: &mut Touched| match touched
@@ -190,6 +219,25 @@ fn apply_ops(old: &Fields, ops: &[EditOp]) -> Result<(Fields, Touched), EditRefu
                 }
             }
             EditOp::Raw { .. } => {}
+            EditOp::Clean { key, how } => {
+                if let Some(new) = cleaned(fields.get(key), *how) {
+                    fields.insert(key.clone(), new);
+                    touch(key, false, &mut touched);
+                }
+            }
+            EditOp::DateFrom { source } => {
+                let current = match fields.get("date") {
+                    Some(Value::String(s)) => Some(s.as_str()),
+                    _ => None,
+                };
+                let date = super::clean::date_from(*source, current, file.file_name, file.epoch_ms)
+                    .ok_or(EditRefusal::NoDateSource(match source {
+                        DateSource::FileName => "its file name",
+                        DateSource::Epoch => "an epoch comment at the top of its body",
+                    }))?;
+                fields.insert("date".into(), Value::String(date));
+                touch("date", false, &mut touched);
+            }
         }
     }
     Ok((fields, touched))
@@ -225,6 +273,31 @@ fn replaced(
         )),
         _ => None,
     })
+}
+
+/// A text value (or each text item of a list) cleaned; None when nothing changes.
+fn cleaned(value: Option<&Value>, how: super::types::CleanHow) -> Option<Value> {
+    match value? {
+        Value::String(s) => super::clean::clean(how, s).map(Value::String),
+        Value::Array(items) => {
+            let mut changed = false;
+            let items = items
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => match super::clean::clean(how, s) {
+                        Some(new) => {
+                            changed = true;
+                            Value::String(new)
+                        }
+                        None => v.clone(),
+                    },
+                    other => other.clone(),
+                })
+                .collect();
+            changed.then_some(Value::Array(items))
+        }
+        _ => None,
+    }
 }
 
 /// The touched keys whose value ends up other than it was (the rest are not rewritten).
@@ -608,5 +681,54 @@ mod tests {
             }]
         )
         .starts_with("ERR"));
+    }
+
+    #[test]
+    fn computed_ops_clean_values_and_take_dates_from_the_file() {
+        use crate::edit::{CleanHow, DateSource};
+        let at = |file: &str, rel: &str, ops: &[EditOp]| match edit_bytes_at(
+            file.as_bytes(),
+            rel.as_bytes(),
+            ops,
+        ) {
+            Ok(Some(b)) => String::from_utf8(b).unwrap_or_default(),
+            Ok(None) => file.to_string(),
+            Err(e) => format!("ERR {e}"),
+        };
+        let clean = |key: &str, how| EditOp::Clean {
+            key: key.into(),
+            how,
+        };
+        let f = "---\ntitle: x\nauthor: A &#38; B\ntags: [\" a\", b]\n---\nbody\n";
+        assert_eq!(
+            at(f, "p.md", &[clean("author", CleanHow::DecodeEntities)]),
+            f.replace("A &#38; B", "A & B")
+        );
+        assert_eq!(
+            at(f, "p.md", &[clean("title", CleanHow::DecodeEntities)]),
+            f
+        );
+        assert_eq!(
+            at(f, "p.md", &[clean("tags", CleanHow::Trim)]),
+            f.replace("[\" a\", b]", "[a, b]")
+        );
+        let from = |source| EditOp::DateFrom { source };
+        let d = "---\ndate: 2021-03-05 10:00:00 +0800\n---\n<!--1610366114000-->\nbody\n";
+        assert_eq!(
+            at(d, "_posts/2021-03-04-x.md", &[from(DateSource::FileName)]),
+            d.replace("2021-03-05", "2021-03-04")
+        );
+        assert_eq!(
+            at(d, "_posts/x.md", &[from(DateSource::Epoch)]),
+            d.replace("2021-03-05 10:00:00", "2021-01-11 19:55:14")
+        );
+        assert!(at(d, "_posts/x.md", &[from(DateSource::FileName)])
+            .contains("no date in its file name"));
+        let n = "---\ntitle: t\n---\nbody\n";
+        assert!(at(n, "x.md", &[from(DateSource::Epoch)]).contains("no date in an epoch comment"));
+        assert_eq!(
+            at(n, "a/2021-01-02-x.md", &[from(DateSource::FileName)]),
+            "---\ntitle: t\ndate: 2021-01-02\n---\nbody\n"
+        );
     }
 }

@@ -6,6 +6,7 @@
 use super::bytes::same_body;
 use super::crash::pause_for_crash_tests;
 use super::journal::{self, Journal, OpRecord, OpState};
+use super::moves::FilePlan;
 use super::plan::{refusal_kind, skipped, Plan};
 use super::types::{
     EditOp, EditOutcome, EditProgress, Edited, HistoryEntry, OperationDetail, PruneOutcome,
@@ -124,16 +125,26 @@ impl<'a> Editor<'a> {
                 })
         };
         let (before, after) = (read(false)?, read(true)?);
-        let diffs = first
+        let mut diffs: Vec<super::types::FileDiff> = super::moves::describe_moves(&op.files)
+            .into_iter()
+            .take(max_files)
+            .map(|(path, line)| super::types::FileDiff {
+                path,
+                diff: format!("{line}\n"),
+            })
+            .collect();
+        let rewrites = first
             .files
             .iter()
             .zip(before.iter().zip(after.iter()))
+            .filter(|(f, _)| !f.moves())
             .map(|(f, (b, a))| {
                 let mut d = super::plan::file_diff(&f.path, b, a);
                 cut(&mut d.diff, max_diff);
                 d
-            })
-            .collect();
+            });
+        diffs.extend(rewrites);
+        diffs.truncate(max_files);
         Ok(Some(OperationDetail {
             id,
             label: op.label,
@@ -229,6 +240,82 @@ impl<'a> Editor<'a> {
                 .map_err(write_err(&dir))?;
         }
         // The journal stays bounded: the oldest operations beyond the archive's rule go.
+        self.journal
+            .prune(crate::settings::load(self.root).0.journal);
+        Ok(outcome)
+    }
+
+    /// Journal and carry out an operation that moves, creates or deletes files (and may rewrite
+    /// others): recorded durably before the first change, then settled file by file like an undo
+    /// or redo (`moves::settle_files`). Files that changed since they were planned are reported,
+    /// left alone and dropped from the record; the rest are done.
+    pub fn apply_files(&self, label: &str, ops: &[EditOp], plan: FilePlan) -> Wrote<EditOutcome> {
+        let mut files = Vec::new();
+        let result = self.apply_files_inner(label, ops, plan, &mut files);
+        Wrote { result, files }
+    }
+
+    fn apply_files_inner(
+        &self,
+        label: &str,
+        ops: &[EditOp],
+        plan: FilePlan,
+        files: &mut Vec<Edited>,
+    ) -> Result<EditOutcome> {
+        let _lock = self.journal.lock().map_err(write_err(self.journal.dir()))?;
+        if let Some(op) = self.interrupted() {
+            return Err(Error::Interrupted {
+                id: op.id,
+                label: op.label,
+            });
+        }
+        let mut outcome = EditOutcome {
+            op_id: None,
+            label: label.to_string(),
+            written: 0,
+            unchanged: 0,
+            skipped: Vec::new(),
+            cancelled: false,
+        };
+        if plan.files.is_empty() {
+            return Ok(outcome);
+        }
+        let images: Vec<journal::Image> = plan
+            .files
+            .iter()
+            .map(|c| journal::Image {
+                rel: &c.rel,
+                before: c.before.as_deref(),
+                after: c.after.as_deref(),
+                moved_from: c.moved_from.as_deref(),
+                mode: c.mode,
+            })
+            .collect();
+        let dir = self.journal.dir().to_path_buf();
+        let mut op = self
+            .journal
+            .begin_images(label, ops, &images, &plan.folders)
+            .map_err(write_err(&dir))?;
+        drop(images);
+        outcome.op_id = Some(op.id);
+        super::crash::crash_point("apply", "journaled");
+        let settled = super::moves::settle_files(self.root, &self.journal, &op, true, "apply")?;
+        *files = edited_paths(settled.touched);
+        outcome.written = settled.written;
+        let refused: std::collections::HashSet<String> =
+            settled.skipped.iter().map(|s| s.path.clone()).collect();
+        outcome.skipped = settled.skipped;
+        self.journal
+            .keep_files(&mut op, |f| !refused.contains(&f.path))
+            .map_err(write_err(&dir))?;
+        if op.files.is_empty() {
+            self.journal.remove(op.id);
+            outcome.op_id = None;
+        } else {
+            self.journal
+                .set_state(&mut op, OpState::Applied)
+                .map_err(write_err(&dir))?;
+        }
         self.journal
             .prune(crate::settings::load(self.root).0.journal);
         Ok(outcome)
@@ -402,8 +489,21 @@ impl<'a> Editor<'a> {
         let mut by_dir: std::collections::HashMap<PathBuf, Vec<std::ffi::OsString>> =
             Default::default();
         for f in &op.files {
-            let Ok(real) = write::resolve(self.root, &f.rel()) else {
-                continue;
+            let real = match write::resolve(self.root, &f.rel()) {
+                Ok(real) => real,
+                // A file a move or delete takes away or brings: its folder, if it is a real one
+                // inside the archive (a new file's temporary file waits there).
+                Err(_) if f.moves() && crate::postfile::check_rel(&f.rel()).is_ok() => {
+                    use std::os::unix::ffi::OsStrExt;
+                    let rel = f.rel();
+                    let full = self.root.join(Path::new(std::ffi::OsStr::from_bytes(&rel)));
+                    let real_dir = full.parent().and_then(|d| d.canonicalize().ok());
+                    match real_dir {
+                        Some(d) if d.starts_with(self.root) && d.parent().is_some() => full,
+                        _ => continue,
+                    }
+                }
+                Err(_) => continue,
             };
             if let (Some(dir), Some(name)) = (real.parent(), real.file_name()) {
                 let mut prefix = std::ffi::OsString::from(".");
@@ -458,7 +558,19 @@ impl<'a> Editor<'a> {
         self.journal
             .set_state(&mut op, passing)
             .map_err(write_err(&dir))?;
-        let (written, skipped) = self.move_files(&op, to_after, files)?;
+        let (written, skipped) = if op.moves_files() {
+            let step = match passing {
+                OpState::Undoing => "undo",
+                OpState::Redoing => "redo",
+                _ => "recover",
+            };
+            let settled =
+                super::moves::settle_files(self.root, &self.journal, &op, to_after, step)?;
+            *files = edited_paths(settled.touched);
+            (settled.written, settled.skipped)
+        } else {
+            self.move_files(&op, to_after, files)?
+        };
         // A file that should have moved but could not still carries the other state: the step is
         // not done. It stays open (interrupted), so `undo`/`recover` can try again, and the
         // caller is told which files and why; never "done".
@@ -567,6 +679,19 @@ impl<'a> Editor<'a> {
             Err(e) => Wrote::nothing(Err(e)),
         }
     }
+}
+
+/// Paths to index again after a move or delete, once each.
+fn edited_paths(paths: Vec<Vec<u8>>) -> Vec<Edited> {
+    let mut seen = std::collections::HashSet::new();
+    paths
+        .into_iter()
+        .filter(|p| seen.insert(p.clone()))
+        .map(|path| Edited {
+            path,
+            same_text_as: None,
+        })
+        .collect()
 }
 
 /// Whether two versions of a file differ only in front matter that leaves the title as it was

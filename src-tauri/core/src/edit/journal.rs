@@ -51,12 +51,56 @@ pub struct FileImages {
     /// written before compression).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub frame: Option<(u64, u64)>,
+    /// The arriving end of a move: the path (hex) the file moves from (the leaving end is another
+    /// entry of the same operation, whose after-image is absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_from_hex: Option<String>,
+    /// The file's permissions, for a file an operation removes or creates (so an undo restores
+    /// them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<u32>,
 }
+
+/// The hash recorded for an image that is no file at all (before a file is created, after it is
+/// moved away or deleted). Shelfmark versions before moves and deletes compare it with the hash
+/// of an empty image, fail, and refuse the journal rather than write anything from it.
+pub const ABSENT: &str = "absent";
+
+/// The journal format: 1 (or missing) for edits in place, 2 once images can be absent. A record
+/// of a newer format is refused, never acted on.
+pub const FORMAT: u32 = 2;
 
 impl FileImages {
     pub fn rel(&self) -> Vec<u8> {
         from_hex(&self.path_hex).unwrap_or_default()
     }
+
+    pub fn before_absent(&self) -> bool {
+        self.before_hash == ABSENT
+    }
+
+    pub fn after_absent(&self) -> bool {
+        self.after_hash == ABSENT
+    }
+
+    /// Whether either image is absent (the file is created, moved or deleted).
+    pub fn moves(&self) -> bool {
+        self.before_absent() || self.after_absent()
+    }
+
+    pub fn moved_from(&self) -> Option<Vec<u8>> {
+        self.moved_from_hex.as_deref().and_then(from_hex)
+    }
+}
+
+/// One file of a new operation: its before- and after-image (None: no file there).
+pub struct Image<'a> {
+    pub rel: &'a [u8],
+    pub before: Option<&'a [u8]>,
+    pub after: Option<&'a [u8]>,
+    /// The arriving end of a move: where the file comes from.
+    pub moved_from: Option<&'a [u8]>,
+    pub mode: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -72,6 +116,24 @@ pub struct OpRecord {
     /// written before them, and for a raw edit without its YAML).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ops: Vec<super::types::EditOp>,
+    /// The journal format of this record (`FORMAT`); 0 in records written before it was kept.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub format: u32,
+    /// Folders (relative paths, hex) the operation creates for the files it moves: an undo
+    /// removes those left empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub created_folders: Vec<String>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl OpRecord {
+    /// Whether the operation moves, creates or deletes files (not only rewrites them).
+    pub fn moves_files(&self) -> bool {
+        self.files.iter().any(FileImages::moves)
+    }
 }
 
 pub use crate::files::{from_hex, to_hex};
@@ -160,6 +222,28 @@ impl Journal {
         edit_ops: &[super::types::EditOp],
         images: &[(&[u8], &[u8], &[u8])],
     ) -> IoResult<OpRecord> {
+        let images: Vec<Image> = images
+            .iter()
+            .map(|(rel, before, after)| Image {
+                rel,
+                before: Some(before),
+                after: Some(after),
+                moved_from: None,
+                mode: None,
+            })
+            .collect();
+        self.begin_images(label, edit_ops, &images, &[])
+    }
+
+    /// `begin` for an operation whose files may be absent before or after (moves, deletes);
+    /// `folders` are the folders it will create.
+    pub fn begin_images(
+        &self,
+        label: &str,
+        edit_ops: &[super::types::EditOp],
+        images: &[Image],
+        folders: &[Vec<u8>],
+    ) -> IoResult<OpRecord> {
         use rayon::prelude::*;
         self.ensure()?;
         let (ops, _) = self.list();
@@ -181,7 +265,16 @@ impl Journal {
             })?;
         let frames: Vec<(Vec<u8>, FileImages)> = images
             .par_iter()
-            .map(|(rel, before, after)| {
+            .map(|img| {
+                let (rel, before, after) = (
+                    img.rel,
+                    img.before.unwrap_or_default(),
+                    img.after.unwrap_or_default(),
+                );
+                let hash_of = |image: Option<&[u8]>| match image {
+                    Some(bytes) => to_hex(&crate::files::hash(bytes)),
+                    None => ABSENT.to_string(),
+                };
                 let (b, a) = (before.len() as u64, after.len() as u64);
                 let mut both = Vec::with_capacity(before.len() + after.len());
                 both.extend_from_slice(before);
@@ -192,11 +285,13 @@ impl Journal {
                     FileImages {
                         path_hex: to_hex(rel),
                         path: String::from_utf8_lossy(rel).into_owned(),
-                        before_hash: to_hex(&crate::files::hash(before)),
-                        after_hash: to_hex(&crate::files::hash(after)),
+                        before_hash: hash_of(img.before),
+                        after_hash: hash_of(img.after),
                         before: (0, b),
                         after: (b, a),
                         frame: None,
+                        moved_from_hex: img.moved_from.map(to_hex),
+                        mode: img.mode,
                     },
                 ))
             })
@@ -223,6 +318,15 @@ impl Journal {
                 .iter()
                 .map(super::types::EditOp::described)
                 .collect(),
+            format: if images
+                .iter()
+                .any(|i| i.before.is_none() || i.after.is_none())
+            {
+                FORMAT
+            } else {
+                0
+            },
+            created_folders: folders.iter().map(|f| to_hex(f)).collect(),
         };
         self.save(&op)?;
         Ok(op)
@@ -258,7 +362,25 @@ impl Journal {
     /// Read the before- or after-images of `op`'s files from its pack. Each image must hash to
     /// what the record says: a journal changed outside Shelfmark is refused, never written back.
     pub fn images(&self, op: &OpRecord, after: bool) -> IoResult<Vec<Vec<u8>>> {
+        Ok(self
+            .image_states(op, after)?
+            .into_iter()
+            .map(Option::unwrap_or_default)
+            .collect())
+    }
+
+    /// `images`, with None for an absent image (no file there).
+    pub fn image_states(&self, op: &OpRecord, after: bool) -> IoResult<Vec<Option<Vec<u8>>>> {
         let path = self.pack_path(op.id);
+        if op.format > FORMAT {
+            return Err(invalid(
+                &path,
+                format!(
+                    "was written by a newer Shelfmark (journal format {}); use that version to undo or finish it",
+                    op.format
+                ),
+            ));
+        }
         let mut pack = crate::dotdir::open_read(&path)?;
         let pack_len = pack.metadata()?.len();
         op.files
@@ -282,6 +404,9 @@ impl Journal {
                     None => read_at(&mut pack, pack_len, off, len, &path)?,
                 };
                 let want = if after { &f.after_hash } else { &f.before_hash };
+                if want == ABSENT && image.is_empty() {
+                    return Ok(None);
+                }
                 if to_hex(&crate::files::hash(&image)) != *want {
                     return Err(invalid(
                         &path,
@@ -291,7 +416,7 @@ impl Journal {
                         ),
                     ));
                 }
-                Ok(image)
+                Ok(Some(image))
             })
             .collect()
     }

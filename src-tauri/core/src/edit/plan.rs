@@ -1,7 +1,7 @@
 //! Planning an edit: every target file read (through `postfile`, the one gate for post paths)
 //! and its new bytes computed in parallel, before anything is written; previews and diffs.
 
-use super::bytes::edit_bytes;
+use super::bytes::edit_bytes_at;
 use super::types::{EditOp, EditPreview, FileDiff, Skipped};
 use super::write::Refusal;
 use rayon::prelude::*;
@@ -21,6 +21,8 @@ pub fn describe(ops: &[EditOp]) -> String {
                 key, find, replace, ..
             } => format!("replace in {key}: {find} → {replace}"),
             EditOp::Raw { .. } => "edit front matter".into(),
+            EditOp::Clean { key, how } => format!("clean {key}: {}", how.describe()),
+            EditOp::DateFrom { source } => format!("date from {}", source.describe()),
         })
         .collect::<Vec<_>>()
         .join("; ")
@@ -89,7 +91,7 @@ pub fn plan(root: &Path, targets: &[TargetFile], ops: &[EditOp]) -> Plan {
             if seen.is_some_and(|h| h != crate::files::hash(&bytes)) {
                 return One::Skip(skipped(rel, Refusal::Conflict.to_string(), "conflict"));
             }
-            match edit_bytes(&bytes, ops) {
+            match edit_bytes_at(&bytes, rel, ops) {
                 Ok(Some(after)) => One::Write(Planned {
                     rel: rel.clone(),
                     real,

@@ -656,7 +656,10 @@ fn intended(old: &Map<String, Value>, ops: &[EditOp]) -> Intended {
                     touch(key, true);
                 }
             }
-            EditOp::Replace { .. } | EditOp::Raw { .. } => unreachable!("not generated"),
+            EditOp::Replace { .. }
+            | EditOp::Raw { .. }
+            | EditOp::Clean { .. }
+            | EditOp::DateFrom { .. } => unreachable!("not generated"),
         }
     }
     let mut order: Vec<String> = old

@@ -39,6 +39,41 @@ pub enum EditOp {
     },
     /// Replace the whole front matter text (the raw YAML editor). Must be the only op.
     Raw { yaml: String },
+    /// Clean a text key (or each text item of a list key), computed for each file: a value
+    /// changes only where the cleaning is certain (see `edit::clean`).
+    Clean { key: String, how: CleanHow },
+    /// Set `date` from another source in the file, computed for each file: the file name's
+    /// `YYYY-MM-DD-` prefix (the day; a time and zone the date had are kept) or the epoch comment
+    /// at the top of the body (written in the zone and style the date had). A file without that
+    /// source is skipped with a reason.
+    DateFrom { source: DateSource },
+}
+
+/// How `EditOp::Clean` cleans a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum CleanHow {
+    /// `&#38;` → `&`, `&quot;` → `"` (only references closed by `;`).
+    DecodeEntities,
+    /// `<b>x</b>` → `x` (only formatting tags; a value whose tags carry links or images is left).
+    StripMarkup,
+    /// Leading and trailing whitespace removed, runs of spaces and non-breaking spaces made one
+    /// space (a thin or hair space alone stays; an address only loses the spaces at its ends;
+    /// values on several lines are left).
+    Trim,
+    /// Text that was UTF-8 read as Latin-1 or Windows-1252 (`Ã©` → `é`), only where every
+    /// suspect run decodes cleanly.
+    FixMojibake,
+}
+
+/// Where `EditOp::DateFrom` takes the date from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum DateSource {
+    FileName,
+    Epoch,
 }
 
 impl EditOp {

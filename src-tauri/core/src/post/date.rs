@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 /// Milliseconds since the epoch (UTC) for a date written in any of the accepted shapes, or None.
-pub(super) fn parse_date(text: &str) -> Option<i64> {
+pub fn parse_date(text: &str) -> Option<i64> {
     let mut c = Cursor {
         s: text.trim().as_bytes(),
         pos: 0,
@@ -37,7 +37,7 @@ pub(super) fn parse_date(text: &str) -> Option<i64> {
 }
 
 /// The `YYYY-MM-DD` at the start of a Jekyll file name (`2021-01-11-title.md`), with its text.
-pub(super) fn file_name_date(file_name: &str) -> Option<(i64, &str)> {
+pub fn file_name_date(file_name: &str) -> Option<(i64, &str)> {
     let prefix = file_name.get(..10)?;
     if file_name.as_bytes().get(10) != Some(&b'-') {
         return None;

@@ -28,7 +28,7 @@ pub(super) fn decode_entities(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The character reference at `i` (which holds `&`): its characters and the offset after it.
-pub(super) fn decode_entity(text: &str, i: usize) -> Option<((char, Option<char>), usize)> {
+pub fn decode_entity(text: &str, i: usize) -> Option<((char, Option<char>), usize)> {
     let s = text.as_bytes();
     match s.get(i + 1)? {
         b'#' => numeric_entity(s, i),

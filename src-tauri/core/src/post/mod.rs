@@ -4,6 +4,7 @@
 mod date;
 mod decode;
 mod entities;
+mod epoch;
 mod fields;
 mod front_matter;
 mod html;
@@ -17,6 +18,9 @@ mod real_corpus;
 #[cfg(test)]
 mod tests;
 
+pub use date::{file_name_date, parse_date};
+pub use entities::decode_entity;
+pub use epoch::{epoch_comment, unreadable_epoch};
 pub(crate) use html::{markup_tokens, scan_attributes, Markup};
 pub(crate) use spans::quoted_end;
 
@@ -116,6 +120,9 @@ pub struct Post {
     pub fields: serde_json::Map<String, serde_json::Value>,
     /// The `<!--1610366114000-->` comment at the top of the body, if any (`NaN` gives None).
     pub epoch_ms: Option<i64>,
+    /// The text of that comment when it stands where the epoch goes but is no number (`NaN`).
+    #[serde(default)]
+    pub epoch_raw: Option<String>,
     /// Plain text of the body for search: no tags, no script/style, entities decoded,
     /// whitespace at block boundaries, zero-width and control characters removed.
     pub text: String,
@@ -346,6 +353,7 @@ pub fn parse(file_name: &str, bytes: &[u8], opts: &ParseOptions) -> Parsed {
         layout: fields.layout,
         fields: fields_map,
         epoch_ms: text::epoch_comment(body),
+        epoch_raw: epoch::unreadable_epoch(body),
         text: if opts.skip_body_text {
             String::new()
         } else {

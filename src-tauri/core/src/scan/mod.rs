@@ -230,21 +230,56 @@ pub fn update_paths(archive_root: &Path, files: &[Edited], opts: &ScanOptions) -
             mtime_ns: walk::mtime_ns(&meta),
         })
     };
-    let outcomes: Vec<(Outcome, Option<[u8; 32]>)> = files
+    // A file of the list that is gone and whose content appears under another path of the list
+    // was moved: the post keeps its id (as in a full scan).
+    let mut vanished: HashMap<[u8; 32], Vec<Vec<u8>>> = HashMap::new();
+    for e in files {
+        if let (Some(k), None) = (known.get(&e.path), found(&e.path)) {
+            vanished.entry(k.hash).or_default().push(e.path.clone());
+        }
+    }
+    let vanished_hashes: HashSet<[u8; 32]> = vanished.keys().copied().collect();
+    let mut outcomes: Vec<(Outcome, Option<[u8; 32]>)> = files
         .par_iter()
         .map(|e| match found(&e.path) {
             Some(f) => {
                 let mut opts = opts.clone();
                 opts.parse.skip_body_text = e.same_text_as.is_some();
-                (process(&f, None, &HashSet::new(), &opts), e.same_text_as)
+                let seen = if known.contains_key(&e.path) {
+                    &HashSet::new()
+                } else {
+                    &vanished_hashes
+                };
+                (process(&f, None, seen, &opts), e.same_text_as)
             }
             None => (Outcome::ProblemsOnly(e.path.clone(), Vec::new()), None),
         })
         .collect();
+    // Renames first, so the vanished paths they take over are not removed before.
+    outcomes.sort_by_key(|(o, _)| !matches!(o, Outcome::Rename { .. }));
+    let mut renamed_from: HashSet<Vec<u8>> = HashSet::new();
     let mut summary = ScanSummary::default();
     let result = (|| {
         for (outcome, same_text_as) in outcomes {
             match (outcome, same_text_as) {
+                (Outcome::Rename { hash, new }, _) => {
+                    let old = vanished
+                        .get(&hash)
+                        .and_then(|paths| paths.iter().find(|p| !renamed_from.contains(*p)));
+                    match old.cloned() {
+                        Some(old) => {
+                            writer.rename(&old, &new)?;
+                            renamed_from.insert(old);
+                        }
+                        None => {
+                            if let Some(f) = found(&new.path) {
+                                let fresh = process(&f, None, &HashSet::new(), opts);
+                                store_parsed(&mut writer, &mut summary, &known, fresh)?;
+                            }
+                        }
+                    }
+                }
+                (Outcome::ProblemsOnly(path, _), _) if renamed_from.contains(&path) => {}
                 (Outcome::Post(rec, problems), Some(old)) => {
                     writer.set_problems(&rec.stat.path, &problems)?;
                     if !writer.update_front_matter(&rec, &old)? {

@@ -4,7 +4,7 @@
 use rusqlite::Connection;
 
 /// The schema version this build writes. A database with a higher version is refused.
-pub const VERSION: i64 = 1;
+pub const VERSION: i64 = 2;
 
 const V1: &str = r#"
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -72,6 +72,10 @@ CREATE TABLE gram_blocks(
 INSERT INTO meta(key, value) VALUES ('generation', '0'), ('next_docid', '1');
 "#;
 
+/// Version 2: the top-of-body comment that holds no epoch (`<!--NaN-->`), for the data-quality
+/// findings.
+const V2: &str = "ALTER TABLE posts ADD COLUMN epoch_raw TEXT;";
+
 /// Bring the schema up to `VERSION`. Returns the version found before, or an error for a newer one.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<Result<i64, i64>> {
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -80,11 +84,67 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<Result<i64, i64>> {
     }
     if found < VERSION {
         let tx = conn.transaction()?;
-        if found < 1 {
-            tx.execute_batch(V1)?;
+        if found >= 1 {
+            // An older index lacks what only reading the files again fills in (its unchanged
+            // files would never be read again): it is a cache, so it is emptied and rebuilt.
+            drop_everything(&tx)?;
         }
+        tx.execute_batch(V1)?;
+        tx.execute_batch(V2)?;
         tx.pragma_update(None, "user_version", VERSION)?;
         tx.commit()?;
     }
     Ok(Ok(found))
+}
+
+/// Drop every table (and with them their indexes) of an older index.
+fn drop_everything(conn: &Connection) -> rusqlite::Result<()> {
+    let tables: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for t in tables {
+        conn.execute_batch(&format!(
+            "DROP TABLE IF EXISTS \"{}\";",
+            t.replace('"', "\"\"")
+        ))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_index_of_version_1_is_emptied_and_rebuilt_as_the_current_one() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(V1).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO posts(path, path_text, size, mtime_ns, hash, docid, title, encoding,
+             front_matter, crlf, body_offset, text_chars) VALUES (x'61', 'a', 1, 1, x'00', 1, 't',
+             'utf-8', 'yaml', 0, 0, 0)",
+        )
+        .unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), Ok(1));
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM posts", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0);
+        conn.query_row("SELECT epoch_raw FROM posts", [], |_| Ok(()))
+            .map(|_| ())
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(()),
+                e => Err(e),
+            })
+            .unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, VERSION);
+        assert_eq!(migrate(&mut conn).unwrap(), Ok(VERSION));
+    }
 }

@@ -326,6 +326,7 @@ impl Writer {
             p.body_offset as i64,
             spans,
             rec.text_chars,
+            p.epoch_raw,
         ];
         let id = match existing {
             Some((id, old_docid)) => {
@@ -342,7 +343,7 @@ impl Writer {
                         "UPDATE posts SET path=?1, path_text=?2, size=?3, mtime_ns=?4, hash=?5, docid=?6, title=?7,
                          date_ms=?8, date_raw=?9, date_from_name=?10, author=?11, source=?12, site=?13, layout=?14,
                          tags=?15, categories=?16, fields=?17, epoch_ms=?18, encoding=?19, front_matter=?20,
-                         crlf=?21, body_offset=?22, key_spans=?23, text_chars=?24 WHERE id=?25",
+                         crlf=?21, body_offset=?22, key_spans=?23, text_chars=?24, epoch_raw=?25 WHERE id=?26",
                     )
                     .and_then(|mut s| {
                         let mut v: Vec<&dyn rusqlite::ToSql> = values.to_vec();
@@ -357,8 +358,8 @@ impl Writer {
                     .prepare_cached(
                         "INSERT INTO posts(path, path_text, size, mtime_ns, hash, docid, title, date_ms, date_raw,
                          date_from_name, author, source, site, layout, tags, categories, fields, epoch_ms, encoding,
-                         front_matter, crlf, body_offset, key_spans, text_chars)
-                         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24)",
+                         front_matter, crlf, body_offset, key_spans, text_chars, epoch_raw)
+                         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25)",
                     )
                     .and_then(|mut s| s.execute(values))
                     .at(&self.path)?;

@@ -35,17 +35,24 @@ import type { IndexRequest } from "./IndexRequest";
 import type { InterruptedRequest } from "./InterruptedRequest";
 import type { JobProgress } from "./JobProgress";
 import type { JobProgressRequest } from "./JobProgressRequest";
+import type { LintFix } from "./LintFix";
+import type { LintFixRequest } from "./LintFixRequest";
+import type { LintReport } from "./LintReport";
+import type { LintRequest } from "./LintRequest";
 import type { NotDuplicatesRequest } from "./NotDuplicatesRequest";
 import type { OperationDetail } from "./OperationDetail";
 import type { OperationDetailRequest } from "./OperationDetailRequest";
 import type { PostDetail } from "./PostDetail";
 import type { PreviewEditRequest } from "./PreviewEditRequest";
+import type { PreviewResolveRequest } from "./PreviewResolveRequest";
 import type { ProblemRow } from "./ProblemRow";
 import type { ProblemsRequest } from "./ProblemsRequest";
 import type { RecoverRequest } from "./RecoverRequest";
 import type { RedoRequest } from "./RedoRequest";
 import type { RenderBodyRequest } from "./RenderBodyRequest";
 import type { RenderedBody } from "./RenderedBody";
+import type { ResolveDuplicatesRequest } from "./ResolveDuplicatesRequest";
+import type { ResolvePreview } from "./ResolvePreview";
 import type { ScanSummary } from "./ScanSummary";
 import type { SearchRequest } from "./SearchRequest";
 import type { SearchResponse } from "./SearchResponse";
@@ -124,11 +131,19 @@ export type Commands = {
   job_progress: { request: JobProgressRequest; response: JobProgress; job: false };
   /** Cancels a job command's running job. */
   cancel_job: { request: CancelJobRequest; response: null; job: false };
+  /** What resolving a group of duplicates would do (moves, deletes, diffs); writes nothing. */
+  preview_resolve: { request: PreviewResolveRequest; response: ResolvePreview; job: false };
+  /** Resolves a group of duplicates (keep one; tag, move or delete the others) as one operation of the journal. */
+  resolve_duplicates: { request: ResolveDuplicatesRequest; response: EditOutcome; job: true };
+  /** The archive's data-quality findings: every kind with its count and fixes, and one page of findings (see `crate::lint`). */
+  lint: { request: LintRequest; response: LintReport; job: false };
+  /** A kind's fix as one edit request over the posts concerned, to pass to `preview_edit` and `apply_edit` (one journaled operation, one undo). */
+  lint_fix: { request: LintFixRequest; response: LintFix; job: false };
 };
 
 export type CommandName = keyof Commands;
 
 /** The commands that are long jobs (progress, `cancel_job`). */
-export const JOB_COMMANDS = ['index_archive', 'apply_edit', 'export', 'duplicates'] as const;
+export const JOB_COMMANDS = ['index_archive', 'apply_edit', 'export', 'duplicates', 'resolve_duplicates'] as const;
 
 export type JobCommand = (typeof JOB_COMMANDS)[number];
