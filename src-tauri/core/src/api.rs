@@ -1472,4 +1472,60 @@ mod resolve_tests {
             "resolve duplicates: keep a.md, move 2 to dup, record 2 sources"
         );
     }
+
+    #[test]
+    fn a_group_the_duplicates_call_finds_is_resolved_with_the_hashes_it_gave() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let body = "<p>同一篇文章的正文，足够长，才能被当作重复的文章来比较。</p>\n".repeat(8);
+        for (name, from) in [
+            ("a", "http://x/1"),
+            ("b", "http://y/1"),
+            ("c", "http://z/1"),
+        ] {
+            std::fs::write(
+                dir.path().join(format!("{name}.md")),
+                format!("---\ntitle: 同一篇\nfrom: {from}\n---\n{body}"),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let archive = Archive::open(dir.path()).unwrap_or_else(|e| panic!("{e:?}"));
+        archive
+            .index(&ScanOptions::default(), &|_| {}, &AtomicBool::new(false))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let find = || {
+            let req: crate::dupes::DuplicatesRequest =
+                serde_json::from_value(serde_json::json!({ "kind": "exact" }))
+                    .unwrap_or_else(|e| panic!("{e}"));
+            archive
+                .duplicates(&req, &|_| {}, &AtomicBool::new(false))
+                .unwrap_or_else(|e| panic!("{e:?}"))
+                .groups
+        };
+        let groups = find();
+        assert_eq!(groups.len(), 1, "{groups:?}");
+        let posts = &groups[0].posts;
+        let req = ResolveRequest {
+            keep: posts[0].path.clone(),
+            others: posts[1..].iter().map(|p| p.path.clone()).collect(),
+            hashes: Some(
+                posts
+                    .iter()
+                    .map(|p| (p.path.clone(), p.hash.clone()))
+                    .collect(),
+            ),
+            action: ResolveAction::Delete,
+            record_sources: true,
+        };
+        archive
+            .resolve_duplicates(&req, &|_| {}, &AtomicBool::new(false))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(find().is_empty(), "the group is resolved");
+        let kept = archive.show("a.md").unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            kept.fields.get("also_from"),
+            Some(&serde_json::json!(["http://y/1", "http://z/1"]))
+        );
+        archive.undo().unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(find().len(), 1, "undo brings the group back");
+    }
 }
