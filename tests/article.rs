@@ -1,0 +1,154 @@
+//! The article's own text against labels written by hand (`tests/fixtures/article-labels.jsonl`):
+//! character-level precision and recall of `Post::article` on real-dev posts, per site and
+//! overall. Skips, saying so, when the corpus is absent.
+//!
+//! A label names one post (`path`, relative to real-dev) and which lines of its page text
+//! (`Post::text`) are the article, by short quotes read off the page: the article runs from the
+//! line holding the first occurrence of `start` to the line holding the first occurrence of `end`
+//! after it, minus each `exclude` pair `[from, to]` (the lines from the line holding `from`, found
+//! after the previous exclude, to the line holding `to`). A quote that starts with `\n` names the
+//! line after that line break. Characters are counted without whitespace. The corpus is
+//! `../shared/corpus/real-dev` or the folder in `SHELFMARK_CORPUS`.
+
+mod common;
+use common::corpus::corpus;
+use std::collections::{BTreeMap, BTreeSet};
+
+const LABELS: &str = include_str!("fixtures/article-labels.jsonl");
+
+/// The line of `text` (by index) holding byte `at`.
+fn line_of(starts: &[usize], at: usize) -> usize {
+    starts.partition_point(|&s| s <= at).saturating_sub(1)
+}
+
+/// The line holding the first occurrence of `quote` at or after byte `from`.
+fn find_line(text: &str, starts: &[usize], quote: &str, from: usize, path: &str) -> usize {
+    let at = text
+        .get(from..)
+        .and_then(|rest| rest.find(quote))
+        .unwrap_or_else(|| panic!("{path}: quote {quote:?} not found in the page text"));
+    line_of(starts, from + at + usize::from(quote.starts_with('\n')))
+}
+
+/// The labelled article lines of one post's page text.
+fn labelled_lines(text: &str, starts: &[usize], label: &serde_json::Value) -> BTreeSet<usize> {
+    let path = label["path"].as_str().unwrap_or_default();
+    let quote = |v: &serde_json::Value| v.as_str().expect("a quote").to_owned();
+    let line_end = |i: usize| starts.get(i + 1).map_or(text.len(), |s| s - 1);
+    let first = find_line(text, starts, &quote(&label["start"]), 0, path);
+    let last = find_line(text, starts, &quote(&label["end"]), starts[first], path);
+    let mut lines: BTreeSet<usize> = (first..=last).collect();
+    let mut from = starts[first];
+    for pair in label["exclude"].as_array().expect("exclude list") {
+        let a = find_line(text, starts, &quote(&pair[0]), from, path);
+        let b = find_line(text, starts, &quote(&pair[1]), starts[a], path);
+        for i in a..=b {
+            lines.remove(&i);
+        }
+        from = line_end(b);
+    }
+    lines
+}
+
+/// (true positives, false positives, false negatives) in characters.
+#[derive(Default, Clone, Copy)]
+struct Counts(usize, usize, usize);
+
+impl Counts {
+    fn add(&mut self, o: Counts) {
+        self.0 += o.0;
+        self.1 += o.1;
+        self.2 += o.2;
+    }
+    fn precision(self) -> f64 {
+        self.0 as f64 / (self.0 + self.1).max(1) as f64
+    }
+    fn recall(self) -> f64 {
+        self.0 as f64 / (self.0 + self.2).max(1) as f64
+    }
+}
+
+#[test]
+fn article_extraction_meets_the_labels() {
+    let root = std::env::var_os("SHELFMARK_CORPUS")
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.is_dir())
+        .or_else(corpus);
+    let Some(root) = root else {
+        eprintln!("SKIPPED: corpus not found at ../shared/corpus/real-dev");
+        return;
+    };
+    let manifest =
+        std::fs::read_to_string(root.with_file_name("real-dev.manifest.jsonl")).unwrap_or_default();
+    let mut site_of = BTreeMap::new();
+    for line in manifest.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("manifest line");
+        let path = format!(
+            "{}/{}",
+            v["repo"].as_str().unwrap_or_default(),
+            v["path"].as_str().unwrap_or_default()
+        );
+        site_of.insert(path, v["source"].as_str().unwrap_or("?").to_owned());
+    }
+    let mut per_site: BTreeMap<String, Counts> = BTreeMap::new();
+    let mut posts = 0;
+    for line in LABELS.lines().filter(|l| !l.trim().is_empty()) {
+        let label: serde_json::Value = serde_json::from_str(line).expect("label line");
+        let path = label["path"].as_str().expect("path");
+        let bytes = std::fs::read(root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let post = shelfmark_core::post::parse(name, &bytes, &Default::default())
+            .post
+            .expect("a post");
+        let text = &post.text;
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let truth = labelled_lines(text, &starts, &label);
+        let predicted: BTreeSet<usize> = (0..starts.len())
+            .filter(|&i| {
+                let at = starts[i] as u64;
+                post.article
+                    .iter()
+                    .any(|&(s, e)| u64::from(s) <= at && at < u64::from(e).max(u64::from(s) + 1))
+            })
+            .collect();
+        let chars = |i: usize| {
+            let end = starts.get(i + 1).map_or(text.len(), |s| s - 1);
+            text[starts[i]..end]
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .count()
+        };
+        let counts = Counts(
+            truth.intersection(&predicted).map(|&i| chars(i)).sum(),
+            predicted.difference(&truth).map(|&i| chars(i)).sum(),
+            truth.difference(&predicted).map(|&i| chars(i)).sum(),
+        );
+        let site = site_of.get(path).cloned().unwrap_or_else(|| "?".into());
+        per_site.entry(site).or_default().add(counts);
+        posts += 1;
+    }
+    let mut all = Counts::default();
+    eprintln!("article extraction on {posts} labelled posts:");
+    for (site, counts) in &per_site {
+        eprintln!(
+            "  {site:<20} precision {:.3} recall {:.3}",
+            counts.precision(),
+            counts.recall()
+        );
+        all.add(*counts);
+    }
+    eprintln!(
+        "  overall ({} sites)    precision {:.4} recall {:.4}",
+        per_site.len(),
+        all.precision(),
+        all.recall()
+    );
+    assert!(
+        posts >= 60 && per_site.len() >= 10,
+        "{posts} posts, {} sites",
+        per_site.len()
+    );
+    assert!(all.precision() >= 0.95, "precision {:.4}", all.precision());
+    assert!(all.recall() >= 0.95, "recall {:.4}", all.recall());
+}
