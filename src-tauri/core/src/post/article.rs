@@ -381,7 +381,7 @@ fn strip_colon(line: &str) -> &str {
 }
 
 fn is_end_cue(line: &str) -> bool {
-    END_CUES.contains(&strip_colon(line))
+    line.len() <= 40 && END_CUES.contains(&strip_colon(line))
 }
 
 /// `相关图集：习近平：从红二代到权力巅峰`: a gallery of another story inside the article, as long
@@ -390,12 +390,12 @@ fn is_gallery_heading(line: &str) -> bool {
     ["相关图集", "相關圖集"]
         .iter()
         .any(|cue| line.starts_with(cue))
-        && line.chars().count() <= 60
+        && at_most_chars(line, 60)
 }
 
 /// `延伸阅读：另一篇文章的标题`: a link to another story inside the article.
 fn is_related_line(line: &str) -> bool {
-    line.chars().count() <= 80
+    at_most_chars(line, 80)
         && END_CUES.iter().any(|cue| {
             cue.chars().count() >= 4
                 && line
@@ -407,20 +407,30 @@ fn is_related_line(line: &str) -> bool {
 fn is_furniture(line: &str) -> bool {
     LINE_CUES.iter().any(|cue| line.starts_with(cue))
         || (line.len() < 400 && COPYRIGHT_CUES.iter().any(|cue| line.contains(cue)))
-        || line.contains(" was originally published in ")
+        || (line.len() < 1000 && line.contains(" was originally published in "))
         || is_file_name(line)
 }
 
 /// An image's file name shown as text (`pu_zhi_qiang_.jpg`).
 fn is_file_name(line: &str) -> bool {
-    !line.contains(' ')
-        && [".jpg", ".jpeg", ".png", ".gif", ".webp"]
-            .iter()
-            .any(|ext| line.len() > ext.len() && line.to_ascii_lowercase().ends_with(ext))
+    let b = line.as_bytes();
+    [".jpg", ".jpeg", ".png", ".gif", ".webp"].iter().any(|ext| {
+        b.len() > ext.len()
+            && b.get(b.len() - ext.len()..)
+                .is_some_and(|end| end.eq_ignore_ascii_case(ext.as_bytes()))
+    }) && !line.contains(' ')
+}
+
+/// Whether `line` has at most `max` characters (without counting long lines).
+fn at_most_chars(line: &str, max: usize) -> bool {
+    line.len() <= max || (line.len() <= max * 4 && line.chars().count() <= max)
 }
 
 /// A date, time or "n minutes ago" line (above the article).
 fn is_date_line(line: &str) -> bool {
+    if line.len() > 160 {
+        return false;
+    }
     let chars = line.chars().count();
     if chars == 0 || chars > 40 {
         return false;
@@ -458,7 +468,7 @@ fn is_title(line: &str, title: &str) -> bool {
 
 /// A line that reads as the article itself: long enough, or a sentence.
 fn is_substantial(line: &str) -> bool {
-    line.chars().count() >= 40
+    !at_most_chars(line, 39)
         || line.contains(['。', '，', '！', '？', '；'])
         || line.contains(". ")
 }
@@ -467,7 +477,7 @@ fn is_substantial(line: &str) -> bool {
 fn is_name_like(text: &str, lines: &[Line], i: usize, end: u32) -> bool {
     let start = lines.get(i).map_or(0, |l| l.start as usize);
     let line = text.get(start..end as usize).unwrap_or_default();
-    line.chars().count() <= 40 && !line.contains(['。', '，', '！', '？', '：', ':'])
+    at_most_chars(line, 40) && !line.contains(['。', '，', '！', '？', '：', ':'])
 }
 
 /// Lines this long (bytes) without many links are prose even inside boilerplate markup.
@@ -513,7 +523,7 @@ pub(super) fn article_ranges(text: &str, lines: &Lines, title: &str) -> Vec<(u32
             continue;
         }
         if in_list {
-            let prose = body.chars().count() >= 40
+            let prose = !at_most_chars(body, 39)
                 && is_substantial(body)
                 && link * 5 <= len
                 && boiler * 2 <= len;
@@ -522,7 +532,7 @@ pub(super) fn article_ranges(text: &str, lines: &Lines, title: &str) -> Vec<(u32
             }
             in_list = false;
         }
-        let is_heading = line.heading as usize * 2 > body.len() && body.chars().count() <= 40;
+        let is_heading = line.heading as usize * 2 > body.len() && at_most_chars(body, 40);
         if is_gallery_heading(body) {
             in_related = true;
             continue;
