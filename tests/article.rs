@@ -12,6 +12,7 @@
 
 mod common;
 use common::corpus::corpus;
+use common::{index, json, post, search_paths};
 use std::collections::{BTreeMap, BTreeSet};
 
 const LABELS: &str = include_str!("fixtures/article-labels.jsonl");
@@ -70,11 +71,7 @@ impl Counts {
 
 #[test]
 fn article_extraction_meets_the_labels() {
-    let root = std::env::var_os("SHELFMARK_CORPUS")
-        .map(std::path::PathBuf::from)
-        .filter(|p| p.is_dir())
-        .or_else(corpus);
-    let Some(root) = root else {
+    let Some(root) = corpus() else {
         eprintln!("SKIPPED: corpus not found at ../shared/corpus/real-dev");
         return;
     };
@@ -151,4 +148,58 @@ fn article_extraction_meets_the_labels() {
     );
     assert!(all.precision() >= 0.95, "precision {:.4}", all.precision());
     assert!(all.recall() >= 0.95, "recall {:.4}", all.recall());
+}
+
+/// A post in a news site's style: an article, then a related-articles list and a feed footer.
+fn news_post(title: &str, article_words: &str, related: &str) -> String {
+    let paragraphs: String = (0..4)
+        .map(|i| format!("<p>第{i}段：{article_words}，记者在现场看到了很多人，他们都说这件事情非常重要。</p>"))
+        .collect();
+    post(
+        title,
+        "2021-01-02T03:04:05.000Z",
+        "新闻",
+        &format!(
+            "{paragraphs}<h3>您可能感兴趣的文章</h3><ul><li><a href=\"/x\">{related}</a></li></ul>\
+             <div>获取更多RSS：<br><a href=\"https://feedx.net\">https://feedx.net</a></div>"
+        ),
+    )
+}
+
+#[test]
+fn words_only_in_the_page_around_the_article_are_found_only_with_page() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("a.md"),
+        news_post("甲", "蓝鲸在港口出现", "旁边的熊猫馆 Zebra 开放"),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("b.md"),
+        news_post("乙", "熊猫馆今天开放 Zebra", "蓝鲸的旧闻"),
+    )
+    .expect("write");
+    index(dir);
+    // One character, two characters, a longer phrase, a Latin word: default scope is the article.
+    for (query, article, page) in [
+        ("鲸", vec!["a.md"], vec!["a.md", "b.md"]),
+        ("熊猫", vec!["b.md"], vec!["a.md", "b.md"]),
+        ("熊猫馆", vec!["b.md"], vec!["a.md", "b.md"]),
+        ("zebra", vec!["b.md"], vec!["a.md", "b.md"]),
+        ("\"港口出现\"", vec!["a.md"], vec!["a.md"]),
+        ("获取更多", vec![], vec!["a.md", "b.md"]),
+    ] {
+        assert_eq!(search_paths(dir, query), article, "{query}");
+        let page_query = format!("page:{query}");
+        assert_eq!(search_paths(dir, &page_query), page, "{page_query}");
+    }
+    // `page:` combines with the rest of the language.
+    assert_eq!(search_paths(dir, "page:熊猫 -熊猫"), vec!["a.md"]);
+    // A snippet comes from the article, or from the page when only the page matched.
+    let hits = json(dir, &["search", "page:\"熊猫馆\""]);
+    for hit in hits["hits"].as_array().expect("hits") {
+        let snippet = hit["snippet"].as_str().unwrap_or_default();
+        assert!(snippet.contains("熊猫馆"), "{hit}");
+    }
 }

@@ -414,11 +414,14 @@ fn is_furniture(line: &str) -> bool {
 /// An image's file name shown as text (`pu_zhi_qiang_.jpg`).
 fn is_file_name(line: &str) -> bool {
     let b = line.as_bytes();
-    [".jpg", ".jpeg", ".png", ".gif", ".webp"].iter().any(|ext| {
-        b.len() > ext.len()
-            && b.get(b.len() - ext.len()..)
-                .is_some_and(|end| end.eq_ignore_ascii_case(ext.as_bytes()))
-    }) && !line.contains(' ')
+    [".jpg", ".jpeg", ".png", ".gif", ".webp"]
+        .iter()
+        .any(|ext| {
+            b.len() > ext.len()
+                && b.get(b.len() - ext.len()..)
+                    .is_some_and(|end| end.eq_ignore_ascii_case(ext.as_bytes()))
+        })
+        && !line.contains(' ')
 }
 
 /// Whether `line` has at most `max` characters (without counting long lines).
@@ -468,9 +471,7 @@ fn is_title(line: &str, title: &str) -> bool {
 
 /// A line that reads as the article itself: long enough, or a sentence.
 fn is_substantial(line: &str) -> bool {
-    !at_most_chars(line, 39)
-        || line.contains(['。', '，', '！', '？', '；'])
-        || line.contains(". ")
+    !at_most_chars(line, 39) || line.contains(['。', '，', '！', '？', '；']) || line.contains(". ")
 }
 
 /// A short line without sentence punctuation (an author's name above a date).

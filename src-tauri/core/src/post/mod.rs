@@ -145,6 +145,24 @@ impl Post {
     pub fn article_text(&self) -> std::borrow::Cow<'_, str> {
         article_text(&self.text, &self.article)
     }
+
+    /// The page around the article: the lines of `text` outside `article`, joined with `\n`.
+    pub fn rest_text(&self) -> String {
+        let mut rest = Vec::with_capacity(self.article.len() + 1);
+        let mut at = 0u32;
+        for &(start, end) in &self.article {
+            if start > at {
+                rest.push((at, start.saturating_sub(1)));
+            }
+            at = end.saturating_add(1);
+        }
+        let len = u32::try_from(self.text.len()).unwrap_or(u32::MAX);
+        if at < len {
+            rest.push((at, len));
+        }
+        rest.retain(|(s, e)| s < e);
+        article_text(&self.text, &rest).into_owned()
+    }
 }
 
 /// The text of `ranges` of `text` (see `Post::article`), joined with `\n`. Ranges out of bounds or

@@ -4,7 +4,14 @@
 use rusqlite::Connection;
 
 /// The schema version this build writes. A database with a higher version is refused.
-pub const VERSION: i64 = 1;
+/// 2: `post_text.folded` holds `title \n article \n rest of the page` and page-only grams are
+/// indexed under their own ids (`index::grams::page_only`).
+pub const VERSION: i64 = 2;
+
+/// Every table, for rebuilding an older index from scratch (the index is a cache of the files).
+const DROP_ALL: &str = "DROP TABLE IF EXISTS gram_blocks; DROP TABLE IF EXISTS segments; \
+    DROP TABLE IF EXISTS problems; DROP TABLE IF EXISTS post_fields; DROP TABLE IF EXISTS post_text; \
+    DROP TABLE IF EXISTS posts; DROP TABLE IF EXISTS meta;";
 
 const V1: &str = r#"
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -80,9 +87,12 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<Result<i64, i64>> {
     }
     if found < VERSION {
         let tx = conn.transaction()?;
-        if found < 1 {
-            tx.execute_batch(V1)?;
+        if found >= 1 {
+            // Version 1 stored the whole page as the text and no page-only grams: start afresh,
+            // the next scan indexes every post again.
+            tx.execute_batch(DROP_ALL)?;
         }
+        tx.execute_batch(V1)?;
         tx.pragma_update(None, "user_version", VERSION)?;
         tx.commit()?;
     }
