@@ -58,3 +58,51 @@ pub fn article_end(folded: &[u8]) -> usize {
         .and_then(|first| memchr::memchr(b'\n', folded.get(first + 1..)?).map(|p| first + 1 + p))
         .unwrap_or(folded.len())
 }
+
+/// The article's own folded text in stored folded text (see [`doc_grams`]): between the title's
+/// newline and the rest of the page. Empty when the text has no title line.
+pub fn article_part(folded: &str) -> &str {
+    let Some(first) = folded.find('\n') else {
+        return "";
+    };
+    folded
+        .get(first + 1..article_end(folded.as_bytes()))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::grams::{pair, single, word};
+
+    #[test]
+    fn stored_text_is_title_article_then_the_rest_with_page_only_grams() {
+        let (grams, folded, chars) = doc_grams("Title 标题", "正文 Alpha", "相关 Beta");
+        assert_eq!(folded, "title 标题\n正文 alpha\n相关 beta");
+        assert_eq!(chars, "正文 alpha".chars().count() as u32);
+        assert_eq!(article_part(&folded), "正文 alpha");
+        assert_eq!(
+            &folded[..article_end(folded.as_bytes())],
+            "title 标题\n正文 alpha"
+        );
+        let has = |g: u64| grams.iter().any(|&(id, _)| id == g);
+        assert!(has(pair('正', '文')) && has(word("alpha")) && has(single('标')));
+        assert!(!has(pair('相', '关')) && !has(word("beta")));
+        assert!(has(page_only(pair('相', '关'))) && has(page_only(word("beta"))));
+        // No rest: no second newline, and the article runs to the end.
+        let (_, folded, _) = doc_grams("t", "a b", "");
+        assert_eq!((folded.as_str(), article_part(&folded)), ("t\na b", "a b"));
+        assert_eq!(article_part("no title line"), "");
+    }
+
+    #[test]
+    fn page_only_ids_never_meet_index_ids_of_cjk_grams() {
+        for c in ['中', '\u{20000}', '\u{10FFFF}'] {
+            let g = page_only(single(c));
+            assert!(g >= 1 << 62 && g & (1 << 63) == 0);
+            assert_ne!(page_only(pair(c, c)), pair(c, c));
+        }
+        assert!(page_only(word("x")) & (1 << 63) != 0);
+        assert_ne!(page_only(word("x")), word("x"));
+    }
+}
