@@ -52,7 +52,8 @@ fn the_real_corpus_indexes_cleanly_and_search_matches_brute_force() {
     assert_eq!(got, expected);
 
     // Brute force over every post file, parsed here, independently of the index.
-    let mut docs: Vec<(String, String)> = Vec::new();
+    // (path, title and article, title and whole page) as the index stores them.
+    let mut docs: Vec<(String, String, String)> = Vec::new();
     let mut stack = vec![dir.clone()];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap().flatten() {
@@ -69,10 +70,9 @@ fn the_real_corpus_indexes_cleanly_and_search_matches_brute_force() {
                 .post
                 .expect("a post");
             let rel = p.strip_prefix(&dir).unwrap().to_string_lossy().into_owned();
-            docs.push((
-                rel,
-                format!("{}\n{}", folded(&post.title), folded(&post.text)),
-            ));
+            let article = format!("{}\n{}", folded(&post.title), folded(&post.article_text()));
+            let page = format!("{article}\n{}", folded(&post.rest_text()));
+            docs.push((rel, article, page));
         }
     }
     assert_eq!(docs.len(), 3000);
@@ -80,7 +80,7 @@ fn the_real_corpus_indexes_cleanly_and_search_matches_brute_force() {
     // Queries: CJK runs of 1–6 characters taken from the texts, plus fixed mixed and Traditional ones.
     let mut queries: BTreeSet<String> = BTreeSet::new();
     let mut seed: u64 = 0x5eed;
-    for (i, (_, text)) in docs.iter().enumerate().step_by(97) {
+    for (i, (_, _, text)) in docs.iter().enumerate().step_by(97) {
         let chars: Vec<char> = text.chars().collect();
         for len in 1..=6usize {
             seed = seed
@@ -120,11 +120,12 @@ fn the_real_corpus_indexes_cleanly_and_search_matches_brute_force() {
         cjk_count > 60,
         "enough CJK queries were drawn ({cjk_count})"
     );
-    for q in &queries {
+    for (q, page) in queries.iter().flat_map(|q| [(q, false), (q, true)]) {
         let needle = folded(q);
         let is_cjk = needle.chars().all(shelfmark_core::fold::is_cjk);
         let expected: Vec<String> = docs
             .iter()
+            .map(|(p, article, whole)| (p, if page { whole } else { article }))
             .filter(|(_, text)| {
                 if is_cjk {
                     text.contains(&needle)
@@ -147,11 +148,16 @@ fn the_real_corpus_indexes_cleanly_and_search_matches_brute_force() {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let got = search_paths(&dir, &format!("\"{q}\""));
-        assert_eq!(got, expected, "query {q:?}");
+        let query = if page {
+            format!("page:\"{q}\"")
+        } else {
+            format!("\"{q}\"")
+        };
+        let got = search_paths(&dir, &query);
+        assert_eq!(got, expected, "query {query:?}");
     }
     eprintln!(
-        "checked {} queries ({cjk_count} CJK) against brute force over 3000 posts",
+        "checked {} queries ({cjk_count} CJK), in the article and in the whole page, against brute force over 3000 posts",
         queries.len()
     );
 }

@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 pub fn corpus() -> Option<PathBuf> {
+    // A worktree may sit elsewhere: `SHELFMARK_CORPUS` names the folder then.
+    if let Some(p) = std::env::var_os("SHELFMARK_CORPUS").map(PathBuf::from) {
+        return p.is_dir().then_some(p);
+    }
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/real-dev");
     p.is_dir().then_some(p)
 }

@@ -12,7 +12,7 @@ use std::path::Path;
 
 /// Bumped whenever what a signature holds changes (the text it is made from, the shingle size,
 /// the hash): rows of another version are recomputed.
-pub const SIG_VERSION: i64 = 1;
+pub const SIG_VERSION: i64 = 2;
 
 const CREATE: &str = "CREATE TABLE IF NOT EXISTS dupe_sigs(
   hash BLOB PRIMARY KEY,

@@ -55,7 +55,7 @@ fn shingle_hash(w: &[u32; SHINGLE]) -> u64 {
     mix(mix(lo ^ 0x9e37_79b9_7f4a_7c15) ^ hi)
 }
 
-/// The signature of a folded text (see `dupe_text` for which text).
+/// The signature of a folded text (see `dupe_texts` for which text).
 pub fn signature(folded: &str) -> TextSig {
     let mut norm = String::with_capacity(folded.len());
     let mut window = [0u32; SHINGLE];
@@ -231,4 +231,16 @@ pub(crate) mod tests {
         let b = text(12, 104);
         assert!(estimate(&sa.mins, &signature(&b).mins) < 0.1);
     }
+}
+
+/// The `exact` key of a folded text: BLAKE3 (first 16 bytes) of its normalised characters; all
+/// zeros for a text with none (never a duplicate).
+pub fn text_hash(folded: &str) -> [u8; 16] {
+    let norm: String = normalised(folded).collect();
+    if norm.is_empty() {
+        return [0u8; 16];
+    }
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&blake3::hash(norm.as_bytes()).as_bytes()[..16]);
+    out
 }

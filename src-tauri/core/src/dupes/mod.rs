@@ -14,7 +14,7 @@
 //! posts that changed. The user's "not duplicates" decisions (`decisions`) drop the edges between
 //! the posts they name.
 //!
-//! Which text: `dupe_text`, the one place that chooses it.
+//! Which text: `dupe_texts`, the one place that chooses it.
 
 pub mod cache;
 pub mod decisions;
@@ -31,15 +31,26 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// The text duplicates are judged on, from a post's `post_text.folded` ("title\ntext"): today
-/// the body text without the title line (headlines differ by suffixes such as ` - BBC News 中文`).
-/// The one place to change when the article's own text is available; bump
-/// `cache::SIG_VERSION` with it.
-pub fn dupe_text(folded: &str) -> &str {
-    match folded.split_once('\n') {
+/// The texts duplicates are judged on, from a post's `post_text.folded` (title, newline, the
+/// article's own text, and after a second newline the rest of the page: see
+/// `index::analysis::doc_grams`): `exact` compares the whole body (article and page, without the
+/// title line: headlines differ by suffixes such as ` - BBC News 中文`), `near` only the article,
+/// so that the same article in two sites' pages is found and different articles sharing a site's
+/// navigation are not. The one place that chooses them; bump `cache::SIG_VERSION` with it.
+pub fn dupe_texts(folded: &str) -> (&str, &str) {
+    let body = match folded.split_once('\n') {
         Some((_, text)) => text,
         None => folded,
-    }
+    };
+    (body, crate::index::analysis::article_part(folded))
+}
+
+/// The signature of a post's stored folded text (see `dupe_texts`).
+pub fn post_signature(folded: &str) -> minhash::TextSig {
+    let (body, article) = dupe_texts(folded);
+    let mut sig = minhash::signature(article);
+    sig.text_hash = minhash::text_hash(body);
+    sig
 }
 
 /// Default `min_similarity` of `near`.
@@ -269,7 +280,7 @@ fn signatures(
             }
             let done: Vec<([u8; 32], TextSig)> = texts
                 .par_iter()
-                .map(|(hash, folded)| (*hash, minhash::signature(dupe_text(folded))))
+                .map(|(hash, folded)| (*hash, post_signature(folded)))
                 .collect();
             fresh.extend(done);
             progress(Progress {

@@ -17,6 +17,21 @@ pub const MAX_WORD_BYTES: usize = 64;
 const PAIR_TAG: u64 = 1 << 42;
 const WORD_TAG: u64 = 1 << 63;
 
+/// Marks the page-only twin of a CJK gram (CJK ids use bits 0..=42).
+const PAGE_TAG: u64 = 1 << 62;
+
+/// The id under which a gram is indexed when it occurs only outside the article (in the page
+/// around it): CJK grams get a bit no CJK gram has; words are hashed again (still with the top
+/// bit, so they never meet a CJK gram). A post's postings of `g` count the gram in its title and
+/// article, those of `page_only(g)` in the rest of its page.
+pub fn page_only(g: GramId) -> GramId {
+    if g & WORD_TAG == 0 {
+        g | PAGE_TAG
+    } else {
+        WORD_TAG | ((g ^ 0x5bd1_e995_9e37_79b9).wrapping_mul(0x0100_0000_01b3) >> 1)
+    }
+}
+
 pub fn single(c: char) -> GramId {
     c as u64
 }

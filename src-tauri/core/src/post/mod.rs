@@ -1,6 +1,7 @@
 //! One file becomes a `Post`: decode, split front matter, read typed fields, and turn the body into
 //! plain text for search. Nothing here panics on any input; trouble becomes `Problem`s.
 
+mod article;
 mod date;
 mod decode;
 mod entities;
@@ -124,8 +125,14 @@ pub struct Post {
     #[serde(default)]
     pub epoch_raw: Option<String>,
     /// Plain text of the body for search: no tags, no script/style, entities decoded,
-    /// whitespace at block boundaries, zero-width and control characters removed.
+    /// whitespace at block boundaries, zero-width and control characters removed. This is the
+    /// whole page; the article's own part is `article`.
     pub text: String,
+    /// The article's own text, as byte ranges of `text`: whole lines, in order, apart (so each
+    /// range starts after a `\n` of `text` and ends before one). The page around the article
+    /// (navigation, related lists, comments, share blocks, footers) lies outside them. One range
+    /// covering `text` when the body is not HTML, short, or has nothing else; empty when `text` is.
+    pub article: Vec<(u32, u32)>,
     pub encoding: TextEncoding,
     pub front_matter: FrontMatterKind,
     /// Whether the file uses CRLF line endings (in its front matter, or overall without one).
@@ -137,6 +144,52 @@ pub struct Post {
     /// Byte offset in the original file where the body starts (after the closing delimiter line;
     /// without front matter, or when it is unclosed, just after any BOM).
     pub body_offset: usize,
+}
+
+impl Post {
+    /// The article's own text: `text` within the `article` ranges, the ranges joined with `\n`.
+    /// Borrowed when the article is the whole text.
+    pub fn article_text(&self) -> std::borrow::Cow<'_, str> {
+        article_text(&self.text, &self.article)
+    }
+
+    /// The page around the article: the lines of `text` outside `article`, joined with `\n`.
+    pub fn rest_text(&self) -> String {
+        let mut rest = Vec::with_capacity(self.article.len() + 1);
+        let mut at = 0u32;
+        for &(start, end) in &self.article {
+            if start > at {
+                rest.push((at, start.saturating_sub(1)));
+            }
+            at = end.saturating_add(1);
+        }
+        let len = u32::try_from(self.text.len()).unwrap_or(u32::MAX);
+        if at < len {
+            rest.push((at, len));
+        }
+        rest.retain(|(s, e)| s < e);
+        article_text(&self.text, &rest).into_owned()
+    }
+}
+
+/// The text of `ranges` of `text` (see `Post::article`), joined with `\n`. Ranges out of bounds or
+/// off character boundaries are skipped.
+pub fn article_text<'a>(text: &'a str, ranges: &[(u32, u32)]) -> std::borrow::Cow<'a, str> {
+    let get = |&(start, end): &(u32, u32)| text.get(start as usize..end as usize);
+    match ranges {
+        [] => std::borrow::Cow::Borrowed(""),
+        [one] => std::borrow::Cow::Borrowed(get(one).unwrap_or_default()),
+        _ => {
+            let mut out = String::with_capacity(text.len());
+            for part in ranges.iter().filter_map(get) {
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                out.push_str(part);
+            }
+            std::borrow::Cow::Owned(out)
+        }
+    }
 }
 
 /// The outcome of reading one file: a post (unless the file could not be read as a post at all)
@@ -343,6 +396,13 @@ pub fn parse(file_name: &str, bytes: &[u8], opts: &ParseOptions) -> Parsed {
             from_file_name: true,
         })
     };
+    let (body_text, article) = if opts.skip_body_text {
+        (String::new(), Vec::new())
+    } else {
+        let (body_text, lines) = text::body_text_and_lines(body);
+        let article = article::article_ranges(&body_text, &lines, &title);
+        (body_text, article)
+    };
     let post = Post {
         title,
         date,
@@ -354,11 +414,8 @@ pub fn parse(file_name: &str, bytes: &[u8], opts: &ParseOptions) -> Parsed {
         fields: fields_map,
         epoch_ms: text::epoch_comment(body),
         epoch_raw: epoch::unreadable_epoch(body),
-        text: if opts.skip_body_text {
-            String::new()
-        } else {
-            text::body_text(body)
-        },
+        text: body_text,
+        article,
         encoding: decoded.encoding,
         front_matter: split.kind,
         crlf: split.crlf,
@@ -398,4 +455,21 @@ fn front_matter_problem(
                 .at(Some(first_line), None)
         }
     }
+}
+
+/// For tuning the article extraction (`examples/article_dump.rs --lines`): each line of a body's
+/// text with its link and boilerplate byte counts.
+#[doc(hidden)]
+pub fn article_lines(body: &str) -> Vec<(String, u32, u32)> {
+    let (text, lines) = text::body_text_and_lines(body);
+    text.split('\n')
+        .zip(
+            lines
+                .lines
+                .iter()
+                .map(|l| (l.link, l.boiler))
+                .chain(std::iter::repeat((0, 0))),
+        )
+        .map(|(line, (link, boiler))| (line.to_owned(), link, boiler))
+        .collect()
 }

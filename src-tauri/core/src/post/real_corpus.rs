@@ -136,6 +136,22 @@ fn measure_text_extraction_throughput() {
         );
 
         let started = Instant::now();
+        let article: usize = bodies
+            .iter()
+            .map(|b| {
+                let (text, lines) = text::body_text_and_lines(b);
+                super::article::article_ranges(&text, &lines, "")
+                    .iter()
+                    .map(|(s, e)| (e - s) as usize)
+                    .sum::<usize>()
+            })
+            .sum();
+        eprintln!(
+            "[{round}] extractor + article choice:  {:7.1} MB/s ({article} bytes of article)",
+            mb_per_s(body_bytes, started)
+        );
+
+        let started = Instant::now();
         let chars: usize = bodies
             .iter()
             .map(|b| reference::html5ever_text(b).len())

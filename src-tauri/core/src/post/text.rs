@@ -4,6 +4,7 @@
 //! Markdown that matters: `[text](url)` links, `#` headings, setext/rule lines, emphasis, bullets.
 //! html5ever + pulldown-cmark give the same text about four times slower (see `real_corpus`).
 
+use super::article::{is_void, tag_context, Context, Lines};
 use super::entities::decode_entity;
 use super::html::{
     bogus_comment_end, closing_tag_end, comment_end, is_block, is_raw_text, tag_end, tag_name,
@@ -13,13 +14,25 @@ use super::markdown::{emphasis_role, is_blank_or_end, probe_emphasis_closer, run
 /// Plain text of a post body: whitespace collapsed, a single `\n` between blocks, no zero-width,
 /// bidi or control characters.
 pub(super) fn body_text(body: &str) -> String {
+    body_text_and_lines(body).0
+}
+
+/// The text of a body (as [`body_text`]) and what the extractor saw of each of its lines (blocks):
+/// how much of it was link text or inside boilerplate markup. The article is chosen from them.
+pub(super) fn body_text_and_lines(body: &str) -> (String, Lines) {
     let mut extractor = Extractor {
         out: String::with_capacity(body.len() / 2),
         ..Extractor::default()
     };
     extractor.run(body);
-    extractor.out
+    extractor.lines.finish(extractor.out.len());
+    (extractor.out, extractor.lines)
 }
+
+/// Open elements deeper than this are not tracked (their context is their parent's).
+const MAX_OPEN: usize = 256;
+/// A closing tag closes the nearest open element of its name among this many (misnested HTML).
+const CLOSE_REACH: usize = 8;
 
 /// The `<!--1610366114000-->` comment the scraper puts at the top of a body (after blank lines).
 /// `<!--NaN-->` and anything else that is not a whole number give None.
@@ -159,6 +172,12 @@ struct Extractor {
     unclosed_raw_text: Vec<[u8; 16]>,
     /// Bytes searched for line ends and closing tags (tests check it stays linear).
     searched: usize,
+    /// Open elements with the context they give their content (boilerplate, link), bounded.
+    open: Vec<([u8; 16], Context)>,
+    /// Open elements past `MAX_OPEN`, not tracked.
+    untracked: usize,
+    /// What each output line held, for choosing the article.
+    lines: Lines,
 }
 
 impl Extractor {
@@ -201,6 +220,15 @@ impl Extractor {
     fn push_str(&mut self, run: &str) {
         self.flush_pending();
         self.out.push_str(run);
+        self.count(run.len());
+    }
+
+    /// Counts `len` bytes of text just written in the current line's context.
+    #[inline]
+    fn count(&mut self, len: usize) {
+        let mut context = self.open.last().map_or(Context::default(), |(_, c)| *c);
+        context.link |= self.link.is_some();
+        self.lines.count(len, context);
     }
 
     fn push_char(&mut self, c: char) {
@@ -208,6 +236,7 @@ impl Extractor {
             CharKind::Keep => {
                 self.flush_pending();
                 self.out.push(c);
+                self.count(c.len_utf8());
             }
             CharKind::Space => self.pending = self.pending.max(Pending::Space),
             CharKind::Drop => {}
@@ -219,7 +248,10 @@ impl Extractor {
             match self.pending {
                 Pending::None => {}
                 Pending::Space => self.out.push(' '),
-                Pending::Newline => self.out.push('\n'),
+                Pending::Newline => {
+                    self.out.push('\n');
+                    self.lines.start(self.out.len());
+                }
             }
         }
         self.pending = Pending::None;
@@ -336,6 +368,7 @@ impl Extractor {
                     if is_block(&name) {
                         self.block_break();
                     }
+                    self.close(&name);
                     tag_end(s, name_end).unwrap_or(s.len())
                 }
                 Some(b'>') => i + 3,
@@ -353,6 +386,12 @@ impl Extractor {
                 if is_block(&name) {
                     self.block_break();
                 }
+                self.lines.saw_markup = true;
+                // `<div/>` opens a div in HTML: only void elements have no content.
+                if !is_void(&name) {
+                    self.searched += end.saturating_sub(name_end + 1);
+                    self.open(name, s.get(name_end..end).unwrap_or_default());
+                }
                 if is_raw_text(&name) && !self.unclosed_raw_text.contains(&name) {
                     let found = closing_tag_end(s, end, &name);
                     self.searched += found.unwrap_or(s.len()).saturating_sub(end);
@@ -367,6 +406,33 @@ impl Extractor {
                 self.push_char('<');
                 i + 1
             }
+        }
+    }
+
+    /// An element opens: its content gets its parent's context and its own.
+    fn open(&mut self, name: [u8; 16], attributes: &[u8]) {
+        if self.open.len() >= MAX_OPEN {
+            self.untracked += 1;
+            return;
+        }
+        let parent = self.open.last().map_or(Context::default(), |(_, c)| *c);
+        let context = tag_context(&name, attributes, parent);
+        self.open.push((name, context));
+    }
+
+    /// An element closes: the nearest open one of that name (within reach) and those inside it.
+    fn close(&mut self, name: &[u8; 16]) {
+        if self.untracked > 0 {
+            self.untracked -= 1;
+            return;
+        }
+        let reach = self.open.len().saturating_sub(CLOSE_REACH);
+        if let Some(at) = self
+            .open
+            .get(reach..)
+            .and_then(|top| top.iter().rposition(|(open, _)| open == name))
+        {
+            self.open.truncate(reach + at);
         }
     }
 
@@ -653,7 +719,16 @@ mod tests {
 
     #[test]
     fn long_lines_of_emphasis_and_unclosed_scripts_are_searched_once() {
-        for unit in ["*_", "*a _b ", "<script>", "<style>x", "<script>*_"] {
+        for unit in [
+            "*_",
+            "*a _b ",
+            "<script>",
+            "<style>x",
+            "<script>*_",
+            "<div class=\"related a b c d e f\" id='x'>",
+            "<p class=a>x</div>",
+            "</span></div>",
+        ] {
             let body = unit.repeat(20_000);
             let searched = searched(&body);
             assert!(
@@ -664,6 +739,32 @@ mod tests {
         }
     }
 
+    #[test]
+    fn open_elements_stay_bounded_however_deep_or_misnested() {
+        let mut extractor = Extractor::default();
+        let body =
+            "<div class=\"comments\"><section>".repeat(50_000) + "text" + &"</b>".repeat(50_000);
+        extractor.run(&body);
+        assert!(extractor.open.len() <= MAX_OPEN);
+        assert_eq!(extractor.out, "text");
+    }
+
+    #[test]
+    fn the_text_is_the_same_with_or_without_the_line_record() {
+        let body =
+            "<nav><a href=/>首页</a></nav><article><p>正文 <a href=x>链接</a> 尾</p></article>\
+                    <div class=\"related-posts\"><ul><li><a href=y>别的</a></li></ul></div>";
+        let (text, lines) = body_text_and_lines(body);
+        assert_eq!(text, "首页\n正文 链接 尾\n别的");
+        let per_line: Vec<(u32, u32, u32)> = lines
+            .lines
+            .iter()
+            .map(|l| (l.start, l.link, l.boiler))
+            .collect();
+        // 首页: a link inside <nav>; 正文 链接 尾: 6 of its bytes are link text; 别的: both.
+        assert_eq!(per_line, vec![(0, 6, 6), (7, 6, 0), (25, 6, 6)]);
+    }
+
     proptest! {
         #[test]
         fn text_extraction_never_panics(s in "(\\PC|[<>&\\[\\]()*_#!;\"'=/\n -])*") {
@@ -672,6 +773,18 @@ mod tests {
             prop_assert!(!text.contains("  ") && !text.contains("\n\n"));
             let _ = crate::post::markdown::first_heading(&s);
             let _ = epoch_comment(&s);
+            let (same, lines) = body_text_and_lines(&s);
+            prop_assert_eq!(&same, &text);
+            let mut previous_end = None;
+            for (start, end) in super::super::article::article_ranges(&text, &lines, "t") {
+                let (start, end) = (start as usize, end as usize);
+                prop_assert!(start <= end && end <= text.len());
+                prop_assert!(text.is_char_boundary(start) && text.is_char_boundary(end));
+                prop_assert!(start == 0 || text.as_bytes()[start - 1] == b'\n');
+                prop_assert!(end == text.len() || text.as_bytes()[end] == b'\n');
+                prop_assert!(previous_end.is_none_or(|p| p < start));
+                previous_end = Some(end);
+            }
         }
 
         #[test]

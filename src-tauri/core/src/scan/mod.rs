@@ -403,7 +403,8 @@ fn process(
     let parsed = post::parse(&name, &bytes, &opts.parse);
     match parsed.post {
         Some(post) => {
-            let (grams, folded, text_chars) = doc_grams(&post.title, &post.text);
+            let (grams, folded, text_chars) =
+                doc_grams(&post.title, &post.article_text(), &post.rest_text());
             Outcome::Post(
                 Box::new(PostRecord {
                     stat,

@@ -7,7 +7,8 @@ use super::matcher::Needle;
 use super::query::{Atom, Clause, Field, FieldValue, HasWhat, Query, Sort};
 use super::snapshot::Snapshot;
 use crate::error::{Error, Result, SqlContext};
-use crate::index::analysis::fold_for_match;
+use crate::index::analysis::{article_end, fold_for_match};
+use crate::index::grams::page_only;
 use crate::index::grams::plan_atom;
 use crate::index::segment::read_postings;
 use rusqlite::{Connection, OptionalExtension};
@@ -102,7 +103,7 @@ pub fn needles(query: &Query) -> Vec<Vec<char>> {
             continue;
         }
         for atom in alternatives {
-            if let Atom::Text(t) | Atom::Phrase(t) = atom {
+            if let Some(t) = searched_text(atom) {
                 let f = fold_for_match(t);
                 if !f.is_empty() {
                     out.push(f);
@@ -111,6 +112,28 @@ pub fn needles(query: &Query) -> Vec<Vec<char>> {
         }
     }
     out
+}
+
+/// The text an atom searches for (free text, or `page:` text), if it is one.
+fn searched_text(atom: &Atom) -> Option<&str> {
+    match atom {
+        Atom::Text(t)
+        | Atom::Phrase(t)
+        | Atom::Field {
+            field: Field::Page,
+            value: FieldValue::Text(t),
+        } => Some(t),
+        _ => None,
+    }
+}
+
+/// Where free text is searched.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// The title and the article's own text (the default).
+    Article,
+    /// The title and the whole page (`page:`).
+    Page,
 }
 
 fn evaluate_at(ctx: &Ctx, query: &Query, depth: usize) -> Result<Matched> {
@@ -140,7 +163,7 @@ fn evaluate_at(ctx: &Ctx, query: &Query, depth: usize) -> Result<Matched> {
                         scores[i] += v;
                     }
                 }
-                if let Atom::Text(t) | Atom::Phrase(t) = atom {
+                if let Some(t) = searched_text(atom) {
                     let f = fold_for_match(t);
                     if !f.is_empty() {
                         needles.push(f);
@@ -223,7 +246,11 @@ fn eval_atom(ctx: &Ctx, atom: &Atom, within: Option<&BitSet>) -> Result<(BitSet,
     let (conn, path, snap) = (ctx.conn, ctx.path, ctx.snap);
     let n = snap.len();
     match atom {
-        Atom::Text(t) | Atom::Phrase(t) => eval_text(ctx, t, within),
+        Atom::Text(t) | Atom::Phrase(t) => eval_text(ctx, t, within, Scope::Article),
+        Atom::Field {
+            field: Field::Page,
+            value: FieldValue::Text(t),
+        } => eval_text(ctx, t, within, Scope::Page),
         Atom::Field { field, value } => {
             let mut set = BitSet::empty(n);
             match (field, value) {
@@ -313,7 +340,12 @@ fn mark(set: &mut BitSet, snap: &Snapshot, pred: impl Fn(&super::snapshot::DocMe
     }
 }
 
-fn eval_text(ctx: &Ctx, text: &str, within: Option<&BitSet>) -> Result<(BitSet, Option<Scores>)> {
+fn eval_text(
+    ctx: &Ctx,
+    text: &str,
+    within: Option<&BitSet>,
+    scope: Scope,
+) -> Result<(BitSet, Option<Scores>)> {
     let (conn, path, snap) = (ctx.conn, ctx.path, ctx.snap);
     let n = snap.len();
     let folded = fold_for_match(text);
@@ -337,6 +369,20 @@ fn eval_text(ctx: &Ctx, text: &str, within: Option<&BitSet>) -> Result<(BitSet, 
             ctx.check()?;
             let mut list = Vec::new();
             read_postings(conn, *g, &mut list).at(path)?;
+            if scope == Scope::Page {
+                // The page: the gram in the title or article, or only in the rest of the page.
+                let mut rest = Vec::new();
+                read_postings(conn, page_only(*g), &mut rest).at(path)?;
+                if !rest.is_empty() {
+                    let mut tf: rustc_hash::FxHashMap<u32, u32> = list.iter().copied().collect();
+                    for (doc, n) in rest {
+                        let e = tf.entry(doc).or_insert(0);
+                        *e = e.saturating_add(n);
+                    }
+                    list = tf.into_iter().collect();
+                    list.sort_unstable();
+                }
+            }
             lists.push(list);
         }
         lists.sort_by_key(|l| l.len());
@@ -374,10 +420,16 @@ fn eval_text(ctx: &Ctx, text: &str, within: Option<&BitSet>) -> Result<(BitSet, 
             ctx.check()?;
             let d = &snap.docs[i];
             let title_tf = needle.count(&d.title_folded);
-            // The stored text is the title, a newline, then the body, all folded.
+            // The stored text is the title, a newline, the article, then (after another
+            // newline) the rest of the page, all folded (`index::analysis::doc_grams`).
             let all_tf = stmt
                 .query_row([d.docid], |r| {
-                    Ok(needle.count_bytes(r.get_ref(0)?.as_bytes()?))
+                    let folded = r.get_ref(0)?.as_bytes()?;
+                    let searched = match scope {
+                        Scope::Article => folded.get(..article_end(folded)).unwrap_or(folded),
+                        Scope::Page => folded,
+                    };
+                    Ok(needle.count_bytes(searched))
                 })
                 .optional()
                 .at(path)?

@@ -14,7 +14,7 @@
 //! * `a OR b OR c` (uppercase `OR` only) is one clause with three alternatives. An `OR` that does
 //!   not stand between two terms (at the start, at the end, or repeated) is ignored. An excluded
 //!   term cannot be an alternative (`a OR -b` is an error that says what to write instead).
-//! * `field:value` where field is `tag` `category` `author` `site` `title` `path` `date` `has`
+//! * `field:value` where field is `tag` `category` `author` `site` `title` `path` `date` `has` `page`
 //!   (case-insensitive; `tags` and `categories` are accepted too) or any other front matter key
 //!   `[A-Za-z_][A-Za-z0-9_-]*`. Values may be quoted: `tag:"two words"`. After a *known* field name
 //!   the full-width colon `：` works too (`tag：广告`). A field with an empty value is ignored.
@@ -118,6 +118,9 @@ pub enum Field {
     /// Posts in a collection (by name or id), resolved before evaluation (see
     /// `exec::CollectionTerms`).
     Collection,
+    /// Free text (a word, or a phrase when quoted) searched in the whole page: the article and
+    /// the page around it (free text is searched in the title and article only).
+    Page,
     /// Any other front matter key, spelled as typed (the search layer should compare key names
     /// case-insensitively).
     Key(String),
@@ -137,6 +140,7 @@ impl Field {
             "date" => Field::Date,
             "has" => Field::Has,
             "collection" | "in" => Field::Collection,
+            "page" => Field::Page,
             _ => return None,
         };
         Some(f)
@@ -154,6 +158,7 @@ impl Field {
             Field::Date => "date",
             Field::Has => "has",
             Field::Collection => "collection",
+            Field::Page => "page",
             Field::Key(k) => k,
         }
     }
@@ -620,7 +625,7 @@ fn field_atom(field: Field, value: &str) -> Result<Option<Atom>, QueryError> {
             }
             FieldValue::Text(host)
         }
-        Field::Title | Field::Path => {
+        Field::Title | Field::Path | Field::Page => {
             if value.trim().is_empty() {
                 return Ok(None);
             }

@@ -124,14 +124,17 @@ pub fn path_bytes_hex(path: &[u8]) -> Option<String> {
 
 /// The plain text of a post's body, read and parsed from its file now.
 pub fn read_post_text(root: &Path, rel: &[u8]) -> Option<String> {
+    read_post(root, rel).map(|p| p.text)
+}
+
+/// A post, read and parsed from its file now.
+fn read_post(root: &Path, rel: &[u8]) -> Option<crate::post::Post> {
     let (path, bytes) = crate::postfile::read(root, rel, crate::postfile::max_bytes()).ok()?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    crate::post::parse(&name, &bytes, &crate::post::ParseOptions::default())
-        .post
-        .map(|p| p.text)
+    crate::post::parse(&name, &bytes, &crate::post::ParseOptions::default()).post
 }
 
 pub fn rfc3339(ms: i64) -> Option<String> {
@@ -234,8 +237,18 @@ impl Searcher {
             }
             let d = &snap.docs[i];
             // The index keeps only folded text; snippets show the post's own words, read afresh.
-            let text = read_post_text(&self.root, &d.path).unwrap_or_default();
-            let snip = snippet(&text, &matched.needles, SNIPPET_CHARS);
+            // From the article; from the whole page when only the page matched (`page:`).
+            let post = read_post(&self.root, &d.path);
+            let article = post.as_ref().map(|p| p.article_text()).unwrap_or_default();
+            let mut snip = snippet(&article, &matched.needles, SNIPPET_CHARS);
+            if snip.highlights.is_empty() && !matched.needles.is_empty() {
+                if let Some(post) = &post {
+                    let page = snippet(&post.text, &matched.needles, SNIPPET_CHARS);
+                    if !page.highlights.is_empty() {
+                        snip = page;
+                    }
+                }
+            }
             let title = highlight(&d.title, &matched.needles);
             let terms = |ids: &[u32]| {
                 ids.iter()

@@ -4,7 +4,10 @@
 use rusqlite::Connection;
 
 /// The schema version this build writes. A database with a higher version is refused.
-pub const VERSION: i64 = 2;
+/// 2: `posts.epoch_raw` (an epoch comment that is no number).
+/// 3: `post_text.folded` holds `title \n article \n rest of the page` and page-only grams are
+/// indexed under their own ids (`index::grams::page_only`).
+pub const VERSION: i64 = 3;
 
 const V1: &str = r#"
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
