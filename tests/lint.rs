@@ -193,7 +193,9 @@ fn lint(dir: &Path, args: &[&str]) -> Value {
 /// The posts of each kind's findings, as `lint --json` lists them.
 fn found(dir: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let report = lint(dir, &[]);
+    // Every fixture has the same short body, so they are all exact duplicates: that kind has
+    // its own test below.
+    let report = lint(dir, &["--no-duplicates"]);
     let findings = report["findings"]
         .as_array()
         .unwrap_or_else(|| panic!("no findings list: {report}"));
@@ -485,4 +487,40 @@ fn the_real_corpus_lints_and_its_certain_fixes_undo_to_the_same_bytes() {
         ok(&dir, &["undo"]);
     }
     assert_tree_is(&dir, &start, "every certain fix undone");
+}
+
+#[test]
+fn duplicates_are_a_kind_naming_the_post_each_one_repeats() {
+    let long: String = "这是一篇关于档案整理的长文章，讨论了重复文件的发现与处理。".repeat(20);
+    let other: String = "另一篇完全不同的报道，写的是天气、交通和城市里的新公园。".repeat(20);
+    let a = format!("---\ntitle: A\n---\n<p>{long}</p>\n");
+    let b = format!("---\ntitle: B - 某网站\ntags: [x]\n---\n<p>{long}</p>\n");
+    let c = format!("---\ntitle: C\n---\n<p>{other}</p>\n");
+    let f = Fixture::new(&[
+        ("_posts/a.md", a.as_bytes()),
+        ("_posts/b.md", b.as_bytes()),
+        ("_posts/c.md", c.as_bytes()),
+    ]);
+    index(f.path());
+    let report = lint(f.path(), &["--kind", "duplicates"]);
+    let findings = report["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no findings list: {report}"));
+    let paths: Vec<&str> = findings.iter().filter_map(|x| x["path"].as_str()).collect();
+    assert_eq!(paths, ["_posts/b.md"], "{report}");
+    let message = findings[0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("_posts/a.md"), "{message}");
+    let kind = report["kinds"]
+        .as_array()
+        .and_then(|k| k.iter().find(|k| k["kind"] == "duplicates"))
+        .unwrap_or_else(|| panic!("no duplicates kind: {report}"));
+    assert_eq!(kind["count"], 1, "{report}");
+    // Left out when asked.
+    let without = lint(f.path(), &["--no-duplicates"]);
+    assert!(
+        without["kinds"]
+            .as_array()
+            .is_some_and(|k| k.iter().all(|k| k["kind"] != "duplicates")),
+        "{without}"
+    );
 }

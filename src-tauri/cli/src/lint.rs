@@ -31,6 +31,9 @@ pub struct LintArgs {
     /// With --fix: print the diffs and write nothing.
     #[arg(long, requires = "fix")]
     pub dry_run: bool,
+    /// Leave out the `duplicates` kind (finding it compares every post's text).
+    #[arg(long)]
+    pub no_duplicates: bool,
 }
 
 pub fn run(archive: &Archive, args: LintArgs) -> Result<(), ApiError> {
@@ -68,6 +71,7 @@ pub fn run(archive: &Archive, args: LintArgs) -> Result<(), ApiError> {
         kind: args.kind.clone(),
         limit: Some(limit),
         offset: Some(args.offset),
+        duplicates: !args.no_duplicates,
     })?;
     if args.json {
         json(&report);

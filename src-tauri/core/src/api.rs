@@ -475,7 +475,16 @@ impl Archive {
 impl Archive {
     /// Every kind of finding with its count and fixes, and one page of findings.
     pub fn lint(&self, opts: &crate::lint::LintOptions) -> ApiResult<crate::lint::LintReport> {
-        self.with_searcher(|s| Ok(crate::lint::report(s.conn(), opts)))?
+        let mut report = self.with_searcher(|s| Ok(crate::lint::report(s.conn(), opts)))??;
+        if opts.duplicates || opts.kind.as_deref() == Some(crate::lint::DUPLICATES) {
+            let found = self.duplicates(
+                &crate::dupes::DuplicatesRequest::default(),
+                &|_| {},
+                &AtomicBool::new(false),
+            )?;
+            crate::lint::add_duplicates(&mut report, &found.groups, opts);
+        }
+        Ok(report)
     }
 
     /// A kind's fix (its certain one, or the choice `fix` names) as one edit request.

@@ -423,6 +423,11 @@ pub struct LintRequest {
     #[serde(default)]
     #[ts(optional)]
     pub offset: Option<u64>,
+    /// Also find duplicates (the `duplicates` kind; compares every post's text, which takes a
+    /// while the first time). A `kind` of `duplicates` implies it.
+    #[serde(default)]
+    #[ts(optional)]
+    pub duplicates: Option<bool>,
 }
 
 /// `lint_fix`: a kind's fix as an edit request.
@@ -701,6 +706,7 @@ commands! {
         kind: r.kind,
         limit: r.limit,
         offset: r.offset,
+        duplicates: r.duplicates.unwrap_or(false),
     });
     /// A kind's fix as one edit request over the posts concerned, to pass to `preview_edit` and
     /// `apply_edit` (one journaled operation, one undo).

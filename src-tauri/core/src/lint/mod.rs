@@ -104,7 +104,14 @@ pub struct LintOptions {
     /// Findings listed at most (default `DEFAULT_LIMIT`).
     pub limit: Option<u64>,
     pub offset: Option<u64>,
+    /// Also list duplicates (the `duplicates` kind): this compares every post's text, so it is
+    /// asked for (a kind of `duplicates` asks for it too).
+    #[serde(default)]
+    pub duplicates: bool,
 }
+
+/// The kind of the findings that come from `crate::dupes` rather than from the index's rows.
+pub const DUPLICATES: &str = "duplicates";
 
 /// Findings listed when no limit is given.
 pub const DEFAULT_LIMIT: u64 = 200;
@@ -130,7 +137,26 @@ fn kind_named(name: &str) -> ApiResult<Kind> {
 
 /// Every kind's count and one page of findings.
 pub fn report(conn: &Connection, opts: &LintOptions) -> ApiResult<LintReport> {
-    let only = opts.kind.as_deref().map(kind_named).transpose()?;
+    let only = match opts.kind.as_deref() {
+        // Counted here like every kind, listed by `add_duplicates`.
+        Some(DUPLICATES) => {
+            return report(
+                conn,
+                &LintOptions {
+                    kind: None,
+                    limit: Some(0),
+                    offset: Some(0),
+                    duplicates: false,
+                },
+            )
+            .map(|r| LintReport {
+                findings: Vec::new(),
+                total: 0,
+                ..r
+            })
+        }
+        k => k.map(kind_named).transpose()?,
+    };
     let limit = opts.limit.unwrap_or(DEFAULT_LIMIT);
     let offset = opts.offset.unwrap_or(0);
     let mut tally = detect::Tally::default();
@@ -158,6 +184,63 @@ pub fn report(conn: &Connection, opts: &LintOptions) -> ApiResult<LintReport> {
         findings,
         total,
     })
+}
+
+/// Adds the `duplicates` kind to a report made by `report` with the same options: each post of a
+/// group but its first is a finding that names the first. Its findings come after the index's in
+/// the order findings are paged (path order, then groups by kind). No fix: a group is resolved
+/// by choosing which post to keep (`duplicates --resolve`, or the Duplicates view).
+pub fn add_duplicates(
+    report: &mut LintReport,
+    groups: &[crate::dupes::DuplicateGroup],
+    opts: &LintOptions,
+) {
+    let listed = matches!(opts.kind.as_deref(), None | Some(DUPLICATES));
+    let limit = opts.limit.unwrap_or(DEFAULT_LIMIT);
+    let offset = opts.offset.unwrap_or(0);
+    let mut count = 0u64;
+    let mut posts = BTreeSet::new();
+    for g in groups {
+        let Some((first, rest)) = g.posts.split_first() else {
+            continue;
+        };
+        let (field, what) = match g.kind {
+            crate::dupes::DuplicateKind::Exact => ("body", "the same body as".to_string()),
+            crate::dupes::DuplicateKind::Url => ("from", "the same source as".to_string()),
+            crate::dupes::DuplicateKind::Near => (
+                "body",
+                format!(
+                    "a near duplicate ({:.0}% similar) of",
+                    (g.similarity * 100.0).floor()
+                ),
+            ),
+        };
+        for p in rest {
+            posts.insert(p.path.clone());
+            if listed {
+                let at = report.total;
+                if at >= offset && at < offset.saturating_add(limit) {
+                    report.findings.push(Finding {
+                        kind: DUPLICATES.to_string(),
+                        path: p.path.clone(),
+                        path_bytes_hex: p.path_bytes_hex.clone(),
+                        field: field.to_string(),
+                        message: format!("{what} `{}`", first.path),
+                        fix: None,
+                    });
+                }
+                report.total += 1;
+            }
+            count += 1;
+        }
+    }
+    report.kinds.push(LintKind {
+        kind: DUPLICATES.to_string(),
+        count,
+        posts: posts.len() as u64,
+        fix: None,
+        choices: Vec::new(),
+    });
 }
 
 /// A kind's fix as one edit request over the posts it concerns (each with the hash the index

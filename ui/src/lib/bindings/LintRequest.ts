@@ -12,4 +12,9 @@ kind?: string,
 /**
  * Findings listed at most (200 by default).
  */
-limit?: number, offset?: number, };
+limit?: number, offset?: number, 
+/**
+ * Also find duplicates (the `duplicates` kind; compares every post's text, which takes a
+ * while the first time). A `kind` of `duplicates` implies it.
+ */
+duplicates?: boolean, };
