@@ -92,14 +92,7 @@ pub fn signature(folded: &str) -> TextSig {
             mins[bin] = v;
         }
     }
-    let text_hash = if seen == 0 {
-        [0u8; 16]
-    } else {
-        let full = blake3::hash(norm.as_bytes());
-        let mut out = [0u8; 16];
-        out.copy_from_slice(&full.as_bytes()[..16]);
-        out
-    };
+    let text_hash = text_hash_of(&norm);
     let shingles = u32::try_from(distinct.len()).unwrap_or(u32::MAX);
     if shingles < MIN_SHINGLES {
         return TextSig {
@@ -157,6 +150,21 @@ pub fn estimate(a: &[u32], b: &[u32]) -> f64 {
     }
     let same = a.iter().zip(b).filter(|(x, y)| x == y).count();
     same as f64 / a.len() as f64
+}
+
+/// The `exact` key of a folded text: BLAKE3 (first 16 bytes) of its normalised characters; all
+/// zeros for a text with none (never a duplicate).
+pub fn text_hash(folded: &str) -> [u8; 16] {
+    text_hash_of(&normalised(folded).collect::<String>())
+}
+
+fn text_hash_of(norm: &str) -> [u8; 16] {
+    if norm.is_empty() {
+        return [0u8; 16];
+    }
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&blake3::hash(norm.as_bytes()).as_bytes()[..16]);
+    out
 }
 
 #[cfg(test)]
@@ -231,16 +239,4 @@ pub(crate) mod tests {
         let b = text(12, 104);
         assert!(estimate(&sa.mins, &signature(&b).mins) < 0.1);
     }
-}
-
-/// The `exact` key of a folded text: BLAKE3 (first 16 bytes) of its normalised characters; all
-/// zeros for a text with none (never a duplicate).
-pub fn text_hash(folded: &str) -> [u8; 16] {
-    let norm: String = normalised(folded).collect();
-    if norm.is_empty() {
-        return [0u8; 16];
-    }
-    let mut out = [0u8; 16];
-    out.copy_from_slice(&blake3::hash(norm.as_bytes()).as_bytes()[..16]);
-    out
 }
