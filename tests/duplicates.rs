@@ -458,7 +458,7 @@ fn not_duplicates_decisions_survive_an_index_rebuild() {
     index(dir);
     let pair = ["feeds/cut.md", "feeds/full.md"];
     let before = duplicates(dir, &[]);
-    assert!(groups(&before, "near").contains(&pair.map(String::from).to_vec()));
+    assert!(groups(&before, "near").contains(pair.map(String::from).as_slice()));
     ok(dir, &["duplicates", "--not-duplicates", pair[0], pair[1]]);
     // Exact copies declared apart are apart too.
     ok(

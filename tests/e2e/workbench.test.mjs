@@ -91,6 +91,12 @@ describe('workbench', () => {
       await kind.getByRole('button', { name: /HTML entities/ }).click();
       await kind.getByTestId('lint-finding').getByRole('button').click();
       await page.getByTestId('reader-title').filter({ hasText: 'Trade talks' }).waitFor();
+      // Duplicates are a finding with their own view: the workbench leads there.
+      await page.getByTestId('problems-button').click();
+      const dupes = page.getByTestId('lint-duplicates');
+      await dupes.getByText('not looked for yet').waitFor();
+      await dupes.getByRole('button').click();
+      await page.getByTestId('duplicates').waitFor();
       assert.deepEqual(errors, []);
     } finally {
       await context.close();
