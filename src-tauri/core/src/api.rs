@@ -507,18 +507,7 @@ impl Archive {
                     .iter()
                     .enumerate()
                     .map(|(i, p)| {
-                        let seen = match hashes.get(i) {
-                            None => None,
-                            Some(h) => Some(
-                                from_hex(h)
-                                    .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
-                                    .ok_or_else(|| {
-                                        edit_error(format!(
-                                            "`{h}` is not the hash of a file (64 hex digits)"
-                                        ))
-                                    })?,
-                            ),
-                        };
+                        let seen = hashes.get(i).map(|h| seen_hash(h)).transpose()?;
                         Ok((path_bytes_from_arg(p), seen))
                     })
                     .collect::<ApiResult<Vec<_>>>()
@@ -703,18 +692,7 @@ impl Archive {
         let mut targets = std::iter::once(&req.keep)
             .chain(req.others.iter())
             .map(|p| {
-                let seen = match hashes.get(p) {
-                    None => None,
-                    Some(h) => Some(
-                        from_hex(h)
-                            .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
-                            .ok_or_else(|| {
-                                edit_error(format!(
-                                    "`{h}` is not the hash of a file (64 hex digits)"
-                                ))
-                            })?,
-                    ),
-                };
+                let seen = hashes.get(p).map(|h| seen_hash(h)).transpose()?;
                 Ok((path_bytes_from_arg(p), seen))
             })
             .collect::<ApiResult<Vec<_>>>()
@@ -1161,6 +1139,13 @@ fn raw_front_matter(root: &Path, rel: &[u8]) -> Option<String> {
 /// A saved search that cannot run: its query is not valid, or names a collection that is gone.
 fn cannot_run(e: &ApiError) -> bool {
     matches!(e.code, ErrorCode::BadQuery | ErrorCode::NotFound)
+}
+
+/// The hash of the version of a file the user saw, as a request gives it (64 hex digits).
+fn seen_hash(h: &str) -> ApiResult<[u8; 32]> {
+    from_hex(h)
+        .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
+        .ok_or_else(|| edit_error(format!("`{h}` is not the hash of a file (64 hex digits)")))
 }
 
 fn edit_error(message: String) -> ApiError {

@@ -58,18 +58,11 @@ impl Commonness {
                     .collect();
                 vals.sort_unstable();
                 let mut out = vec![0u8; items.len()];
-                let mut start = 0;
-                while start < vals.len() {
-                    let v = vals[start].0;
-                    let mut end = start;
-                    while end < vals.len() && vals[end].0 == v {
-                        end += 1;
-                    }
-                    let n = u8::try_from(end - start).unwrap_or(u8::MAX);
-                    for &(_, i) in &vals[start..end] {
+                for run in vals.chunk_by(|a, b| a.0 == b.0) {
+                    let n = u8::try_from(run.len()).unwrap_or(u8::MAX);
+                    for &(_, i) in run {
                         out[i as usize] = n;
                     }
-                    start = end;
                 }
                 out
             })
@@ -149,13 +142,7 @@ pub fn candidates(items: &[Item], members: &[usize]) -> Vec<(u32, u32)> {
                 .collect();
             keyed.sort_unstable();
             let mut out = Vec::new();
-            let mut start = 0;
-            while start < keyed.len() {
-                let mut end = start + 1;
-                while end < keyed.len() && keyed[end].0 == keyed[start].0 {
-                    end += 1;
-                }
-                let bucket = &keyed[start..end];
+            for bucket in keyed.chunk_by(|a, b| a.0 == b.0) {
                 if bucket.len() <= BUCKET_ALL_PAIRS {
                     for x in 0..bucket.len() {
                         for y in x + 1..bucket.len() {
@@ -167,7 +154,6 @@ pub fn candidates(items: &[Item], members: &[usize]) -> Vec<(u32, u32)> {
                         out.push(pair(w[0].2, w[1].2));
                     }
                 }
-                start = end;
             }
             out
         })
@@ -215,13 +201,7 @@ pub fn rare_candidates(items: &[Item], common: &Commonness, members: &[usize]) -
         .collect();
     keyed.par_sort_unstable();
     let mut pairs = Vec::new();
-    let mut start = 0;
-    while start < keyed.len() {
-        let mut end = start + 1;
-        while end < keyed.len() && keyed[end].0 == keyed[start].0 {
-            end += 1;
-        }
-        let bucket = &keyed[start..end];
+    for bucket in keyed.chunk_by(|a, b| a.0 == b.0) {
         // At most 16 posts share a rare value; a larger bucket is a hash collision of no use.
         if bucket.len() <= usize::from(TIERS[1]) {
             for x in 0..bucket.len() {
@@ -230,7 +210,6 @@ pub fn rare_candidates(items: &[Item], common: &Commonness, members: &[usize]) -
                 }
             }
         }
-        start = end;
     }
     pairs.sort_unstable();
     pairs.dedup();

@@ -170,6 +170,19 @@ impl<'a> Editor<'a> {
         Wrote { result, files }
     }
 
+    /// The journal's lock, for an operation that starts now: refused while an interrupted one
+    /// waits to be finished or rolled back.
+    fn lock_for_new_operation(&self) -> Result<std::fs::File> {
+        let lock = self.journal.lock().map_err(write_err(self.journal.dir()))?;
+        if let Some(op) = self.interrupted() {
+            return Err(Error::Interrupted {
+                id: op.id,
+                label: op.label,
+            });
+        }
+        Ok(lock)
+    }
+
     fn apply_inner(
         &self,
         label: &str,
@@ -179,13 +192,7 @@ impl<'a> Editor<'a> {
         cancel: &AtomicBool,
         files: &mut Vec<Edited>,
     ) -> Result<EditOutcome> {
-        let _lock = self.journal.lock().map_err(write_err(self.journal.dir()))?;
-        if let Some(op) = self.interrupted() {
-            return Err(Error::Interrupted {
-                id: op.id,
-                label: op.label,
-            });
-        }
+        let _lock = self.lock_for_new_operation()?;
         let mut outcome = EditOutcome {
             op_id: None,
             label: label.to_string(),
@@ -262,13 +269,7 @@ impl<'a> Editor<'a> {
         plan: FilePlan,
         files: &mut Vec<Edited>,
     ) -> Result<EditOutcome> {
-        let _lock = self.journal.lock().map_err(write_err(self.journal.dir()))?;
-        if let Some(op) = self.interrupted() {
-            return Err(Error::Interrupted {
-                id: op.id,
-                label: op.label,
-            });
-        }
+        let _lock = self.lock_for_new_operation()?;
         let mut outcome = EditOutcome {
             op_id: None,
             label: label.to_string(),
