@@ -12,7 +12,8 @@
 //! article, and keeps the rest. Bodies without HTML, short bodies, and bodies where nothing would
 //! be left are their own article.
 
-use super::html::name_str;
+use super::html::{each_attribute, name_str};
+use std::ops::ControlFlow;
 
 /// What an element says about the text inside it.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
@@ -247,70 +248,29 @@ pub(super) fn tag_context(name: &[u8; 16], attributes: &[u8], parent: Context) -
 
 /// Whether the `class`, `id` or `data-*` ad attributes of a tag name boilerplate.
 fn attributes_name_boiler(s: &[u8]) -> bool {
-    let n = s.len();
-    let mut i = 0;
-    while i < n {
-        // Attribute name.
-        while i < n && matches!(s[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0C | b'/') {
-            i += 1;
-        }
-        let name_start = i;
-        while i < n
-            && !matches!(
-                s[i],
-                b' ' | b'\t' | b'\n' | b'\r' | 0x0C | b'/' | b'>' | b'='
-            )
-        {
-            i += 1;
-        }
-        let attr = s.get(name_start..i).unwrap_or_default();
-        while i < n && matches!(s[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0C) {
-            i += 1;
-        }
-        if i >= n || s[i] != b'=' {
-            if i < n && s[i] == b'>' {
-                return false;
-            }
-            if i == name_start {
-                i += 1;
-            }
-            continue;
-        }
-        i += 1;
-        while i < n && matches!(s[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0C) {
-            i += 1;
-        }
-        let (value_start, value_end) = match s.get(i) {
-            Some(&q @ (b'"' | b'\'')) => {
-                let end =
-                    memchr::memchr(q, s.get(i + 1..).unwrap_or_default()).map_or(n, |p| i + 1 + p);
-                let start = i + 1;
-                i = end + 1;
-                (start, end)
-            }
-            _ => {
-                let start = i;
-                while i < n && !matches!(s[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0C | b'>') {
-                    i += 1;
-                }
-                (start, i)
-            }
+    let mut boiler = false;
+    each_attribute(s, 0, |a| {
+        let Some(value) = a.value else {
+            return ControlFlow::Continue(());
         };
-        let value = s.get(value_start..value_end).unwrap_or_default();
-        if attr.eq_ignore_ascii_case(b"class") || attr.eq_ignore_ascii_case(b"id") {
-            if names_boiler(value) {
-                return true;
-            }
-        } else if attr.len() > 8
-            && attr
-                .get(..8)
-                .is_some_and(|p| p.eq_ignore_ascii_case(b"data-o-a"))
-            || attr.eq_ignore_ascii_case(b"data-dfp")
-        {
-            return true;
+        let attr = s.get(a.name).unwrap_or_default();
+        let value = s.get(value).unwrap_or_default();
+        boiler = if attr.eq_ignore_ascii_case(b"class") || attr.eq_ignore_ascii_case(b"id") {
+            names_boiler(value)
+        } else {
+            attr.len() > 8
+                && attr
+                    .get(..8)
+                    .is_some_and(|p| p.eq_ignore_ascii_case(b"data-o-a"))
+                || attr.eq_ignore_ascii_case(b"data-dfp")
+        };
+        if boiler {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
         }
-    }
-    false
+    });
+    boiler
 }
 
 /// Lines whose text (trimmed, without a trailing colon) says that the article has ended and the

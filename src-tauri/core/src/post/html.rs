@@ -167,75 +167,114 @@ fn is_html_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0C)
 }
 
-/// The attributes of a tag whose name ends at `i`, following the tokenizer's attribute states
-/// (quotes open a value only after `=`; `/` and stray quotes are skipped or part of a name).
-/// Returns the offset of the `>` ending the tag (or `s.len()` when the file ends inside it) and the
-/// offset where the attribute numbered `keep` (from 0) starts, if the tag has more than `keep`.
-/// Values longer than `max_value` bytes add the range past their first `max_value` bytes (at a
-/// character boundary) to `long`.
-pub(crate) fn scan_attributes(
+/// One attribute of a tag, as byte ranges of the scanned bytes.
+pub(super) struct Attribute {
+    /// Its number in the tag, from 0.
+    pub(super) index: usize,
+    /// Where it starts (its name's first byte).
+    pub(super) start: usize,
+    pub(super) name: std::ops::Range<usize>,
+    /// Its value, quotes excluded; None without `=`.
+    pub(super) value: Option<std::ops::Range<usize>>,
+}
+
+/// Calls `f` with each attribute of a tag whose name ends at `i`, following the tokenizer's
+/// attribute states (quotes open a value only after `=`; `/` and stray quotes are skipped or part
+/// of a name), until `f` breaks. Returns the offset of the `>` ending the tag (or `s.len()` when
+/// the bytes end inside it; where `f` broke, the end of that attribute). Linear in the bytes.
+pub(super) fn each_attribute(
     s: &[u8],
     mut i: usize,
-    keep: usize,
-    max_value: usize,
-    long: &mut Vec<(usize, usize)>,
-) -> (usize, Option<usize>) {
-    let mut count = 0;
-    let mut cut = None;
+    mut f: impl FnMut(Attribute) -> std::ops::ControlFlow<()>,
+) -> usize {
     let n = s.len();
+    let mut index = 0;
     loop {
         // Before attribute name (a `/` not followed by `>` is skipped the same way).
         while i < n && (is_html_space(s[i]) || s[i] == b'/') {
             i += 1;
         }
         if i >= n || s[i] == b'>' {
-            return (i.min(n), cut);
+            return i.min(n);
         }
-        if count == keep {
-            cut = Some(i);
-        }
-        count += 1;
+        let start = i;
         // Attribute name: the first byte may be `=`.
         i += 1;
         while i < n && !is_html_space(s[i]) && !matches!(s[i], b'/' | b'>' | b'=') {
             i += 1;
         }
+        let name = start..i;
         // After attribute name.
         while i < n && is_html_space(s[i]) {
             i += 1;
         }
-        if i >= n || s[i] != b'=' {
-            continue;
-        }
-        i += 1;
-        while i < n && is_html_space(s[i]) {
+        let value = if i >= n || s[i] != b'=' {
+            None
+        } else {
             i += 1;
-        }
-        let (value_start, value_end) = match s.get(i) {
-            Some(&q @ (b'"' | b'\'')) => {
-                let end =
-                    memchr::memchr(q, s.get(i + 1..).unwrap_or_default()).map_or(n, |p| i + 1 + p);
-                let start = i + 1;
-                i = (end + 1).min(n);
-                (start, end)
+            while i < n && is_html_space(s[i]) {
+                i += 1;
             }
-            Some(b'>') | None => (i, i),
-            Some(_) => {
-                let start = i;
-                while i < n && !is_html_space(s[i]) && s[i] != b'>' {
-                    i += 1;
+            Some(match s.get(i) {
+                Some(&q @ (b'"' | b'\'')) => {
+                    let end = memchr::memchr(q, s.get(i + 1..).unwrap_or_default())
+                        .map_or(n, |p| i + 1 + p);
+                    let start = i + 1;
+                    i = (end + 1).min(n);
+                    start..end
                 }
-                (start, i)
-            }
+                Some(b'>') | None => i..i,
+                Some(_) => {
+                    let start = i;
+                    while i < n && !is_html_space(s[i]) && s[i] != b'>' {
+                        i += 1;
+                    }
+                    start..i
+                }
+            })
         };
-        if value_end - value_start > max_value {
-            let mut cut = value_start + max_value;
-            while cut > value_start && matches!(s.get(cut), Some(0x80..=0xBF)) {
-                cut -= 1;
-            }
-            long.push((cut, value_end));
+        let attribute = Attribute {
+            index,
+            start,
+            name,
+            value,
+        };
+        index += 1;
+        if f(attribute).is_break() {
+            return i;
         }
     }
+}
+
+/// The attributes of a tag whose name ends at `i` (see `each_attribute`). Returns the offset of
+/// the `>` ending the tag (or `s.len()` when the file ends inside it) and the offset where the
+/// attribute numbered `keep` (from 0) starts, if the tag has more than `keep`. Values longer than
+/// `max_value` bytes add the range past their first `max_value` bytes (at a character boundary)
+/// to `long`.
+pub(crate) fn scan_attributes(
+    s: &[u8],
+    i: usize,
+    keep: usize,
+    max_value: usize,
+    long: &mut Vec<(usize, usize)>,
+) -> (usize, Option<usize>) {
+    let mut cut = None;
+    let end = each_attribute(s, i, |a| {
+        if a.index == keep {
+            cut = Some(a.start);
+        }
+        if let Some(value) = a.value {
+            if value.len() > max_value {
+                let mut at = value.start + max_value;
+                while at > value.start && matches!(s.get(at), Some(0x80..=0xBF)) {
+                    at -= 1;
+                }
+                long.push((at, value.end));
+            }
+        }
+        std::ops::ControlFlow::Continue(())
+    });
+    (end, cut)
 }
 
 /// After `<!--`: like `comment_end`, but also ending at `--!>` as the tokenizer does.
