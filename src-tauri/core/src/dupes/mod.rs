@@ -351,34 +351,41 @@ fn signatures(
     progress: &(dyn Fn(Progress) + Sync),
     cancel: &AtomicBool,
 ) -> Result<(Sigs, Vec<u32>, u64)> {
-    let mut slot: HashMap<[u8; 32], u32> = HashMap::new();
-    let mut first: Vec<usize> = Vec::new();
-    let of_row: Vec<u32> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            *slot.entry(r.hash).or_insert_with(|| {
-                first.push(i);
-                (first.len() - 1) as u32
-            })
-        })
-        .collect();
+    // One slot per distinct hash, numbered in hash order: rows sorted by hash, runs of equal
+    // hashes share a slot, and a cached row finds its slot by binary search (no map of a
+    // million hashes).
+    let mut by_hash: Vec<u32> = (0..rows.len() as u32).collect();
+    by_hash.par_sort_unstable_by(|&a, &b| rows[a as usize].hash.cmp(&rows[b as usize].hash));
+    let mut of_row = vec![0u32; rows.len()];
+    // The first row of each slot.
+    let mut first: Vec<u32> = Vec::new();
+    for run in by_hash.chunk_by(|&a, &b| rows[a as usize].hash == rows[b as usize].hash) {
+        for &i in run {
+            of_row[i as usize] = first.len() as u32;
+        }
+        first.push(run[0]);
+    }
+    drop(by_hash);
+    let slot_of = |hash: &[u8; 32]| {
+        first
+            .binary_search_by(|&r| rows[r as usize].hash.cmp(hash))
+            .ok()
+    };
     let mut sigs = Sigs::new(first.len());
     let mut have = vec![false; first.len()];
     // Cached rows of no post of the index (gone, or edited since): dropped when storing.
     let mut stale_rows = false;
-    cache::load(conn, index, |hash, stored| match slot.get(&hash) {
-        Some(&s) => {
-            sigs.set(s as usize, stored.text_hash, stored.shingles, stored.values);
-            have[s as usize] = true;
+    cache::load(conn, index, |hash, stored| match slot_of(&hash) {
+        Some(s) => {
+            sigs.set(s, stored.text_hash, stored.shingles, stored.values);
+            have[s] = true;
         }
         None => stale_rows = true,
     })?;
-    drop(slot);
     // The slots to compute, with the docid whose stored text they are made from.
     let missing: Vec<(u32, i64)> = (0..first.len())
         .filter(|&s| !have[s])
-        .map(|s| (s as u32, rows[first[s]].docid))
+        .map(|s| (s as u32, rows[first[s] as usize].docid))
         .collect();
     let total = missing.len() as u64;
     if total > 0 {
@@ -412,9 +419,12 @@ fn signatures(
     // The cache is only a saving: an index that cannot be written (a read-only archive) or a
     // busy writer just means computing again next time.
     if writable && (total > 0 || stale_rows) {
-        let fresh = missing
-            .iter()
-            .map(|&(s, _)| (rows[first[s as usize]].hash, sigs.stored(s as usize)));
+        let fresh = missing.iter().map(|&(s, _)| {
+            (
+                rows[first[s as usize] as usize].hash,
+                sigs.stored(s as usize),
+            )
+        });
         let _ = cache::store(conn, index, fresh);
     }
     Ok((sigs, of_row, total))
@@ -422,10 +432,14 @@ fn signatures(
 
 /// Open the index to read and, if it can be, to cache signatures in.
 fn open(index: &Path) -> Result<(Connection, bool)> {
-    match crate::store::open_for_write(index) {
-        Ok(c) => Ok((c, true)),
-        Err(_) => crate::store::open_for_read(index).map(|c| (c, false)),
-    }
+    let (conn, writable) = match crate::store::open_for_write(index) {
+        Ok(c) => (c, true),
+        Err(_) => (crate::store::open_for_read(index)?, false),
+    };
+    // Every row is read once, in order: SQLite's page cache would only hold pages read before
+    // (8 MB instead of the 64 MB that search's connections keep).
+    conn.pragma_update(None, "cache_size", -8192).at(index)?;
+    Ok((conn, writable))
 }
 
 /// A group found: its kind, similarity and rows.
