@@ -3,7 +3,9 @@
 use crate::output::{json, out, progress_bar};
 use clap::Args;
 use shelfmark_core::api::{ApiError, Archive};
-use shelfmark_core::dupes::{DuplicateKind, DuplicateKindFilter, DuplicatesRequest};
+use shelfmark_core::dupes::{
+    DuplicateGroup, DuplicateKind, DuplicateKindFilter, DuplicatesRequest, DuplicatesSummary,
+};
 use std::io::Write;
 use std::sync::atomic::AtomicBool;
 
@@ -65,50 +67,101 @@ pub fn run(archive: &Archive, args: DuplicatesArgs) -> Result<(), ApiError> {
         kind: Some(args.kind),
         min_similarity: Some(args.min_similarity),
         query: args.query.clone(),
+        ..Default::default()
     };
     let bar = progress_bar("{spinner} reading texts {pos}/{len} [{wide_bar}] eta {eta}");
-    let r = archive.duplicates(
+    // Groups are written as they come (at a million posts that are all duplicates, holding
+    // them all would take a gigabyte): the JSON is `{"counts":…,…,"groups":[…]}`.
+    let out = std::cell::RefCell::new(std::io::BufWriter::new(std::io::stdout().lock()));
+    let mut first = true;
+    let json_out = args.json;
+    let write_err = |e: std::io::Error| shelfmark_core::error::Error::Write {
+        path: "<stdout>".into(),
+        source: e,
+    };
+    let mut head = |s: &DuplicatesSummary| -> shelfmark_core::error::Result<()> {
+        bar.finish_and_clear();
+        let mut out = out.borrow_mut();
+        if json_out {
+            // The summary's keys, then the groups as they come.
+            let text = serde_json::to_string(s).map_err(|e| write_err(std::io::Error::other(e)))?;
+            let keys = text.strip_prefix('{').and_then(|t| t.strip_suffix('}'));
+            match keys {
+                Some(k) if !k.is_empty() => write!(out, "{{{k},\"groups\":["),
+                _ => write!(out, "{{\"groups\":["),
+            }
+            .map_err(write_err)
+        } else {
+            writeln!(
+                out,
+                "{} groups among {} posts: exact {}, url {}, near {} (near from similarity {})",
+                s.counts.exact + s.counts.url + s.counts.near,
+                s.posts,
+                s.counts.exact,
+                s.counts.url,
+                s.counts.near,
+                s.min_similarity
+            )
+            .map_err(write_err)
+        }
+    };
+    let mut emit = |g: DuplicateGroup| -> shelfmark_core::error::Result<()> {
+        let mut emit_out = out.borrow_mut();
+        let emit_out = &mut *emit_out;
+        if json_out {
+            if !first {
+                emit_out.write_all(b",").map_err(write_err)?;
+            }
+            first = false;
+            serde_json::to_writer(&mut *emit_out, &g)
+                .map_err(|e| write_err(std::io::Error::other(e)))
+        } else {
+            let mut w = || -> std::io::Result<()> {
+                writeln!(emit_out)?;
+                match &g.key {
+                    Some(key) => writeln!(
+                        emit_out,
+                        "{}  {} posts  {}",
+                        kind_name(g.kind),
+                        g.posts.len(),
+                        key
+                    )?,
+                    None => writeln!(
+                        emit_out,
+                        "{}  {} posts  similarity {:.2}",
+                        kind_name(g.kind),
+                        g.posts.len(),
+                        g.similarity
+                    )?,
+                }
+                for p in &g.posts {
+                    let date = p
+                        .date
+                        .as_deref()
+                        .map(|d| &d[..d.len().min(10)])
+                        .unwrap_or("----------");
+                    writeln!(emit_out, "  {date}  {}", p.title)?;
+                    writeln!(emit_out, "              {}", p.path)?;
+                }
+                Ok(())
+            };
+            w().map_err(write_err)
+        }
+    };
+    archive.duplicates_each(
         &req,
         &|p| {
             bar.set_length(p.total);
             bar.set_position(p.done);
         },
         &AtomicBool::new(false),
+        &mut head,
+        &mut emit,
     )?;
-    bar.finish_and_clear();
-    if args.json {
-        json(&r);
-        return Ok(());
+    let mut out = out.borrow_mut();
+    if json_out {
+        writeln!(out, "]}}").map_err(write_err)?;
     }
-    out!(
-        "{} groups among {} posts: exact {}, url {}, near {} (near from similarity {})",
-        r.groups.len(),
-        r.posts,
-        r.counts.exact,
-        r.counts.url,
-        r.counts.near,
-        r.min_similarity
-    );
-    for g in &r.groups {
-        out!("");
-        match &g.key {
-            Some(key) => out!("{}  {} posts  {}", kind_name(g.kind), g.posts.len(), key),
-            None => out!(
-                "{}  {} posts  similarity {:.2}",
-                kind_name(g.kind),
-                g.posts.len(),
-                g.similarity
-            ),
-        }
-        for p in &g.posts {
-            let date = p
-                .date
-                .as_deref()
-                .map(|d| &d[..d.len().min(10)])
-                .unwrap_or("----------");
-            out!("  {date}  {}", p.title);
-            out!("              {}", p.path);
-        }
-    }
+    out.flush().map_err(write_err)?;
     Ok(())
 }

@@ -1021,6 +1021,45 @@ impl Archive {
         progress: &(dyn Fn(crate::dupes::Progress) + Sync),
         cancel: &AtomicBool,
     ) -> ApiResult<crate::dupes::DuplicatesResponse> {
+        let (index, only) = self.duplicates_scope(req)?;
+        Ok(crate::dupes::find(
+            &self.root,
+            &index,
+            req,
+            only.as_ref(),
+            progress,
+            cancel,
+        )?)
+    }
+
+    /// `duplicates`, the summary handed to `head` and the groups to `emit` one at a time (see
+    /// `dupes::find_each`): for callers that write them out as they come.
+    pub fn duplicates_each(
+        &self,
+        req: &crate::dupes::DuplicatesRequest,
+        progress: &(dyn Fn(crate::dupes::Progress) + Sync),
+        cancel: &AtomicBool,
+        head: &mut dyn FnMut(&crate::dupes::DuplicatesSummary) -> crate::error::Result<()>,
+        emit: &mut dyn FnMut(crate::dupes::DuplicateGroup) -> crate::error::Result<()>,
+    ) -> ApiResult<crate::dupes::DuplicatesSummary> {
+        let (index, only) = self.duplicates_scope(req)?;
+        Ok(crate::dupes::find_each(
+            &self.root,
+            &index,
+            req,
+            only.as_ref(),
+            progress,
+            cancel,
+            head,
+            emit,
+        )?)
+    }
+
+    /// The index and the posts a `duplicates` request compares (all when `None`).
+    fn duplicates_scope(
+        &self,
+        req: &crate::dupes::DuplicatesRequest,
+    ) -> ApiResult<(PathBuf, Option<std::collections::HashSet<Vec<u8>>>)> {
         if let Some(s) = req.min_similarity {
             if !(s.is_finite() && s > 0.0 && s <= 1.0) {
                 return Err(ApiError::new(
@@ -1034,21 +1073,10 @@ impl Archive {
                 path: self.root.clone(),
             })?;
         let only = match req.query.as_deref().map(str::trim) {
-            Some(q) if !q.is_empty() => Some(
-                self.matching_paths(q)?
-                    .into_iter()
-                    .collect::<std::collections::HashSet<_>>(),
-            ),
+            Some(q) if !q.is_empty() => Some(self.matching_paths(q)?.into_iter().collect()),
             _ => None,
         };
-        Ok(crate::dupes::find(
-            &self.root,
-            &index,
-            req,
-            only.as_ref(),
-            progress,
-            cancel,
-        )?)
+        Ok((index, only))
     }
 
     /// The posts named by `paths` as decisions name them (path and current hash); each must be

@@ -110,6 +110,14 @@ pub struct DuplicatesRequest {
     #[serde(default)]
     #[ts(optional)]
     pub query: Option<String>,
+    /// Groups to skip, in the order of the answer (0 when absent).
+    #[serde(default)]
+    #[ts(optional)]
+    pub offset: Option<u64>,
+    /// Groups to answer with at most (all when absent): the counts are always of every group.
+    #[serde(default)]
+    #[ts(optional)]
+    pub limit: Option<u64>,
 }
 
 /// One post of a group.
@@ -156,11 +164,23 @@ pub struct DuplicateCounts {
     pub near: u64,
 }
 
+/// What a `duplicates` call found, but the groups themselves.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DuplicatesSummary {
+    pub counts: DuplicateCounts,
+    pub posts: u64,
+    pub computed: u64,
+    pub min_similarity: f64,
+    pub decisions: u64,
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
 #[ts(export)]
 pub struct DuplicatesResponse {
-    /// By kind (exact, url, near), then larger groups first, then more similar first.
+    /// By kind (exact, url, near), then larger groups first, then more similar first, then by
+    /// the path of their first post; only those of the request's `offset` and `limit`.
     pub groups: Vec<DuplicateGroup>,
+    /// Groups of each kind, all of them (not only those answered with).
     pub counts: DuplicateCounts,
     /// Posts compared (those the query matched).
     pub posts: u64,
@@ -446,7 +466,7 @@ fn open(index: &Path) -> Result<(Connection, bool)> {
 type Found = (DuplicateKind, f64, Vec<usize>);
 
 /// Find the duplicates among the posts of the index at `index` (only those whose path is in
-/// `only`, when given).
+/// `only`, when given): the request's page of groups, and the counts of all.
 pub fn find(
     root: &Path,
     index: &Path,
@@ -455,6 +475,45 @@ pub fn find(
     progress: &(dyn Fn(Progress) + Sync),
     cancel: &AtomicBool,
 ) -> Result<DuplicatesResponse> {
+    let mut groups = Vec::new();
+    let s = find_each(
+        root,
+        index,
+        req,
+        only,
+        progress,
+        cancel,
+        &mut |_| Ok(()),
+        &mut |g| {
+            groups.push(g);
+            Ok(())
+        },
+    )?;
+    Ok(DuplicatesResponse {
+        groups,
+        counts: s.counts,
+        posts: s.posts,
+        computed: s.computed,
+        min_similarity: s.min_similarity,
+        decisions: s.decisions,
+    })
+}
+
+/// `find`, handing the summary to `head` as soon as the groups are known (before any is read
+/// out) and then each group of the request's page to `emit`, one at a time: what a group shows
+/// of its posts is read only then, so a caller that writes groups out as they come (the CLI)
+/// never holds them all. At a million posts that are all duplicates, that is a gigabyte.
+#[allow(clippy::too_many_arguments)]
+pub fn find_each(
+    root: &Path,
+    index: &Path,
+    req: &DuplicatesRequest,
+    only: Option<&HashSet<Vec<u8>>>,
+    progress: &(dyn Fn(Progress) + Sync),
+    cancel: &AtomicBool,
+    head: &mut dyn FnMut(&DuplicatesSummary) -> Result<()>,
+    emit: &mut dyn FnMut(DuplicateGroup) -> Result<()>,
+) -> Result<DuplicatesSummary> {
     let filter = req.kind.unwrap_or_default();
     let min_similarity = req
         .min_similarity
@@ -469,7 +528,8 @@ pub fn find(
     let (mut conn, writable) = open(index)?;
     let (rows, decided) = read_rows(&conn, index, only, &apart)?;
     drop(apart);
-    let (sigs, of_row, computed) = signatures(&mut conn, writable, index, &rows, progress, cancel)?;
+    let (mut sigs, of_row, computed) =
+        signatures(&mut conn, writable, index, &rows, progress, cancel)?;
     let members: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].member).collect();
     let is_apart = |a: usize, b: usize| match (decided.get(&a), decided.get(&b)) {
         (Some(x), Some(y)) => x.iter().any(|d| y.contains(d)),
@@ -572,13 +632,51 @@ pub fn find(
         }
     }
 
-    // The report: what each post of a group shows, read by docid.
+    // What grouping needed is no longer (the signatures' bins above all): only their lengths
+    // are shown.
+    let shingles = std::mem::take(&mut sigs.shingles);
+    drop(sigs);
+    // The order of the answer, known without reading anything of the posts: rows are in path
+    // order, so a group's first row is its first path.
+    for (.., g) in found.iter_mut() {
+        g.sort_unstable();
+    }
+    let rounded = |s: f64| (s * 1000.0).round() / 1000.0;
+    found.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then(b.2.len().cmp(&a.2.len()))
+            .then(rounded(b.1).total_cmp(&rounded(a.1)))
+            .then(a.2[0].cmp(&b.2[0]))
+    });
+    let mut counts = DuplicateCounts::default();
+    for (kind, ..) in &found {
+        match kind {
+            DuplicateKind::Exact => counts.exact += 1,
+            DuplicateKind::Url => counts.url += 1,
+            DuplicateKind::Near => counts.near += 1,
+        }
+    }
+    let summary = DuplicatesSummary {
+        counts,
+        posts: members.len() as u64,
+        computed,
+        min_similarity,
+        decisions: file.not_duplicates.len() as u64,
+    };
+    head(&summary)?;
+
+    // The page: what each post of a group shows, read by docid.
     let mut stmt = conn
         .prepare("SELECT path, path_text, title, date_ms, source FROM posts WHERE docid = ?1")
         .at(index)?;
-    let mut groups: Vec<DuplicateGroup> = Vec::new();
-    for (kind, similarity, mut g) in found {
-        g.sort_unstable();
+    let offset = usize::try_from(req.offset.unwrap_or(0)).unwrap_or(usize::MAX);
+    let limit = req
+        .limit
+        .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
+    for (kind, similarity, g) in found.into_iter().skip(offset).take(limit) {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(Error::Cancelled);
+        }
         let mut posts = Vec::with_capacity(g.len());
         for i in g {
             // A post gone since the rows were read (a rescan in between) is left out.
@@ -600,12 +698,12 @@ pub fn find(
                     date: d.date_ms.and_then(rfc3339),
                     source: d.source,
                     hash: crate::files::to_hex(&rows[i].hash),
-                    shingles: u64::from(sigs.shingles[slot(i)]),
+                    shingles: u64::from(shingles[slot(i)]),
                 },
             ));
         }
         // `url` groups share a hash of the canonical URL: the URLs themselves decide (two URLs
-        // whose hashes collide are two groups).
+        // whose hashes collide, never seen, would be two groups).
         let mut parts: Vec<(Option<String>, Vec<DuplicatePost>)> = Vec::new();
         for (key, post) in posts {
             match parts.iter_mut().find(|(k, _)| *k == key) {
@@ -615,38 +713,16 @@ pub fn find(
         }
         for (key, posts) in parts {
             if posts.len() >= 2 {
-                groups.push(DuplicateGroup {
+                emit(DuplicateGroup {
                     kind,
-                    similarity: (similarity * 1000.0).round() / 1000.0,
+                    similarity: rounded(similarity),
                     posts,
                     key,
-                });
+                })?;
             }
         }
     }
-    let mut counts = DuplicateCounts::default();
-    for g in &groups {
-        match g.kind {
-            DuplicateKind::Exact => counts.exact += 1,
-            DuplicateKind::Url => counts.url += 1,
-            DuplicateKind::Near => counts.near += 1,
-        }
-    }
-    groups.sort_by(|a, b| {
-        a.kind
-            .cmp(&b.kind)
-            .then(b.posts.len().cmp(&a.posts.len()))
-            .then(b.similarity.total_cmp(&a.similarity))
-            .then_with(|| a.posts[0].path.cmp(&b.posts[0].path))
-    });
-    Ok(DuplicatesResponse {
-        groups,
-        counts,
-        posts: members.len() as u64,
-        computed,
-        min_similarity,
-        decisions: file.not_duplicates.len() as u64,
-    })
+    Ok(summary)
 }
 
 /// A group of posts that share a key, split where decisions keep posts apart: the connected
