@@ -175,8 +175,11 @@ impl Variants {
     }
 }
 
+/// Makes an atom of the same kind with other text.
+type Remake = fn(String) -> Atom;
+
 /// The text of an atom that variants apply to, and how to make the same atom with other text.
-fn expandable(atom: &Atom) -> Option<(&str, fn(String) -> Atom)> {
+fn expandable(atom: &Atom) -> Option<(&str, Remake)> {
     match atom {
         Atom::Text(t) => Some((t, Atom::Text)),
         Atom::Phrase(t) => Some((t, Atom::Phrase)),
