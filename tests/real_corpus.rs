@@ -2,6 +2,10 @@
 //! problems, tag counts agree with the manifest, and search agrees with a brute-force scan.
 //! Skips, saying so, when the corpus is absent. The corpus is copied to a temporary folder so
 //! that nothing is ever written next to it.
+//!
+//! "Search agrees with brute force" includes the word-level variants of
+//! `src-tauri/core/src/search/variants.tsv` (a dictionary, read here as data): a query also
+//! matches the texts that spell one of its dictionary words the other way.
 
 mod common;
 use common::corpus::{copy_tree, corpus};
@@ -12,6 +16,43 @@ use std::collections::{BTreeSet, HashMap};
 /// Whitespace-collapsed folded text, as a plain string, for an independent `contains` check.
 fn folded(s: &str) -> String {
     fold(s).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The variant pairs of the table, folded here (pairs that fold alike add nothing).
+fn variant_pairs() -> Vec<(String, String)> {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/src/search/variants.tsv");
+    let table =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    table
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(t, s)| (folded(t), folded(s)))
+        .filter(|(t, s)| t != s)
+        .collect()
+}
+
+/// Every spelling of a folded needle: itself, and whatever replacing one dictionary word by its
+/// pair at a time gives (each word either way), as a closure (small for short needles).
+fn spellings(needle: &str, pairs: &[(String, String)]) -> BTreeSet<String> {
+    let mut out: BTreeSet<String> = BTreeSet::from([needle.to_string()]);
+    let mut todo = vec![needle.to_string()];
+    while let Some(s) = todo.pop() {
+        for (a, b) in pairs.iter().flat_map(|(t, s)| [(t, s), (s, t)]) {
+            for (i, _) in s.match_indices(a.as_str()) {
+                let new = format!("{}{b}{}", &s[..i], &s[i + a.len()..]);
+                if out.insert(new.clone()) {
+                    todo.push(new);
+                }
+            }
+        }
+        assert!(
+            out.len() <= 8,
+            "{needle}: too many spellings for this check"
+        );
+    }
+    out
 }
 
 #[test]
@@ -109,6 +150,13 @@ fn the_real_corpus_indexes_cleanly_and_search_matches_brute_force() {
         "G7峰会",
         "iPhone",
         "BBC中文",
+        // Words with dictionary variants (`回覆` is the Taiwan spelling of `回复`).
+        "回复",
+        "回覆",
+        "重复",
+        "反复",
+        "想象",
+        "凭借",
     ] {
         queries.insert(q.to_string());
     }
@@ -120,29 +168,35 @@ fn the_real_corpus_indexes_cleanly_and_search_matches_brute_force() {
         cjk_count > 60,
         "enough CJK queries were drawn ({cjk_count})"
     );
+    let pairs = variant_pairs();
+    let mut expanded = 0;
     for (q, page) in queries.iter().flat_map(|q| [(q, false), (q, true)]) {
         let needle = folded(q);
         let is_cjk = needle.chars().all(shelfmark_core::fold::is_cjk);
+        let needles = spellings(&needle, &pairs);
+        expanded += usize::from(needles.len() > 1);
         let expected: Vec<String> = docs
             .iter()
             .map(|(p, article, whole)| (p, if page { whole } else { article }))
             .filter(|(_, text)| {
-                if is_cjk {
-                    text.contains(&needle)
-                } else {
-                    // Latin edges match whole words (docs/QUERY.md).
-                    text.match_indices(&needle).any(|(i, m)| {
-                        let before = text[..i].chars().next_back();
-                        let after = text[i + m.len()..].chars().next();
-                        let word =
-                            |c: Option<char>| c.is_some_and(shelfmark_core::fold::is_word_char);
-                        let fused_left =
-                            needle.starts_with(|c: char| c.is_alphanumeric()) && word(before);
-                        let fused_right =
-                            needle.ends_with(|c: char| c.is_alphanumeric()) && word(after);
-                        !fused_left && !fused_right
-                    })
-                }
+                needles.iter().any(|needle| {
+                    if is_cjk {
+                        text.contains(needle.as_str())
+                    } else {
+                        // Latin edges match whole words (docs/QUERY.md).
+                        text.match_indices(needle.as_str()).any(|(i, m)| {
+                            let before = text[..i].chars().next_back();
+                            let after = text[i + m.len()..].chars().next();
+                            let word =
+                                |c: Option<char>| c.is_some_and(shelfmark_core::fold::is_word_char);
+                            let fused_left =
+                                needle.starts_with(|c: char| c.is_alphanumeric()) && word(before);
+                            let fused_right =
+                                needle.ends_with(|c: char| c.is_alphanumeric()) && word(after);
+                            !fused_left && !fused_right
+                        })
+                    }
+                })
             })
             .map(|(p, _)| p.clone())
             .collect::<BTreeSet<_>>()
@@ -156,8 +210,13 @@ fn the_real_corpus_indexes_cleanly_and_search_matches_brute_force() {
         let got = search_paths(&dir, &query);
         assert_eq!(got, expected, "query {query:?}");
     }
+    assert!(
+        expanded >= 12,
+        "the variant queries were expanded ({expanded})"
+    );
     eprintln!(
-        "checked {} queries ({cjk_count} CJK), in the article and in the whole page, against brute force over 3000 posts",
-        queries.len()
+        "checked {} queries ({cjk_count} CJK, {} with variant spellings), in the article and in the whole page, against brute force over 3000 posts",
+        queries.len(),
+        expanded / 2
     );
 }

@@ -1267,6 +1267,31 @@ mod reader_tests {
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(bad.matches, 0);
     }
+
+    #[test]
+    fn the_body_marks_the_dictionary_variants_of_a_word() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(
+            dir.path().join("a.md"),
+            "---\ntitle: T\n---\n請回覆我；回复你；已回復。积雪覆盖。\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let archive = Archive::open(dir.path()).unwrap_or_else(|e| panic!("{e:?}"));
+        archive
+            .index(&ScanOptions::default(), &|_| {}, &AtomicBool::new(false))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        for q in ["回复", "回覆"] {
+            let r = archive
+                .render_body("a.md", Some(q))
+                .unwrap_or_else(|e| panic!("{e:?}"));
+            assert_eq!(r.matches, 3, "{q}: {}", r.html);
+            for marked in ["回覆", "回复", "回復"] {
+                let mark = format!("<mark class=\"hit\">{marked}</mark>");
+                assert!(r.html.contains(&mark), "{q}: {marked}: {}", r.html);
+            }
+            assert!(!r.html.contains(">覆盖"), "{}", r.html);
+        }
+    }
 }
 
 #[cfg(test)]

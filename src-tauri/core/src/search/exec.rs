@@ -91,8 +91,10 @@ impl Ctx<'_> {
     }
 }
 
-/// The folded needles a query highlights (its positive words and phrases), without running it.
+/// The folded needles a query highlights (its positive words and phrases, with their
+/// dictionary variants: `search::variants`), without running it.
 pub fn needles(query: &Query) -> Vec<Vec<char>> {
+    let query = super::variants::expand(query);
     let mut out = Vec::new();
     for Clause::Term {
         negated,
@@ -137,6 +139,8 @@ enum Scope {
 }
 
 fn evaluate_at(ctx: &Ctx, query: &Query, depth: usize) -> Result<Matched> {
+    // Words that folding cannot decide are searched in their dictionary variants too.
+    let query = &super::variants::expand(query);
     let snap = ctx.snap;
     let n = snap.len();
     let mut set = BitSet::full(n);

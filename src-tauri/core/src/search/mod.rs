@@ -8,3 +8,4 @@ pub mod query;
 pub mod readers;
 pub mod searcher;
 pub mod snapshot;
+pub mod variants;
