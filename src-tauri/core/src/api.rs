@@ -17,7 +17,7 @@ use crate::search::exec::CollectionTerms;
 use crate::search::facets::Facets;
 use crate::search::readers::Readers;
 use crate::search::searcher::{
-    path_bytes_hex, read_post_text, rfc3339, SearchRequest, SearchResponse, Searcher,
+    path_bytes_hex, read_post_text_and_article, rfc3339, SearchRequest, SearchResponse, Searcher,
 };
 use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
@@ -61,7 +61,10 @@ pub struct PostDetail {
     #[ts(type = "Record<string, unknown>")]
     pub fields: serde_json::Value,
     pub epoch_ms: Option<i64>,
+    /// The page text of the body (see `Post::text`).
     pub text: String,
+    /// The article's own text: byte ranges of `text`, whole lines (see `Post::article`).
+    pub article: Vec<(u32, u32)>,
     pub encoding: String,
     pub front_matter: String,
     /// BLAKE3 of the file as indexed (hex): edits send it back so a file changed on disk since
@@ -321,6 +324,7 @@ impl Archive {
                                 fields: serde_json::from_str(&fields).unwrap_or(serde_json::Value::Null),
                                 epoch_ms: r.get(13)?,
                                 text: String::new(),
+                                article: Vec::new(),
                                 encoding: r.get(14)?,
                                 front_matter: r.get(15)?,
                                 hash: to_hex(&r.get::<_, Vec<u8>>(17)?),
@@ -344,7 +348,8 @@ impl Archive {
                     return Err(Error::Refused { path: path.to_string(), reason });
                 }
             }
-            detail.text = read_post_text(s.root(), &path_b).unwrap_or_default();
+            (detail.text, detail.article) =
+                read_post_text_and_article(s.root(), &path_b).unwrap_or_default();
             detail.front_matter_raw = raw_front_matter(s.root(), &path_b);
             let hex = path_bytes_hex(&path_b);
             detail.problems = problems
