@@ -390,3 +390,36 @@ fn measure_the_reader_article_view_on_the_corpus() {
         shown_chars as f64 * 100.0 / page_chars.max(1) as f64
     );
 }
+
+#[test]
+fn show_prints_the_article_and_the_whole_page_when_asked() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("a.md"),
+        news_post("甲", "蓝鲸在港口出现", "旁边的熊猫馆 Zebra 开放"),
+    )
+    .expect("write");
+    index(dir);
+    let article = common::ok(dir, &["show", "a.md"]);
+    assert!(article.contains("蓝鲸在港口出现"), "{article}");
+    assert!(
+        !article.contains("熊猫馆") && !article.contains("获取更多"),
+        "{article}"
+    );
+    let whole = common::ok(dir, &["show", "--whole-page", "a.md"]);
+    assert!(
+        whole.contains("蓝鲸在港口出现") && whole.contains("熊猫馆") && whole.contains("获取更多"),
+        "{whole}"
+    );
+    // JSON: the whole page's text and the article's ranges in it.
+    let v = json(dir, &["show", "a.md"]);
+    let text = v["text"].as_str().expect("text");
+    let ranges = v["article"].as_array().expect("article ranges");
+    assert!(!ranges.is_empty());
+    let (start, end) = (
+        ranges[0][0].as_u64().expect("start") as usize,
+        ranges[ranges.len() - 1][1].as_u64().expect("end") as usize,
+    );
+    assert!(text[start..end].contains("蓝鲸") && !text[start..end].contains("熊猫馆"));
+}
