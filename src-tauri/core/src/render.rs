@@ -1427,4 +1427,32 @@ mod tests {
             let _ = body_html(s);
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn article_runs_of_any_body_stay_in_order_and_render(
+            body in "(\\PC|[<>&\\[\\]()*_#!;\"'=/\n -]|<p>|</p>|<script>|</script>|<!--|-->|<a href=\"x\">|<img src=\"https://i.example/a.png\">)*",
+            title in "\\PC{0,8}",
+        ) {
+            let Some(found) = crate::post::article_source(&body, &title) else {
+                return Ok(());
+            };
+            let mut end = 0;
+            for &(s, e) in &found.runs {
+                proptest::prop_assert!(end <= s && s < e && e <= body.len());
+                end = e;
+            }
+            let snapped = snap_runs(&body, &found.runs);
+            let mut end = 0;
+            for &(s, e) in &snapped {
+                proptest::prop_assert!(end <= s && s < e && e <= body.len());
+                proptest::prop_assert!(body.is_char_boundary(s) && body.is_char_boundary(e));
+                end = e;
+            }
+            let r = article_html(&body, &found.runs);
+            let whole = body_html(&body);
+            proptest::prop_assert!(r.remote_images.iter().all(|u| whole.remote_images.contains(u)));
+            proptest::prop_assert!(!r.html.to_ascii_lowercase().contains("<script"));
+        }
+    }
 }
