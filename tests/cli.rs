@@ -262,7 +262,7 @@ fn render_body_serves_only_indexed_posts() {
     index(f.path());
     let archive = shelfmark_core::api::Archive::open(f.path()).unwrap();
     let r = archive
-        .render_body("archived/2021-06-01/2021-06-01-疫苗.md", None)
+        .render_body("archived/2021-06-01/2021-06-01-疫苗.md", None, false)
         .unwrap();
     assert!(r.html.contains("疫苗接种率达到七成"));
     assert!(!r.html.contains("<script"));
@@ -273,7 +273,7 @@ fn render_body_serves_only_indexed_posts() {
         "nope.md",
     ] {
         assert_eq!(
-            archive.render_body(bad, None).unwrap_err().code,
+            archive.render_body(bad, None, false).unwrap_err().code,
             "not-found",
             "{bad}"
         );

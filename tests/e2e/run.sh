@@ -53,10 +53,10 @@ rm -f artifacts/*.png
 # Own process group, so that a timeout or Ctrl-C takes every child (servers, chromium) with it.
 . "$HERE/bounded.sh"
 
-say "node --test serve.test.mjs edit.test.mjs collections.test.mjs export.test.mjs opening.test.mjs ux.test.mjs reader.test.mjs duplicates.test.mjs workbench.test.mjs (screenshots in tests/e2e/artifacts/)"
+say "node --test serve.test.mjs edit.test.mjs collections.test.mjs export.test.mjs opening.test.mjs ux.test.mjs reader.test.mjs article.test.mjs duplicates.test.mjs workbench.test.mjs (screenshots in tests/e2e/artifacts/)"
 status=0
 bounded "${E2E_TIMEOUT:-600}" \
-  node --test --test-concurrency=1 --test-timeout=180000 serve.test.mjs edit.test.mjs collections.test.mjs export.test.mjs opening.test.mjs ux.test.mjs reader.test.mjs duplicates.test.mjs workbench.test.mjs || status=$?
+  node --test --test-concurrency=1 --test-timeout=180000 serve.test.mjs edit.test.mjs collections.test.mjs export.test.mjs opening.test.mjs ux.test.mjs reader.test.mjs article.test.mjs duplicates.test.mjs workbench.test.mjs || status=$?
 [ "$status" -eq 124 ] && die "timed out after ${E2E_TIMEOUT:-600}s"
 [ "$status" -eq 0 ] || exit "$status"
 

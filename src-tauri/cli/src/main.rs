@@ -68,12 +68,16 @@ enum Command {
         sort: Sort,
     },
     /// Show one post: its fields, text and problems. PATH is relative to the archive
-    /// (or `hex:<bytes>` for a name that is not valid UTF-8).
+    /// (or `hex:<bytes>` for a name that is not valid UTF-8). The text is the article's own;
+    /// `--whole-page` prints the page around it too (navigation, related lists, share bars).
     Show {
         path: String,
-        /// Print JSON.
+        /// Print JSON (`text` is the whole page, `article` its article's byte ranges).
         #[arg(long)]
         json: bool,
+        /// Print the whole page's text, not only the article's.
+        #[arg(long)]
+        whole_page: bool,
     },
     /// List the files Shelfmark could not read, and why.
     Problems {
@@ -259,7 +263,11 @@ fn run(cli: Cli) -> Result<(), ApiError> {
             };
             output::search(&archive.search(&req)?, json);
         }
-        Command::Show { path, json } => output::show(&open(&cli.archive)?.show(&path)?, json),
+        Command::Show {
+            path,
+            json,
+            whole_page,
+        } => output::show(&open(&cli.archive)?.show(&path)?, json, whole_page),
         Command::Problems { json } => output::problems(&open(&cli.archive)?.problems()?, json),
         Command::Facets { query, json } => output::facets(
             &open(&cli.archive)?.facets(query.as_deref().unwrap_or(""))?,

@@ -98,7 +98,7 @@ pub fn search(r: &SearchResponse, as_json: bool) {
     }
 }
 
-pub fn show(p: &PostDetail, as_json: bool) {
+pub fn show(p: &PostDetail, as_json: bool, whole_page: bool) {
     if as_json {
         return json(p);
     }
@@ -114,7 +114,18 @@ pub fn show(p: &PostDetail, as_json: bool) {
         out!("problem:    {} {}", pr.kind, pr.message);
     }
     out!("");
-    out!("{}", p.text);
+    let article = shelfmark_core::post::article_text(&p.text, &p.article);
+    if whole_page || article.len() == p.text.len() {
+        out!("{}", p.text);
+    } else {
+        out!("{article}");
+        let hidden = p
+            .text
+            .chars()
+            .count()
+            .saturating_sub(article.chars().count());
+        eprintln!("(the article only: {hidden} characters of page around it left out; --whole-page prints them)");
+    }
 }
 
 pub fn problems(rows: &[ProblemRow], as_json: bool) {

@@ -17,7 +17,7 @@ use crate::search::exec::CollectionTerms;
 use crate::search::facets::Facets;
 use crate::search::readers::Readers;
 use crate::search::searcher::{
-    path_bytes_hex, read_post_text, rfc3339, SearchRequest, SearchResponse, Searcher,
+    path_bytes_hex, read_post_text_and_article, rfc3339, SearchRequest, SearchResponse, Searcher,
 };
 use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
@@ -61,7 +61,10 @@ pub struct PostDetail {
     #[ts(type = "Record<string, unknown>")]
     pub fields: serde_json::Value,
     pub epoch_ms: Option<i64>,
+    /// The page text of the body (see `Post::text`).
     pub text: String,
+    /// The article's own text: byte ranges of `text`, whole lines (see `Post::article`).
+    pub article: Vec<(u32, u32)>,
     pub encoding: String,
     pub front_matter: String,
     /// BLAKE3 of the file as indexed (hex): edits send it back so a file changed on disk since
@@ -321,6 +324,7 @@ impl Archive {
                                 fields: serde_json::from_str(&fields).unwrap_or(serde_json::Value::Null),
                                 epoch_ms: r.get(13)?,
                                 text: String::new(),
+                                article: Vec::new(),
                                 encoding: r.get(14)?,
                                 front_matter: r.get(15)?,
                                 hash: to_hex(&r.get::<_, Vec<u8>>(17)?),
@@ -344,7 +348,8 @@ impl Archive {
                     return Err(Error::Refused { path: path.to_string(), reason });
                 }
             }
-            detail.text = read_post_text(s.root(), &path_b).unwrap_or_default();
+            (detail.text, detail.article) =
+                read_post_text_and_article(s.root(), &path_b).unwrap_or_default();
             detail.front_matter_raw = raw_front_matter(s.root(), &path_b);
             let hex = path_bytes_hex(&path_b);
             detail.problems = problems
@@ -359,10 +364,16 @@ impl Archive {
     /// With a `query`, its words and phrases are marked (`<mark class="hit">`) in the sanitized
     /// HTML, matched as the search matches them (folded: Traditional = Simplified, full-width =
     /// half-width, case).
+    ///
+    /// By default only the article is shown (`post::article_source`: the page around it, such as
+    /// navigation, related lists and share bars, is left out); `whole_page` shows all of it, as
+    /// does a body whose article is the whole text. `matches` counts the marks shown;
+    /// `hidden_matches` the query's matches in the page text left out.
     pub fn render_body(
         &self,
         path: &str,
         query: Option<&str>,
+        whole_page: bool,
     ) -> ApiResult<crate::render::RenderedBody> {
         let rel = path_bytes_from_arg(path);
         // Only files the index knows as posts: never an arbitrary path, nor a link out of the archive.
@@ -386,7 +397,33 @@ impl Archive {
                 reason,
             })?;
         let body = crate::post::body_source(&bytes).unwrap_or_default();
-        let mut rendered = crate::render::body_html(&body);
+        // The title (the article leaves it out where the page repeats it on top).
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let opts = crate::post::ParseOptions {
+            skip_body_text: true,
+            ..crate::post::ParseOptions::default()
+        };
+        let title = crate::post::parse(name, &bytes, &opts)
+            .post
+            .map(|p| p.title)
+            .unwrap_or_default();
+        let article = crate::post::article_source(&body, &title);
+        let mut rendered = match &article {
+            Some(a) if !whole_page => {
+                let only = crate::render::article_html(&body, &a.runs);
+                // Nothing left of the article once its runs were kept off markup: the page.
+                if only.html.trim().is_empty() {
+                    crate::render::body_html(&body)
+                } else {
+                    only
+                }
+            }
+            _ => crate::render::body_html(&body),
+        };
+        let to_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        rendered.page_chars = article
+            .as_ref()
+            .map_or(0, |a| to_u32(a.hidden.chars().count()));
         // An invalid query marks nothing: the reader still shows the post.
         let needles = query
             .and_then(|q| crate::search::query::parse(q).ok())
@@ -396,7 +433,10 @@ impl Archive {
             let find = |text: &str| crate::search::matcher::match_byte_ranges(text, &needles);
             let (html, count) = crate::render::mark_matches(&rendered.html, &find);
             rendered.html = html;
-            rendered.matches = count as u32;
+            rendered.matches = to_u32(count);
+            if let Some(a) = article.as_ref().filter(|_| rendered.article) {
+                rendered.hidden_matches = to_u32(find(&a.hidden).len());
+            }
         }
         Ok(rendered)
     }
@@ -458,7 +498,8 @@ impl Archive {
         let rel = path_bytes_from_arg(path);
         let file = self.root.join(std::ffi::OsStr::from_bytes(&rel));
         let named = crate::fetch::POST_IMAGES.names(&self.root, path, &file, &wanted, || {
-            ApiResult::Ok(self.render_body(path, None)?.remote_images)
+            // The whole page: an image the user may fetch can be anywhere in the file.
+            ApiResult::Ok(self.render_body(path, None, true)?.remote_images)
         })?;
         if !named {
             return Err(ApiError {
@@ -1242,14 +1283,14 @@ mod reader_tests {
             .index(&ScanOptions::default(), &|_| {}, &AtomicBool::new(false))
             .unwrap_or_else(|e| panic!("{e:?}"));
         let plain = archive
-            .render_body("a.md", None)
+            .render_body("a.md", None, false)
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(plain.matches, 0);
         assert!(!plain.html.contains("<mark"), "{}", plain.html);
         // Simplified finds Traditional, half-width finds full-width, case is folded; "abcd" is
         // another word, as in the search.
         let r = archive
-            .render_body("a.md", Some("软体 abc -不是"))
+            .render_body("a.md", Some("软体 abc -不是"), false)
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(r.matches, 4, "{}", r.html);
         for marked in ["軟體", "ＡＢＣ", "Abc"] {
@@ -1263,7 +1304,7 @@ mod reader_tests {
         assert!(!r.html.contains("onclick"), "{}", r.html);
         // An invalid query marks nothing and still renders.
         let bad = archive
-            .render_body("a.md", Some("date:2020-13"))
+            .render_body("a.md", Some("date:2020-13"), false)
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(bad.matches, 0);
     }
@@ -1282,7 +1323,7 @@ mod reader_tests {
             .unwrap_or_else(|e| panic!("{e:?}"));
         for q in ["回复", "回覆"] {
             let r = archive
-                .render_body("a.md", Some(q))
+                .render_body("a.md", Some(q), false)
                 .unwrap_or_else(|e| panic!("{e:?}"));
             assert_eq!(r.matches, 3, "{q}: {}", r.html);
             for marked in ["回覆", "回复", "回復"] {
@@ -1291,6 +1332,50 @@ mod reader_tests {
             }
             assert!(!r.html.contains(">覆盖"), "{}", r.html);
         }
+    }
+
+    #[test]
+    fn the_reader_shows_the_article_and_the_whole_page_on_request() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let paragraph = "记者在港口看到了很多人，他们都说这件事情非常重要，而且还会继续下去。";
+        let body = format!(
+            "<nav><a href=/>首页</a> <a href=/n>新闻</a></nav><h1>T</h1>\
+             <p>{paragraph}</p><p><img src=\"https://img.example/a.jpg\"></p><p>{paragraph}</p>\
+             <h3>相关文章</h3><ul><li><a href=/x>熊猫馆开放</a></li></ul>\
+             <aside><img src=\"https://ads.example/b.gif\"></aside>"
+        );
+        std::fs::write(
+            dir.path().join("a.md"),
+            format!("---\ntitle: T\n---\n{body}\n"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let archive = Archive::open(dir.path()).unwrap_or_else(|e| panic!("{e:?}"));
+        archive
+            .index(&ScanOptions::default(), &|_| {}, &AtomicBool::new(false))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let render = |query: Option<&str>, whole: bool| {
+            archive
+                .render_body("a.md", query, whole)
+                .unwrap_or_else(|e| panic!("{e:?}"))
+        };
+        let article = render(Some("熊猫"), false);
+        assert!(article.article && article.page_chars > 0, "{article:?}");
+        assert!(
+            article.html.contains("港口")
+                && !article.html.contains("熊猫")
+                && !article.html.contains("首页"),
+            "{}",
+            article.html
+        );
+        assert_eq!(article.remote_images, ["https://img.example/a.jpg"]);
+        assert_eq!((article.matches, article.hidden_matches), (0, 1));
+        let page = render(Some("熊猫"), true);
+        assert!(!page.article && page.page_chars == article.page_chars);
+        assert!(page.html.contains("首页"), "{}", page.html);
+        assert_eq!(page.remote_images.len(), 2);
+        assert_eq!((page.matches, page.hidden_matches), (1, 0));
+        let hit = render(Some("港口"), false);
+        assert_eq!((hit.matches, hit.hidden_matches), (2, 0));
     }
 }
 

@@ -374,6 +374,11 @@ pub struct RenderBodyRequest {
     #[serde(default)]
     #[ts(optional)]
     pub query: Option<String>,
+    /// Show the whole page, not only the article (the default leaves out the page around the
+    /// article: navigation, related lists, share bars...).
+    #[serde(default)]
+    #[ts(optional)]
+    pub whole_page: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ts_rs::TS)]
@@ -600,7 +605,7 @@ commands! {
     /// A post's body as sanitized HTML; remote images are parked in `data-remote-src`; the
     /// matches of `query`, if given, are marked.
     render_body(cx, r: RenderBodyRequest) -> RenderedBody, call =>
-        cx.archive.render_body(&r.path, r.query.as_deref());
+        cx.archive.render_body(&r.path, r.query.as_deref(), r.whole_page.unwrap_or(false));
     /// One remote image that a post names, fetched when the user asks, as a `data:` URL.
     fetch_image(cx, r: FetchImageRequest) -> FetchedImage, call =>
         cx.archive.fetch_image(&r.path, &r.url);

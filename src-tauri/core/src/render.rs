@@ -25,6 +25,15 @@ pub struct RenderedBody {
     pub remote_hosts: Vec<String>,
     /// How many matches of the query are marked (0 without a query).
     pub matches: u32,
+    /// The HTML is the article alone: the page around it (navigation, related lists, share
+    /// bars...) was left out (see `post::article_source`).
+    pub article: bool,
+    /// Characters of page text around the article (shown or not); 0 when the body has no article
+    /// apart from its page, so "whole page / article only" means nothing for it.
+    pub page_chars: u32,
+    /// Matches of the query in the page text that the article view leaves out (0 when the whole
+    /// page is shown).
+    pub hidden_matches: u32,
 }
 
 const TAGS: &[&str] = &[
@@ -617,8 +626,9 @@ fn markup_to_text(html: &str, out: &mut String) {
     });
 }
 
-/// ammonia with Shelfmark's allowlist: (sanitized HTML, remote image addresses in order).
-fn sanitize(html: &str) -> (String, Vec<String>) {
+/// ammonia with Shelfmark's allowlist, over each of `parts` on its own (so a tag left open in one
+/// part is closed at its end): (the sanitized parts joined, remote image addresses in order).
+fn sanitize_parts(parts: &[Cow<'_, str>]) -> (String, Vec<String>) {
     let remote: Arc<Mutex<Vec<String>>> = Arc::default();
     let seen = remote.clone();
     let mut builder = ammonia::Builder::default();
@@ -655,7 +665,10 @@ fn sanitize(html: &str) -> (String, Vec<String>) {
                 _ => Some(Cow::Borrowed(value)),
             },
         );
-    let clean = builder.clean(html).to_string();
+    let mut clean = String::new();
+    for part in parts {
+        clean.push_str(&builder.clean(part).to_string());
+    }
     let clean = clean
         .replace("data-shelfmark-src=", &format!("{REMOTE_SRC}="))
         .replace("data-shelfmark-lazy=", &format!("{REMOTE_SRC}="));
@@ -671,16 +684,112 @@ fn sanitize(html: &str) -> (String, Vec<String>) {
     (clean, remote_images)
 }
 
+/// ammonia with Shelfmark's allowlist over one piece of HTML.
+#[cfg(test)]
+fn sanitize(html: &str) -> (String, Vec<String>) {
+    sanitize_parts(&[Cow::Borrowed(html)])
+}
+
 /// Render a post body (Markdown and HTML) to sanitized HTML.
 pub fn body_html(body: &str) -> RenderedBody {
+    render_parts(&[body])
+}
+
+/// Render only the article of a body: `runs` are byte ranges of `body` (as
+/// `post::article_source` gives them). Each run is rendered and sanitized on its own, as a
+/// whole body would be, so a run cut anywhere cannot carry markup out of it: first its ends are
+/// moved off any tag, comment or raw-text element (`<script>`, `<style>`, `<textarea>`...) they
+/// fall inside, as html5ever's tokenizer reads the body ([`snap_runs`]); then ammonia closes
+/// what a run leaves open.
+pub fn article_html(body: &str, runs: &[(usize, usize)]) -> RenderedBody {
+    let parts: Vec<&str> = snap_runs(body, runs)
+        .into_iter()
+        .filter_map(|(s, e)| body.get(s..e))
+        .collect();
+    let mut rendered = render_parts(&parts);
+    rendered.article = true;
+    rendered
+}
+
+/// `runs` (sorted, apart) with each end moved out of the markup token it falls strictly inside:
+/// a start inside a tag to the tag's start, inside a comment or raw-text element to its end; an
+/// end to the token's start. Runs left empty are dropped. Linear in the body.
+fn snap_runs(body: &str, runs: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    // Every end of every run, in order, with whether it starts a run.
+    let mut ends: Vec<(usize, bool)> = Vec::with_capacity(runs.len() * 2);
+    for &(s, e) in runs {
+        let s = s.min(body.len());
+        let e = e.min(body.len());
+        if s < e && ends.last().is_none_or(|&(last, _)| last <= s) {
+            ends.push((s, true));
+            ends.push((e, false));
+        }
+    }
+    let mut next = 0;
+    // The ends strictly inside `a..b` move: starts to `b` when `skip` (the token hides its
+    // content), else to `a`; run ends to `a`.
+    let mut snap = |a: usize, b: usize, skip: bool| {
+        while ends.get(next).is_some_and(|&(p, _)| p <= a) {
+            next += 1;
+        }
+        while let Some((p, start)) = ends.get_mut(next) {
+            if *p >= b {
+                break;
+            }
+            *p = if *start && skip { b } else { a };
+            next += 1;
+        }
+    };
+    // A raw-text element's start tag and its content are one token here.
+    let mut tag: Option<(usize, usize)> = None;
+    crate::post::markup_spans(body, |a, b, token| match token {
+        Markup::Skip => match tag.take() {
+            Some((ta, tb)) if tb == a => snap(ta, b, true),
+            Some((ta, tb)) => {
+                snap(ta, tb, false);
+                snap(a, b, true);
+            }
+            None => snap(a, b, true),
+        },
+        Markup::Tag { .. } => {
+            if let Some((ta, tb)) = tag.replace((a, b)) {
+                snap(ta, tb, false);
+            }
+        }
+        Markup::Text(..) => {
+            if let Some((ta, tb)) = tag.take() {
+                snap(ta, tb, false);
+            }
+        }
+    });
+    if let Some((ta, tb)) = tag {
+        snap(ta, tb, false);
+    }
+    let mut out: Vec<(usize, usize)> = Vec::with_capacity(runs.len());
+    for pair in ends.chunks_exact(2) {
+        let (s, e) = (pair[0].0, pair[1].0);
+        if s < e && out.last().is_none_or(|&(_, last)| last <= s) {
+            out.push((s, e));
+        }
+    }
+    out
+}
+
+/// Markdown → HTML → images parked → nesting guarded, for each part; then sanitized.
+fn render_parts(parts: &[&str]) -> RenderedBody {
     let mut opts = pulldown_cmark::Options::empty();
     opts.insert(pulldown_cmark::Options::ENABLE_TABLES);
     opts.insert(pulldown_cmark::Options::ENABLE_STRIKETHROUGH);
-    let mut html = String::with_capacity(body.len() + body.len() / 8);
-    pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new_ext(body, opts));
-    let html = park_image_sources(&html);
-    let html = guard(&html);
-    let (clean, remote_images) = sanitize(&html);
+    let parked: Vec<String> = parts
+        .iter()
+        .map(|part| {
+            let mut html = String::with_capacity(part.len() + part.len() / 8);
+            pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new_ext(part, opts));
+            park_image_sources(&html)
+        })
+        .collect();
+    let guarded: Vec<Cow<'_, str>> = parked.iter().map(|html| guard(html)).collect();
+    let (clean, remote_images) = sanitize_parts(&guarded);
     let mut hosts: Vec<String> = Vec::new();
     let mut host_set = HashSet::new();
     for u in &remote_images {
@@ -698,6 +807,9 @@ pub fn body_html(body: &str) -> RenderedBody {
         remote_images,
         remote_hosts: hosts,
         matches: 0,
+        article: false,
+        page_chars: 0,
+        hidden_matches: 0,
     }
 }
 
@@ -933,6 +1045,121 @@ mod tests {
                 "track.example.com"
             ]
         );
+    }
+
+    /// The start tags of sanitized HTML, as written (attribute values may hold `>`).
+    fn start_tags(html: &str) -> Vec<&str> {
+        let b = html.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while let Some(p) = html[i..].find('<') {
+            let at = i + p;
+            let mut j = at + 1;
+            let mut quoted = false;
+            while j < b.len() && (quoted || b[j] != b'>') {
+                quoted ^= b[j] == b'"';
+                j += 1;
+            }
+            if b.get(at + 1).is_some_and(u8::is_ascii_alphabetic) {
+                out.push(&html[at..(j + 1).min(b.len())]);
+            }
+            i = (j + 1).min(b.len());
+        }
+        out
+    }
+
+    /// A body whose raw-text elements, comments and attribute values hold markup that the whole
+    /// render never shows as markup.
+    const CUT_ME: &str = "<p>一段<b title=\"x><img src=https://evil.example/1.png>\" onclick=\"a()\">粗</b></p>\
+        <script>var s = \"<img src=https://evil.example/2.png>\";</script><p>二</p>\
+        <!-- <a href=\"https://evil.example/3\">注释</a> --><p>三<a href=\"https://ok.example/\">链</a></p>\
+        <textarea><img src=https://evil.example/4.png></textarea><style>p{}</style>\
+        <img src=\"https://img.example/a.png\"><p>四</p>";
+
+    #[test]
+    fn an_article_run_cut_anywhere_lets_through_no_markup_the_whole_render_does_not() {
+        let whole = body_html(CUT_ME);
+        let allowed: HashSet<&str> = start_tags(&whole.html).into_iter().collect();
+        // The whole render shows the hidden markup as text at most.
+        assert!(
+            allowed.iter().all(|t| !t.contains("evil.example/2")
+                && !t.contains("evil.example/3")
+                && !t.starts_with("<img data-remote-src=https://evil")),
+            "{}",
+            whole.html
+        );
+        let cuts: Vec<usize> = (0..=CUT_ME.len())
+            .filter(|&i| CUT_ME.is_char_boundary(i))
+            .collect();
+        let mut rendered = 0;
+        for (k, &s) in cuts.iter().enumerate() {
+            for &e in cuts.iter().skip(k + 1).step_by(7) {
+                let r = article_html(CUT_ME, &[(s, e)]);
+                for tag in start_tags(&r.html) {
+                    // Markdown may wrap a cut-off text in a paragraph of its own.
+                    assert!(
+                        allowed.contains(tag) || tag == "<p>",
+                        "{s}..{e} {:?} gave {tag} in {}",
+                        &CUT_ME[s..e],
+                        r.html
+                    );
+                }
+                let lower = r.html.to_ascii_lowercase();
+                for bad in ["onclick", "<script", "<textarea", "<style", "javascript:"] {
+                    assert!(!lower.contains(bad), "{s}..{e}: {bad} in {}", r.html);
+                }
+                assert!(
+                    r.remote_images
+                        .iter()
+                        .all(|u| whole.remote_images.contains(u)),
+                    "{s}..{e}: {:?}",
+                    r.remote_images
+                );
+                rendered += 1;
+            }
+        }
+        assert!(rendered > 1000);
+    }
+
+    #[test]
+    fn a_run_inside_a_script_comment_or_attribute_renders_nothing_of_it() {
+        let at = |needle: &str| CUT_ME.find(needle).expect("in the body");
+        // Inside the script's string, the comment, the textarea, an attribute value.
+        for (from, to) in [
+            (at("<img src=https://evil.example/2"), at("</script>")),
+            (at("<a href=\"https://evil.example/3"), at(" -->")),
+            (at("<img src=https://evil.example/4"), at("</textarea>")),
+            (at("<img src=https://evil.example/1"), at("\" onclick")),
+        ] {
+            let r = article_html(CUT_ME, &[(from, to)]);
+            assert!(
+                !r.html.contains("evil") && r.remote_images.is_empty(),
+                "{}",
+                r.html
+            );
+        }
+        // A run from inside the script to the paragraph after it keeps only that paragraph.
+        let r = article_html(CUT_ME, &[(at("var s"), at("<!--"))]);
+        assert_eq!(r.html, "<p>二</p>");
+        // Two runs: each closed on its own, the gap left out.
+        let r = article_html(
+            CUT_ME,
+            &[
+                (at("<p>二"), at("<!--")),
+                (at("<img src=\"https://img"), CUT_ME.len()),
+            ],
+        );
+        assert!(
+            r.html.starts_with("<p>二</p>")
+                && r.html
+                    .contains("<img data-remote-src=\"https://img.example/a.png\">")
+                && r.html.contains("<p>四</p>")
+                && !r.html.contains("三"),
+            "{}",
+            r.html
+        );
+        assert_eq!(r.remote_images, ["https://img.example/a.png"]);
+        assert!(r.article);
     }
 
     #[test]
@@ -1198,6 +1425,34 @@ mod tests {
             "\u{0}<img>",
         ] {
             let _ = body_html(s);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn article_runs_of_any_body_stay_in_order_and_render(
+            body in "(\\PC|[<>&\\[\\]()*_#!;\"'=/\n -]|<p>|</p>|<script>|</script>|<!--|-->|<a href=\"x\">|<img src=\"https://i.example/a.png\">)*",
+            title in "\\PC{0,8}",
+        ) {
+            let Some(found) = crate::post::article_source(&body, &title) else {
+                return Ok(());
+            };
+            let mut end = 0;
+            for &(s, e) in &found.runs {
+                proptest::prop_assert!(end <= s && s < e && e <= body.len());
+                end = e;
+            }
+            let snapped = snap_runs(&body, &found.runs);
+            let mut end = 0;
+            for &(s, e) in &snapped {
+                proptest::prop_assert!(end <= s && s < e && e <= body.len());
+                proptest::prop_assert!(body.is_char_boundary(s) && body.is_char_boundary(e));
+                end = e;
+            }
+            let r = article_html(&body, &found.runs);
+            let whole = body_html(&body);
+            proptest::prop_assert!(r.remote_images.iter().all(|u| whole.remote_images.contains(u)));
+            proptest::prop_assert!(!r.html.to_ascii_lowercase().contains("<script"));
         }
     }
 }

@@ -49,10 +49,11 @@ export class AppController {
     isCurrent: (q, sort) => this.view.q === q && this.view.sort === sort,
     wantFacets: () => !this.#commitSoon.pending(),
   });
-  readonly post = new OpenPost((path) =>
+  readonly post = new OpenPost((path, wholePage) =>
     // The body's HTML is a nicety: without it the reader shows the plain text.
     // The search's words are marked in it (by the core, which folds as the search does).
-    Promise.all([api.show(path), api.renderBody(path, this.view.q).catch(() => null)]),
+    // By default it is the article alone; the whole page is one click away.
+    Promise.all([api.show(path), api.renderBody(path, this.view.q, wholePage).catch(() => null)]),
   );
 
   // Welcome and indexing.

@@ -327,9 +327,15 @@ export const api = {
   show: (path: string) => command('show', { path }),
   /**
    * The body as sanitized HTML; remote images are parked in `data-remote-src`. With a query, its
-   * matches are marked `<mark class="hit">` by the core (folded as the search folds).
+   * matches are marked `<mark class="hit">` by the core (folded as the search folds). The
+   * article alone unless `wholePage` (`article` in the answer says which was shown).
    */
-  renderBody: (path: string, query?: string) => command('render_body', query?.trim() ? { path, query } : { path }),
+  renderBody: (path: string, query?: string, wholePage = false) =>
+    command('render_body', {
+      path,
+      ...(query?.trim() ? { query } : {}),
+      ...(wholePage ? { whole_page: true } : {}),
+    }),
   /**
    * One remote image of a post, fetched by the core only when the user asks (the webview itself
    * loads nothing remote), as a `data:` URL. Only addresses the post names are fetched.

@@ -16,6 +16,32 @@ function controlled() {
 }
 
 describe('OpenPost', () => {
+  it('keeps "whole page" from post to post and loads the open post again when it changes', async () => {
+    const asked: [string, boolean][] = [];
+    const post = new OpenPost(async (path, wholePage) => {
+      asked.push([path, wholePage]);
+      return [detail(path), null];
+    });
+    expect(post.wholePage).toBe(false);
+    expect(await post.setWholePage(true)).toBe(true);
+    expect(asked).toEqual([]);
+    await post.open('a.md');
+    await post.open('b.md');
+    expect(await post.setWholePage(false)).toBe(true);
+    expect(await post.setWholePage(false)).toBe(true);
+    await post.open('c.md');
+    expect(asked).toEqual([
+      ['a.md', true],
+      ['b.md', true],
+      ['b.md', false],
+      ['c.md', false],
+    ]);
+    post.close();
+    await post.setWholePage(true);
+    expect(asked.length).toBe(4);
+    expect(post.detail).toBeNull();
+  });
+
   it('shows the post it was asked for last, whatever order the answers come in', async () => {
     const { load, waiting } = controlled();
     const post = new OpenPost(load);

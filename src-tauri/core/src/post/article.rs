@@ -26,13 +26,17 @@ pub(super) struct Context {
     pub(super) heading: bool,
 }
 
-/// Per output line: where it starts, and how many of its bytes were link text or boilerplate.
+/// Per output line: where it starts, and how many of its bytes were link text or boilerplate;
+/// and the bytes of the body source it came from (`src_start..src_end`: from the tag that opened
+/// its block, or its first text, to the end of its last text).
 #[derive(Clone, Copy, Default, Debug)]
 pub(super) struct Line {
     pub(super) start: u32,
     pub(super) link: u32,
     pub(super) boiler: u32,
     pub(super) heading: u32,
+    pub(super) src_start: u32,
+    pub(super) src_end: u32,
 }
 
 /// The lines of one extracted text, recorded while the text is written.
@@ -49,10 +53,26 @@ fn to_u32(n: usize) -> u32 {
 }
 
 impl Lines {
-    /// A new line starts at byte `at` of the text.
-    pub(super) fn start(&mut self, at: usize) {
+    /// The first line's text begins; in the source at `source`.
+    pub(super) fn first(&mut self, source: usize) {
+        if self.lines.is_empty() {
+            self.lines.push(Line {
+                src_start: to_u32(source),
+                ..Line::default()
+            });
+        }
+    }
+
+    /// A new line starts at byte `at` of the text, at `source` in the body source; the line
+    /// before it ended at `previous_end` in the source.
+    pub(super) fn start(&mut self, at: usize, source: usize, previous_end: usize) {
+        let previous_end = to_u32(previous_end);
+        if let Some(last) = self.lines.last_mut() {
+            last.src_end = previous_end.max(last.src_start);
+        }
         self.lines.push(Line {
             start: to_u32(at),
+            src_start: to_u32(source).max(previous_end),
             ..Line::default()
         });
     }
@@ -64,7 +84,7 @@ impl Lines {
             return;
         }
         if self.lines.is_empty() {
-            self.start(0);
+            self.first(0);
         }
         if let Some(line) = self.lines.last_mut() {
             let len = to_u32(len);
@@ -80,10 +100,13 @@ impl Lines {
         }
     }
 
-    /// The text is complete at `len` bytes.
-    pub(super) fn finish(&mut self, len: usize) {
+    /// The text is complete at `len` bytes; its last text ended at `source_end` in the source.
+    pub(super) fn finish(&mut self, len: usize, source_end: usize) {
         if self.lines.first().is_none_or(|l| l.start != 0) && len > 0 {
             self.lines.insert(0, Line::default());
+        }
+        if let Some(last) = self.lines.last_mut() {
+            last.src_end = to_u32(source_end).max(last.src_start);
         }
         self.end = to_u32(len);
     }
@@ -593,6 +616,30 @@ pub(super) fn article_ranges(text: &str, lines: &Lines, title: &str) -> Vec<(u32
     ranges
 }
 
+/// The article's runs in the body source: for each range of `ranges` (the article's ranges of the
+/// text, each a run of consecutive article lines), the source from its first line's start to its
+/// last line's end, so what lies between two lines of one run (images, inline markup) is kept and
+/// what lies between runs (a share bar, a related list) is not. In order and apart; runs whose
+/// lines the extractor could not place are left out.
+pub(super) fn source_runs(lines: &Lines, ranges: &[(u32, u32)]) -> Vec<(u32, u32)> {
+    let mut runs: Vec<(u32, u32)> = Vec::with_capacity(ranges.len());
+    for &(start, end) in ranges {
+        let first = lines.lines.partition_point(|l| l.start < start);
+        let last = lines.lines.partition_point(|l| l.start <= end);
+        let (Some(first), Some(last)) = (
+            lines.lines.get(first),
+            last.checked_sub(1).and_then(|i| lines.lines.get(i)),
+        ) else {
+            continue;
+        };
+        let from = first.src_start.max(runs.last().map_or(0, |r| r.1));
+        if from < last.src_end {
+            runs.push((from, last.src_end));
+        }
+    }
+    runs
+}
+
 #[cfg(test)]
 mod tests {
     use crate::post::{parse, ParseOptions};
@@ -694,6 +741,47 @@ mod tests {
         let text = article("t", &body);
         assert_eq!(text.lines().count(), 4, "{text}");
         assert!(!text.contains("侧栏") && !text.contains("别的"));
+    }
+
+    #[test]
+    fn the_article_runs_in_the_source_keep_what_lies_between_their_lines() {
+        let body = format!(
+            "<nav><ul><li><a href=/>首页</a></li><li><a href=/n>新闻</a></li></ul></nav>\
+             <h1>标题</h1><div class=\"entry\"><p>甲{PARAGRAPH}</p>\
+             <figure><img src=\"a.jpg\"><figcaption>图：港口</figcaption></figure>\
+             <p>乙{PARAGRAPH}</p>{}</div>\
+             <div class=\"share-buttons\"><a href=/s>分享到微博</a></div>\
+             <p>丙{PARAGRAPH}</p>\
+             <h3>您可能感兴趣的文章</h3><ul><li><a href=/a>另一篇文章的标题</a></li></ul>",
+            paragraphs(2)
+        );
+        let found = crate::post::article_source(&body, "标题").expect("an article");
+        let runs: Vec<&str> = found.runs.iter().map(|&(s, e)| &body[s..e]).collect();
+        assert_eq!(runs.len(), 2, "{runs:#?}");
+        // From the first tag after the title (the article's container) on.
+        assert!(
+            runs[0].starts_with("<div class=\"entry\"><p>甲"),
+            "{}",
+            runs[0]
+        );
+        assert!(runs[0].contains("<img src=\"a.jpg\">") && runs[0].ends_with("而且还会继续下去。"));
+        assert!(
+            runs[1].starts_with("<p>丙") && runs[1].ends_with("继续下去。"),
+            "{}",
+            runs[1]
+        );
+        for left_out in ["首页", "<h1>", "分享到", "您可能感兴趣", "另一篇"] {
+            assert!(runs.iter().all(|r| !r.contains(left_out)), "{left_out}");
+            assert!(found.hidden.contains(left_out.trim_matches(['<', '>'])) || left_out == "<h1>");
+        }
+        // Where the article is the whole text, the reader shows the whole body.
+        assert_eq!(crate::post::article_source(&paragraphs(5), "t"), None);
+        assert_eq!(
+            crate::post::article_source("短文<a href=x>链接</a>", "t"),
+            None
+        );
+        let markdown = format!("# 标题\n\n{PARAGRAPH}\n\n- [链接](u)\n\n延伸阅读\n\n{PARAGRAPH}");
+        assert_eq!(crate::post::article_source(&markdown, "标题"), None);
     }
 
     #[test]

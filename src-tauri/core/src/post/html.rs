@@ -329,17 +329,23 @@ pub(crate) enum Markup {
 /// `<style>`, `<textarea>`...) hide their content up to their end tag; one that is never closed
 /// hides the rest, as in a browser.
 pub(crate) fn markup_tokens(html: &str, mut f: impl FnMut(Markup)) {
+    markup_spans(html, |_, _, token| f(token));
+}
+
+/// [`markup_tokens`] with each token's bytes (`start..end`): a raw-text element is its start
+/// tag (a `Tag`) followed by its content and end tag (one `Skip`).
+pub(crate) fn markup_spans(html: &str, mut f: impl FnMut(usize, usize, Markup)) {
     let s = html.as_bytes();
     let n = s.len();
     let mut i = 0;
     while i < n {
         let Some(p) = memchr::memchr(b'<', s.get(i..).unwrap_or_default()) else {
-            f(Markup::Text(i, n));
+            f(i, n, Markup::Text(i, n));
             return;
         };
         let at = i + p;
         if at > i {
-            f(Markup::Text(i, at));
+            f(i, at, Markup::Text(i, at));
         }
         i = match (s.get(at + 1), s.get(at + 2)) {
             (Some(b'!'), _) => {
@@ -348,17 +354,17 @@ pub(crate) fn markup_tokens(html: &str, mut f: impl FnMut(Markup)) {
                 } else {
                     bogus_comment_end(s, at + 2)
                 };
-                f(Markup::Skip);
+                f(at, end, Markup::Skip);
                 end
             }
             (Some(b'?'), _) | (Some(b'/'), Some(b'>')) => {
                 let end = bogus_comment_end(s, at + 1);
-                f(Markup::Skip);
+                f(at, end, Markup::Skip);
                 end
             }
             (Some(b'/'), Some(c)) if !c.is_ascii_alphabetic() => {
                 let end = bogus_comment_end(s, at + 2);
-                f(Markup::Skip);
+                f(at, end, Markup::Skip);
                 end
             }
             (Some(b'/'), Some(_)) | (Some(b'a'..=b'z' | b'A'..=b'Z'), _) => {
@@ -366,23 +372,27 @@ pub(crate) fn markup_tokens(html: &str, mut f: impl FnMut(Markup)) {
                 let (name, name_end) = tag_name(s, at + 1 + usize::from(closing));
                 let (gt, _) = scan_attributes(s, name_end, usize::MAX, usize::MAX, &mut Vec::new());
                 let end = (gt + 1).min(n);
-                f(Markup::Tag {
-                    name_end,
-                    block: is_block(&name),
-                });
+                f(
+                    at,
+                    end,
+                    Markup::Tag {
+                        name_end,
+                        block: is_block(&name),
+                    },
+                );
                 if !closing && name_str(&name) == b"plaintext" {
-                    f(Markup::Skip);
+                    f(end, n, Markup::Skip);
                     n
                 } else if !closing && is_tokenizer_raw_text(&name) {
                     let close = closing_tag_end(s, end, &name).unwrap_or(n);
-                    f(Markup::Skip);
+                    f(end, close, Markup::Skip);
                     close
                 } else {
                     end
                 }
             }
             _ => {
-                f(Markup::Text(at, at + 1));
+                f(at, at + 1, Markup::Text(at, at + 1));
                 at + 1
             }
         };

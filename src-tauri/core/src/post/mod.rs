@@ -22,7 +22,7 @@ mod tests;
 pub use date::{file_name_date, parse_date};
 pub use entities::decode_entity;
 pub use epoch::{epoch_comment, unreadable_epoch};
-pub(crate) use html::{markup_tokens, scan_attributes, Markup};
+pub(crate) use html::{markup_spans, markup_tokens, scan_attributes, Markup};
 pub(crate) use spans::quoted_end;
 
 use crate::problem::{Problem, ProblemKind};
@@ -155,21 +155,26 @@ impl Post {
 
     /// The page around the article: the lines of `text` outside `article`, joined with `\n`.
     pub fn rest_text(&self) -> String {
-        let mut rest = Vec::with_capacity(self.article.len() + 1);
-        let mut at = 0u32;
-        for &(start, end) in &self.article {
-            if start > at {
-                rest.push((at, start.saturating_sub(1)));
-            }
-            at = end.saturating_add(1);
-        }
-        let len = u32::try_from(self.text.len()).unwrap_or(u32::MAX);
-        if at < len {
-            rest.push((at, len));
-        }
-        rest.retain(|(s, e)| s < e);
-        article_text(&self.text, &rest).into_owned()
+        rest_text(&self.text, &self.article)
     }
+}
+
+/// The lines of `text` outside the `article` ranges (see `Post::article`), joined with `\n`.
+fn rest_text(text: &str, article: &[(u32, u32)]) -> String {
+    let mut rest = Vec::with_capacity(article.len() + 1);
+    let mut at = 0u32;
+    for &(start, end) in article {
+        if start > at {
+            rest.push((at, start.saturating_sub(1)));
+        }
+        at = end.saturating_add(1);
+    }
+    let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
+    if at < len {
+        rest.push((at, len));
+    }
+    rest.retain(|(s, e)| s < e);
+    article_text(text, &rest).into_owned()
 }
 
 /// The text of `ranges` of `text` (see `Post::article`), joined with `\n`. Ranges out of bounds or
@@ -190,6 +195,42 @@ pub fn article_text<'a>(text: &'a str, ranges: &[(u32, u32)]) -> std::borrow::Co
             std::borrow::Cow::Owned(out)
         }
     }
+}
+
+/// What the reader shows of a body by default: the article alone (see [`article_source`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArticleSource {
+    /// Byte ranges of the body source that hold the article: in order, apart, on character
+    /// boundaries. Each starts at the tag that opened its first block (where the extractor saw
+    /// one) and ends after its last text; what lies between two runs is the page around.
+    pub runs: Vec<(usize, usize)>,
+    /// The page text the article leaves out (its lines joined with `\n`).
+    pub hidden: String,
+}
+
+/// The article of a post body (`body` as [`body_source`] gives it; `title` is the post's title,
+/// which the article leaves out when it is repeated on top), as ranges of the body source. None
+/// when the article is the whole text (not HTML, short, or nothing else): then the reader shows
+/// the whole body.
+pub fn article_source(body: &str, title: &str) -> Option<ArticleSource> {
+    let (text, lines) = text::body_text_and_lines(body);
+    let ranges = article::article_ranges(&text, &lines, title);
+    let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
+    if ranges.is_empty() || ranges == [(0, len)] {
+        return None;
+    }
+    let runs: Vec<(usize, usize)> = article::source_runs(&lines, &ranges)
+        .into_iter()
+        .map(|(s, e)| (s as usize, e as usize))
+        .filter(|&(s, e)| body.is_char_boundary(s) && body.is_char_boundary(e) && e <= body.len())
+        .collect();
+    if runs.is_empty() {
+        return None;
+    }
+    Some(ArticleSource {
+        runs,
+        hidden: rest_text(&text, &ranges),
+    })
 }
 
 /// The outcome of reading one file: a post (unless the file could not be read as a post at all)

@@ -7,7 +7,8 @@
 use super::article::{is_void, tag_context, Context, Lines};
 use super::entities::decode_entity;
 use super::html::{
-    bogus_comment_end, closing_tag_end, comment_end, is_block, is_raw_text, tag_end, tag_name,
+    bogus_comment_end, closing_tag_end, comment_end, is_block, is_raw_text, name_str, tag_end,
+    tag_name,
 };
 use super::markdown::{emphasis_role, is_blank_or_end, probe_emphasis_closer, run_end, LineLinks};
 
@@ -22,10 +23,13 @@ pub(super) fn body_text(body: &str) -> String {
 pub(super) fn body_text_and_lines(body: &str) -> (String, Lines) {
     let mut extractor = Extractor {
         out: String::with_capacity(body.len() / 2),
+        mark_out: usize::MAX,
         ..Extractor::default()
     };
     extractor.run(body);
-    extractor.lines.finish(extractor.out.len());
+    extractor
+        .lines
+        .finish(extractor.out.len(), extractor.text_end);
     (extractor.out, extractor.lines)
 }
 
@@ -178,6 +182,16 @@ struct Extractor {
     untracked: usize,
     /// What each output line held, for choosing the article.
     lines: Lines,
+    /// Source offset of the token being read (where a line that starts with it starts).
+    at: usize,
+    /// Source offset after the last text written (where the current line ends in the source).
+    text_end: usize,
+    /// Source offset of the first opening tag (or Markdown block marker) since the last text was
+    /// written: a line that starts next starts there in the source, so the `<p>`, `<figure>` or
+    /// `<img>` before its text belongs to it. Valid while `mark_out` is the length of `out`; an
+    /// opening block inside boilerplate markup (an ad's image) clears it.
+    mark: usize,
+    mark_out: usize,
 }
 
 impl Extractor {
@@ -200,11 +214,15 @@ impl Extractor {
             }
             if i > start {
                 if let Some(run) = text.get(start..i) {
+                    self.at = start;
                     self.push_str(run);
+                    self.text_end = i;
                 }
             }
             let Some(&b) = s.get(i) else { break };
-            i = match CLASS[usize::from(b)] {
+            let written = self.out.len();
+            self.at = i;
+            let next = match CLASS[usize::from(b)] {
                 SPACE | WHITESPACE => self.whitespace(s, i),
                 CONTROL => i + 1,
                 TAG => self.tag(text, i),
@@ -214,6 +232,32 @@ impl Extractor {
                 EMPHASIS => self.emphasis(text, i),
                 _ => self.special_char(text, i),
             };
+            if self.out.len() != written {
+                self.text_end = next;
+            }
+            i = next;
+        }
+    }
+
+    /// An opening tag or block marker at source offset `at`: the next line starts there unless
+    /// an earlier one since the last text does (`clear`: boilerplate markup, which no line keeps).
+    #[inline]
+    fn mark(&mut self, at: usize, clear: bool) {
+        if clear {
+            self.mark_out = usize::MAX;
+        } else if self.mark_out != self.out.len() {
+            self.mark = at;
+            self.mark_out = self.out.len();
+        }
+    }
+
+    /// Where a line starting now starts in the source.
+    #[inline]
+    fn line_source(&self) -> usize {
+        if self.mark_out == self.out.len() {
+            self.mark
+        } else {
+            self.at
         }
     }
 
@@ -249,10 +293,13 @@ impl Extractor {
                 Pending::None => {}
                 Pending::Space => self.out.push(' '),
                 Pending::Newline => {
+                    let source = self.line_source();
                     self.out.push('\n');
-                    self.lines.start(self.out.len());
+                    self.lines.start(self.out.len(), source, self.text_end);
                 }
             }
+        } else {
+            self.lines.first(self.line_source());
         }
         self.pending = Pending::None;
         self.newlines = 0;
@@ -299,6 +346,7 @@ impl Extractor {
                     .take_while(|&&b| b == b'#')
                     .count();
                 if hashes <= 6 && is_blank_or_end(s.get(i + hashes)) {
+                    self.mark(i, false);
                     self.block_break();
                     self.block_line = true;
                     return i + hashes;
@@ -310,6 +358,7 @@ impl Extractor {
                 while matches!(s.get(j), Some(b'>' | b' ' | b'\t')) {
                     j += 1;
                 }
+                self.mark(i, false);
                 self.block_break();
                 self.block_line = true;
                 j
@@ -329,6 +378,7 @@ impl Extractor {
                 }
                 if matches!(first, b'-' | b'*' | b'+') && matches!(s.get(i + 1), Some(b' ' | b'\t'))
                 {
+                    self.mark(i, false);
                     self.block_break();
                     self.block_line = true;
                     return i + 2;
@@ -383,7 +433,8 @@ impl Extractor {
                 let Some(end) = tag_end(s, name_end) else {
                     return s.len();
                 };
-                if is_block(&name) {
+                let block = is_block(&name);
+                if block {
                     self.block_break();
                 }
                 self.lines.saw_markup = true;
@@ -391,6 +442,13 @@ impl Extractor {
                 if !is_void(&name) {
                     self.searched += end.saturating_sub(name_end + 1);
                     self.open(name, s.get(name_end..end).unwrap_or_default());
+                }
+                // A line never starts at boilerplate markup; an ad's block or image between two
+                // lines is left to neither.
+                if !self.open.last().is_some_and(|(_, c)| c.boiler) {
+                    self.mark(i, false);
+                } else if block || name_str(&name) == b"img" {
+                    self.mark(i, true);
                 }
                 if is_raw_text(&name) && !self.unclosed_raw_text.contains(&name) {
                     let found = closing_tag_end(s, end, &name);
@@ -467,6 +525,7 @@ impl Extractor {
         }
         match self.links.starting_at(i) {
             Some(link) => {
+                self.mark(i, false);
                 // `![alt](src)`: the alt text stays, the `!` goes.
                 if i > 0 && s.get(i - 1) == Some(&b'!') && self.out.ends_with('!') {
                     self.out.pop();
@@ -482,6 +541,8 @@ impl Extractor {
         match self.link {
             Some((close, resume)) if close == i => {
                 self.link = None;
+                // The line ends after the link's `(url)`, not inside it.
+                self.text_end = self.text_end.max(resume);
                 resume
             }
             Some((close, _)) if close < i => {
@@ -505,6 +566,7 @@ impl Extractor {
         let slot = usize::from(marker == b'_');
         let end = run_end(s, i, marker);
         let (can_open, can_close) = emphasis_role(s, i, end, marker);
+        self.mark(i, false);
         let drop = if can_close && self.emphasis_open[slot] > 0 {
             self.emphasis_open[slot] -= 1;
             true
@@ -765,6 +827,47 @@ mod tests {
         assert_eq!(per_line, vec![(0, 6, 6), (7, 6, 0), (25, 6, 6)]);
     }
 
+    /// Each line's bytes of the source.
+    fn sources(body: &str) -> Vec<&str> {
+        let (_, lines) = body_text_and_lines(body);
+        lines
+            .lines
+            .iter()
+            .map(|l| &body[l.src_start as usize..l.src_end as usize])
+            .collect()
+    }
+
+    #[test]
+    fn each_line_knows_its_bytes_in_the_source() {
+        let body = "<nav><a href=/>首页</a></nav>\n<p class=x>第一段 <b>粗</b></p>\
+                    <figure><img src=a.jpg><figcaption>图说</figcaption></figure><p>[链接](u) 尾</p>";
+        assert_eq!(body_text(body), "首页\n第一段 粗\n图说\n链接 尾");
+        assert_eq!(
+            sources(body),
+            vec![
+                "首页",
+                "<p class=x>第一段 <b>粗",
+                "<figure><img src=a.jpg><figcaption>图说",
+                "<p>[链接](u) 尾"
+            ]
+        );
+        // An image between two paragraphs goes with the second; an ad's does not.
+        assert_eq!(
+            sources("<p>一</p><img src=a.jpg><p>二 &amp; 三</p>"),
+            vec!["<p>一", "<img src=a.jpg><p>二 &amp; 三"]
+        );
+        assert_eq!(
+            sources("<p>一</p><div class=\"ad\"><a href=x><img src=ad.gif></a></div><p>二</p>"),
+            vec!["<p>一", "<p>二"]
+        );
+        // Markdown blocks start at their marker; a paragraph without a tag at its text.
+        assert_eq!(
+            sources("# 标题\n\n正文 *强调* 完\n\n- 一项"),
+            vec!["# 标题", "正文 *强调* 完", "- 一项"]
+        );
+        assert_eq!(sources(""), Vec::<&str>::new());
+    }
+
     proptest! {
         #[test]
         fn text_extraction_never_panics(s in "(\\PC|[<>&\\[\\]()*_#!;\"'=/\n -])*") {
@@ -775,6 +878,13 @@ mod tests {
             let _ = epoch_comment(&s);
             let (same, lines) = body_text_and_lines(&s);
             prop_assert_eq!(&same, &text);
+            let mut source_end = 0;
+            for line in &lines.lines {
+                let (start, end) = (line.src_start as usize, line.src_end as usize);
+                prop_assert!(source_end <= start && start <= end && end <= s.len());
+                prop_assert!(s.is_char_boundary(start) && s.is_char_boundary(end));
+                source_end = end;
+            }
             let mut previous_end = None;
             for (start, end) in super::super::article::article_ranges(&text, &lines, "t") {
                 let (start, end) = (start as usize, end as usize);

@@ -122,9 +122,9 @@ pub fn path_bytes_hex(path: &[u8]) -> Option<String> {
     Some(path.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// The plain text of a post's body, read and parsed from its file now.
-pub fn read_post_text(root: &Path, rel: &[u8]) -> Option<String> {
-    read_post(root, rel).map(|p| p.text)
+/// The page text of a post and its article's ranges in it (`Post::article`), read now.
+pub fn read_post_text_and_article(root: &Path, rel: &[u8]) -> Option<(String, Vec<(u32, u32)>)> {
+    read_post(root, rel).map(|p| (p.text, p.article))
 }
 
 /// A post, read and parsed from its file now.

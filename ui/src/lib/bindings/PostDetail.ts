@@ -8,7 +8,15 @@ export type PostDetail = { id: number, path: string, path_bytes_hex: string | nu
 /**
  * Every front matter key, in file order.
  */
-fields: Record<string, unknown>, epoch_ms: number | null, text: string, encoding: string, front_matter: string, 
+fields: Record<string, unknown>, epoch_ms: number | null, 
+/**
+ * The page text of the body (see `Post::text`).
+ */
+text: string, 
+/**
+ * The article's own text: byte ranges of `text`, whole lines (see `Post::article`).
+ */
+article: Array<[number, number]>, encoding: string, front_matter: string, 
 /**
  * BLAKE3 of the file as indexed (hex): edits send it back so a file changed on disk since
  * is a conflict, not overwritten.

@@ -11,4 +11,9 @@ path: string,
 /**
  * The search whose words and phrases to mark (`<mark class="hit">`).
  */
-query?: string, };
+query?: string, 
+/**
+ * Show the whole page, not only the article (the default leaves out the page around the
+ * article: navigation, related lists, share bars...).
+ */
+whole_page?: boolean, };

@@ -16,4 +16,19 @@ remote_hosts: Array<string>,
 /**
  * How many matches of the query are marked (0 without a query).
  */
-matches: number, };
+matches: number, 
+/**
+ * The HTML is the article alone: the page around it (navigation, related lists, share
+ * bars...) was left out (see `post::article_source`).
+ */
+article: boolean, 
+/**
+ * Characters of page text around the article (shown or not); 0 when the body has no article
+ * apart from its page, so "whole page / article only" means nothing for it.
+ */
+page_chars: number, 
+/**
+ * Matches of the query in the page text that the article view leaves out (0 when the whole
+ * page is shown).
+ */
+hidden_matches: number, };
