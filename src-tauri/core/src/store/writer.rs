@@ -789,3 +789,187 @@ impl Drop for Writer {
         }
     }
 }
+
+#[cfg(test)]
+mod compact_tests {
+    use super::*;
+    use crate::index::segment::MergedGrams;
+    use std::collections::{BTreeMap, HashMap};
+    use std::sync::atomic::AtomicBool;
+
+    const CHARS: &str = "两岸关系疫苗新冠美国中国台湾经济选举政府人民市场发展会议报道记者";
+
+    /// A post whose text is drawn from `CHARS` by `seed` (so posts share grams), with a word.
+    fn post(seed: u64, extra: &str) -> String {
+        let chars: Vec<char> = CHARS.chars().collect();
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut body = String::new();
+        for i in 0..200 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            body.push(chars[(x % chars.len() as u64) as usize]);
+            if i % 37 == 0 {
+                body.push_str(" word");
+                body.push_str(&(x % 5).to_string());
+                body.push(' ');
+            }
+        }
+        format!("---\ntitle: 帖子{seed}\ntags: [t{}]\n---\n{body}\n{extra}\n", seed % 3)
+    }
+
+    fn scan(dir: &Path) {
+        crate::scan::scan(dir, &Default::default(), &|_| {}, &AtomicBool::new(false)).unwrap();
+    }
+
+    fn index_of(dir: &Path) -> PathBuf {
+        crate::store::existing_index_path(dir).unwrap()
+    }
+
+    /// Every gram's postings, by path: gram → [(path, tf)], and the docids the postings name.
+    fn postings_by_path(dir: &Path) -> (BTreeMap<i64, Vec<(Vec<u8>, u32)>>, Vec<u32>) {
+        let conn = crate::store::open_for_read(&index_of(dir)).unwrap();
+        let paths: HashMap<u32, Vec<u8>> = conn
+            .prepare("SELECT docid, path FROM posts")
+            .unwrap()
+            .query_map([], |r| Ok((r.get::<_, i64>(0)? as u32, r.get(1)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        let mut out = BTreeMap::new();
+        let mut docids = Vec::new();
+        let mut grams = MergedGrams::all(&conn).unwrap();
+        while let Some((gram, list)) = grams.next_gram(&conn).unwrap() {
+            let mut by_path: Vec<(Vec<u8>, u32)> = Vec::new();
+            for &(doc, tf) in list {
+                docids.push(doc);
+                if let Some(p) = paths.get(&doc) {
+                    by_path.push((p.clone(), tf));
+                }
+            }
+            by_path.sort();
+            if !by_path.is_empty() {
+                out.insert(gram, by_path);
+            }
+        }
+        (out, docids)
+    }
+
+    fn count(dir: &Path, sql: &str) -> i64 {
+        let conn = crate::store::open_for_read(&index_of(dir)).unwrap();
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    /// An archive indexed in several scans, with posts edited (body and title) and removed
+    /// between them: several segments, some postings of documents no longer live.
+    fn edited_archive() -> tempfile::TempDir {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path();
+        for i in 0..60 {
+            std::fs::write(dir.join(format!("p{i}.md")), post(i, "")).unwrap();
+        }
+        scan(dir);
+        for round in 0..4u64 {
+            for i in (round..60).step_by(7) {
+                let extra = format!("修改{round} 编辑 edited{round}");
+                std::fs::write(dir.join(format!("p{i}.md")), post(i + 100 * round, &extra))
+                    .unwrap();
+            }
+            std::fs::remove_file(dir.join(format!("p{}.md", 50 + round))).unwrap();
+            std::fs::write(dir.join(format!("new{round}.md")), post(1000 + round, "新")).unwrap();
+            scan(dir);
+        }
+        t
+    }
+
+    #[test]
+    fn compaction_leaves_one_segment_with_only_live_postings_equal_to_a_fresh_index() {
+        let t = edited_archive();
+        let dir = t.path();
+        assert!(count(dir, "SELECT count(*) FROM segments") > 1);
+        let (_, before) = postings_by_path(dir);
+        let live: std::collections::HashSet<u32> = {
+            let conn = crate::store::open_for_read(&index_of(dir)).unwrap();
+            let mut s = conn.prepare("SELECT docid FROM posts").unwrap();
+            let v = s
+                .query_map([], |r| r.get::<_, i64>(0))
+                .unwrap()
+                .map(|r| r.unwrap() as u32)
+                .collect();
+            v
+        };
+        assert!(
+            before.iter().any(|d| !live.contains(d)),
+            "the edits left dead postings to drop"
+        );
+
+        let mut w = Writer::open(&index_of(dir)).unwrap();
+        let generation = super::super::generation(w.conn(), &index_of(dir)).unwrap();
+        let done = w.compact(&|_, _| {}, &AtomicBool::new(false)).unwrap();
+        w.reclaim_space().unwrap();
+        drop(w);
+        assert_eq!(done.postings_before, before.len() as u64);
+        assert!(done.postings_after < done.postings_before);
+
+        assert_eq!(count(dir, "SELECT count(*) FROM segments"), 1);
+        let (compacted, docids) = postings_by_path(dir);
+        assert_eq!(docids.len() as u64, done.postings_after);
+        assert!(docids.iter().all(|d| live.contains(d)), "a dead posting survived");
+        assert_eq!(
+            count(dir, "SELECT count(*) FROM post_text WHERE docid NOT IN (SELECT docid FROM posts)"),
+            0
+        );
+        let conn = crate::store::open_for_read(&index_of(dir)).unwrap();
+        assert!(super::super::generation(&conn, &index_of(dir)).unwrap() > generation);
+
+        // A fresh index of the same files holds the same postings, gram by gram.
+        let fresh = tempfile::tempdir().unwrap();
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            if e.file_type().unwrap().is_file() {
+                std::fs::copy(e.path(), fresh.path().join(e.file_name())).unwrap();
+            }
+        }
+        scan(fresh.path());
+        let (expected, _) = postings_by_path(fresh.path());
+        assert_eq!(compacted.len(), expected.len());
+        assert!(compacted == expected, "compacted postings differ from a fresh index");
+    }
+
+    #[test]
+    fn a_cancelled_compaction_leaves_the_index_as_it_was() {
+        let t = edited_archive();
+        let dir = t.path();
+        let segments = count(dir, "SELECT count(*) FROM segments");
+        let (before, _) = postings_by_path(dir);
+        let cancel = AtomicBool::new(false);
+        let mut w = Writer::open(&index_of(dir)).unwrap();
+        let stop = |_: u64, _: u64| cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(matches!(
+            w.compact(&stop, &cancel),
+            Err(crate::Error::Cancelled)
+        ));
+        drop(w);
+        assert_eq!(count(dir, "SELECT count(*) FROM segments"), segments);
+        assert!(postings_by_path(dir).0 == before);
+    }
+
+    #[test]
+    fn a_rebuild_keeps_counting_generations_and_document_ids() {
+        let t = edited_archive();
+        let dir = t.path();
+        let (before, _) = postings_by_path(dir);
+        let conn = crate::store::open_for_read(&index_of(dir)).unwrap();
+        let generation = super::super::generation(&conn, &index_of(dir)).unwrap();
+        let max_docid = count(dir, "SELECT max(docid) FROM posts");
+        drop(conn);
+        crate::scan::rebuild(dir, &Default::default(), &|_| {}, &AtomicBool::new(false)).unwrap();
+        let conn = crate::store::open_for_read(&index_of(dir)).unwrap();
+        assert_eq!(
+            super::super::generation(&conn, &index_of(dir)).unwrap(),
+            generation + 1
+        );
+        assert!(count(dir, "SELECT min(docid) FROM posts") > max_docid);
+        assert_eq!(count(dir, "SELECT count(*) FROM segments"), 1);
+        assert!(postings_by_path(dir).0 == before, "a rebuild changed what is found");
+    }
+}
