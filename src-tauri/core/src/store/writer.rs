@@ -815,7 +815,10 @@ mod compact_tests {
                 body.push(' ');
             }
         }
-        format!("---\ntitle: 帖子{seed}\ntags: [t{}]\n---\n{body}\n{extra}\n", seed % 3)
+        format!(
+            "---\ntitle: 帖子{seed}\ntags: [t{}]\n---\n{body}\n{extra}\n",
+            seed % 3
+        )
     }
 
     fn scan(dir: &Path) {
@@ -914,9 +917,15 @@ mod compact_tests {
         assert_eq!(count(dir, "SELECT count(*) FROM segments"), 1);
         let (compacted, docids) = postings_by_path(dir);
         assert_eq!(docids.len() as u64, done.postings_after);
-        assert!(docids.iter().all(|d| live.contains(d)), "a dead posting survived");
+        assert!(
+            docids.iter().all(|d| live.contains(d)),
+            "a dead posting survived"
+        );
         assert_eq!(
-            count(dir, "SELECT count(*) FROM post_text WHERE docid NOT IN (SELECT docid FROM posts)"),
+            count(
+                dir,
+                "SELECT count(*) FROM post_text WHERE docid NOT IN (SELECT docid FROM posts)"
+            ),
             0
         );
         let conn = crate::store::open_for_read(&index_of(dir)).unwrap();
@@ -932,7 +941,10 @@ mod compact_tests {
         scan(fresh.path());
         let (expected, _) = postings_by_path(fresh.path());
         assert_eq!(compacted.len(), expected.len());
-        assert!(compacted == expected, "compacted postings differ from a fresh index");
+        assert!(
+            compacted == expected,
+            "compacted postings differ from a fresh index"
+        );
     }
 
     #[test]
@@ -970,6 +982,9 @@ mod compact_tests {
         );
         assert!(count(dir, "SELECT min(docid) FROM posts") > max_docid);
         assert_eq!(count(dir, "SELECT count(*) FROM segments"), 1);
-        assert!(postings_by_path(dir).0 == before, "a rebuild changed what is found");
+        assert!(
+            postings_by_path(dir).0 == before,
+            "a rebuild changed what is found"
+        );
     }
 }
