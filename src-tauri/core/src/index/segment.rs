@@ -425,6 +425,9 @@ fn segment_sizes(conn: &Connection) -> rusqlite::Result<Vec<(i64, i64)>> {
         .collect()
 }
 
+/// One posting: (document id, term frequency).
+pub type Posting = (u32, u32);
+
 /// The grams of several segments merged in gram order: a k-way merge over one cursor per
 /// segment, so one block per segment is in memory, plus the posting list of the current gram.
 pub struct MergedGrams {
@@ -463,10 +466,7 @@ impl MergedGrams {
     /// The next gram and all its postings across the segments, sorted by document id (a gram's
     /// postings in one segment are sorted, but segments merged before may hold any document
     /// ids, so the lists are sorted here rather than concatenated).
-    pub fn next_gram(
-        &mut self,
-        conn: &Connection,
-    ) -> rusqlite::Result<Option<(i64, &[(u32, u32)])>> {
+    pub fn next_gram(&mut self, conn: &Connection) -> rusqlite::Result<Option<(i64, &[Posting])>> {
         let Some(gram) = self.heads.iter().flatten().map(|h| h.0).min() else {
             return Ok(None);
         };

@@ -830,7 +830,9 @@ mod compact_tests {
     }
 
     /// Every gram's postings, by path: gram → [(path, tf)], and the docids the postings name.
-    fn postings_by_path(dir: &Path) -> (BTreeMap<i64, Vec<(Vec<u8>, u32)>>, Vec<u32>) {
+    type ByPath = BTreeMap<i64, Vec<(Vec<u8>, u32)>>;
+
+    fn postings_by_path(dir: &Path) -> (ByPath, Vec<u32>) {
         let conn = crate::store::open_for_read(&index_of(dir)).unwrap();
         let paths: HashMap<u32, Vec<u8>> = conn
             .prepare("SELECT docid, path FROM posts")
