@@ -7,7 +7,7 @@
 //! decisions file is an error naming it, and is never overwritten.
 
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 pub const FILE: &str = "decisions.json";
@@ -94,41 +94,47 @@ pub fn save(root: &Path, file: &DecisionsFile) -> Result<(), BadFile> {
 /// The decisions as a lookup: which posts (by hash or path) were declared apart.
 #[derive(Default)]
 pub struct Apart {
-    /// For each decision, the hashes and paths it names.
-    sets: Vec<(HashSet<String>, HashSet<String>)>,
+    /// Decisions (their indexes) by the hashes (lowercase hex) and the paths they name: one
+    /// lookup per post, however many decisions are on file.
+    by_hash: HashMap<String, Vec<u32>>,
+    by_path: HashMap<String, Vec<u32>>,
 }
 
 impl Apart {
     pub fn new(file: &DecisionsFile) -> Apart {
-        Apart {
-            sets: file
-                .not_duplicates
-                .iter()
-                .map(|d| {
-                    (
-                        d.posts
-                            .iter()
-                            .map(|p| p.hash.to_ascii_lowercase())
-                            .collect(),
-                        d.posts.iter().map(|p| p.path.clone()).collect(),
-                    )
-                })
-                .collect(),
+        let mut apart = Apart {
+            by_hash: HashMap::new(),
+            by_path: HashMap::new(),
+        };
+        for (i, d) in file.not_duplicates.iter().enumerate() {
+            let i = i as u32;
+            for p in &d.posts {
+                apart
+                    .by_hash
+                    .entry(p.hash.to_ascii_lowercase())
+                    .or_default()
+                    .push(i);
+                apart.by_path.entry(p.path.clone()).or_default().push(i);
+            }
         }
+        apart
     }
 
     pub fn is_empty(&self) -> bool {
-        self.sets.is_empty()
+        self.by_hash.is_empty() && self.by_path.is_empty()
     }
 
-    /// The decisions that name a post with this hash (hex) or path.
+    /// The decisions that name a post with this hash (hex) or path, in order, each once.
     pub fn decisions_of(&self, hash: &str, path: &str) -> Vec<u32> {
-        self.sets
-            .iter()
-            .enumerate()
-            .filter(|(_, (h, p))| h.contains(hash) || p.contains(path))
-            .map(|(i, _)| i as u32)
-            .collect()
+        let mut out: Vec<u32> = [self.by_hash.get(hash), self.by_path.get(path)]
+            .into_iter()
+            .flatten()
+            .flatten()
+            .copied()
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 }
 

@@ -179,15 +179,92 @@ pub struct Progress {
     pub total: u64,
 }
 
-/// One post of the index, as `find` reads it.
+/// One post of the index as `find` holds it while grouping (about 60 bytes: at a million posts
+/// the strings a report shows are not all in memory; `Details` reads them again for the posts
+/// of the groups reported).
 struct Row {
+    hash: [u8; 32],
+    docid: i64,
+    /// A hash of the canonical source URL (`url::canonical`); the URLs themselves are compared
+    /// again when a group is reported.
+    url: Option<u64>,
+    /// Whether the post is among those compared (the query's, or all).
+    member: bool,
+}
+
+/// For the rows that decisions name, which decisions.
+type Decided = HashMap<usize, Vec<u32>>;
+
+/// The posts of the index in path order, and for the posts that decisions name, which
+/// decisions (by row).
+fn read_rows(
+    conn: &Connection,
+    index: &Path,
+    only: Option<&HashSet<Vec<u8>>>,
+    apart: &decisions::Apart,
+) -> Result<(Vec<Row>, Decided)> {
+    let mut stmt = conn
+        .prepare("SELECT path, path_text, source, hash, docid FROM posts ORDER BY path")
+        .at(index)?;
+    let mut rows = stmt.query([]).at(index)?;
+    let mut out = Vec::new();
+    let mut decided = HashMap::new();
+    while let Some(r) = rows.next().at(index)? {
+        let hash = r.get_ref(3).at(index)?.as_blob().unwrap_or_default();
+        // The index is untrusted: a row whose hash is not a hash is left out.
+        let Ok(hash) = <[u8; 32]>::try_from(hash) else {
+            continue;
+        };
+        let path = r.get_ref(0).at(index)?.as_blob().unwrap_or_default();
+        let member = only.is_none_or(|o| o.contains(path));
+        if !apart.is_empty() {
+            let path_text = r.get_ref(1).at(index)?.as_str().unwrap_or_default();
+            let d = apart.decisions_of(&crate::files::to_hex(&hash), path_text);
+            if !d.is_empty() {
+                decided.insert(out.len(), d);
+            }
+        }
+        let source = r.get_ref(2).at(index)?.as_str().ok();
+        out.push(Row {
+            hash,
+            docid: r.get(4).at(index)?,
+            url: source.and_then(url::canonical).map(|c| url_key(&c)),
+            member,
+        });
+    }
+    Ok((out, decided))
+}
+
+fn url_key(canonical: &str) -> u64 {
+    let h = blake3::hash(canonical.as_bytes());
+    let b = h.as_bytes();
+    u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+}
+
+/// What a report shows of a post, read by docid for the posts of the groups reported.
+struct Details {
     path: Vec<u8>,
     path_text: String,
     title: String,
     date_ms: Option<i64>,
     source: Option<String>,
-    hash: [u8; 32],
+}
+
+fn read_details(
+    stmt: &mut rusqlite::Statement,
+    index: &Path,
     docid: i64,
+) -> Result<Option<Details>> {
+    rusqlite::OptionalExtension::optional(stmt.query_row([docid], |r| {
+        Ok(Details {
+            path: r.get(0)?,
+            path_text: r.get(1)?,
+            title: r.get(2)?,
+            date_ms: r.get(3)?,
+            source: r.get(4)?,
+        })
+    }))
+    .at(index)
 }
 
 fn rfc3339(ms: i64) -> Option<String> {
@@ -195,38 +272,77 @@ fn rfc3339(ms: i64) -> Option<String> {
         .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
 }
 
-fn read_rows(conn: &Connection, index: &Path) -> Result<Vec<Row>> {
-    let mut stmt = conn
-        .prepare(
-            "SELECT path, path_text, title, date_ms, source, hash, docid FROM posts ORDER BY path",
-        )
-        .at(index)?;
-    let mut rows = stmt.query([]).at(index)?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next().at(index)? {
-        let hash: Vec<u8> = r.get(5).at(index)?;
-        // The index is untrusted: a row whose hash is not a hash is left out.
-        let Ok(hash) = <[u8; 32]>::try_from(hash.as_slice()) else {
-            continue;
-        };
-        out.push(Row {
-            path: r.get(0).at(index)?,
-            path_text: r.get(1).at(index)?,
-            title: r.get(2).at(index)?,
-            date_ms: r.get(3).at(index)?,
-            source: r.get(4).at(index)?,
-            hash,
-            docid: r.get(6).at(index)?,
-        });
+/// Every signature `find` compares, stored flat by slot (one per distinct file hash):
+/// `cache::WIDTH` values per slot, the bins and then the head's, so that a million posts cost
+/// two allocations, not two each.
+struct Sigs {
+    text_hash: Vec<[u8; 16]>,
+    shingles: Vec<u32>,
+    /// Whether the slot has bins (a long enough text).
+    full: Vec<bool>,
+    values: Vec<u32>,
+}
+
+impl Sigs {
+    fn new(n: usize) -> Sigs {
+        Sigs {
+            text_hash: vec![[0; 16]; n],
+            shingles: vec![0; n],
+            full: vec![false; n],
+            values: vec![0; n * cache::WIDTH],
+        }
     }
-    Ok(out)
+
+    fn set(&mut self, slot: usize, text_hash: [u8; 16], shingles: u32, values: &[u32]) {
+        self.text_hash[slot] = text_hash;
+        self.shingles[slot] = shingles;
+        let full = values.len() == cache::WIDTH;
+        self.full[slot] = full;
+        if full {
+            self.values[slot * cache::WIDTH..(slot + 1) * cache::WIDTH].copy_from_slice(values);
+        }
+    }
+
+    fn set_sig(&mut self, slot: usize, sig: &TextSig) {
+        let mut values = [0u32; cache::WIDTH];
+        let n = if sig.mins.len() == minhash::BINS && sig.head.len() == minhash::HEAD_BINS {
+            values[..minhash::BINS].copy_from_slice(&sig.mins);
+            values[minhash::BINS..].copy_from_slice(&sig.head);
+            cache::WIDTH
+        } else {
+            0
+        };
+        self.set(slot, sig.text_hash, sig.shingles, &values[..n]);
+    }
+
+    fn stored(&self, slot: usize) -> cache::Stored<'_> {
+        cache::Stored {
+            text_hash: self.text_hash[slot],
+            shingles: self.shingles[slot],
+            values: if self.full[slot] {
+                &self.values[slot * cache::WIDTH..(slot + 1) * cache::WIDTH]
+            } else {
+                &[]
+            },
+        }
+    }
+
+    fn item(&self, slot: usize) -> near::Item<'_> {
+        let v = self.stored(slot).values;
+        let (mins, head) = v.split_at(v.len().min(minhash::BINS));
+        near::Item {
+            mins,
+            head,
+            shingles: self.shingles[slot],
+        }
+    }
 }
 
 /// Posts per batch of signatures computed in parallel.
 const BATCH: usize = 1024;
 
 /// The signature of every distinct hash among `rows`, from the cache or computed now:
-/// (signatures, the signature of each row, how many were computed).
+/// (signatures, the slot of each row, how many were computed).
 fn signatures(
     conn: &mut Connection,
     writable: bool,
@@ -234,70 +350,72 @@ fn signatures(
     rows: &[Row],
     progress: &(dyn Fn(Progress) + Sync),
     cancel: &AtomicBool,
-) -> Result<(Vec<TextSig>, Vec<u32>, u64)> {
-    let mut cached = cache::load(conn, index)?;
-    let mut sigs: Vec<TextSig> = Vec::new();
+) -> Result<(Sigs, Vec<u32>, u64)> {
     let mut slot: HashMap<[u8; 32], u32> = HashMap::new();
-    let mut missing: Vec<([u8; 32], i64)> = Vec::new();
+    let mut first: Vec<usize> = Vec::new();
     let of_row: Vec<u32> = rows
         .iter()
-        .map(|r| {
+        .enumerate()
+        .map(|(i, r)| {
             *slot.entry(r.hash).or_insert_with(|| {
-                let i = sigs.len() as u32;
-                match cached.remove(&r.hash) {
-                    Some(sig) => sigs.push(sig),
-                    None => {
-                        missing.push((r.hash, r.docid));
-                        sigs.push(TextSig {
-                            text_hash: [0; 16],
-                            shingles: 0,
-                            mins: Vec::new(),
-                            head: Vec::new(),
-                        });
-                    }
-                }
-                i
+                first.push(i);
+                (first.len() - 1) as u32
             })
         })
         .collect();
+    let mut sigs = Sigs::new(first.len());
+    let mut have = vec![false; first.len()];
+    // Cached rows of no post of the index (gone, or edited since): dropped when storing.
+    let mut stale_rows = false;
+    cache::load(conn, index, |hash, stored| match slot.get(&hash) {
+        Some(&s) => {
+            sigs.set(s as usize, stored.text_hash, stored.shingles, stored.values);
+            have[s as usize] = true;
+        }
+        None => stale_rows = true,
+    })?;
+    drop(slot);
+    // The slots to compute, with the docid whose stored text they are made from.
+    let missing: Vec<(u32, i64)> = (0..first.len())
+        .filter(|&s| !have[s])
+        .map(|s| (s as u32, rows[first[s]].docid))
+        .collect();
     let total = missing.len() as u64;
-    let mut fresh: Vec<([u8; 32], TextSig)> = Vec::with_capacity(missing.len());
     if total > 0 {
         progress(Progress { done: 0, total });
         let mut stmt = conn
             .prepare("SELECT folded FROM post_text WHERE docid = ?1")
             .at(index)?;
+        let mut done = 0u64;
         for chunk in missing.chunks(BATCH) {
             if cancel.load(Ordering::Relaxed) {
                 return Err(Error::Cancelled);
             }
             let mut texts = Vec::with_capacity(chunk.len());
-            for (hash, docid) in chunk {
-                let folded: Option<String> =
+            for &(s, docid) in chunk {
+                let stored: Option<Vec<u8>> =
                     rusqlite::OptionalExtension::optional(stmt.query_row([docid], |r| r.get(0)))
                         .at(index)?;
-                texts.push((*hash, folded.unwrap_or_default()));
+                texts.push((s, stored.unwrap_or_default()));
             }
-            let done: Vec<([u8; 32], TextSig)> = texts
+            let computed: Vec<(u32, TextSig)> = texts
                 .par_iter()
-                .map(|(hash, folded)| (*hash, post_signature(folded)))
+                .map(|(s, stored)| (*s, post_signature(&crate::store::text::unpack(stored))))
                 .collect();
-            fresh.extend(done);
-            progress(Progress {
-                done: fresh.len() as u64,
-                total,
-            });
-        }
-    }
-    for (hash, sig) in &fresh {
-        if let Some(&i) = slot.get(hash) {
-            sigs[i as usize] = sig.clone();
+            for (s, sig) in &computed {
+                sigs.set_sig(*s as usize, sig);
+            }
+            done += chunk.len() as u64;
+            progress(Progress { done, total });
         }
     }
     // The cache is only a saving: an index that cannot be written (a read-only archive) or a
     // busy writer just means computing again next time.
-    if writable && (total > 0 || !cached.is_empty()) {
-        let _ = cache::store(conn, index, &fresh);
+    if writable && (total > 0 || stale_rows) {
+        let fresh = missing
+            .iter()
+            .map(|&(s, _)| (rows[first[s as usize]].hash, sigs.stored(s as usize)));
+        let _ = cache::store(conn, index, fresh);
     }
     Ok((sigs, of_row, total))
 }
@@ -309,6 +427,9 @@ fn open(index: &Path) -> Result<(Connection, bool)> {
         Err(_) => crate::store::open_for_read(index).map(|c| (c, false)),
     }
 }
+
+/// A group found: its kind, similarity and rows.
+type Found = (DuplicateKind, f64, Vec<usize>);
 
 /// Find the duplicates among the posts of the index at `index` (only those whose path is in
 /// `only`, when given).
@@ -332,53 +453,41 @@ pub fn find(
     })?;
     let apart = decisions::Apart::new(&file);
     let (mut conn, writable) = open(index)?;
-    let rows = read_rows(&conn, index)?;
+    let (rows, decided) = read_rows(&conn, index, only, &apart)?;
+    drop(apart);
     let (sigs, of_row, computed) = signatures(&mut conn, writable, index, &rows, progress, cancel)?;
-    drop(conn);
-    let members: Vec<usize> = (0..rows.len())
-        .filter(|&i| only.is_none_or(|o| o.contains(&rows[i].path)))
-        .collect();
-    let hex: Vec<String> = rows.iter().map(|r| crate::files::to_hex(&r.hash)).collect();
-    // Decisions naming each post (empty when there are none).
-    let decided: Vec<Vec<u32>> = if apart.is_empty() {
-        Vec::new()
-    } else {
-        rows.iter()
-            .enumerate()
-            .map(|(i, r)| apart.decisions_of(&hex[i], &r.path_text))
-            .collect()
-    };
-    let is_apart = |a: usize, b: usize| match (decided.get(a), decided.get(b)) {
+    let members: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].member).collect();
+    let is_apart = |a: usize, b: usize| match (decided.get(&a), decided.get(&b)) {
         (Some(x), Some(y)) => x.iter().any(|d| y.contains(d)),
         _ => false,
     };
-    let sig = |i: usize| &sigs[of_row[i] as usize];
+    let slot = |i: usize| of_row[i] as usize;
 
-    let mut found: Vec<(DuplicateKind, f64, Vec<usize>, Option<String>)> = Vec::new();
+    let mut found: Vec<Found> = Vec::new();
     if filter.wants(DuplicateKind::Exact) {
         let mut by_text: HashMap<[u8; 16], Vec<usize>> = HashMap::new();
         for &i in &members {
-            let h = sig(i).text_hash;
+            let h = sigs.text_hash[slot(i)];
             if h != [0; 16] {
                 by_text.entry(h).or_default().push(i);
             }
         }
-        for group in by_text.into_values() {
+        for group in by_text.into_values().filter(|g| g.len() >= 2) {
             for g in split_apart(&group, &decided, &is_apart) {
-                found.push((DuplicateKind::Exact, 1.0, g, None));
+                found.push((DuplicateKind::Exact, 1.0, g));
             }
         }
     }
     if filter.wants(DuplicateKind::Url) {
-        let mut by_url: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_url: HashMap<u64, Vec<usize>> = HashMap::new();
         for &i in &members {
-            if let Some(c) = rows[i].source.as_deref().and_then(url::canonical) {
-                by_url.entry(c).or_default().push(i);
+            if let Some(k) = rows[i].url {
+                by_url.entry(k).or_default().push(i);
             }
         }
-        for (key, group) in by_url {
+        for group in by_url.into_values().filter(|g| g.len() >= 2) {
             for g in split_apart(&group, &decided, &is_apart) {
-                found.push((DuplicateKind::Url, 1.0, g, Some(key.clone())));
+                found.push((DuplicateKind::Url, 1.0, g));
             }
         }
     }
@@ -386,46 +495,50 @@ pub fn find(
         if cancel.load(Ordering::Relaxed) {
             return Err(Error::Cancelled);
         }
-        let items: Vec<near::Item> = (0..rows.len())
-            .map(|i| near::Item {
-                mins: &sig(i).mins,
-                head: &sig(i).head,
-                shingles: sig(i).shingles,
-            })
-            .collect();
+        let items: Vec<near::Item> = (0..rows.len()).map(|i| sigs.item(slot(i))).collect();
         let common = near::Commonness::count(&items);
-        let mut pairs = near::candidates(&items, &members);
-        pairs.extend(near::rare_candidates(&items, &common, &members));
-        pairs.sort_unstable();
-        pairs.dedup();
-        // Pairs in chunks: those whose posts are already in one group need no verifying (in
-        // clusters of many copies that is most of them); the rest are verified in parallel.
         let mut groups = near::Groups::new(rows.len());
-        for chunk in pairs.chunks(1 << 14) {
-            let open: Vec<(u32, u32)> = chunk
-                .iter()
-                .copied()
-                .filter(|&(a, b)| groups.find(a as usize) != groups.find(b as usize))
-                .collect();
-            let edges: Vec<(u32, u32, f64)> = open
-                .par_iter()
-                .filter_map(|&(a, b)| {
-                    let (j, c) = near::similarity(&items, &common, a as usize, b as usize);
-                    // The pair's similarity: Jaccard, or containment for a cut copy.
-                    let s = j.max(c);
-                    (s >= min_similarity).then_some((a, b, s))
-                })
-                .collect();
-            for (a, b, s) in edges {
-                let (a, b) = (a as usize, b as usize);
-                if groups.find(a) != groups.find(b) && !is_apart(a, b) {
-                    groups.join(a, b, s);
+        // Candidates a few bands at a time, then the rare ones, each batch verified before the
+        // next is gathered; pairs whose posts are already in one group need no verifying (in
+        // clusters of many copies that is most of them); the rest are verified in parallel.
+        let mut verify = |pairs: &[u64]| -> Result<()> {
+            for chunk in pairs.chunks(1 << 14) {
+                let open: Vec<(u32, u32)> = chunk
+                    .iter()
+                    .map(|&p| near::unpair(p))
+                    .filter(|&(a, b)| groups.find(a as usize) != groups.find(b as usize))
+                    .collect();
+                let edges: Vec<(u32, u32, f64)> = open
+                    .par_iter()
+                    .filter_map(|&(a, b)| {
+                        let (j, c) = near::similarity(&items, &common, a as usize, b as usize);
+                        // The pair's similarity: Jaccard, or containment for a cut copy.
+                        let s = j.max(c);
+                        (s >= min_similarity).then_some((a, b, s))
+                    })
+                    .collect();
+                for (a, b, s) in edges {
+                    let (a, b) = (a as usize, b as usize);
+                    if groups.find(a) != groups.find(b) && !is_apart(a, b) {
+                        groups.join(a, b, s);
+                    }
+                }
+                if cancel.load(Ordering::Relaxed) {
+                    return Err(Error::Cancelled);
                 }
             }
-            if cancel.load(Ordering::Relaxed) {
-                return Err(Error::Cancelled);
-            }
+            Ok(())
+        };
+        for bands in near::band_batches() {
+            verify(&near::candidates_in(&items, &members, bands))?;
         }
+        let rare: Vec<u64> = near::rare_candidates(&items, &common, &members)
+            .into_iter()
+            .map(|(a, b)| near::pair(a, b))
+            .collect();
+        verify(&rare)?;
+        drop(rare);
+        drop(common);
         let mut by_root: HashMap<usize, Vec<usize>> = HashMap::new();
         for &i in &members {
             let r = groups.find(i);
@@ -436,51 +549,75 @@ pub fn find(
                 continue;
             }
             // All copies of one text: that is an exact group, not news for `near`.
-            let first = sig(g[0]).text_hash;
-            if first != [0; 16] && g.iter().all(|&i| sig(i).text_hash == first) {
+            let first = sigs.text_hash[slot(g[0])];
+            if first != [0; 16] && g.iter().all(|&i| sigs.text_hash[slot(i)] == first) {
                 continue;
             }
             let low = groups.low(r);
-            found.push((DuplicateKind::Near, low, g, None));
+            found.push((DuplicateKind::Near, low, g));
         }
     }
 
+    // The report: what each post of a group shows, read by docid.
+    let mut stmt = conn
+        .prepare("SELECT path, path_text, title, date_ms, source FROM posts WHERE docid = ?1")
+        .at(index)?;
+    let mut groups: Vec<DuplicateGroup> = Vec::new();
+    for (kind, similarity, mut g) in found {
+        g.sort_unstable();
+        let mut posts = Vec::with_capacity(g.len());
+        for i in g {
+            // A post gone since the rows were read (a rescan in between) is left out.
+            let Some(d) = read_details(&mut stmt, index, rows[i].docid)? else {
+                continue;
+            };
+            let canonical = match kind {
+                DuplicateKind::Url => d.source.as_deref().and_then(url::canonical),
+                _ => None,
+            };
+            posts.push((
+                canonical,
+                DuplicatePost {
+                    path: d.path_text,
+                    path_bytes_hex: std::str::from_utf8(&d.path)
+                        .is_err()
+                        .then(|| crate::files::to_hex(&d.path)),
+                    title: d.title,
+                    date: d.date_ms.and_then(rfc3339),
+                    source: d.source,
+                    hash: crate::files::to_hex(&rows[i].hash),
+                    shingles: u64::from(sigs.shingles[slot(i)]),
+                },
+            ));
+        }
+        // `url` groups share a hash of the canonical URL: the URLs themselves decide (two URLs
+        // whose hashes collide are two groups).
+        let mut parts: Vec<(Option<String>, Vec<DuplicatePost>)> = Vec::new();
+        for (key, post) in posts {
+            match parts.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, ps)) => ps.push(post),
+                None => parts.push((key, vec![post])),
+            }
+        }
+        for (key, posts) in parts {
+            if posts.len() >= 2 {
+                groups.push(DuplicateGroup {
+                    kind,
+                    similarity: (similarity * 1000.0).round() / 1000.0,
+                    posts,
+                    key,
+                });
+            }
+        }
+    }
     let mut counts = DuplicateCounts::default();
-    for (kind, ..) in &found {
-        match kind {
+    for g in &groups {
+        match g.kind {
             DuplicateKind::Exact => counts.exact += 1,
             DuplicateKind::Url => counts.url += 1,
             DuplicateKind::Near => counts.near += 1,
         }
     }
-    let mut groups: Vec<DuplicateGroup> = found
-        .into_iter()
-        .map(|(kind, similarity, mut g, key)| {
-            g.sort_unstable();
-            DuplicateGroup {
-                kind,
-                similarity: (similarity * 1000.0).round() / 1000.0,
-                posts: g
-                    .into_iter()
-                    .map(|i| {
-                        let r = &rows[i];
-                        DuplicatePost {
-                            path: r.path_text.clone(),
-                            path_bytes_hex: std::str::from_utf8(&r.path)
-                                .is_err()
-                                .then(|| crate::files::to_hex(&r.path)),
-                            title: r.title.clone(),
-                            date: r.date_ms.and_then(rfc3339),
-                            source: r.source.clone(),
-                            hash: hex[i].clone(),
-                            shingles: u64::from(sig(i).shingles),
-                        }
-                    })
-                    .collect(),
-                key,
-            }
-        })
-        .collect();
     groups.sort_by(|a, b| {
         a.kind
             .cmp(&b.kind)
@@ -503,7 +640,7 @@ pub fn find(
 /// decision names joins everything, so the quadratic case is bounded by the decided posts.
 fn split_apart(
     group: &[usize],
-    decided: &[Vec<u32>],
+    decided: &Decided,
     is_apart: &impl Fn(usize, usize) -> bool,
 ) -> Vec<Vec<usize>> {
     if group.len() < 2 {
@@ -512,7 +649,7 @@ fn split_apart(
     // A post that no decision names is joined to every other: one group.
     if group
         .iter()
-        .any(|&i| decided.get(i).is_none_or(|d| d.is_empty()))
+        .any(|&i| decided.get(&i).is_none_or(|d| d.is_empty()))
     {
         return vec![group.to_vec()];
     }

@@ -118,14 +118,36 @@ pub fn similarity(items: &[Item], common: &Commonness, a: usize, b: usize) -> (f
     result
 }
 
+/// Bands whose candidates are gathered at once: `find` verifies them before the next batch, so
+/// the pairs in memory are those of a few bands, not all (at a million posts in clusters of
+/// copies, every band gives about a million pairs).
+pub const BAND_BATCH: usize = 6;
+
+/// The batches of bands, in order (see `BAND_BATCH`).
+pub fn band_batches() -> impl Iterator<Item = std::ops::Range<usize>> {
+    (0..BANDS)
+        .step_by(BAND_BATCH)
+        .map(|b| b..(b + BAND_BATCH).min(BANDS))
+}
+
 /// Candidate pairs `(a, b)`, `a < b`, among `members` (indexes into `items`), deduplicated.
 pub fn candidates(items: &[Item], members: &[usize]) -> Vec<(u32, u32)> {
+    let mut pairs: Vec<u64> = band_batches()
+        .flat_map(|bands| candidates_in(items, members, bands))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs.into_iter().map(unpair).collect()
+}
+
+/// The candidate pairs of some bands, packed (`pair`; `unpair` undoes it), deduplicated.
+pub fn candidates_in(items: &[Item], members: &[usize], bands: std::ops::Range<usize>) -> Vec<u64> {
     let with_sig: Vec<usize> = members
         .iter()
         .copied()
         .filter(|&i| items[i].mins.len() == BINS)
         .collect();
-    let mut pairs: Vec<u64> = (0..BANDS)
+    let mut pairs: Vec<u64> = bands
         .into_par_iter()
         .flat_map_iter(|band| {
             let mut keyed: Vec<(u64, u32, u32)> = with_sig
@@ -161,9 +183,6 @@ pub fn candidates(items: &[Item], members: &[usize]) -> Vec<(u32, u32)> {
     pairs.par_sort_unstable();
     pairs.dedup();
     pairs
-        .into_iter()
-        .map(|p| ((p >> 32) as u32, p as u32))
-        .collect()
 }
 
 /// Rare entries per post that `rare_candidates` buckets on.
@@ -213,15 +232,18 @@ pub fn rare_candidates(items: &[Item], common: &Commonness, members: &[usize]) -
     }
     pairs.sort_unstable();
     pairs.dedup();
-    pairs
-        .into_iter()
-        .map(|p| ((p >> 32) as u32, p as u32))
-        .collect()
+    pairs.into_iter().map(unpair).collect()
 }
 
-fn pair(a: u32, b: u32) -> u64 {
+/// A pair packed in one `u64`, the lower index first.
+pub fn pair(a: u32, b: u32) -> u64 {
     let (x, y) = if a <= b { (a, b) } else { (b, a) };
     (u64::from(x) << 32) | u64::from(y)
+}
+
+/// The pair `pair` packed.
+pub fn unpair(p: u64) -> (u32, u32) {
+    ((p >> 32) as u32, p as u32)
 }
 
 /// Union-find over `n` items, remembering for each set the lowest similarity of the edges
