@@ -317,6 +317,8 @@ fn archive_with_history() -> Fixture {
     let both = search_paths(dir, "岸");
     ok(dir, &["duplicates", "--not-duplicates", &both[0], &both[1]]);
     ok(dir, &["history", "--keep", "7"]);
+    // Signatures cached for duplicates: the edits below leave rows of old file versions.
+    ok(dir, &["duplicates"]);
     ok(dir, &["tag", "add", "edited", "--query", "疫苗"]);
     let post = f.file("_posts/2021-03-05-vaccine.md");
     let mut text = read(&post);
@@ -345,6 +347,10 @@ fn index_compact_merges_the_segments_drops_stale_postings_and_keeps_the_answers(
     );
     assert!(c["after"]["bytes"].as_u64().unwrap() > 0, "{c}");
     assert!(c["scan"].is_null(), "{c}");
+    assert!(
+        c["dead_rows"].as_u64().unwrap() > 0,
+        "signatures of old versions: {c}"
+    );
     assert_eq!(answers(dir), before);
     assert_eq!(dotdir_except_index(dir), kept);
     // Human output names the sizes.
