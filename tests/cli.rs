@@ -279,3 +279,164 @@ fn render_body_serves_only_indexed_posts() {
         );
     }
 }
+
+/// Every file under `.shelfmark/` but the index, with its bytes.
+fn dotdir_except_index(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.join(".shelfmark")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if e.file_type().unwrap().is_dir() {
+                stack.push(p);
+            } else if !e.file_name().to_string_lossy().starts_with("index.sqlite") {
+                out.push((p.display().to_string(), read(&p)));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+const MAINTENANCE_QUERIES: [&str; 6] = ["岸", "两岸", "兩岸关", "疫苗", "vaccine", "修改后的段落"];
+
+fn answers(dir: &std::path::Path) -> Vec<Vec<String>> {
+    MAINTENANCE_QUERIES
+        .iter()
+        .map(|q| search_paths(dir, q))
+        .collect()
+}
+
+/// An indexed news archive with a collection, a "not duplicates" decision, settings and a
+/// journal, and a post edited (its old postings are stale): two segments.
+fn archive_with_history() -> Fixture {
+    let f = news_archive();
+    let dir = f.path();
+    index(dir);
+    ok(dir, &["collection", "create", "Cross", "--query", "两岸"]);
+    let both = search_paths(dir, "岸");
+    ok(dir, &["duplicates", "--not-duplicates", &both[0], &both[1]]);
+    ok(dir, &["history", "--keep", "7"]);
+    // Signatures cached for duplicates: the edits below leave rows of old file versions.
+    ok(dir, &["duplicates"]);
+    ok(dir, &["tag", "add", "edited", "--query", "疫苗"]);
+    let post = f.file("_posts/2021-03-05-vaccine.md");
+    let mut text = read(&post);
+    text.extend_from_slice("\n修改后的段落\n".as_bytes());
+    std::fs::write(&post, text).unwrap();
+    index(dir);
+    f
+}
+
+#[test]
+fn index_compact_merges_the_segments_drops_stale_postings_and_keeps_the_answers() {
+    let f = archive_with_history();
+    let dir = f.path();
+    let stats = json(dir, &["stats"]);
+    assert!(stats["segments"].as_u64().unwrap() > 1, "{stats}");
+    let before = answers(dir);
+    assert_eq!(before[5], vec!["_posts/2021-03-05-vaccine.md"]);
+    let kept = dotdir_except_index(dir);
+
+    let c = json(dir, &["index", "--compact"]);
+    assert_eq!(c["after"]["segments"], 1, "{c}");
+    assert_eq!(c["before"]["segments"], stats["segments"], "{c}");
+    assert!(
+        c["postings_after"].as_u64() < c["postings_before"].as_u64(),
+        "{c}"
+    );
+    assert!(c["after"]["bytes"].as_u64().unwrap() > 0, "{c}");
+    assert!(c["scan"].is_null(), "{c}");
+    assert!(
+        c["dead_rows"].as_u64().unwrap() > 0,
+        "signatures of old versions: {c}"
+    );
+    assert_eq!(answers(dir), before);
+    assert_eq!(dotdir_except_index(dir), kept);
+    // Human output names the sizes.
+    let human = ok(dir, &["index", "--compact"]);
+    assert!(human.contains("1 -> 1 segments"), "{human}");
+}
+
+#[test]
+fn index_rebuild_indexes_every_file_again_and_leaves_the_rest_of_the_dotdir_byte_identical() {
+    let f = archive_with_history();
+    let dir = f.path();
+    let before = answers(dir);
+    let kept = dotdir_except_index(dir);
+    assert!(
+        kept.iter().any(|(p, _)| p.contains("collections"))
+            && kept.iter().any(|(p, _)| p.ends_with("decisions.json"))
+            && kept.iter().any(|(p, _)| p.ends_with("settings.json"))
+            && kept.iter().any(|(p, _)| p.contains("journal")),
+        "{:?}",
+        kept.iter().map(|k| &k.0).collect::<Vec<_>>()
+    );
+    let r = json(dir, &["index", "--rebuild"]);
+    assert_eq!(r["scan"]["indexed"], 6, "{r}");
+    assert_eq!(r["after"]["segments"], 1, "{r}");
+    assert_eq!(answers(dir), before);
+    assert_eq!(dotdir_except_index(dir), kept);
+    // The collection still finds its posts.
+    let c = json(dir, &["collection", "show", "Cross"]);
+    assert_eq!(c["paths"].as_array().map(|p| p.len()), Some(2), "{c}");
+}
+
+#[test]
+fn index_compact_and_rebuild_are_exclusive_and_compact_needs_an_index() {
+    let f = news_archive();
+    let out = sm(f.path(), &["index", "--compact", "--rebuild"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let e = fails(f.path(), &["index", "--compact"]);
+    assert!(e.contains("index"), "{e}");
+    // A rebuild without an index is a first build.
+    let r = json(f.path(), &["index", "--rebuild"]);
+    assert_eq!(r["scan"]["indexed"], 6, "{r}");
+}
+
+/// Run `shelfmark -C DIR ARGS` until it reaches crash point `at`, then SIGKILL it.
+fn kill_index_at(dir: &std::path::Path, args: &[&str], at: &str) {
+    use std::io::BufRead;
+    let mut child = shelfmark()
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("SHELFMARK_INDEX_CRASH_AT", at)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn shelfmark");
+    let stderr = child.stderr.take().expect("stderr");
+    let want = format!("shelfmark: crash point {at}");
+    let reached = std::io::BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .any(|line| line == want);
+    assert!(reached, "{args:?} ended without reaching {at}");
+    child.kill().expect("SIGKILL");
+    assert!(!child.wait().expect("wait").success());
+}
+
+#[test]
+fn a_compaction_or_rebuild_killed_before_it_commits_leaves_the_old_index_working() {
+    let f = archive_with_history();
+    let dir = f.path();
+    let before = answers(dir);
+    let segments = json(dir, &["stats"])["segments"].clone();
+    for (args, at) in [
+        (&["index", "--compact"][..], "compact:before-commit"),
+        (&["index", "--rebuild"][..], "rebuild:before-commit"),
+    ] {
+        kill_index_at(dir, args, at);
+        assert_eq!(answers(dir), before, "after a kill at {at}");
+        assert_eq!(
+            json(dir, &["stats"])["segments"],
+            segments,
+            "after a kill at {at}"
+        );
+    }
+    // And a compaction afterwards completes.
+    let c = json(dir, &["index", "--compact"]);
+    assert_eq!(c["after"]["segments"], 1, "{c}");
+    assert_eq!(answers(dir), before);
+}

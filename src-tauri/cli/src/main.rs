@@ -49,6 +49,14 @@ enum Command {
         /// Follow symlinks that lead out of the archive.
         #[arg(long)]
         follow_outside_links: bool,
+        /// Compact the index instead: merge every segment into one, drop the postings of edited
+        /// and removed posts, give the space back (prints sizes before and after).
+        #[arg(long, conflicts_with = "rebuild")]
+        compact: bool,
+        /// Drop the index and index every file again; the rest of .shelfmark/ (collections,
+        /// journal, decisions, settings) stays. The old index serves until the new one is complete.
+        #[arg(long)]
+        rebuild: bool,
     },
     /// Search the archive (see docs/QUERY.md); an empty QUERY ('') lists every post.
     Search {
@@ -227,6 +235,8 @@ fn run(cli: Cli) -> Result<(), ApiError> {
             json,
             max_bytes,
             follow_outside_links,
+            compact,
+            rebuild,
         } => {
             let archive = open(&dir.or(cli.archive))?;
             let mut opts = ScanOptions {
@@ -234,17 +244,28 @@ fn run(cli: Cli) -> Result<(), ApiError> {
                 ..Default::default()
             };
             opts.parse.max_bytes = max_bytes;
-            let bar = output::progress_bar(output::INDEXING);
-            let summary = archive.index(
-                &opts,
-                &|p| {
-                    bar.set_length(p.total);
-                    bar.set_position(p.done);
-                },
-                &cancel,
-            )?;
-            bar.finish_and_clear();
-            output::index_summary(&summary, json);
+            let bar = output::progress_bar(if compact {
+                output::COMPACTING
+            } else {
+                output::INDEXING
+            });
+            let progress = |p: shelfmark_core::scan::ScanProgress| {
+                bar.set_length(p.total);
+                bar.set_position(p.done);
+            };
+            if compact || rebuild {
+                let done = if compact {
+                    archive.compact_index(&progress, &cancel)?
+                } else {
+                    archive.rebuild_index(&opts, &progress, &cancel)?
+                };
+                bar.finish_and_clear();
+                output::maintenance(&done, json);
+            } else {
+                let summary = archive.index(&opts, &progress, &cancel)?;
+                bar.finish_and_clear();
+                output::index_summary(&summary, json);
+            }
         }
         Command::Search {
             query,

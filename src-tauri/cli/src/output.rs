@@ -23,6 +23,7 @@ pub fn json<T: serde::Serialize>(value: &T) {
 
 /// The progress bar of indexing.
 pub const INDEXING: &str = "{spinner} indexing {pos}/{len} files [{wide_bar}] {per_sec} eta {eta}";
+pub const COMPACTING: &str = "{spinner} compacting {pos}/{len} blocks [{wide_bar}] eta {eta}";
 
 /// A progress bar on stderr in the style `template`, shown only when stderr is a terminal.
 pub fn progress_bar(template: &str) -> indicatif::ProgressBar {
@@ -52,6 +53,36 @@ pub fn index_summary(s: &ScanSummary, as_json: bool) {
     if s.problems > 0 {
         out!("see them with `shelfmark problems`");
     }
+}
+
+/// What `index --compact` or `index --rebuild` did.
+pub fn maintenance(m: &shelfmark_core::api::IndexMaintenance, as_json: bool) {
+    if as_json {
+        return json(m);
+    }
+    if let Some(s) = &m.scan {
+        index_summary(s, false);
+    }
+    if let (Some(before), Some(after)) = (m.postings_before, m.postings_after) {
+        out!(
+            "postings {before} -> {after} ({} dropped), {} rows of no post dropped",
+            before.saturating_sub(after),
+            m.dead_rows
+        );
+    }
+    out!(
+        "index {} -> {} ({} -> {} segments) in {:.2}s (vacuum {:.2}s)",
+        human_bytes(m.before.bytes),
+        human_bytes(m.after.bytes),
+        m.before.segments,
+        m.after.segments,
+        m.seconds,
+        m.vacuum_seconds
+    );
+}
+
+fn human_bytes(b: u64) -> String {
+    format!("{:.1} MB", b as f64 / 1e6)
 }
 
 /// Mark highlighted ranges (character offsets) with ANSI bold on a terminal, else with [ ].

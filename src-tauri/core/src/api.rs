@@ -95,6 +95,33 @@ pub struct Stats {
     pub segments: u64,
 }
 
+/// The size of the index at one moment.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, ts_rs::TS)]
+#[ts(export)]
+pub struct IndexFigures {
+    /// Bytes of the index file and its WAL.
+    pub bytes: u64,
+    pub segments: u64,
+}
+
+/// What a compaction or a rebuild of the index did.
+#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
+#[ts(export)]
+pub struct IndexMaintenance {
+    pub before: IndexFigures,
+    pub after: IndexFigures,
+    /// Postings read and kept (compaction only: a rebuild writes them afresh).
+    pub postings_before: Option<u64>,
+    pub postings_after: Option<u64>,
+    /// Rows of stored text, fields and signatures that belonged to no post (compaction).
+    pub dead_rows: u64,
+    /// The scan that filled the index again (rebuild only).
+    pub scan: Option<ScanSummary>,
+    /// Seconds spent giving space back to the file system (`VACUUM`).
+    pub vacuum_seconds: f64,
+    pub seconds: f64,
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
 #[ts(export)]
 pub struct FacetsResponse {
@@ -201,6 +228,80 @@ impl Archive {
         cancel: &AtomicBool,
     ) -> ApiResult<ScanSummary> {
         Ok(crate::scan::scan(&self.root, opts, progress, cancel)?)
+    }
+
+    /// Compact the index: every segment merged into one without the postings of edited or
+    /// removed posts, rows that belong to no post deleted, then the space given back (see
+    /// `Writer::compact`). Readers keep answering from the old index until it commits; a crash
+    /// or a cancel leaves it as it was. `progress` counts blocks of postings.
+    pub fn compact_index(
+        &self,
+        progress: &(dyn Fn(ScanProgress) + Sync),
+        cancel: &AtomicBool,
+    ) -> ApiResult<IndexMaintenance> {
+        let started = std::time::Instant::now();
+        let _quiet = self.scan_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let index =
+            crate::store::existing_index_path(&self.root).ok_or_else(|| Error::NotIndexed {
+                path: self.root.clone(),
+            })?;
+        let mut writer = crate::store::Writer::open(&index)?;
+        let before = index_figures(&writer)?;
+        let done = writer.compact(
+            &|done, total| progress(ScanProgress { done, total }),
+            cancel,
+        )?;
+        let vacuum = std::time::Instant::now();
+        writer.reclaim_space()?;
+        let vacuum_seconds = vacuum.elapsed().as_secs_f64();
+        let after = index_figures(&writer)?;
+        Ok(IndexMaintenance {
+            before,
+            after,
+            postings_before: Some(done.postings_before),
+            postings_after: Some(done.postings_after),
+            dead_rows: done.dead_rows,
+            scan: None,
+            vacuum_seconds,
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// Drop the index and index every file again (`scan::rebuild`: one transaction, so readers,
+    /// a crash or a cancel keep the old index until it is complete). Nothing else under
+    /// `.shelfmark/` is touched: collections, the journal, decisions and settings stay.
+    pub fn rebuild_index(
+        &self,
+        opts: &ScanOptions,
+        progress: &(dyn Fn(ScanProgress) + Sync),
+        cancel: &AtomicBool,
+    ) -> ApiResult<IndexMaintenance> {
+        let started = std::time::Instant::now();
+        let _quiet = self.scan_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let before = match crate::store::existing_index_path(&self.root) {
+            Some(index) => index_figures(&crate::store::Writer::open(&index)?)?,
+            None => IndexFigures::default(),
+        };
+        let scan = crate::scan::rebuild(&self.root, opts, progress, cancel)?;
+        let index =
+            crate::store::existing_index_path(&self.root).ok_or_else(|| Error::NotIndexed {
+                path: self.root.clone(),
+            })?;
+        let mut writer = crate::store::Writer::open(&index)?;
+        let vacuum = std::time::Instant::now();
+        writer.reclaim_space()?;
+        let vacuum_seconds = vacuum.elapsed().as_secs_f64();
+        let after = index_figures(&writer)?;
+        Ok(IndexMaintenance {
+            before,
+            after,
+            postings_before: None,
+            postings_after: None,
+            dead_rows: 0,
+            scan: Some(scan),
+            vacuum_seconds,
+            seconds: started.elapsed().as_secs_f64(),
+        })
     }
 
     /// Watch the archive for changes on disk: `on_change` hears (on a worker thread) the summary
@@ -1195,6 +1296,24 @@ impl Archive {
 }
 
 /// The front matter text of a clean UTF-8 file, as written.
+/// The index's size on disk (file and WAL) and its number of segments.
+fn index_figures(writer: &crate::store::Writer) -> ApiResult<IndexFigures> {
+    let path = writer.path();
+    let bytes = ["", "-wal"]
+        .iter()
+        .filter_map(|suffix| std::fs::metadata(format!("{}{suffix}", path.display())).ok())
+        .map(|m| m.len())
+        .sum();
+    let segments: i64 = writer
+        .conn()
+        .query_row("SELECT count(*) FROM segments", [], |r| r.get(0))
+        .at(path)?;
+    Ok(IndexFigures {
+        bytes,
+        segments: segments.max(0) as u64,
+    })
+}
+
 fn raw_front_matter(root: &Path, rel: &[u8]) -> Option<String> {
     let (_, bytes) = crate::postfile::read(root, rel, crate::postfile::max_bytes()).ok()?;
     let layout = crate::post::layout(&bytes)?;

@@ -17,6 +17,7 @@
 //! the last). The job reports `JobProgress` to an optional sink (the desktop's IPC channel) and
 //! keeps the latest figures for `job_progress` (what a browser polls); `cancel_job` stops it.
 
+use crate::api::IndexMaintenance;
 use crate::api::{
     Archive, ArchiveInfo, CollectionPosts, FacetsResponse, PostDetail, ProblemRow, Stats, Transport,
 };
@@ -323,6 +324,10 @@ no_args! {
     InterruptedRequest;
     /// `collections` takes no arguments.
     CollectionsRequest;
+    /// `compact_index` takes no arguments.
+    CompactIndexRequest;
+    /// `rebuild_index` takes no arguments.
+    RebuildIndexRequest;
 }
 
 /// A request that names one post by its path.
@@ -688,6 +693,16 @@ commands! {
     /// Every "not duplicates" decision on file.
     duplicate_decisions(cx, _r: DuplicateDecisionsRequest) -> Vec<Decision>, call =>
         cx.archive.duplicate_decisions();
+    /// Compacts the index: one segment, no postings of edited or removed posts, space given back.
+    compact_index(cx, _r: CompactIndexRequest) -> IndexMaintenance, job => {
+        let report = |p: ScanProgress| cx.job.report(p.done, p.total);
+        cx.archive.compact_index(&report, cx.job.cancelled())
+    };
+    /// Drops the index and indexes every file again (collections, journal, decisions stay).
+    rebuild_index(cx, _r: RebuildIndexRequest) -> IndexMaintenance, job => {
+        let report = |p: ScanProgress| cx.job.report(p.done, p.total);
+        cx.archive.rebuild_index(&ScanOptions::default(), &report, cx.job.cancelled())
+    };
     /// The latest progress of a job command.
     job_progress(cx, r: JobProgressRequest) -> JobProgress, call =>
         Ok(cx.jobs.progress(job_command(&r.command)?));

@@ -37,6 +37,8 @@ export class AppController {
   phase = $state<Phase>('loading');
   info = $state<ArchiveInfo | null>(null);
   stats = $state<Stats | null>(null);
+  /** A compaction or rebuild of the index is running. */
+  maintaining = $state(false);
   banner = $state<string | null>(null);
   fatal = $state<string | null>(null);
 
@@ -212,6 +214,35 @@ export class AppController {
       }
     }
   }
+
+  /** Compact or rebuild the index (a rebuild after the user confirms), then reload what shows. */
+  maintainIndex = async (kind: 'compact' | 'rebuild') => {
+    if (this.maintaining) return;
+    if (kind === 'rebuild' && typeof window !== 'undefined' && !window.confirm(t('index.rebuildConfirm'))) return;
+    this.maintaining = true;
+    const label = t(kind === 'compact' ? 'index.compacting' : 'index.rebuilding');
+    this.backgroundStatus = label;
+    try {
+      const run = kind === 'compact' ? api.compactIndex : api.rebuildIndex;
+      const done = await run((p) => {
+        this.backgroundStatus = `${label} ${n(p.done)} / ${n(p.total)}`;
+      });
+      this.backgroundStatus = t('index.maintained', {
+        before: mb(done.before.bytes),
+        after: mb(done.after.bytes),
+        segments: n(done.after.segments),
+      });
+      this.results.resetFacets();
+      void this.#loadStats();
+      void this.#runSearch();
+    } catch (e) {
+      this.backgroundStatus = null;
+      const err = ApiError.from(e);
+      if (err.code !== 'cancelled') this.banner = errorText(err);
+    } finally {
+      this.maintaining = false;
+    }
+  };
 
   async #opened(a: ArchiveInfo) {
     this.info = a;
@@ -389,4 +420,9 @@ export class AppController {
       stopEdits();
     };
   }
+}
+
+/** Bytes as megabytes, for the index figures. */
+function mb(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
 }

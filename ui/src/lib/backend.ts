@@ -357,6 +357,10 @@ export const api = {
   indexArchive: (onProgress: (p: JobProgress) => void) =>
     backend().channel(onProgress) ? job('index_archive', {}, onProgress) : unsupported('Indexing'),
   cancelIndex: () => cancelJob('index_archive'),
+  /** Merge the index into one segment without stale postings, and give the space back. */
+  compactIndex: (onProgress: (p: JobProgress) => void) => job('compact_index', {}, onProgress),
+  /** Drop the index and index every file again (the rest of `.shelfmark/` stays). */
+  rebuildIndex: (onProgress: (p: JobProgress) => void) => job('rebuild_index', {}, onProgress),
   /** Desktop only: an http(s) link in the system browser. */
   openUrl: (url: string) =>
     backend().transport === 'tauri' ? backend().call<void>('open_url', { url }) : unsupported('Opening links'),

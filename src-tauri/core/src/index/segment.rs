@@ -308,6 +308,7 @@ struct SegmentCursor {
     last_first: Option<i64>,
     block: Vec<u8>,
     pos: usize,
+    blocks: u64,
 }
 
 impl SegmentCursor {
@@ -317,6 +318,7 @@ impl SegmentCursor {
             last_first: None,
             block: Vec::new(),
             pos: 0,
+            blocks: 0,
         }
     }
 
@@ -338,6 +340,7 @@ impl SegmentCursor {
                 self.last_first = Some(first);
                 self.block = data;
                 self.pos = 0;
+                self.blocks += 1;
                 Ok(true)
             }
             _ => Ok(false),
@@ -362,6 +365,17 @@ impl SegmentCursor {
     }
 }
 
+/// What a merge read and wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MergeCounts {
+    /// Postings read from the merged segments.
+    pub postings_in: u64,
+    /// Postings written (those of live documents).
+    pub postings_out: u64,
+    /// Blocks read.
+    pub blocks: u64,
+}
+
 /// Keep the number of segments down: when there are more than `max`, merge the smallest ones
 /// into one, dropping postings of documents that are no longer live. Streams block by block, so
 /// memory stays small whatever the index size.
@@ -370,58 +384,159 @@ pub fn merge_small_segments(
     max: usize,
     live: &dyn Fn(u32) -> bool,
 ) -> rusqlite::Result<bool> {
-    let mut segs: Vec<(i64, i64)> = conn
-        .prepare("SELECT id, bytes FROM segments")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
+    let mut segs = segment_sizes(conn)?;
     if segs.len() <= max {
         return Ok(false);
     }
     segs.sort_by_key(|&(id, bytes)| (bytes, id));
-    let mut victims: Vec<i64> = segs
+    let victims: Vec<i64> = segs
         .iter()
         .take(segs.len() - max / 2)
         .map(|s| s.0)
         .collect();
-    // Older segments hold smaller document ids: concatenating in id order keeps lists sorted.
-    victims.sort_unstable();
-    let mut cursors: Vec<SegmentCursor> = victims.iter().map(|&s| SegmentCursor::open(s)).collect();
-    let mut heads: Vec<Option<(i64, Vec<u8>)>> = cursors
-        .iter_mut()
-        .map(|c| c.next_entry(conn))
-        .collect::<Result<_, _>>()?;
-    let mut total_bytes = 0usize;
-    let mut docs_seen = std::collections::HashSet::new();
-    let mut out = BlockWriter::start(conn)?;
-    let mut decoded = Vec::new();
-    while let Some(gram) = heads.iter().flatten().map(|h| h.0).min() {
-        let mut buf = PostingBuf::default();
-        for (i, head) in heads.iter_mut().enumerate() {
+    merge_segments(conn, &victims, live, &mut |_| true)?;
+    Ok(true)
+}
+
+/// Merge every segment into one (compaction), dropping postings of documents that are no longer
+/// live. `step` hears the number of blocks read so far (every 64 blocks) and stops the merge by
+/// answering false: then the answer is None and the caller must roll its transaction back (the
+/// transaction makes it all or nothing).
+pub fn merge_all_segments(
+    conn: &Connection,
+    live: &dyn Fn(u32) -> bool,
+    step: &mut dyn FnMut(u64) -> bool,
+) -> rusqlite::Result<Option<MergeCounts>> {
+    let segs: Vec<i64> = segment_sizes(conn)?.into_iter().map(|s| s.0).collect();
+    merge_segments(conn, &segs, live, step)
+}
+
+/// The number of blocks in the index (a compaction's amount of work).
+pub fn block_count(conn: &Connection) -> rusqlite::Result<u64> {
+    conn.query_row("SELECT count(*) FROM gram_blocks", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map(|n| n.max(0) as u64)
+}
+
+fn segment_sizes(conn: &Connection) -> rusqlite::Result<Vec<(i64, i64)>> {
+    conn.prepare("SELECT id, bytes FROM segments")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect()
+}
+
+/// One posting: (document id, term frequency).
+pub type Posting = (u32, u32);
+
+/// The grams of several segments merged in gram order: a k-way merge over one cursor per
+/// segment, so one block per segment is in memory, plus the posting list of the current gram.
+pub struct MergedGrams {
+    cursors: Vec<SegmentCursor>,
+    heads: Vec<Option<(i64, Vec<u8>)>>,
+    decoded: Vec<(u32, u32)>,
+}
+
+impl MergedGrams {
+    pub fn open(conn: &Connection, segs: &[i64]) -> rusqlite::Result<MergedGrams> {
+        let mut cursors: Vec<SegmentCursor> =
+            segs.iter().map(|&s| SegmentCursor::open(s)).collect();
+        let heads = cursors
+            .iter_mut()
+            .map(|c| c.next_entry(conn))
+            .collect::<Result<_, _>>()?;
+        Ok(MergedGrams {
+            cursors,
+            heads,
+            decoded: Vec::new(),
+        })
+    }
+
+    /// Every segment of the index, oldest first.
+    pub fn all(conn: &Connection) -> rusqlite::Result<MergedGrams> {
+        let mut segs: Vec<i64> = segment_sizes(conn)?.into_iter().map(|s| s.0).collect();
+        segs.sort_unstable();
+        MergedGrams::open(conn, &segs)
+    }
+
+    /// Blocks read so far.
+    pub fn blocks(&self) -> u64 {
+        self.cursors.iter().map(|c| c.blocks).sum()
+    }
+
+    /// The next gram and all its postings across the segments, sorted by document id (a gram's
+    /// postings in one segment are sorted, but segments merged before may hold any document
+    /// ids, so the lists are sorted here rather than concatenated).
+    pub fn next_gram(&mut self, conn: &Connection) -> rusqlite::Result<Option<(i64, &[Posting])>> {
+        let Some(gram) = self.heads.iter().flatten().map(|h| h.0).min() else {
+            return Ok(None);
+        };
+        self.decoded.clear();
+        for (i, head) in self.heads.iter_mut().enumerate() {
             if head.as_ref().is_some_and(|h| h.0 == gram) {
                 if let Some((_, list)) = head.take() {
-                    decoded.clear();
-                    decode_postings(&list, &mut decoded);
-                    for &(doc, tf) in &decoded {
-                        if live(doc) {
-                            encode_posting(&mut buf.bytes, &mut buf.last_doc, doc, tf);
-                            docs_seen.insert(doc);
-                        }
-                    }
+                    decode_postings(&list, &mut self.decoded);
                 }
-                *head = cursors[i].next_entry(conn)?;
+                *head = self.cursors[i].next_entry(conn)?;
             }
         }
-        if !buf.bytes.is_empty() {
-            total_bytes += buf.bytes.len();
-            out.push(conn, gram, &buf.bytes)?;
+        self.decoded.sort_unstable_by_key(|p| p.0);
+        Ok(Some((gram, &self.decoded)))
+    }
+}
+
+/// Merge `victims` into one new segment, keeping only postings of live documents, then delete
+/// them. Runs inside the caller's transaction; None when `step` stopped it half-way (then the
+/// transaction must be rolled back).
+fn merge_segments(
+    conn: &Connection,
+    victims: &[i64],
+    live: &dyn Fn(u32) -> bool,
+    step: &mut dyn FnMut(u64) -> bool,
+) -> rusqlite::Result<Option<MergeCounts>> {
+    let mut merged = MergedGrams::open(conn, victims)?;
+    let mut counts = MergeCounts::default();
+    let mut total_bytes = 0usize;
+    // Documents seen, as a bitset by document id (bounded by the largest id, not by postings).
+    let mut docs_seen: Vec<u64> = Vec::new();
+    let mut out = BlockWriter::start(conn)?;
+    let mut reported = 0;
+    let mut buf = Vec::new();
+    while let Some((gram, list)) = merged.next_gram(conn)? {
+        buf.clear();
+        let mut last_doc = None;
+        counts.postings_in += list.len() as u64;
+        for &(doc, tf) in list {
+            if live(doc) && last_doc != Some(doc) {
+                encode_posting(&mut buf, &mut last_doc, doc, tf);
+                let (word, bit) = (doc as usize / 64, doc % 64);
+                if word >= docs_seen.len() {
+                    docs_seen.resize(word + 1, 0);
+                }
+                docs_seen[word] |= 1 << bit;
+                counts.postings_out += 1;
+            }
+        }
+        if !buf.is_empty() {
+            total_bytes += buf.len();
+            out.push(conn, gram, &buf)?;
+        }
+        let blocks = merged.blocks();
+        if blocks >= reported + 64 {
+            reported = blocks;
+            if !step(blocks) {
+                return Ok(None);
+            }
         }
     }
-    for seg in &victims {
+    counts.blocks = merged.blocks();
+    for seg in victims {
         conn.execute("DELETE FROM gram_blocks WHERE seg = ?1", [seg])?;
         conn.execute("DELETE FROM segments WHERE id = ?1", [seg])?;
     }
-    out.finish(conn, docs_seen.len() as u32, total_bytes)?;
-    Ok(true)
+    let docs: u32 = docs_seen.iter().map(|w| w.count_ones()).sum();
+    out.finish(conn, docs, total_bytes)?;
+    step(counts.blocks);
+    Ok(Some(counts))
 }
 
 #[cfg(test)]

@@ -72,6 +72,28 @@ pub fn scan(
     progress: &(dyn Fn(ScanProgress) + Sync),
     cancel: &AtomicBool,
 ) -> Result<ScanSummary> {
+    scan_with(archive, opts, progress, cancel, false)
+}
+
+/// Drop the index and index every file again (`shelfmark index --rebuild`), in one transaction
+/// (`Writer::start_rebuild`): until it commits, readers and a crash or cancel keep the old index.
+/// Only the index is dropped; everything else under `.shelfmark/` stays.
+pub fn rebuild(
+    archive: &Path,
+    opts: &ScanOptions,
+    progress: &(dyn Fn(ScanProgress) + Sync),
+    cancel: &AtomicBool,
+) -> Result<ScanSummary> {
+    scan_with(archive, opts, progress, cancel, true)
+}
+
+fn scan_with(
+    archive: &Path,
+    opts: &ScanOptions,
+    progress: &(dyn Fn(ScanProgress) + Sync),
+    cancel: &AtomicBool,
+    rebuild: bool,
+) -> Result<ScanSummary> {
     let started = Instant::now();
     let root = archive.canonicalize().map_err(|source| Error::Io {
         path: archive.to_path_buf(),
@@ -89,6 +111,9 @@ pub fn scan(
         Some(p) => Writer::open_bulk(p)?,
         None => Writer::open(&index)?,
     };
+    if rebuild && bulk_path.is_none() {
+        writer.start_rebuild()?;
+    }
     let known = load_known(&writer)?;
 
     let walked = walk::walk(&root, opts.follow_outside_links);
@@ -191,6 +216,9 @@ pub fn scan(
         problem_paths.insert(path.clone());
     }
     writer.drop_problems_except(&problem_paths)?;
+    if rebuild {
+        crate::store::crash_point("rebuild:before-commit");
+    }
     writer.commit()?;
     summary.problems = writer
         .conn()

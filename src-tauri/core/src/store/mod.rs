@@ -89,8 +89,10 @@ pub fn existing_index_path(archive: &Path) -> Option<PathBuf> {
 
 fn set_pragmas(conn: &Connection, path: &Path) -> Result<()> {
     // Pragmas go outside any transaction; WAL lets readers run while the one writer writes.
+    // `auto_vacuum` takes effect in a new file (before its first table) or at the next VACUUM:
+    // compaction gives space back with `incremental_vacuum` (see `Writer::reclaim_space`).
     conn.execute_batch(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;
+        "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;
          PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;",
     )
     .at(path)?;
@@ -194,4 +196,23 @@ fn folder_writable(path: &Path) -> bool {
 fn immutable_uri(path: &Path) -> Option<String> {
     let url = url::Url::from_file_path(path).ok()?;
     Some(format!("{url}?immutable=1"))
+}
+
+/// `SHELFMARK_INDEX_CRASH_AT=POINT` (`compact:merging`, `compact:before-commit`,
+/// `rebuild:before-commit`…): at that point of a compaction or rebuild, say so on stderr and stop
+/// there until killed. Only for the crash tests (tests/cli.rs), which kill the process once it
+/// says so; unset, it costs one lookup of a static.
+pub(crate) fn crash_point(point: &str) {
+    static AT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let at = AT.get_or_init(|| std::env::var("SHELFMARK_INDEX_CRASH_AT").ok());
+    if at.as_deref() != Some(point) {
+        return;
+    }
+    use std::io::Write;
+    let mut err = std::io::stderr();
+    let _ = writeln!(err, "shelfmark: crash point {point}");
+    let _ = err.flush();
+    loop {
+        std::thread::park();
+    }
 }

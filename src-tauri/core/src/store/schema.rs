@@ -93,12 +93,25 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<Result<i64, i64>> {
             // files would never be read again): it is a cache, so it is emptied and rebuilt.
             drop_everything(&tx)?;
         }
-        tx.execute_batch(V1)?;
-        tx.execute_batch(V2)?;
+        create(&tx)?;
         tx.pragma_update(None, "user_version", VERSION)?;
         tx.commit()?;
     }
     Ok(Ok(found))
+}
+
+/// Create the tables of the current schema in an empty database.
+fn create(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(V1)?;
+    conn.execute_batch(V2)
+}
+
+/// Empty the index (`shelfmark index --rebuild`): drop every table, whoever made it (the
+/// duplicate signatures' cache too), and create the current schema, inside the caller's
+/// transaction. `meta` starts afresh; the writer carries its counters over.
+pub(super) fn recreate(conn: &Connection) -> rusqlite::Result<()> {
+    drop_everything(conn)?;
+    create(conn)
 }
 
 /// Drop every table (and with them their indexes) of an older index.

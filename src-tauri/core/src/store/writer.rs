@@ -133,6 +133,46 @@ pub struct Writer {
     indexer: Indexer,
     next_docid: u32,
     in_tx: bool,
+    /// A rebuild: everything is one transaction, so segments are written without committing.
+    one_tx: bool,
+}
+
+/// What a compaction did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Compacted {
+    pub segments_before: u64,
+    pub postings_before: u64,
+    pub postings_after: u64,
+    /// Rows of other tables that belonged to no post (stored text, fields, signatures).
+    pub dead_rows: u64,
+}
+
+/// The set of live document ids, as a bitset (one bit per id ever given out).
+struct LiveDocs(Vec<u64>);
+
+impl LiveDocs {
+    fn load(conn: &Connection) -> rusqlite::Result<LiveDocs> {
+        let mut bits: Vec<u64> = Vec::new();
+        let mut stmt = conn.prepare("SELECT docid FROM posts")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let Ok(doc) = u32::try_from(r.get::<_, i64>(0)?) else {
+                continue;
+            };
+            let word = doc as usize / 64;
+            if word >= bits.len() {
+                bits.resize(word + 1, 0);
+            }
+            bits[word] |= 1 << (doc % 64);
+        }
+        Ok(LiveDocs(bits))
+    }
+
+    fn contains(&self, doc: u32) -> bool {
+        self.0
+            .get(doc as usize / 64)
+            .is_some_and(|w| w & (1 << (doc % 64)) != 0)
+    }
 }
 
 /// Lossy display form of a byte path.
@@ -161,6 +201,7 @@ impl Writer {
             indexer: Indexer::start(),
             next_docid: next.parse().unwrap_or(1),
             in_tx: false,
+            one_tx: false,
         })
     }
 
@@ -208,16 +249,22 @@ impl Writer {
         Ok(())
     }
 
-    /// Write the pending segment and commit everything so far.
-    pub fn commit(&mut self) -> Result<()> {
-        if !self.in_tx {
-            return Ok(());
-        }
+    /// Write the pending segment (merging small ones if there are too many), without committing.
+    fn flush_segment(&mut self) -> Result<()> {
         let shards = self.indexer.take();
         if shards.iter().any(|s| !s.is_empty()) {
             crate::index::segment::write_shards(shards, &self.conn).at(&self.path)?;
             self.merge_segments()?;
         }
+        Ok(())
+    }
+
+    /// Write the pending segment and commit everything so far.
+    pub fn commit(&mut self) -> Result<()> {
+        if !self.in_tx {
+            return Ok(());
+        }
+        self.flush_segment()?;
         self.conn
             .execute(
                 "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'",
@@ -232,6 +279,7 @@ impl Writer {
             .at(&self.path)?;
         self.conn.execute_batch("COMMIT").at(&self.path)?;
         self.in_tx = false;
+        self.one_tx = false;
         Ok(())
     }
 
@@ -244,18 +292,158 @@ impl Writer {
         if count as usize <= MAX_SEGMENTS {
             return Ok(());
         }
-        let live: std::collections::HashSet<u32> = self
-            .conn
-            .prepare("SELECT docid FROM posts")
-            .and_then(|mut s| {
-                s.query_map([], |r| r.get::<_, i64>(0).map(|d| d as u32))?
-                    .collect()
-            })
-            .at(&self.path)?;
+        let live = LiveDocs::load(&self.conn).at(&self.path)?;
         crate::index::segment::merge_small_segments(&self.conn, MAX_SEGMENTS, &|d| {
-            live.contains(&d)
+            live.contains(d)
         })
         .at(&self.path)?;
+        Ok(())
+    }
+
+    /// Start a rebuild: in one transaction with everything that follows until `commit`, drop
+    /// every table of the index and create the schema afresh. Readers (and a crash) see the old
+    /// index until the commit. The generation and the next document id carry on from the old
+    /// index, so a reader's snapshot never takes a new document for an old one.
+    pub fn start_rebuild(&mut self) -> Result<()> {
+        self.commit()?;
+        self.begin()?;
+        let generation = super::generation(&self.conn, &self.path)?;
+        super::schema::recreate(&self.conn).at(&self.path)?;
+        self.conn
+            .execute(
+                "UPDATE meta SET value = ?1 WHERE key = 'generation'",
+                [generation.to_string()],
+            )
+            .at(&self.path)?;
+        self.one_tx = true;
+        Ok(())
+    }
+
+    /// Compaction: merge every segment into one without the postings of documents no longer
+    /// live (edited posts are stored again under a new document id; removed ones are gone), and
+    /// delete rows of other tables that belong to no post. One transaction: a crash or a cancel
+    /// leaves the index as it was; readers see the old index until the commit. Streams block by
+    /// block (see `segment::merge_all_segments`). `progress(blocks read, blocks)`.
+    pub fn compact(
+        &mut self,
+        progress: &dyn Fn(u64, u64),
+        cancel: &std::sync::atomic::AtomicBool,
+    ) -> Result<Compacted> {
+        use std::sync::atomic::Ordering;
+        self.commit()?;
+        self.begin()?;
+        let result = self.compact_in_tx(progress, cancel);
+        match result {
+            Ok(Some(c)) if !cancel.load(Ordering::Relaxed) => {
+                crate::store::crash_point("compact:before-commit");
+                self.commit()?;
+                Ok(c)
+            }
+            Ok(_) => {
+                self.rollback()?;
+                Err(crate::Error::Cancelled)
+            }
+            Err(e) => {
+                self.rollback()?;
+                Err(e)
+            }
+        }
+    }
+
+    fn compact_in_tx(
+        &mut self,
+        progress: &dyn Fn(u64, u64),
+        cancel: &std::sync::atomic::AtomicBool,
+    ) -> Result<Option<Compacted>> {
+        use crate::index::segment;
+        use std::sync::atomic::Ordering;
+        let conn = &self.conn;
+        let path = self.path.as_path();
+        let segments_before: i64 = conn
+            .query_row("SELECT count(*) FROM segments", [], |r| r.get(0))
+            .at(path)?;
+        let total = segment::block_count(conn).at(path)?;
+        progress(0, total);
+        let live = LiveDocs::load(conn).at(path)?;
+        let merged = segment::merge_all_segments(conn, &|d| live.contains(d), &mut |blocks| {
+            progress(blocks, total);
+            crate::store::crash_point("compact:merging");
+            !cancel.load(Ordering::Relaxed)
+        })
+        .at(path)?;
+        let Some(merged) = merged else {
+            return Ok(None);
+        };
+        let mut dead_rows = 0u64;
+        for sql in [
+            "DELETE FROM post_text WHERE docid NOT IN (SELECT docid FROM posts)",
+            "DELETE FROM post_fields WHERE post_id NOT IN (SELECT id FROM posts)",
+        ] {
+            dead_rows += conn.execute(sql, []).at(path)? as u64;
+        }
+        // The duplicate signatures' cache (`dupes::cache`), when it exists: rows of files the
+        // index no longer holds.
+        let sigs: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'dupe_sigs'",
+                [],
+                |r| r.get(0),
+            )
+            .at(path)?;
+        if sigs > 0 {
+            dead_rows += conn
+                .execute(
+                    "DELETE FROM dupe_sigs WHERE hash NOT IN (SELECT hash FROM posts)",
+                    [],
+                )
+                .at(path)? as u64;
+        }
+        Ok(Some(Compacted {
+            segments_before: segments_before.max(0) as u64,
+            postings_before: merged.postings_in,
+            postings_after: merged.postings_out,
+            dead_rows,
+        }))
+    }
+
+    /// Give the space that deleted rows left back to the file system: `incremental_vacuum`,
+    /// which moves the pages at the end of the file into free ones and truncates it (measured
+    /// 3× faster than `VACUUM`, and it writes only the pages it moves into the WAL, where
+    /// `VACUUM` writes the whole index). An index made before `auto_vacuum` was set is converted
+    /// by one `VACUUM`. Then a checkpoint empties the WAL if no reader still needs it (see
+    /// docs/ARCHITECTURE.md, "Compaction and rebuild"). Outside any transaction.
+    pub fn reclaim_space(&mut self) -> Result<()> {
+        self.commit()?;
+        crate::store::crash_point("compact:before-vacuum");
+        let mode: i64 = self
+            .conn
+            .query_row("PRAGMA auto_vacuum", [], |r| r.get(0))
+            .at(&self.path)?;
+        if mode == 2 {
+            // Each step of the pragma frees one page: run it to the end.
+            let mut stmt = self
+                .conn
+                .prepare("PRAGMA incremental_vacuum")
+                .at(&self.path)?;
+            let mut rows = stmt.query([]).at(&self.path)?;
+            while rows.next().at(&self.path)?.is_some() {}
+        } else {
+            self.conn
+                .execute_batch("PRAGMA auto_vacuum=INCREMENTAL; VACUUM;")
+                .at(&self.path)?;
+        }
+        // Readers still inside a transaction keep the WAL from being emptied: wait a little,
+        // not the full busy timeout; the next checkpoint (or the last connection closing)
+        // empties it then.
+        let short = std::time::Duration::from_millis(200);
+        self.conn.busy_timeout(short).at(&self.path)?;
+        let checkpoint = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        self.conn
+            .busy_timeout(std::time::Duration::from_secs(10))
+            .at(&self.path)?;
+        checkpoint.at(&self.path)?;
         Ok(())
     }
 
@@ -265,6 +453,7 @@ impl Writer {
             self.conn.execute_batch("ROLLBACK").at(&self.path)?;
             self.in_tx = false;
         }
+        self.one_tx = false;
         drop(self.indexer.take());
         let next: String = self
             .conn
@@ -374,7 +563,11 @@ impl Writer {
         self.insert_fields(id, p)?;
         self.indexer.add(docid, rec.grams);
         if self.indexer.postings >= SEGMENT_POSTINGS {
-            self.commit()?;
+            if self.one_tx {
+                self.flush_segment()?;
+            } else {
+                self.commit()?;
+            }
         }
         Ok(id)
     }
@@ -595,5 +788,206 @@ impl Drop for Writer {
         if self.in_tx {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
+    }
+}
+
+#[cfg(test)]
+mod compact_tests {
+    use super::*;
+    use crate::index::segment::MergedGrams;
+    use std::collections::{BTreeMap, HashMap};
+    use std::sync::atomic::AtomicBool;
+
+    const CHARS: &str = "两岸关系疫苗新冠美国中国台湾经济选举政府人民市场发展会议报道记者";
+
+    /// A post whose text is drawn from `CHARS` by `seed` (so posts share grams), with a word.
+    fn post(seed: u64, extra: &str) -> String {
+        let chars: Vec<char> = CHARS.chars().collect();
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut body = String::new();
+        for i in 0..200 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            body.push(chars[(x % chars.len() as u64) as usize]);
+            if i % 37 == 0 {
+                body.push_str(" word");
+                body.push_str(&(x % 5).to_string());
+                body.push(' ');
+            }
+        }
+        format!(
+            "---\ntitle: 帖子{seed}\ntags: [t{}]\n---\n{body}\n{extra}\n",
+            seed % 3
+        )
+    }
+
+    fn scan(dir: &Path) {
+        crate::scan::scan(dir, &Default::default(), &|_| {}, &AtomicBool::new(false)).unwrap();
+    }
+
+    fn index_of(dir: &Path) -> PathBuf {
+        crate::store::existing_index_path(dir).unwrap()
+    }
+
+    /// Every gram's postings, by path: gram → [(path, tf)], and the docids the postings name.
+    type ByPath = BTreeMap<i64, Vec<(Vec<u8>, u32)>>;
+
+    fn postings_by_path(dir: &Path) -> (ByPath, Vec<u32>) {
+        let conn = crate::store::open_for_read(&index_of(dir)).unwrap();
+        let paths: HashMap<u32, Vec<u8>> = conn
+            .prepare("SELECT docid, path FROM posts")
+            .unwrap()
+            .query_map([], |r| Ok((r.get::<_, i64>(0)? as u32, r.get(1)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        let mut out = BTreeMap::new();
+        let mut docids = Vec::new();
+        let mut grams = MergedGrams::all(&conn).unwrap();
+        while let Some((gram, list)) = grams.next_gram(&conn).unwrap() {
+            let mut by_path: Vec<(Vec<u8>, u32)> = Vec::new();
+            for &(doc, tf) in list {
+                docids.push(doc);
+                if let Some(p) = paths.get(&doc) {
+                    by_path.push((p.clone(), tf));
+                }
+            }
+            by_path.sort();
+            if !by_path.is_empty() {
+                out.insert(gram, by_path);
+            }
+        }
+        (out, docids)
+    }
+
+    fn count(dir: &Path, sql: &str) -> i64 {
+        let conn = crate::store::open_for_read(&index_of(dir)).unwrap();
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    /// An archive indexed in several scans, with posts edited (body and title) and removed
+    /// between them: several segments, some postings of documents no longer live.
+    fn edited_archive() -> tempfile::TempDir {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path();
+        for i in 0..60 {
+            std::fs::write(dir.join(format!("p{i}.md")), post(i, "")).unwrap();
+        }
+        scan(dir);
+        for round in 0..4u64 {
+            for i in (round..60).step_by(7) {
+                let extra = format!("修改{round} 编辑 edited{round}");
+                std::fs::write(dir.join(format!("p{i}.md")), post(i + 100 * round, &extra))
+                    .unwrap();
+            }
+            std::fs::remove_file(dir.join(format!("p{}.md", 50 + round))).unwrap();
+            std::fs::write(dir.join(format!("new{round}.md")), post(1000 + round, "新")).unwrap();
+            scan(dir);
+        }
+        t
+    }
+
+    #[test]
+    fn compaction_leaves_one_segment_with_only_live_postings_equal_to_a_fresh_index() {
+        let t = edited_archive();
+        let dir = t.path();
+        assert!(count(dir, "SELECT count(*) FROM segments") > 1);
+        let (_, before) = postings_by_path(dir);
+        let live: std::collections::HashSet<u32> = {
+            let conn = crate::store::open_for_read(&index_of(dir)).unwrap();
+            let mut s = conn.prepare("SELECT docid FROM posts").unwrap();
+            let v = s
+                .query_map([], |r| r.get::<_, i64>(0))
+                .unwrap()
+                .map(|r| r.unwrap() as u32)
+                .collect();
+            v
+        };
+        assert!(
+            before.iter().any(|d| !live.contains(d)),
+            "the edits left dead postings to drop"
+        );
+
+        let mut w = Writer::open(&index_of(dir)).unwrap();
+        let generation = super::super::generation(w.conn(), &index_of(dir)).unwrap();
+        let done = w.compact(&|_, _| {}, &AtomicBool::new(false)).unwrap();
+        w.reclaim_space().unwrap();
+        drop(w);
+        assert_eq!(done.postings_before, before.len() as u64);
+        assert!(done.postings_after < done.postings_before);
+
+        assert_eq!(count(dir, "SELECT count(*) FROM segments"), 1);
+        let (compacted, docids) = postings_by_path(dir);
+        assert_eq!(docids.len() as u64, done.postings_after);
+        assert!(
+            docids.iter().all(|d| live.contains(d)),
+            "a dead posting survived"
+        );
+        assert_eq!(
+            count(
+                dir,
+                "SELECT count(*) FROM post_text WHERE docid NOT IN (SELECT docid FROM posts)"
+            ),
+            0
+        );
+        let conn = crate::store::open_for_read(&index_of(dir)).unwrap();
+        assert!(super::super::generation(&conn, &index_of(dir)).unwrap() > generation);
+
+        // A fresh index of the same files holds the same postings, gram by gram.
+        let fresh = tempfile::tempdir().unwrap();
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            if e.file_type().unwrap().is_file() {
+                std::fs::copy(e.path(), fresh.path().join(e.file_name())).unwrap();
+            }
+        }
+        scan(fresh.path());
+        let (expected, _) = postings_by_path(fresh.path());
+        assert_eq!(compacted.len(), expected.len());
+        assert!(
+            compacted == expected,
+            "compacted postings differ from a fresh index"
+        );
+    }
+
+    #[test]
+    fn a_cancelled_compaction_leaves_the_index_as_it_was() {
+        let t = edited_archive();
+        let dir = t.path();
+        let segments = count(dir, "SELECT count(*) FROM segments");
+        let (before, _) = postings_by_path(dir);
+        let cancel = AtomicBool::new(false);
+        let mut w = Writer::open(&index_of(dir)).unwrap();
+        let stop = |_: u64, _: u64| cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(matches!(
+            w.compact(&stop, &cancel),
+            Err(crate::Error::Cancelled)
+        ));
+        drop(w);
+        assert_eq!(count(dir, "SELECT count(*) FROM segments"), segments);
+        assert!(postings_by_path(dir).0 == before);
+    }
+
+    #[test]
+    fn a_rebuild_keeps_counting_generations_and_document_ids() {
+        let t = edited_archive();
+        let dir = t.path();
+        let (before, _) = postings_by_path(dir);
+        let conn = crate::store::open_for_read(&index_of(dir)).unwrap();
+        let generation = super::super::generation(&conn, &index_of(dir)).unwrap();
+        let max_docid = count(dir, "SELECT max(docid) FROM posts");
+        drop(conn);
+        crate::scan::rebuild(dir, &Default::default(), &|_| {}, &AtomicBool::new(false)).unwrap();
+        let conn = crate::store::open_for_read(&index_of(dir)).unwrap();
+        assert_eq!(
+            super::super::generation(&conn, &index_of(dir)).unwrap(),
+            generation + 1
+        );
+        assert!(count(dir, "SELECT min(docid) FROM posts") > max_docid);
+        assert_eq!(count(dir, "SELECT count(*) FROM segments"), 1);
+        assert!(
+            postings_by_path(dir).0 == before,
+            "a rebuild changed what is found"
+        );
     }
 }

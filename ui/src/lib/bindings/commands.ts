@@ -16,6 +16,7 @@ import type { CollectionReorderRequest } from "./CollectionReorderRequest";
 import type { CollectionSummary } from "./CollectionSummary";
 import type { CollectionsOfRequest } from "./CollectionsOfRequest";
 import type { CollectionsRequest } from "./CollectionsRequest";
+import type { CompactIndexRequest } from "./CompactIndexRequest";
 import type { Decision } from "./Decision";
 import type { DuplicateDecisionsRequest } from "./DuplicateDecisionsRequest";
 import type { DuplicatesRequest } from "./DuplicatesRequest";
@@ -31,6 +32,7 @@ import type { FetchedImage } from "./FetchedImage";
 import type { ForgetDecisionRequest } from "./ForgetDecisionRequest";
 import type { HistoryEntry } from "./HistoryEntry";
 import type { HistoryRequest } from "./HistoryRequest";
+import type { IndexMaintenance } from "./IndexMaintenance";
 import type { IndexRequest } from "./IndexRequest";
 import type { InterruptedRequest } from "./InterruptedRequest";
 import type { JobProgress } from "./JobProgress";
@@ -47,6 +49,7 @@ import type { PreviewEditRequest } from "./PreviewEditRequest";
 import type { PreviewResolveRequest } from "./PreviewResolveRequest";
 import type { ProblemRow } from "./ProblemRow";
 import type { ProblemsRequest } from "./ProblemsRequest";
+import type { RebuildIndexRequest } from "./RebuildIndexRequest";
 import type { RecoverRequest } from "./RecoverRequest";
 import type { RedoRequest } from "./RedoRequest";
 import type { RenderBodyRequest } from "./RenderBodyRequest";
@@ -127,6 +130,10 @@ export type Commands = {
   forget_decision: { request: ForgetDecisionRequest; response: number; job: false };
   /** Every "not duplicates" decision on file. */
   duplicate_decisions: { request: DuplicateDecisionsRequest; response: Array<Decision>; job: false };
+  /** Compacts the index: one segment, no postings of edited or removed posts, space given back. */
+  compact_index: { request: CompactIndexRequest; response: IndexMaintenance; job: true };
+  /** Drops the index and indexes every file again (collections, journal, decisions stay). */
+  rebuild_index: { request: RebuildIndexRequest; response: IndexMaintenance; job: true };
   /** The latest progress of a job command. */
   job_progress: { request: JobProgressRequest; response: JobProgress; job: false };
   /** Cancels a job command's running job. */
@@ -144,6 +151,6 @@ export type Commands = {
 export type CommandName = keyof Commands;
 
 /** The commands that are long jobs (progress, `cancel_job`). */
-export const JOB_COMMANDS = ['index_archive', 'apply_edit', 'export', 'duplicates', 'resolve_duplicates'] as const;
+export const JOB_COMMANDS = ['index_archive', 'apply_edit', 'export', 'duplicates', 'compact_index', 'rebuild_index', 'resolve_duplicates'] as const;
 
 export type JobCommand = (typeof JOB_COMMANDS)[number];
