@@ -62,6 +62,8 @@ export class DuplicatesController {
   groups = $state.raw<DuplicateGroup[]>([]);
   /** Posts compared by the last run. */
   compared = $state(0);
+  /** Groups the last run found (more than `groups` holds when the answer was cut at its limit). */
+  found = $state(0);
   kind = $state<KindFilter>('all');
   /** Percent (0–100) below which groups are hidden. */
   minPercent = $state(0);
@@ -114,6 +116,7 @@ export class DuplicatesController {
       if (id !== this.#run) return;
       this.groups = r.groups;
       this.compared = r.posts;
+      this.found = r.counts.exact + r.counts.url + r.counts.near;
       this.texts = {};
       this.phase = 'ready';
       rememberDuplicates(r.groups);

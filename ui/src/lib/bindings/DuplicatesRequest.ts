@@ -16,4 +16,12 @@ min_similarity?: number,
 /**
  * Only posts this query matches (every post when absent or empty).
  */
-query?: string, };
+query?: string, 
+/**
+ * Groups to skip, in the order of the answer (0 when absent).
+ */
+offset?: number, 
+/**
+ * Groups to answer with at most (all when absent): the counts are always of every group.
+ */
+limit?: number, };

@@ -4,9 +4,14 @@ import type { DuplicateGroup } from "./DuplicateGroup";
 
 export type DuplicatesResponse = { 
 /**
- * By kind (exact, url, near), then larger groups first, then more similar first.
+ * By kind (exact, url, near), then larger groups first, then more similar first, then by
+ * the path of their first post; only those of the request's `offset` and `limit`.
  */
-groups: Array<DuplicateGroup>, counts: DuplicateCounts, 
+groups: Array<DuplicateGroup>, 
+/**
+ * Groups of each kind, all of them (not only those answered with).
+ */
+counts: DuplicateCounts, 
 /**
  * Posts compared (those the query matched).
  */
