@@ -4,7 +4,7 @@
 # the same corpus. The report is printed and saved to bench/out/report.txt (and
 # bench/out/report-posts-N.txt). See bench/README.md.
 #
-# usage: bench/run.sh [--posts N] [--corpus DIR] [--rounds R] [--skip-baselines]
+# usage: bench/run.sh [--posts N] [--corpus DIR] [--rounds R] [--skip-baselines] [--skip-python]
 #                     [--py-posts M] [--py-budget SECONDS] [--build] [--wait-load L]
 set -euo pipefail
 
@@ -16,6 +16,7 @@ POSTS=70000
 SRC=/work/shared/corpus/real-dev
 ROUNDS=3
 SKIP_BASELINES=0
+SKIP_PYTHON=0      # --skip-python: ripgrep and the CLI per process still run, the Python baseline not
 PY_POSTS=""        # run the Python baseline on the first M posts only (then extrapolate)
 PY_BUDGET=900      # seconds: above this projected time, the Python baseline runs on fewer posts
 BUILD=0
@@ -31,6 +32,7 @@ while [ $# -gt 0 ]; do
     --corpus) SRC="$2"; shift 2 ;;
     --rounds) ROUNDS="$2"; shift 2 ;;
     --skip-baselines) SKIP_BASELINES=1; shift ;;
+    --skip-python) SKIP_PYTHON=1; shift ;;
     --py-posts) PY_POSTS="$2"; shift 2 ;;
     --py-budget) PY_BUDGET="$2"; shift 2 ;;
     --build) BUILD=1; shift ;;
@@ -219,6 +221,7 @@ main() {
   wait_load; ln=$(loadnote)
   timeout 1800 "$SB" "$CORPUS" "$ROUNDS" | tee "$T.search.txt"
   echo "(before: $ln; $(afterload))"
+  FIRST_MS=$(sed -n 's/.*first search (opens index, loads snapshot) \([0-9.]*\) ms.*/\1/p' "$T.search.txt" | head -1)
   SEARCH_P50=$(awk '$1=="all" {print $2}' "$T.search.txt")
   SEARCH_P95=$(awk '$1=="all" {print $3}' "$T.search.txt")
   SEARCH_MAX=$(awk '$1=="all" {print $4}' "$T.search.txt")
@@ -228,6 +231,7 @@ main() {
   if [ "$SKIP_BASELINES" = 1 ]; then
     echo; echo "(baselines skipped: --skip-baselines)"
     RG_P95="skipped"; PY_S="skipped"; PY_RSS="skipped"; FTS_P95="skipped"; PY_DB="skipped"; PY_PPS="skipped"
+    CLI_P50="skipped"; CLI_P95="skipped"; RG_RATIO="skipped"
   else
     baselines
   fi
@@ -240,7 +244,7 @@ baselines() {
   echo "rg $(rg --version 2>/dev/null | sed -n '1s/^ripgrep \([^ ]*\).*/\1/p'): rg -l -F --no-ignore -g '*.md' --null -- QUERY DIR, files counted by NUL (some names hold newlines)"
   echo "Shelfmark CLI: shelfmark -C DIR search --json --limit 50 QUERY (a new process each time: opens the index, loads the snapshot)"
   local ln; wait_load; ln=$(loadnote)
-  local q r t0 hits total rg_all=() rgt clt
+  local q r t0 hits total rg_all=() cli_all=() rgt clt
   {
     printf 'query\trg hits (files)\trg p50 ms\trg p95 ms\tShelfmark total\tCLI p50 ms\n-\n'
     for q in "${QUERIES[@]}"; do
@@ -256,6 +260,7 @@ baselines() {
       done
       total=$(jget "$T.cli.json" total)
       printf '%s\n' "${rgt[@]}" >>"$T.rgtimes"
+      printf '%s\n' "${clt[@]}" >>"$T.clitimes"
       printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$q" "$hits" \
         "$(printf '%s\n' "${rgt[@]}" | pct 0.5)" "$(printf '%s\n' "${rgt[@]}" | pct 0.95)" \
         "$total" "$(printf '%s\n' "${clt[@]}" | pct 0.5)"
@@ -265,6 +270,11 @@ baselines() {
   RG_P50=$(printf '%s\n' "${rg_all[@]}" | pct 0.5)
   RG_P95=$(printf '%s\n' "${rg_all[@]}" | pct 0.95)
   echo "rg all queries: p50 ${RG_P50} ms, p95 ${RG_P95} ms   (before: $ln; $(afterload))"
+  mapfile -t cli_all <"$T.clitimes"
+  CLI_P50=$(printf '%s\n' "${cli_all[@]}" | pct 0.5)
+  CLI_P95=$(printf '%s\n' "${cli_all[@]}" | pct 0.95)
+  RG_RATIO=$(calc '%.1f' "$RG_P95/($CLI_P95>0?$CLI_P95:1)")
+  echo "Shelfmark CLI, a new process per query: p50 ${CLI_P50} ms, p95 ${CLI_P95} ms; rg p95 / CLI p95 = ${RG_RATIO}x"
   echo "Why the hit counts differ (they are not expected to agree):"
   echo " - rg matches raw bytes anywhere in the file: front matter, URLs, HTML tags and attributes"
   echo "   (e.g. image names such as ...-VACCINES-MODERNA.JPG). Shelfmark looks in title and body text."
@@ -276,6 +286,11 @@ baselines() {
 
   # ----------------------------------------------------------------- 5b. Python
   section "5b. Baseline: Python (python-frontmatter + sqlite-utils, FTS5 trigram over title+body)"
+  if [ "$SKIP_PYTHON" = 1 ]; then
+    echo "(skipped: --skip-python)"
+    PY_S="skipped"; PY_RSS="skipped"; FTS_P95="skipped"; PY_DB="skipped"; PY_PPS="skipped"
+    return 0
+  fi
   local venv="$OUT/venv" py
   py="$venv/bin/python"
   if ! "$py" -c 'import frontmatter, sqlite_utils' 2>/dev/null; then
@@ -352,20 +367,36 @@ summary() {
   verdict() { # verdict VALUE OP LIMIT APPLIES
     if [ "$4" != 1 ]; then echo "n/a"; elif awk "BEGIN {exit !($1 $2 $3)}"; then echo "PASS"; else echo "FAIL"; fi
   }
-  local cold_ok rescan_ok search_ok mem_ok
-  cold_ok=$(verdict "$COLD_S" "<=" 10 "$([ "$POSTS" -eq 70000 ] && echo 1)")
-  rescan_ok=$(verdict "$RESCAN_S" "<=" 0.5 "$([ "$POSTS" -eq 70000 ] && echo 1)")
-  search_ok=$(verdict "$SEARCH_P95" "<=" 30 "$([ "$POSTS" -eq 70000 ] && echo 1)")
-  mem_ok=$(verdict "$COLD_RSS" "<=" 1024 "$([ "$POSTS" -ge 1000000 ] && echo 1)")
+  # The targets of issue 11, at 70k posts and at 1M (judged only at those sizes).
+  local big=0 small=0
+  [ "$POSTS" -ge 1000000 ] && big=1
+  [ "$POSTS" -eq 70000 ] && small=1
+  local judged=$(( big + small ))
+  pick() { if [ "$big" = 1 ]; then echo "$2"; else echo "$1"; fi; } # pick AT70K AT1M
+  local t_cold t_rescan t_first t_search t_cli
+  t_cold=$(pick 8 200); t_rescan=$(pick 0.3 5); t_first=$(pick 30 100); t_search=$(pick 20 150); t_cli=$(pick 35 "")
+  local ratio
+  ratio=$(calc '%.2f' "$INDEX_MB*1048576/1e6/$CORPUS_MB")
+  at() { if [ "$judged" = 1 ]; then echo " at $(pick 70k 1M)"; else echo " (judged at 70k and 1M)"; fi; }
+  local cold_ok rescan_ok first_ok search_ok cli_ok mem_ok size_ok
+  cold_ok=$(verdict "$COLD_S" "<=" "$t_cold" "$judged")
+  rescan_ok=$(verdict "$RESCAN_S" "<=" "$t_rescan" "$judged")
+  first_ok=$(verdict "${FIRST_MS:-0}" "<=" "$t_first" "$([ -n "${FIRST_MS:-}" ] && echo "$judged")")
+  search_ok=$(verdict "$SEARCH_P95" "<=" "$t_search" "$judged")
+  cli_ok=$(verdict "${CLI_P95:-0}" "<=" "${t_cli:-0}" "$([ -n "$t_cli" ] && [[ "${CLI_P95:-}" =~ ^[0-9.]+$ ]] && echo "$small")")
+  mem_ok=$(verdict "$COLD_RSS" "<=" 1024 "$big")
+  size_ok=$(verdict "$ratio" "<=" 0.8 1)
   {
     printf 'metric\tShelfmark\tbaseline\ttarget\tverdict\n-\n'
     printf '%s\t%s\t%s\t%s\t%s\n' \
-      "cold index, wall s" "$COLD_S" "Python+FTS5: $PY_S" "<= 10 s at 70k$at70" "$cold_ok" \
+      "cold index, wall s" "$COLD_S" "Python+FTS5: $PY_S" "<= $t_cold s$(at)" "$cold_ok" \
       "cold index, posts/s" "$COLD_PPS" "Python+FTS5: $PY_PPS" "" "" \
-      "no-change rescan, wall s" "$RESCAN_S (median; max $RESCAN_MAX)" "Python: none (rebuild = cold)" "<= 0.5 s$at70" "$rescan_ok" \
-      "search p95, ms" "$SEARCH_P95 (all); worst class $SEARCH_WORST" "rg $RG_P95; FTS5 (>=3 chars) $FTS_P95" "<= 30 ms at 70k$at70" "$search_ok" \
-      "peak RSS indexing, MB" "$COLD_RSS (rescan $RESCAN_RSS)" "Python+FTS5: $PY_RSS" "<= 1024 MB at 1M$atm" "$mem_ok" \
-      "index size on disk, MB" "$INDEX_MB" "FTS5 trigram DB: $PY_DB" "" ""
+      "no-change rescan, wall s" "$RESCAN_S (median; max $RESCAN_MAX)" "Python: none (rebuild = cold)" "<= $t_rescan s$(at)" "$rescan_ok" \
+      "first search after opening, ms" "${FIRST_MS:-?} (in process: opens the index, loads metadata)" "" "<= $t_first ms$(at)" "$first_ok" \
+      "search p95 in process, ms" "$SEARCH_P95 (p50 $SEARCH_P50); worst class $SEARCH_WORST" "FTS5 (>=3 chars) $FTS_P95" "<= $t_search ms$(at)" "$search_ok" \
+      "CLI search per process, ms" "p50 ${CLI_P50:-?}, p95 ${CLI_P95:-?}" "rg p95 $RG_P95 (${RG_RATIO:-?}x the CLI)" "$([ -n "$t_cli" ] && echo "p95 <= $t_cli ms, >= 10x rg")" "$cli_ok" \
+      "peak RSS indexing, MB" "$COLD_RSS (rescan $RESCAN_RSS)" "Python+FTS5: $PY_RSS" "<= 1024 MB at 1M" "$mem_ok" \
+      "index size on disk" "$INDEX_MB MiB = ${ratio}x the posts" "FTS5 trigram DB: $PY_DB" "<= 0.8x the posts" "$size_ok"
   } | fmt_table left
   echo "Shelfmark search = search_bench (in process, limit 50, with facets). rg = one process per query,"
   echo "full scan. FTS5 = in-process count + top 50 by bm25, no facets, and it cannot find 1-2 char terms."
