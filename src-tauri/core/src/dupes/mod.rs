@@ -207,7 +207,7 @@ struct Row {
     docid: i64,
     /// A hash of the canonical source URL (`url::canonical`); the URLs themselves are compared
     /// again when a group is reported.
-    url: Option<u64>,
+    url: Option<std::num::NonZeroU64>,
     /// Whether the post is among those compared (the query's, or all).
     member: bool,
 }
@@ -255,10 +255,11 @@ fn read_rows(
     Ok((out, decided))
 }
 
-fn url_key(canonical: &str) -> u64 {
+fn url_key(canonical: &str) -> std::num::NonZeroU64 {
     let h = blake3::hash(canonical.as_bytes());
     let b = h.as_bytes();
-    u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+    let k = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+    std::num::NonZeroU64::new(k).unwrap_or(std::num::NonZeroU64::MIN)
 }
 
 /// What a report shows of a post, read by docid for the posts of the groups reported.
@@ -553,7 +554,7 @@ pub fn find_each(
         }
     }
     if filter.wants(DuplicateKind::Url) {
-        let mut by_url: HashMap<u64, Vec<usize>> = HashMap::new();
+        let mut by_url: HashMap<std::num::NonZeroU64, Vec<usize>> = HashMap::new();
         for &i in &members {
             if let Some(k) = rows[i].url {
                 by_url.entry(k).or_default().push(i);

@@ -121,7 +121,7 @@ pub fn similarity(items: &[Item], common: &Commonness, a: usize, b: usize) -> (f
 /// Bands whose candidates are gathered at once: `find` verifies them before the next batch, so
 /// the pairs in memory are those of a few bands, not all (at a million posts in clusters of
 /// copies, every band gives about a million pairs).
-pub const BAND_BATCH: usize = 6;
+pub const BAND_BATCH: usize = 2;
 
 /// The batches of bands, in order (see `BAND_BATCH`).
 pub fn band_batches() -> impl Iterator<Item = std::ops::Range<usize>> {
