@@ -49,17 +49,35 @@ fn main() {
         eprintln!("no index");
         std::process::exit(1);
     };
+    // Groups go out one at a time, each written as JSON to a sink, as `shelfmark duplicates
+    // --json` writes them to stdout (so the peak RSS is that of the CLI, not of a response
+    // holding every group). The peak is the process's: it never falls between runs.
     let run = |label: &str| {
         let t = Instant::now();
-        match archive.duplicates(&DuplicatesRequest::default(), &|_| {}, &cancel) {
+        let mut posts_in_groups = 0usize;
+        let mut bytes = 0usize;
+        let mut emit = |g: shelfmark_core::dupes::DuplicateGroup| {
+            posts_in_groups += g.posts.len();
+            bytes += serde_json::to_vec(&g).map(|v| v.len()).unwrap_or(0);
+            Ok(())
+        };
+        match archive.duplicates_each(
+            &DuplicatesRequest::default(),
+            &|_| {},
+            &cancel,
+            &mut |_| Ok(()),
+            &mut emit,
+        ) {
             Ok(r) => println!(
-                "{label:<12} {:>7.2}s  posts {}  computed {}  groups: exact {}  url {}  near {}  peak RSS {} MiB",
+                "{label:<12} {:>7.2}s  posts {}  computed {}  groups: exact {}  url {}  near {} ({} posts in groups, {} MB of JSON)  peak RSS {} MiB",
                 t.elapsed().as_secs_f64(),
                 r.posts,
                 r.computed,
                 r.counts.exact,
                 r.counts.url,
                 r.counts.near,
+                posts_in_groups,
+                bytes / 1_000_000,
                 peak_rss_mib().unwrap_or(0)
             ),
             Err(e) => eprintln!("{label}: {e}"),
