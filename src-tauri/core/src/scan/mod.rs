@@ -439,7 +439,7 @@ fn process(
                     hash,
                     post,
                     grams,
-                    text: crate::store::text::pack(&folded),
+                    folded,
                     text_chars,
                 }),
                 parsed.problems,

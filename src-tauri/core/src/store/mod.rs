@@ -2,7 +2,6 @@
 //! One writer (`Writer`), any number of readers, WAL mode.
 
 mod schema;
-pub mod text;
 pub mod writer;
 
 pub use schema::VERSION as SCHEMA_VERSION;

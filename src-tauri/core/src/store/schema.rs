@@ -7,8 +7,10 @@ use rusqlite::Connection;
 /// 2: `posts.epoch_raw` (an epoch comment that is no number).
 /// 3: `post_text.folded` holds `title \n article \n rest of the page` and page-only grams are
 /// indexed under their own ids (`index::grams::page_only`).
-/// 4: `post_text.folded` is stored compressed (`store::text`).
-pub const VERSION: i64 = 4;
+/// 4: `post_text.folded` compressed with zstd; withdrawn (search verifies candidates by reading
+/// that text, and decompressing it made those queries 2–3× slower: docs/ARCHITECTURE.md).
+/// 5: `post_text.folded` plain again (a version-4 index is emptied and rebuilt).
+pub const VERSION: i64 = 5;
 
 const V1: &str = r#"
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -43,7 +45,7 @@ CREATE TABLE posts(
 CREATE INDEX posts_hash ON posts(hash);
 CREATE INDEX posts_date ON posts(date_ms);
 
-CREATE TABLE post_text(docid INTEGER PRIMARY KEY, folded BLOB NOT NULL);
+CREATE TABLE post_text(docid INTEGER PRIMARY KEY, folded TEXT NOT NULL);
 
 CREATE TABLE post_fields(
   post_id INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,

@@ -102,9 +102,8 @@ pub struct PostRecord {
     pub hash: [u8; 32],
     pub post: Post,
     pub grams: Vec<(GramId, u32)>,
-    /// Title and body text folded for matching (see `index::analysis::doc_grams`), packed as the
-    /// index stores it (`store::text`).
-    pub text: Vec<u8>,
+    /// Title and body text folded for matching (see `index::analysis::fold_for_match`).
+    pub folded: String,
     pub text_chars: u32,
 }
 
@@ -558,7 +557,7 @@ impl Writer {
         };
         self.conn
             .prepare_cached("INSERT INTO post_text(docid, folded) VALUES (?1, ?2)")
-            .and_then(|mut s| s.execute(params![docid, rec.text]))
+            .and_then(|mut s| s.execute(params![docid, rec.folded]))
             .at(&self.path)?;
         self.insert_fields(id, p)?;
         self.indexer.add(docid, rec.grams);
