@@ -1,6 +1,6 @@
 //! `duplicates`: groups of duplicate posts, and "not duplicates" decisions.
 
-use crate::output::{json, out, progress_bar};
+use crate::output::{day, json, out, progress_bar};
 use clap::Args;
 use shelfmark_core::api::{ApiError, Archive};
 use shelfmark_core::dupes::{
@@ -135,11 +135,7 @@ pub fn run(archive: &Archive, args: DuplicatesArgs) -> Result<(), ApiError> {
                     )?,
                 }
                 for p in &g.posts {
-                    let date = p
-                        .date
-                        .as_deref()
-                        .map(|d| &d[..d.len().min(10)])
-                        .unwrap_or("----------");
+                    let date = day(p.date.as_deref());
                     writeln!(emit_out, "  {date}  {}", p.title)?;
                     writeln!(emit_out, "              {}", p.path)?;
                 }

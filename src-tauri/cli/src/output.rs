@@ -14,6 +14,12 @@ macro_rules! out {
 }
 pub(crate) use out;
 
+/// The day of an RFC 3339 date (its first ten characters), or dashes of that width without one.
+pub fn day(date: Option<&str>) -> &str {
+    date.map(|d| d.get(..10).unwrap_or(d))
+        .unwrap_or("----------")
+}
+
 /// Print one JSON value on a line.
 pub fn json<T: serde::Serialize>(value: &T) {
     let mut out = std::io::stdout().lock();
@@ -113,11 +119,7 @@ pub fn search(r: &SearchResponse, as_json: bool) {
     let tty = std::io::stdout().is_terminal();
     out!("{} posts", r.total);
     for h in &r.hits {
-        let date = h
-            .date
-            .as_deref()
-            .map(|d| &d[..d.len().min(10)])
-            .unwrap_or("----------");
+        let date = day(h.date.as_deref());
         out!("{date}  {}", marked(&h.title, &h.title_highlights, tty));
         out!("            {}", h.path);
         if !h.snippet.is_empty() {
