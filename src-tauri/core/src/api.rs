@@ -564,9 +564,9 @@ impl Archive {
             let snap = s.snapshot();
             let mut tags = std::collections::HashSet::new();
             let mut cats = std::collections::HashSet::new();
-            for d in &snap.docs {
-                tags.extend(d.tags.iter().copied());
-                cats.extend(d.categories.iter().copied());
+            for i in 0..snap.len() {
+                tags.extend(snap.tags(i).iter().copied());
+                cats.extend(snap.categories(i).iter().copied());
             }
             Ok(Stats {
                 archive: root,

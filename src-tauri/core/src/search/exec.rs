@@ -261,22 +261,21 @@ fn eval_atom(ctx: &Ctx, atom: &Atom, within: Option<&BitSet>) -> Result<(BitSet,
                 (Field::Tag | Field::Category, FieldValue::Text(v)) => {
                     let want = crate::fold::fold(v.trim());
                     let ids = snap.terms.matching(|f| f == want);
-                    for (i, d) in snap.docs.iter().enumerate() {
-                        let list = if matches!(field, Field::Tag) {
-                            &d.tags
+                    let tags = matches!(field, Field::Tag);
+                    mark(&mut set, snap, |i| {
+                        let list = if tags {
+                            snap.tags(i)
                         } else {
-                            &d.categories
+                            snap.categories(i)
                         };
-                        if list.iter().any(|t| ids.contains(t)) {
-                            set.insert(i);
-                        }
-                    }
+                        list.iter().any(|t| ids.contains(t))
+                    });
                 }
                 (Field::Author, FieldValue::Text(v)) => {
                     let want = crate::fold::fold(v.trim());
                     let ids = snap.authors.matching(|f| f == want);
-                    mark(&mut set, snap, |d| {
-                        d.author.is_some_and(|a| ids.contains(&a))
+                    mark(&mut set, snap, |i| {
+                        snap.author(i).is_some_and(|a| ids.contains(&a))
                     });
                 }
                 (Field::Site, FieldValue::Text(v)) => {
@@ -285,31 +284,48 @@ fn eval_atom(ctx: &Ctx, atom: &Atom, within: Option<&BitSet>) -> Result<(BitSet,
                         .to_string();
                     let suffix = format!(".{want}");
                     let ids = snap.sites.matching(|f| f == want || f.ends_with(&suffix));
-                    mark(&mut set, snap, |d| d.site.is_some_and(|s| ids.contains(&s)));
+                    mark(&mut set, snap, |i| {
+                        snap.site(i).is_some_and(|s| ids.contains(&s))
+                    });
                 }
                 (Field::Title, FieldValue::Text(v)) => match Needle::new(&fold_for_match(v)) {
-                    Some(needle) => mark(&mut set, snap, |d| {
-                        !needle.find_all(&d.title_folded).is_empty()
-                    }),
+                    Some(needle) => {
+                        let titles = snap.titles(conn, path)?;
+                        mark(&mut set, snap, |i| {
+                            needle.count_bytes(titles.get(i).as_bytes()) > 0
+                        })
+                    }
                     // Nothing but invisible characters: every title contains that.
                     None => mark(&mut set, snap, |_| true),
                 },
                 (Field::Path, FieldValue::Text(v)) => {
+                    // Paths are not in the snapshot (a hit reads its own): a pass over the
+                    // posts' paths, as before, but streamed from the index.
                     let needle = crate::fold::fold(v);
-                    mark(&mut set, snap, |d| {
-                        crate::fold::fold(&d.path_text).contains(&needle)
-                    });
+                    let mut stmt = conn
+                        .prepare_cached("SELECT docid, path_text FROM posts")
+                        .at(path)?;
+                    let mut rows = stmt.query([]).at(path)?;
+                    while let Some(r) = rows.next().at(path)? {
+                        let text = r.get_ref(1).at(path)?.as_str().unwrap_or("");
+                        if crate::fold::fold(text).contains(&needle) {
+                            let docid = r.get::<_, i64>(0).at(path)?;
+                            if let Some(i) = snap.index_of_docid(docid as u32) {
+                                set.insert(i);
+                            }
+                        }
+                    }
                 }
-                (_, FieldValue::DateRange(r)) => mark(&mut set, snap, |d| {
-                    d.date_ms.is_some_and(|ms| {
+                (_, FieldValue::DateRange(r)) => mark(&mut set, snap, |i| {
+                    snap.date_ms(i).is_some_and(|ms| {
                         r.from_ms.is_none_or(|f| ms >= f) && r.to_ms.is_none_or(|t| ms < t)
                     })
                 }),
-                (_, FieldValue::Has(what)) => mark(&mut set, snap, |d| match what {
-                    HasWhat::Problem => d.has_problem,
-                    HasWhat::Date => d.date_ms.is_some(),
-                    HasWhat::Tags => !d.tags.is_empty(),
-                    HasWhat::Source => d.source.is_some(),
+                (_, FieldValue::Has(what)) => mark(&mut set, snap, |i| match what {
+                    HasWhat::Problem => snap.has_problem(i),
+                    HasWhat::Date => snap.date_ms(i).is_some(),
+                    HasWhat::Tags => !snap.tags(i).is_empty(),
+                    HasWhat::Source => snap.has_source(i),
                 }),
                 (Field::Key(key), FieldValue::Text(v)) => {
                     let want = crate::fold::fold(v.trim());
@@ -336,9 +352,9 @@ fn eval_atom(ctx: &Ctx, atom: &Atom, within: Option<&BitSet>) -> Result<(BitSet,
     }
 }
 
-fn mark(set: &mut BitSet, snap: &Snapshot, pred: impl Fn(&super::snapshot::DocMeta) -> bool) {
-    for (i, d) in snap.docs.iter().enumerate() {
-        if pred(d) {
+fn mark(set: &mut BitSet, snap: &Snapshot, pred: impl Fn(usize) -> bool) {
+    for i in 0..snap.len() {
+        if pred(i) {
             set.insert(i);
         }
     }
@@ -407,10 +423,11 @@ fn eval_text(
         cands
     };
     let n_docs = n as f32;
+    let titles = snap.titles(conn, path)?;
     let mut matches: Vec<(usize, u32, u32)> = Vec::with_capacity(candidates.len());
     if plan.exact {
         for (i, tf) in candidates {
-            let title_tf = needle.count(&snap.docs[i].title_folded);
+            let title_tf = needle.count_bytes(titles.get(i).as_bytes());
             matches.push((i, title_tf, tf.saturating_sub(title_tf)));
         }
     } else {
@@ -422,12 +439,11 @@ fn eval_text(
                 continue;
             }
             ctx.check()?;
-            let d = &snap.docs[i];
-            let title_tf = needle.count(&d.title_folded);
+            let title_tf = needle.count_bytes(titles.get(i).as_bytes());
             // The stored text is the title, a newline, the article, then (after another
             // newline) the rest of the page, all folded (`index::analysis::doc_grams`).
             let all_tf = stmt
-                .query_row([d.docid], |r| {
+                .query_row([snap.docid(i)], |r| {
                     let folded = r.get_ref(0)?.as_bytes()?;
                     let searched = match scope {
                         Scope::Article => folded.get(..article_end(folded)).unwrap_or(folded),
@@ -449,9 +465,8 @@ fn eval_text(
     let mut scores = Vec::with_capacity(matches.len());
     for (i, title_tf, body_tf) in matches {
         set.insert(i);
-        let d = &snap.docs[i];
-        let lt = d.title_folded.len() as f32 / snap.avg_title_chars;
-        let lb = d.text_chars as f32 / snap.avg_text_chars;
+        let lt = snap.title_chars(i) as f32 / snap.avg_title_chars;
+        let lb = snap.text_chars(i) as f32 / snap.avg_text_chars;
         let tf = TITLE_WEIGHT * title_tf as f32 / (1.0 - B + B * lt)
             + BODY_WEIGHT * body_tf as f32 / (1.0 - B + B * lb);
         scores.push((i, idf * tf * (K1 + 1.0) / (tf + K1)));
@@ -461,11 +476,19 @@ fn eval_text(
 
 /// The first `need` matched positions in the requested order (the rest are left unsorted and
 /// dropped: paging only ever shows a window, so a full sort of a large result set is wasted).
-pub fn sort(snap: &Snapshot, matched: &Matched, sort: Sort, need: usize) -> Vec<usize> {
+/// `conn` must see the snapshot's generation (titles and paths are read from it).
+pub fn sort(
+    conn: &Connection,
+    path: &Path,
+    snap: &Snapshot,
+    matched: &Matched,
+    sort: Sort,
+    need: usize,
+) -> Result<Vec<usize>> {
     let ids: Vec<usize> = matched.set.iter().collect();
-    // Ties are broken by newest date, then by position (the order posts were first indexed).
-    let date_key = |i: usize| std::cmp::Reverse(snap.docs[i].date_ms.unwrap_or(i64::MIN));
-    match sort {
+    // Ties are broken by newest date, then by position (document id order).
+    let date_key = |i: usize| std::cmp::Reverse(snap.date_ms(i).unwrap_or(i64::MIN));
+    Ok(match sort {
         Sort::Relevance => {
             let mut keyed: Vec<_> = ids
                 .into_iter()
@@ -491,32 +514,72 @@ pub fn sort(snap: &Snapshot, matched: &Matched, sort: Sort, need: usize) -> Vec<
             let mut keyed: Vec<((bool, i64), usize)> = ids
                 .into_iter()
                 .map(|i| {
-                    (
-                        (
-                            snap.docs[i].date_ms.is_none(),
-                            snap.docs[i].date_ms.unwrap_or(0),
-                        ),
-                        i,
-                    )
+                    let d = snap.date_ms(i);
+                    ((d.is_none(), d.unwrap_or(0)), i)
                 })
                 .collect();
             top(&mut keyed, need)
         }
         Sort::Title => {
+            let titles = snap.titles(conn, path)?;
             let mut keyed: Vec<_> = ids
                 .into_iter()
-                .map(|i| ((snap.docs[i].title_folded.as_slice(), date_key(i)), i))
+                .map(|i| ((titles.get(i), date_key(i)), i))
                 .collect();
             top(&mut keyed, need)
         }
-        Sort::Path => {
-            let mut keyed: Vec<(&[u8], usize)> = ids
-                .into_iter()
-                .map(|i| (snap.docs[i].path.as_slice(), i))
-                .collect();
-            top(&mut keyed, need)
+        Sort::Path => by_path(conn, path, snap, ids, need)?,
+    })
+}
+
+/// Below this many matches, the path sort reads each match's path; above, it walks the index's
+/// path order until it has the page.
+const PATH_LOOKUPS: usize = 4096;
+
+/// The first `need` of `ids` in path order. Paths are not in the snapshot: a small set reads its
+/// paths by document id; a large one walks `posts` in path order (its unique index) and stops
+/// once it has `need` of them, which is soon when the set is large.
+fn by_path(
+    conn: &Connection,
+    path: &Path,
+    snap: &Snapshot,
+    ids: Vec<usize>,
+    need: usize,
+) -> Result<Vec<usize>> {
+    if need == 0 {
+        return Ok(Vec::new());
+    }
+    if ids.len() <= PATH_LOOKUPS {
+        let mut stmt = conn
+            .prepare_cached("SELECT path FROM posts WHERE docid = ?1")
+            .at(path)?;
+        let mut keyed = Vec::with_capacity(ids.len());
+        for i in ids {
+            let p: Vec<u8> = stmt
+                .query_row([snap.docid(i)], |r| r.get(0))
+                .optional()
+                .at(path)?
+                .unwrap_or_default();
+            keyed.push((p, i));
+        }
+        return Ok(top(&mut keyed, need));
+    }
+    let want: rustc_hash::FxHashSet<usize> = ids.into_iter().collect();
+    let mut stmt = conn
+        .prepare_cached("SELECT docid FROM posts ORDER BY path")
+        .at(path)?;
+    let mut rows = stmt.query([]).at(path)?;
+    let mut out = Vec::with_capacity(need);
+    while let Some(r) = rows.next().at(path)? {
+        let docid: i64 = r.get(0).at(path)?;
+        if let Some(i) = snap.index_of_docid(docid as u32).filter(|i| want.contains(i)) {
+            out.push(i);
+            if out.len() == need {
+                break;
+            }
         }
     }
+    Ok(out)
 }
 
 fn top<K: Ord>(keyed: &mut [(K, usize)], need: usize) -> Vec<usize> {

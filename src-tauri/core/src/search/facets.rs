@@ -32,20 +32,23 @@ pub fn count(snap: &Snapshot, set: &BitSet, limit: usize) -> Facets {
     let mut sites = vec![0u64; snap.sites.values.len()];
     let mut month_counts: std::collections::HashMap<u32, u64> = Default::default();
     for i in set.iter() {
-        let d = &snap.docs[i];
-        for &t in d.tags.iter() {
-            tags[t as usize] += 1;
+        for &t in snap.tags(i) {
+            if let Some(c) = tags.get_mut(t as usize) {
+                *c += 1;
+            }
         }
-        for &c in d.categories.iter() {
-            cats[c as usize] += 1;
+        for &t in snap.categories(i) {
+            if let Some(c) = cats.get_mut(t as usize) {
+                *c += 1;
+            }
         }
-        if let Some(a) = d.author {
-            authors[a as usize] += 1;
+        if let Some(c) = snap.author(i).and_then(|a| authors.get_mut(a as usize)) {
+            *c += 1;
         }
-        if let Some(s) = d.site {
-            sites[s as usize] += 1;
+        if let Some(c) = snap.site(i).and_then(|s| sites.get_mut(s as usize)) {
+            *c += 1;
         }
-        if let Some(m) = d.month {
+        if let Some(m) = snap.month(i) {
             *month_counts.entry(m).or_default() += 1;
         }
     }

@@ -7,7 +7,7 @@ use super::matcher::{highlight, snippet};
 use super::query::{self, Sort};
 use super::snapshot::Snapshot;
 use crate::error::{Error, Result, SqlContext};
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -202,13 +202,20 @@ impl Searcher {
         if cancel.load(std::sync::atomic::Ordering::Relaxed) {
             return Err(Error::Cancelled);
         }
-        self.refresh()?;
         let q = query::parse(&req.query).map_err(|e| Error::Query(e.to_string()))?;
         let sort_by = req.sort.unwrap_or_default();
-        // Reading the index in one transaction gives a consistent view while the writer works.
+        self.read(|s| {
+            hold_for_tests();
+            s.search_in_tx(&q, terms, sort_by, req, cancel)
+        })
+    }
+
+    /// Run `f` in one read transaction, with the snapshot of the generation that transaction
+    /// sees: a consistent view while the writer works, and the snapshot's lazy parts (titles)
+    /// are read at its own generation.
+    pub fn read<T>(&mut self, f: impl FnOnce(&Self) -> Result<T>) -> Result<T> {
         self.conn.execute_batch("BEGIN").at(&self.path)?;
-        hold_for_tests();
-        let result = self.search_in_tx(&q, terms, sort_by, req, cancel);
+        let result = self.refresh().and_then(|()| f(self));
         let _ = self.conn.execute_batch("COMMIT");
         result
     }
@@ -229,16 +236,42 @@ impl Searcher {
             .then(|| facets::count(snap, &matched.set, FACET_LIMIT));
         let offset = req.offset.unwrap_or(0) as usize;
         let limit = req.limit.unwrap_or(50).min(10_000) as usize;
-        let order = sort(snap, &matched, sort_by, offset.saturating_add(limit));
+        let order = sort(
+            &self.conn,
+            &self.path,
+            snap,
+            &matched,
+            sort_by,
+            offset.saturating_add(limit),
+        )?;
+        let mut row = self
+            .conn
+            .prepare_cached("SELECT id, path, path_text, title, source FROM posts WHERE docid = ?1")
+            .at(&self.path)?;
         let mut hits = Vec::with_capacity(limit);
         for &i in order.iter().skip(offset).take(limit) {
             if cancel.load(std::sync::atomic::Ordering::Relaxed) {
                 return Err(Error::Cancelled);
             }
-            let d = &snap.docs[i];
+            // What a hit shows beyond the snapshot's columns is read for the hit alone.
+            let Some((id, path, path_text, title, source)) = row
+                .query_row([snap.docid(i)], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, Vec<u8>>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                    ))
+                })
+                .optional()
+                .at(&self.path)?
+            else {
+                continue;
+            };
             // The index keeps only folded text; snippets show the post's own words, read afresh.
             // From the article; from the whole page when only the page matched (`page:`).
-            let post = read_post(&self.root, &d.path);
+            let post = read_post(&self.root, &path);
             let article = post.as_ref().map(|p| p.article_text()).unwrap_or_default();
             let mut snip = snippet(&article, &matched.needles, SNIPPET_CHARS);
             if snip.highlights.is_empty() && !matched.needles.is_empty() {
@@ -249,27 +282,27 @@ impl Searcher {
                     }
                 }
             }
-            let title = highlight(&d.title, &matched.needles);
-            let terms = |ids: &[u32]| {
-                ids.iter()
-                    .map(|&t| snap.terms.values[t as usize].clone())
-                    .collect()
-            };
+            let title_hl = highlight(&title, &matched.needles);
+            let terms = |ids: &[u32]| ids.iter().filter_map(|&t| snap.term(t).cloned()).collect();
             hits.push(SearchHit {
-                id: d.id,
-                path: d.path_text.clone(),
-                path_bytes_hex: path_bytes_hex(&d.path),
-                title: d.title.clone(),
-                date: d.date_ms.and_then(rfc3339),
-                author: d.author.map(|a| snap.authors.values[a as usize].clone()),
-                source: d.source.clone(),
-                site: d.site.map(|s| snap.sites.values[s as usize].clone()),
-                tags: terms(&d.tags),
-                categories: terms(&d.categories),
+                id,
+                path_bytes_hex: path_bytes_hex(&path),
+                path: path_text,
+                title,
+                date: snap.date_ms(i).and_then(rfc3339),
+                author: snap
+                    .author(i)
+                    .and_then(|a| snap.authors.values.get(a as usize).cloned()),
+                source,
+                site: snap
+                    .site(i)
+                    .and_then(|s| snap.sites.values.get(s as usize).cloned()),
+                tags: terms(snap.tags(i)),
+                categories: terms(snap.categories(i)),
                 snippet: snip.text,
                 snippet_highlights: snip.highlights,
-                title_highlights: title.highlights,
-                has_problem: d.has_problem,
+                title_highlights: title_hl.highlights,
+                has_problem: snap.has_problem(i),
             });
         }
         Ok(SearchResponse {
@@ -285,26 +318,35 @@ impl Searcher {
         query_text: &str,
         terms: &CollectionTerms,
     ) -> Result<Vec<Vec<u8>>> {
-        self.refresh()?;
         let q = query::parse(query_text).map_err(|e| Error::Query(e.to_string()))?;
-        let matched = evaluate(&self.conn, &self.path, terms, &self.snap, &q, &NEVER)?;
-        let mut paths: Vec<Vec<u8>> = matched
-            .set
-            .iter()
-            .filter_map(|i| self.snap.docs.get(i).map(|d| d.path.clone()))
-            .collect();
-        paths.sort();
-        Ok(paths)
+        self.read(|s| {
+            let matched = evaluate(&s.conn, &s.path, terms, &s.snap, &q, &NEVER)?;
+            let mut stmt = s
+                .conn
+                .prepare_cached("SELECT path FROM posts WHERE docid = ?1")
+                .at(&s.path)?;
+            let mut paths = Vec::with_capacity(matched.set.count());
+            for i in matched.set.iter() {
+                let p: Option<Vec<u8>> = stmt
+                    .query_row([s.snap.docid(i)], |r| r.get(0))
+                    .optional()
+                    .at(&s.path)?;
+                paths.extend(p);
+            }
+            paths.sort();
+            Ok(paths)
+        })
     }
 
     /// Facets of a query's result set alone.
     pub fn facets(&mut self, query_text: &str, terms: &CollectionTerms) -> Result<(u64, Facets)> {
-        self.refresh()?;
         let q = query::parse(query_text).map_err(|e| Error::Query(e.to_string()))?;
-        let matched = evaluate(&self.conn, &self.path, terms, &self.snap, &q, &NEVER)?;
-        Ok((
-            matched.set.count() as u64,
-            facets::count(&self.snap, &matched.set, FACET_LIMIT),
-        ))
+        self.read(|s| {
+            let matched = evaluate(&s.conn, &s.path, terms, &s.snap, &q, &NEVER)?;
+            Ok((
+                matched.set.count() as u64,
+                facets::count(&s.snap, &matched.set, FACET_LIMIT),
+            ))
+        })
     }
 }

@@ -1,11 +1,21 @@
-//! An in-memory picture of every post's metadata, loaded once per index generation. Filters,
-//! facets and sorting run on it in microseconds instead of round trips to SQLite.
+//! The posts' metadata as in-memory columns, one snapshot per index generation, so filters,
+//! facets and sorting run in microseconds instead of round trips to SQLite.
+//!
+//! A snapshot is read from the index's persisted chunks (`store::columns`): a few hundred blobs
+//! at a million posts, not a row per post. What only some queries need is read when first
+//! needed: the folded titles (text queries rank by them; `title:` and the title sort read them).
+//! What a hit shows (its title, path, source) is read for the hits alone (`Searcher`).
+//!
+//! A snapshot's lazy parts must be read at its own generation: every reader reads them inside
+//! the read transaction in which it checked that generation (`Searcher::read`).
 
 use crate::error::{Result, SqlContext};
 use crate::fold::fold;
+use crate::store::columns::{self, Origin};
 use rusqlite::Connection;
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::OnceLock;
 
 /// Interned strings (tags, authors, sites) with their folded forms.
 #[derive(Debug, Default)]
@@ -35,127 +45,237 @@ impl Interner {
     }
 }
 
-#[derive(Debug)]
-pub struct DocMeta {
-    pub id: i64,
-    pub docid: u32,
-    pub path: Vec<u8>,
-    pub path_text: String,
-    pub title: String,
-    pub title_folded: Vec<char>,
-    pub date_ms: Option<i64>,
-    /// `year * 12 + month - 1` of the date, for facets.
-    pub month: Option<u32>,
-    pub author: Option<u32>,
-    pub site: Option<u32>,
-    pub source: Option<String>,
-    pub tags: Box<[u32]>,
-    pub categories: Box<[u32]>,
-    pub has_problem: bool,
-    pub text_chars: u32,
+const NONE: u32 = u32::MAX;
+
+/// The folded titles (`fold_for_match`) of every document, by position.
+#[derive(Debug, Default)]
+pub struct Titles {
+    text: String,
+    /// `start[i]..start[i + 1]` in `text`.
+    start: Vec<usize>,
+}
+
+impl Titles {
+    pub fn get(&self, i: usize) -> &str {
+        match (self.start.get(i), self.start.get(i + 1)) {
+            (Some(&a), Some(&b)) => self.text.get(a..b).unwrap_or(""),
+            _ => "",
+        }
+    }
 }
 
 #[derive(Debug, Default)]
 pub struct Snapshot {
     pub generation: i64,
-    pub docs: Vec<DocMeta>,
-    /// docid → index in `docs` + 1 (0: not a live document).
+    /// Position → document id; positions are in document id order.
+    docids: Vec<u32>,
+    /// docid → position + 1 (0: not a live document); empty when the ids are too sparse for a
+    /// table (a hostile index could claim ids up to 2^32), and then `docids` is searched.
     by_docid: Vec<u32>,
+    date_ms: Vec<Option<i64>>,
+    /// `year * 12 + month - 1` of the date, for facets (`NONE`: no date).
+    month: Vec<u32>,
+    author: Vec<u32>,
+    site: Vec<u32>,
+    /// `tag_ids[tag_start[i]..tag_start[i + 1]]` are document i's tags (ids in `terms`).
+    tag_start: Vec<usize>,
+    tag_ids: Vec<u32>,
+    cat_start: Vec<usize>,
+    cat_ids: Vec<u32>,
+    title_chars: Vec<u32>,
+    text_chars: Vec<u32>,
+    has_source: Vec<bool>,
+    has_problem: Vec<bool>,
+    /// (chunk number, first position, documents) of each chunk, for reading its titles.
+    chunks: Vec<(u32, usize, usize)>,
     pub terms: Interner,
     pub authors: Interner,
     pub sites: Interner,
     pub avg_title_chars: f32,
     pub avg_text_chars: f32,
-}
-
-fn month_of(ms: i64) -> Option<u32> {
-    use chrono::Datelike;
-    let d = chrono::DateTime::from_timestamp_millis(ms)?;
-    u32::try_from(d.year()).ok().map(|y| y * 12 + d.month0())
+    /// Chunks that had to be built from `posts` rows (their stored blob was missing or bad).
+    pub rebuilt_chunks: usize,
+    titles: OnceLock<Titles>,
 }
 
 impl Snapshot {
+    /// Read the snapshot of the index as `conn` sees it (at `generation`).
     pub fn load(conn: &Connection, path: &Path, generation: i64) -> Result<Snapshot> {
         let mut snap = Snapshot {
             generation,
             ..Default::default()
         };
-        let mut with_problems = std::collections::HashSet::new();
-        {
-            let mut stmt = conn
-                .prepare("SELECT DISTINCT path FROM problems")
-                .at(path)?;
-            let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0)).at(path)?;
-            for r in rows {
-                with_problems.insert(r.at(path)?);
+        snap.tag_start.push(0);
+        snap.cat_start.push(0);
+        let (mut title_sum, mut text_sum) = (0u64, 0u64);
+        columns::read_all(conn, |no, c, origin| {
+            if origin == Origin::Rebuilt {
+                snap.rebuilt_chunks += 1;
+            }
+            // Chunks come in chunk order and ids ascend inside each (checked), so positions
+            // stay in document id order.
+            let map = |ids: &mut Interner, values: &[String]| -> Vec<u32> {
+                values.iter().map(|v| ids.intern(v)).collect()
+            };
+            let authors = map(&mut snap.authors, &c.authors);
+            let sites = map(&mut snap.sites, &c.sites);
+            let terms = map(&mut snap.terms, &c.terms);
+            let local = |ids: &[u32], v: u32| match v {
+                0 => NONE,
+                v => ids.get(v as usize - 1).copied().unwrap_or(NONE),
+            };
+            snap.chunks.push((no, snap.docids.len(), c.len()));
+            let (mut tag_at, mut cat_at) = (0usize, 0usize);
+            for k in 0..c.len() {
+                snap.docids.push(c.docids[k]);
+                snap.date_ms.push(c.date_ms[k]);
+                snap.month.push(c.month[k].checked_sub(1).unwrap_or(NONE));
+                snap.author.push(local(&authors, c.author[k]));
+                snap.site.push(local(&sites, c.site[k]));
+                let tn = c.tag_count[k] as usize;
+                let cn = c.cat_count[k] as usize;
+                let tags = c.tags.get(tag_at..tag_at + tn).unwrap_or(&[]);
+                let cats = c.cats.get(cat_at..cat_at + cn).unwrap_or(&[]);
+                tag_at += tn;
+                cat_at += cn;
+                let term = |&t: &u32| terms.get(t as usize).copied().unwrap_or(NONE);
+                snap.tag_ids.extend(tags.iter().map(term));
+                snap.tag_start.push(snap.tag_ids.len());
+                snap.cat_ids.extend(cats.iter().map(term));
+                snap.cat_start.push(snap.cat_ids.len());
+                snap.title_chars.push(c.title_chars[k]);
+                snap.text_chars.push(c.text_chars[k]);
+                snap.has_source.push(c.has_source[k]);
+                title_sum += c.title_chars[k] as u64;
+                text_sum += c.text_chars[k] as u64;
+            }
+        })
+        .at(path)?;
+        let n = snap.docids.len();
+        let avg = |sum: u64| (sum as f32 / n.max(1) as f32).max(1.0);
+        snap.avg_title_chars = avg(title_sum);
+        snap.avg_text_chars = avg(text_sum);
+        let max_docid = snap.docids.last().copied().unwrap_or(0) as usize;
+        if max_docid <= n.saturating_mul(8).saturating_add(1 << 16) {
+            snap.by_docid = vec![0; max_docid + 1];
+            for (i, &d) in snap.docids.iter().enumerate() {
+                snap.by_docid[d as usize] = i as u32 + 1;
             }
         }
+        // Problems are few: read them by path, not a flag per post.
+        snap.has_problem = vec![false; n];
         let mut stmt = conn
             .prepare(
-                "SELECT id, docid, path, path_text, title, date_ms, author, site, source, tags, categories, text_chars
-                 FROM posts ORDER BY id",
+                "SELECT p.docid FROM posts p WHERE p.path IN (SELECT DISTINCT path FROM problems)",
             )
             .at(path)?;
-        let mut rows = stmt.query([]).at(path)?;
-        let (mut title_sum, mut text_sum) = (0u64, 0u64);
-        while let Some(r) = rows.next().at(path)? {
-            let p: Vec<u8> = r.get(2).at(path)?;
-            let title: String = r.get(4).at(path)?;
-            let author: Option<String> = r.get(6).at(path)?;
-            let site: Option<String> = r.get(7).at(path)?;
-            let tags: String = r.get(9).at(path)?;
-            let cats: String = r.get(10).at(path)?;
-            let tags: Vec<String> = serde_json::from_str(&tags).unwrap_or_default();
-            let cats: Vec<String> = serde_json::from_str(&cats).unwrap_or_default();
-            let title_folded = crate::index::analysis::fold_for_match(&title);
-            title_sum += title_folded.len() as u64;
-            let text_chars: i64 = r.get(11).at(path)?;
-            let date_ms: Option<i64> = r.get(5).at(path)?;
-            text_sum += text_chars as u64;
-            snap.docs.push(DocMeta {
-                id: r.get(0).at(path)?,
-                docid: r.get::<_, i64>(1).at(path)? as u32,
-                has_problem: with_problems.contains(&p),
-                path: p,
-                path_text: r.get(3).at(path)?,
-                title,
-                title_folded,
-                date_ms,
-                month: date_ms.and_then(month_of),
-                author: author
-                    .filter(|a| !a.trim().is_empty())
-                    .map(|a| snap.authors.intern(&a)),
-                site: site.map(|s| snap.sites.intern(&s)),
-                source: r.get(8).at(path)?,
-                tags: tags.iter().map(|t| snap.terms.intern(t)).collect(),
-                categories: cats.iter().map(|t| snap.terms.intern(t)).collect(),
-                text_chars: text_chars as u32,
-            });
-        }
-        let n = snap.docs.len().max(1) as f32;
-        snap.avg_title_chars = (title_sum as f32 / n).max(1.0);
-        snap.avg_text_chars = (text_sum as f32 / n).max(1.0);
-        let max_docid = snap.docs.iter().map(|d| d.docid).max().unwrap_or(0) as usize;
-        snap.by_docid = vec![0; max_docid + 1];
-        for (i, d) in snap.docs.iter().enumerate() {
-            snap.by_docid[d.docid as usize] = i as u32 + 1;
+        let rows = stmt.query_map([], |r| r.get::<_, i64>(0)).at(path)?;
+        for r in rows {
+            if let Some(i) = u32::try_from(r.at(path)?)
+                .ok()
+                .and_then(|d| snap.index_of_docid(d))
+            {
+                snap.has_problem[i] = true;
+            }
         }
         Ok(snap)
     }
 
     pub fn len(&self) -> usize {
-        self.docs.len()
+        self.docids.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.docs.is_empty()
+        self.docids.is_empty()
     }
 
     /// The position of a live document, or None for a stale document id.
     pub fn index_of_docid(&self, docid: u32) -> Option<usize> {
+        if self.by_docid.is_empty() {
+            return self.docids.binary_search(&docid).ok();
+        }
         match self.by_docid.get(docid as usize) {
             Some(&i) if i > 0 => Some(i as usize - 1),
             _ => None,
         }
+    }
+
+    pub fn docid(&self, i: usize) -> u32 {
+        self.docids.get(i).copied().unwrap_or(0)
+    }
+
+    pub fn date_ms(&self, i: usize) -> Option<i64> {
+        self.date_ms.get(i).copied().flatten()
+    }
+
+    /// `year * 12 + month - 1` of the date.
+    pub fn month(&self, i: usize) -> Option<u32> {
+        self.month.get(i).copied().filter(|&m| m != NONE)
+    }
+
+    /// The author's id in `authors`.
+    pub fn author(&self, i: usize) -> Option<u32> {
+        self.author.get(i).copied().filter(|&a| a != NONE)
+    }
+
+    /// The site's id in `sites`.
+    pub fn site(&self, i: usize) -> Option<u32> {
+        self.site.get(i).copied().filter(|&s| s != NONE)
+    }
+
+    /// The tags' ids in `terms` (an id is `u32::MAX` only in a hostile index: never a value).
+    pub fn tags(&self, i: usize) -> &[u32] {
+        list(&self.tag_start, &self.tag_ids, i)
+    }
+
+    pub fn categories(&self, i: usize) -> &[u32] {
+        list(&self.cat_start, &self.cat_ids, i)
+    }
+
+    /// The value of term `t`, if it is one.
+    pub fn term(&self, t: u32) -> Option<&String> {
+        self.terms.values.get(t as usize)
+    }
+
+    pub fn has_source(&self, i: usize) -> bool {
+        self.has_source.get(i).copied().unwrap_or(false)
+    }
+
+    pub fn has_problem(&self, i: usize) -> bool {
+        self.has_problem.get(i).copied().unwrap_or(false)
+    }
+
+    pub fn title_chars(&self, i: usize) -> u32 {
+        self.title_chars.get(i).copied().unwrap_or(0)
+    }
+
+    pub fn text_chars(&self, i: usize) -> u32 {
+        self.text_chars.get(i).copied().unwrap_or(0)
+    }
+
+    /// The folded titles, read now if no query needed them before. `conn` must see this
+    /// snapshot's generation (see the module's note).
+    pub fn titles(&self, conn: &Connection, path: &Path) -> Result<&Titles> {
+        if let Some(t) = self.titles.get() {
+            return Ok(t);
+        }
+        let mut titles = Titles::default();
+        titles.start.push(0);
+        for &(no, _, len) in &self.chunks {
+            let t = columns::read_titles(conn, no, len).at(path)?;
+            for s in t.folded {
+                titles.text.push_str(&s);
+                titles.start.push(titles.text.len());
+            }
+        }
+        // Another reader may have read them meanwhile: either copy is the same.
+        Ok(self.titles.get_or_init(|| titles))
+    }
+}
+
+fn list<'a>(start: &[usize], ids: &'a [u32], i: usize) -> &'a [u32] {
+    match (start.get(i), start.get(i + 1)) {
+        (Some(&a), Some(&b)) => ids.get(a..b).unwrap_or(&[]),
+        _ => &[],
     }
 }

@@ -1,6 +1,7 @@
 //! The index: a SQLite cache of the archive, always rebuildable from the files.
 //! One writer (`Writer`), any number of readers, WAL mode.
 
+pub mod columns;
 mod schema;
 pub mod writer;
 

@@ -134,6 +134,8 @@ pub struct Writer {
     in_tx: bool,
     /// A rebuild: everything is one transaction, so segments are written without committing.
     one_tx: bool,
+    /// The metadata chunks (`columns`) whose posts changed in this transaction.
+    dirty: std::collections::BTreeSet<u32>,
 }
 
 /// What a compaction did.
@@ -201,6 +203,7 @@ impl Writer {
             next_docid: next.parse().unwrap_or(1),
             in_tx: false,
             one_tx: false,
+            dirty: Default::default(),
         })
     }
 
@@ -264,6 +267,7 @@ impl Writer {
             return Ok(());
         }
         self.flush_segment()?;
+        super::columns::write(&self.conn, std::mem::take(&mut self.dirty)).at(&self.path)?;
         self.conn
             .execute(
                 "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'",
@@ -453,6 +457,7 @@ impl Writer {
             self.in_tx = false;
         }
         self.one_tx = false;
+        self.dirty.clear();
         drop(self.indexer.take());
         let next: String = self
             .conn
@@ -517,8 +522,10 @@ impl Writer {
             rec.text_chars,
             p.epoch_raw,
         ];
+        self.dirty.insert(super::columns::chunk_of(docid as i64));
         let id = match existing {
             Some((id, old_docid)) => {
+                self.dirty.insert(super::columns::chunk_of(old_docid));
                 self.conn
                     .prepare_cached("DELETE FROM post_text WHERE docid = ?1")
                     .and_then(|mut s| s.execute([old_docid]))
@@ -606,20 +613,23 @@ impl Writer {
     pub fn update_front_matter(&mut self, rec: &PostRecord, old_hash: &[u8; 32]) -> Result<bool> {
         self.begin()?;
         let p = &rec.post;
-        let existing: Option<(i64, Vec<u8>, String)> = self
+        let existing: Option<(i64, Vec<u8>, String, i64)> = self
             .conn
-            .prepare_cached("SELECT id, hash, title FROM posts WHERE path = ?1")
+            .prepare_cached("SELECT id, hash, title, docid FROM posts WHERE path = ?1")
             .and_then(|mut s| {
-                s.query_row([&rec.stat.path], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                    .optional()
+                s.query_row([&rec.stat.path], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
+                .optional()
             })
             .at(&self.path)?;
-        let Some((id, hash, title)) = existing else {
+        let Some((id, hash, title, docid)) = existing else {
             return Ok(false);
         };
         if hash.as_slice() != old_hash || title != p.title {
             return Ok(false);
         }
+        self.dirty.insert(super::columns::chunk_of(docid));
         let JsonColumns {
             tags,
             cats,
@@ -697,6 +707,7 @@ impl Writer {
             .and_then(|mut s| s.query_row([path], |r| r.get(0)).optional())
             .at(&self.path)?;
         if let Some(docid) = docid {
+            self.dirty.insert(super::columns::chunk_of(docid));
             self.conn
                 .prepare_cached("DELETE FROM post_text WHERE docid = ?1")
                 .and_then(|mut s| s.execute([docid]))

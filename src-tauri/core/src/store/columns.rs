@@ -1,0 +1,379 @@
+//! The posts' metadata as persisted columns, one row of `doc_columns` per chunk of 2,048
+//! document ids, so that a reader opens an index by reading a few hundred blobs instead of a
+//! row (and a JSON parse, a title fold, a string intern) per post.
+//!
+//! A chunk is a pure function of the `posts` rows whose `docid` falls in its range
+//! (`build`): the writer rebuilds the chunks its transaction touched just before it commits
+//! (`write`), and a reader that finds a chunk missing or undecodable builds it from those rows
+//! itself (`read`). A chunk's blob is decoded with bounds checked (`postcard`, then `check`), so
+//! a hostile index can make results wrong, as lying postings could, but never make a reader
+//! panic or allocate without bound.
+//!
+//! Two blobs per chunk: `cols` (what filters, facets, sorting and ranking need, read when a
+//! reader opens the index) and `titles` (the folded titles, read only when a query needs them).
+
+use crate::index::analysis::fold_for_match;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+/// Document ids per chunk: `chunk = docid >> CHUNK_BITS`.
+pub const CHUNK_BITS: u32 = 11;
+
+pub const CREATE: &str = "CREATE TABLE doc_columns(
+  chunk INTEGER PRIMARY KEY,
+  cols BLOB NOT NULL,
+  titles BLOB NOT NULL
+);";
+
+/// The columns of the live documents of one chunk, in docid order.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Chunk {
+    pub docids: Vec<u32>,
+    pub date_ms: Vec<Option<i64>>,
+    /// `year * 12 + month - 1 + 1` of the date (0: no date), for facets.
+    pub month: Vec<u32>,
+    /// Characters of the folded title (`fold_for_match`), for ranking.
+    pub title_chars: Vec<u32>,
+    pub text_chars: Vec<u32>,
+    pub has_source: Vec<bool>,
+    /// This chunk's distinct authors; `author[i]` is an index into it plus one (0: none).
+    pub authors: Vec<String>,
+    pub author: Vec<u32>,
+    pub sites: Vec<String>,
+    pub site: Vec<u32>,
+    /// This chunk's distinct tags and categories; `tags`/`cats` index into it.
+    pub terms: Vec<String>,
+    pub tag_count: Vec<u32>,
+    pub tags: Vec<u32>,
+    pub cat_count: Vec<u32>,
+    pub cats: Vec<u32>,
+}
+
+/// The folded titles of one chunk's documents, in the chunk's order.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Titles {
+    pub folded: Vec<String>,
+}
+
+impl Chunk {
+    pub fn len(&self) -> usize {
+        self.docids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.docids.is_empty()
+    }
+
+    /// Whether a decoded chunk is whole and consistent: every column as long as `docids`, ids
+    /// ascending inside chunk `no`'s range, every reference inside its dictionary.
+    pub fn check(&self, no: u32) -> bool {
+        let n = self.docids.len();
+        let lens_ok = [
+            self.date_ms.len(),
+            self.month.len(),
+            self.title_chars.len(),
+            self.text_chars.len(),
+            self.has_source.len(),
+            self.author.len(),
+            self.site.len(),
+            self.tag_count.len(),
+            self.cat_count.len(),
+        ]
+        .iter()
+        .all(|&l| l == n);
+        let range = chunk_range(no);
+        let ids_ok = self.docids.windows(2).all(|w| w[0] < w[1])
+            && self
+                .docids
+                .iter()
+                .all(|&d| (d as i64) >= range.0 && (d as i64) < range.1);
+        let refs_ok = |col: &[u32], dict: usize| col.iter().all(|&v| v as usize <= dict);
+        let list_ok = |counts: &[u32], list: &[u32]| {
+            counts.iter().map(|&c| c as u64).sum::<u64>() == list.len() as u64
+                && list.iter().all(|&t| (t as usize) < self.terms.len())
+        };
+        lens_ok
+            && ids_ok
+            && refs_ok(&self.author, self.authors.len())
+            && refs_ok(&self.site, self.sites.len())
+            && list_ok(&self.tag_count, &self.tags)
+            && list_ok(&self.cat_count, &self.cats)
+    }
+}
+
+/// The docids `[from, to)` of chunk `no`.
+pub fn chunk_range(no: u32) -> (i64, i64) {
+    let from = (no as i64) << CHUNK_BITS;
+    (from, from + (1i64 << CHUNK_BITS))
+}
+
+pub fn chunk_of(docid: i64) -> u32 {
+    (docid.max(0) >> CHUNK_BITS) as u32
+}
+
+fn month_of(ms: i64) -> Option<u32> {
+    use chrono::Datelike;
+    let d = chrono::DateTime::from_timestamp_millis(ms)?;
+    u32::try_from(d.year()).ok().map(|y| y * 12 + d.month0())
+}
+
+/// Interning into a chunk's own dictionary.
+#[derive(Default)]
+struct Dict {
+    values: Vec<String>,
+    ids: rustc_hash::FxHashMap<String, u32>,
+}
+
+impl Dict {
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.values.len() as u32;
+        self.values.push(s.to_string());
+        self.ids.insert(s.to_string(), id);
+        id
+    }
+}
+
+/// Build chunk `no` from the `posts` rows in its range.
+pub fn build(conn: &Connection, no: u32) -> rusqlite::Result<(Chunk, Titles)> {
+    let (from, to) = chunk_range(no);
+    let mut stmt = conn.prepare_cached(
+        "SELECT docid, title, date_ms, author, site, source IS NOT NULL, tags, categories, text_chars
+         FROM posts WHERE docid >= ?1 AND docid < ?2 ORDER BY docid",
+    )?;
+    let mut rows = stmt.query(params![from, to])?;
+    let mut c = Chunk::default();
+    let mut titles = Titles::default();
+    let (mut authors, mut sites, mut terms) = (Dict::default(), Dict::default(), Dict::default());
+    while let Some(r) = rows.next()? {
+        let docid: i64 = r.get(0)?;
+        let title: String = r.get(1)?;
+        let date_ms: Option<i64> = r.get(2)?;
+        let author: Option<String> = r.get(3)?;
+        let site: Option<String> = r.get(4)?;
+        let tags: String = r.get(6)?;
+        let cats: String = r.get(7)?;
+        let text_chars: i64 = r.get(8)?;
+        let folded: String = fold_for_match(&title).into_iter().collect();
+        c.docids.push(docid as u32);
+        c.date_ms.push(date_ms);
+        c.month
+            .push(date_ms.and_then(month_of).map_or(0, |m| m.saturating_add(1)));
+        c.title_chars.push(folded.chars().count() as u32);
+        c.text_chars.push(text_chars.clamp(0, u32::MAX as i64) as u32);
+        c.has_source.push(r.get(5)?);
+        c.author.push(
+            author
+                .filter(|a| !a.trim().is_empty())
+                .map_or(0, |a| authors.id(&a) + 1),
+        );
+        c.site.push(site.map_or(0, |s| sites.id(&s) + 1));
+        let tags: Vec<String> = serde_json::from_str(&tags).unwrap_or_default();
+        let cats: Vec<String> = serde_json::from_str(&cats).unwrap_or_default();
+        c.tag_count.push(tags.len() as u32);
+        c.tags.extend(tags.iter().map(|t| terms.id(t)));
+        c.cat_count.push(cats.len() as u32);
+        c.cats.extend(cats.iter().map(|t| terms.id(t)));
+        titles.folded.push(folded);
+    }
+    c.authors = authors.values;
+    c.sites = sites.values;
+    c.terms = terms.values;
+    Ok((c, titles))
+}
+
+/// Rebuild the given chunks from `posts` and store them (an empty chunk's row is deleted).
+/// Called by the writer inside its transaction, just before it commits.
+pub fn write(conn: &Connection, chunks: impl IntoIterator<Item = u32>) -> rusqlite::Result<()> {
+    for no in chunks {
+        let (c, titles) = build(conn, no)?;
+        if c.is_empty() {
+            conn.prepare_cached("DELETE FROM doc_columns WHERE chunk = ?1")?
+                .execute([no])?;
+            continue;
+        }
+        let cols = postcard::to_stdvec(&c).map_err(to_sql_error)?;
+        let titles = postcard::to_stdvec(&titles).map_err(to_sql_error)?;
+        conn.prepare_cached(
+            "INSERT OR REPLACE INTO doc_columns(chunk, cols, titles) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![no, cols, titles])?;
+    }
+    Ok(())
+}
+
+/// Build every chunk of an index from its `posts` (an index upgraded from version 5).
+pub fn write_all(conn: &Connection) -> rusqlite::Result<()> {
+    let max: Option<i64> = conn.query_row("SELECT max(docid) FROM posts", [], |r| r.get(0))?;
+    let Some(max) = max else { return Ok(()) };
+    let mut chunks = Vec::new();
+    let mut stmt = conn.prepare("SELECT docid FROM posts WHERE docid >= ?1 ORDER BY docid LIMIT 1")?;
+    let mut at = 0i64;
+    // One indexed probe per non-empty chunk, not a pass over every post.
+    while at <= max {
+        let Some(d) = stmt.query_row([at], |r| r.get::<_, i64>(0)).optional()? else {
+            break;
+        };
+        let no = chunk_of(d);
+        chunks.push(no);
+        at = chunk_range(no).1;
+    }
+    write(conn, chunks)
+}
+
+fn to_sql_error(e: postcard::Error) -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure(Box::new(e))
+}
+
+/// Where a chunk read by a reader came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Decoded from its stored blob.
+    Stored,
+    /// Built from the `posts` rows, because the blob was missing, undecodable or inconsistent.
+    Rebuilt,
+}
+
+/// Decode a stored `cols` blob of chunk `no`, or None when it is not a whole, consistent chunk.
+pub fn decode(no: u32, blob: &[u8]) -> Option<Chunk> {
+    postcard::from_bytes::<Chunk>(blob)
+        .ok()
+        .filter(|c| c.check(no))
+}
+
+/// Decode a stored `titles` blob for a chunk of `len` documents.
+pub fn decode_titles(blob: &[u8], len: usize) -> Option<Titles> {
+    postcard::from_bytes::<Titles>(blob)
+        .ok()
+        .filter(|t| t.folded.len() == len)
+}
+
+/// Every chunk of the index in chunk order, decoded, or built from `posts` where the stored one
+/// is not usable. `f` receives each with its number and origin.
+pub fn read_all(
+    conn: &Connection,
+    mut f: impl FnMut(u32, Chunk, Origin),
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached("SELECT chunk, cols FROM doc_columns ORDER BY chunk")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let no: i64 = r.get(0)?;
+        let Ok(no) = u32::try_from(no) else { continue };
+        match r.get_ref(1)?.as_blob().ok().and_then(|b| decode(no, b)) {
+            Some(c) => f(no, c, Origin::Stored),
+            None => f(no, build(conn, no)?.0, Origin::Rebuilt),
+        }
+    }
+    Ok(())
+}
+
+/// The folded titles of chunk `no`, which holds `len` documents: stored, or built from `posts`.
+pub fn read_titles(conn: &Connection, no: u32, len: usize) -> rusqlite::Result<Titles> {
+    let stored: Option<Option<Titles>> = conn
+        .prepare_cached("SELECT titles FROM doc_columns WHERE chunk = ?1")?
+        .query_row([no], |r| {
+            Ok(r.get_ref(0)?
+                .as_blob()
+                .ok()
+                .and_then(|b| decode_titles(b, len)))
+        })
+        .optional()?;
+    match stored.flatten() {
+        Some(t) => Ok(t),
+        None => {
+            let (_, mut t) = build(conn, no)?;
+            // The rows may hold other documents than the chunk the reader has (a hostile
+            // index): titles are given by position, so they are padded or cut to its count.
+            t.folded.resize(len, String::new());
+            Ok(t)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE posts(docid INTEGER UNIQUE, title TEXT, date_ms INTEGER, author TEXT,
+             site TEXT, source TEXT, tags TEXT, categories TEXT, text_chars INTEGER);",
+        )
+        .unwrap();
+        conn.execute_batch(CREATE).unwrap();
+        conn
+    }
+
+    fn add(conn: &Connection, docid: i64, title: &str, tags: &str) {
+        conn.execute(
+            "INSERT INTO posts VALUES (?1, ?2, 86400000, 'A', 'x.com', 'https://x.com', ?3, '[\"c\"]', 10)",
+            params![docid, title, tags],
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn chunks_round_trip_and_follow_their_rows() {
+        let conn = index();
+        add(&conn, 1, "Hello  World", r#"["a","b"]"#);
+        add(&conn, 2, "臺灣", r#"["b"]"#);
+        add(&conn, 2049, "next chunk", "not json");
+        write_all(&conn).unwrap();
+        let mut got = Vec::new();
+        read_all(&conn, |no, c, o| got.push((no, c, o))).unwrap();
+        assert_eq!(got.len(), 2);
+        let (no, c, o) = &got[0];
+        assert_eq!((*no, *o), (0, Origin::Stored));
+        assert_eq!(c.docids, vec![1, 2]);
+        assert_eq!(c.terms, vec!["a", "b", "c"]);
+        assert_eq!(c.tags, vec![0, 1, 1]);
+        assert_eq!(c.month, vec![1970 * 12 + 1; 2]);
+        assert_eq!(c.title_chars, vec![11, 2]);
+        assert_eq!(read_titles(&conn, 0, 2).unwrap().folded, vec!["hello world", "台湾"]);
+        // A malformed tags column is no tags, not an error.
+        assert_eq!(got[1].1.tag_count, vec![0]);
+        // Removing the rows and rewriting the chunk deletes it.
+        conn.execute("DELETE FROM posts WHERE docid = 2049", []).unwrap();
+        write(&conn, [1]).unwrap();
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM doc_columns", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn a_hostile_blob_is_rebuilt_from_the_rows_not_trusted() {
+        let conn = index();
+        add(&conn, 5, "t", "[]");
+        write_all(&conn).unwrap();
+        let good: Vec<u8> = conn
+            .query_row("SELECT cols FROM doc_columns", [], |r| r.get(0))
+            .unwrap();
+        // Truncated, garbage, a huge claimed length, and a well-formed chunk that lies
+        // (a reference past its dictionary, a docid outside its range).
+        let mut lying = decode(0, &good).unwrap();
+        lying.author = vec![7];
+        let mut outside = decode(0, &good).unwrap();
+        outside.docids = vec![99_999];
+        let blobs = [
+            good[..good.len() / 2].to_vec(),
+            vec![0xff; 64],
+            vec![0xff, 0xff, 0xff, 0xff, 0x0f],
+            postcard::to_stdvec(&lying).unwrap(),
+            postcard::to_stdvec(&outside).unwrap(),
+        ];
+        for blob in blobs {
+            conn.execute("UPDATE doc_columns SET cols = ?1, titles = ?1", [&blob])
+                .unwrap();
+            let mut got = Vec::new();
+            read_all(&conn, |_, c, o| got.push((c, o))).unwrap();
+            assert_eq!(got.len(), 1);
+            assert_eq!(got[0].1, Origin::Rebuilt);
+            assert_eq!(got[0].0.docids, vec![5]);
+            assert_eq!(read_titles(&conn, 0, 1).unwrap().folded, vec!["t"]);
+        }
+    }
+}
