@@ -572,7 +572,10 @@ fn by_path(
     let mut out = Vec::with_capacity(need);
     while let Some(r) = rows.next().at(path)? {
         let docid: i64 = r.get(0).at(path)?;
-        if let Some(i) = snap.index_of_docid(docid as u32).filter(|i| want.contains(i)) {
+        if let Some(i) = snap
+            .index_of_docid(docid as u32)
+            .filter(|i| want.contains(i))
+        {
             out.push(i);
             if out.len() == need {
                 break;

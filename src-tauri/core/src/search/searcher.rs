@@ -151,6 +151,16 @@ impl Searcher {
     /// Open one more reader of an index, sharing its snapshot with the others opened with `shared`.
     pub fn open_shared(index: &Path, root: &Path, shared: Arc<SharedSnapshot>) -> Result<Searcher> {
         let conn = crate::store::open_for_read(index)?;
+        Searcher::from_connection(conn, index, root, shared)
+    }
+
+    /// A reader on a connection already opened (`store::open_for_read`) on the index at `index`.
+    fn from_connection(
+        conn: Connection,
+        index: &Path,
+        root: &Path,
+        shared: Arc<SharedSnapshot>,
+    ) -> Result<Searcher> {
         let generation = crate::store::generation(&conn, index)?;
         let snap = shared.get(&conn, index, generation)?;
         Ok(Searcher {
@@ -348,5 +358,120 @@ impl Searcher {
                 facets::count(&s.snap, &matched.set, FACET_LIMIT),
             ))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// An archive of `n` posts, indexed.
+    fn archive(n: usize) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..n {
+            let body = format!(
+                "---\ntitle: post {i}\ndate: 2020-01-{:02}\ntags: [t{}]\nauthor: a{}\n---\nalpha beta {i} 两岸\n",
+                i % 28 + 1,
+                i % 7,
+                i % 5
+            );
+            std::fs::write(dir.path().join(format!("p{i}.md")), body).unwrap();
+        }
+        crate::scan::scan(
+            dir.path(),
+            &crate::scan::ScanOptions::default(),
+            &|_| {},
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        dir
+    }
+
+    fn index(dir: &Path) -> PathBuf {
+        crate::store::existing_index_path(dir).unwrap()
+    }
+
+    /// The SQLite virtual-machine steps that opening a reader and answering `req` take: every
+    /// row SQLite reads costs several, so a reader that read each post would take more steps
+    /// than there are posts.
+    fn steps_to_answer(dir: &Path, req: &SearchRequest) -> (u64, SearchResponse) {
+        let mut conn = crate::store::open_for_read(&index(dir)).unwrap();
+        let steps = Arc::new(AtomicU64::new(0));
+        let counter = steps.clone();
+        conn.progress_handler(
+            1,
+            Some(move || {
+                counter.fetch_add(1, Ordering::Relaxed);
+                false
+            }),
+        )
+        .unwrap();
+        let mut s = Searcher::from_connection(conn, &index(dir), dir, Arc::default()).unwrap();
+        let res = s.search(req, &CollectionTerms::new()).unwrap();
+        (steps.load(Ordering::Relaxed), res)
+    }
+
+    #[test]
+    fn opening_and_a_first_page_do_not_read_every_post() {
+        let (small, large) = (archive(150), archive(3_000));
+        let requests = [
+            // The first screen: everything, newest first, with facets over all of it.
+            SearchRequest {
+                sort: Some(Sort::DateDesc),
+                limit: Some(20),
+                facets: true,
+                ..Default::default()
+            },
+            // A word every post holds, ranked (titles are read for ranking), and a filter.
+            SearchRequest {
+                query: "alpha".into(),
+                limit: Some(20),
+                facets: true,
+                ..Default::default()
+            },
+            SearchRequest {
+                query: "两岸 tag:t3 author:a1".into(),
+                limit: Some(20),
+                ..Default::default()
+            },
+        ];
+        for req in &requests {
+            let (a, small_res) = steps_to_answer(small.path(), req);
+            let (b, large_res) = steps_to_answer(large.path(), req);
+            assert!(small_res.total > 0 && large_res.total > small_res.total);
+            assert_eq!(large_res.hits.len(), 20.min(large_res.total as usize));
+            // 20 times the posts: far fewer steps than posts, and not 20 times the steps.
+            assert!(b < 3_000, "{b} steps for 3,000 posts ({})", req.query);
+            assert!(
+                b < 3 * a,
+                "{a} steps at 150 posts, {b} at 3,000 ({})",
+                req.query
+            );
+        }
+    }
+
+    #[test]
+    fn damaged_metadata_columns_are_rebuilt_from_the_posts_with_the_same_results() {
+        let dir = archive(2_100);
+        let req = SearchRequest {
+            query: "两岸 tag:t3".into(),
+            sort: Some(Sort::Title),
+            limit: Some(30),
+            facets: true,
+            ..Default::default()
+        };
+        let (_, before) = steps_to_answer(dir.path(), &req);
+        let conn = rusqlite::Connection::open(index(dir.path())).unwrap();
+        conn.execute_batch(
+            "UPDATE doc_columns SET cols = x'ffffffff0f', titles = substr(titles, 1, 3)",
+        )
+        .unwrap();
+        drop(conn);
+        let mut s = Searcher::open(&index(dir.path()), dir.path()).unwrap();
+        assert_eq!(s.snapshot().rebuilt_chunks, 2);
+        let after = s.search(&req, &CollectionTerms::new()).unwrap();
+        assert_eq!(before, after);
+        assert!(before.total > 0);
     }
 }

@@ -159,10 +159,14 @@ pub fn build(conn: &Connection, no: u32) -> rusqlite::Result<(Chunk, Titles)> {
         let folded: String = fold_for_match(&title).into_iter().collect();
         c.docids.push(docid as u32);
         c.date_ms.push(date_ms);
-        c.month
-            .push(date_ms.and_then(month_of).map_or(0, |m| m.saturating_add(1)));
+        c.month.push(
+            date_ms
+                .and_then(month_of)
+                .map_or(0, |m| m.saturating_add(1)),
+        );
         c.title_chars.push(folded.chars().count() as u32);
-        c.text_chars.push(text_chars.clamp(0, u32::MAX as i64) as u32);
+        c.text_chars
+            .push(text_chars.clamp(0, u32::MAX as i64) as u32);
         c.has_source.push(r.get(5)?);
         c.author.push(
             author
@@ -209,7 +213,8 @@ pub fn write_all(conn: &Connection) -> rusqlite::Result<()> {
     let max: Option<i64> = conn.query_row("SELECT max(docid) FROM posts", [], |r| r.get(0))?;
     let Some(max) = max else { return Ok(()) };
     let mut chunks = Vec::new();
-    let mut stmt = conn.prepare("SELECT docid FROM posts WHERE docid >= ?1 ORDER BY docid LIMIT 1")?;
+    let mut stmt =
+        conn.prepare("SELECT docid FROM posts WHERE docid >= ?1 ORDER BY docid LIMIT 1")?;
     let mut at = 0i64;
     // One indexed probe per non-empty chunk, not a pass over every post.
     while at <= max {
@@ -252,10 +257,7 @@ pub fn decode_titles(blob: &[u8], len: usize) -> Option<Titles> {
 
 /// Every chunk of the index in chunk order, decoded, or built from `posts` where the stored one
 /// is not usable. `f` receives each with its number and origin.
-pub fn read_all(
-    conn: &Connection,
-    mut f: impl FnMut(u32, Chunk, Origin),
-) -> rusqlite::Result<()> {
+pub fn read_all(conn: &Connection, mut f: impl FnMut(u32, Chunk, Origin)) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare_cached("SELECT chunk, cols FROM doc_columns ORDER BY chunk")?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
@@ -332,11 +334,15 @@ mod tests {
         assert_eq!(c.tags, vec![0, 1, 1]);
         assert_eq!(c.month, vec![1970 * 12 + 1; 2]);
         assert_eq!(c.title_chars, vec![11, 2]);
-        assert_eq!(read_titles(&conn, 0, 2).unwrap().folded, vec!["hello world", "台湾"]);
+        assert_eq!(
+            read_titles(&conn, 0, 2).unwrap().folded,
+            vec!["hello world", "台湾"]
+        );
         // A malformed tags column is no tags, not an error.
         assert_eq!(got[1].1.tag_count, vec![0]);
         // Removing the rows and rewriting the chunk deletes it.
-        conn.execute("DELETE FROM posts WHERE docid = 2049", []).unwrap();
+        conn.execute("DELETE FROM posts WHERE docid = 2049", [])
+            .unwrap();
         write(&conn, [1]).unwrap();
         let n: i64 = conn
             .query_row("SELECT count(*) FROM doc_columns", [], |r| r.get(0))
