@@ -30,7 +30,7 @@ pub fn count(snap: &Snapshot, set: &BitSet, limit: usize) -> Facets {
     let mut cats = vec![0u64; snap.terms.values.len()];
     let mut authors = vec![0u64; snap.authors.values.len()];
     let mut sites = vec![0u64; snap.sites.values.len()];
-    let mut month_counts: std::collections::HashMap<u32, u64> = Default::default();
+    let mut month_counts: rustc_hash::FxHashMap<u32, u64> = Default::default();
     for i in set.iter() {
         for &t in snap.tags(i) {
             if let Some(c) = tags.get_mut(t as usize) {
