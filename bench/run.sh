@@ -62,7 +62,7 @@ loadnote() { echo "load $(load), $(rustc_jobs) rustc running"; }
 afterload() { echo "after: load $(cut -d' ' -f1 /proc/loadavg), $(rustc_jobs) rustc"; }
 # Count .md files under $1 (NUL-separated: some names hold newlines), .shelfmark/ excluded.
 count_md() { find "$1" -name .shelfmark -prune -o -type f -name '*.md' -print0 | tr -cd '\0' | wc -c; }
-bytes_md() { find "$1" -name .shelfmark -prune -o -type f -name '*.md' -printf '%s\n' | awk '{s+=$1} END {printf "%d", s}'; }
+bytes_md() { find "$1" -name .shelfmark -prune -o -type f -name '*.md' -printf '%s\n' | awk '{s+=$1} END {printf "%.0f", s}'; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 # timed FILE CMD...: runs CMD under /usr/bin/time, stdout to FILE; sets WALL (s) and RSS_MB.
 timed() {
