@@ -114,9 +114,16 @@ fn scan_with(
     if rebuild && bulk_path.is_none() {
         writer.start_rebuild()?;
     }
-    let known = load_known(&writer)?;
-
-    let walked = walk::walk(&root, opts.follow_outside_links);
+    // The walk (file system) and what the index knows (SQLite) are read side by side.
+    let (walked, known) = std::thread::scope(|s| {
+        let walking = s.spawn(|| walk::walk(&root, opts.follow_outside_links));
+        let known = load_known(&writer);
+        let walked = walking
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (walked, known)
+    });
+    let known = known?;
     let total = walked.files.len() as u64;
     progress(ScanProgress { done: 0, total });
 
@@ -210,12 +217,12 @@ fn scan_with(
             summary.removed += 1;
         }
     }
-    let mut problem_paths: HashSet<Vec<u8>> = walked.files.iter().map(|f| f.rel.clone()).collect();
+    let mut problem_paths: HashSet<&[u8]> = HashSet::new();
     for (path, problem) in &walked.problems {
         writer.set_problems(path, std::slice::from_ref(problem))?;
-        problem_paths.insert(path.clone());
+        problem_paths.insert(path);
     }
-    writer.drop_problems_except(&problem_paths)?;
+    writer.drop_problems_except(&|p| seen.contains(p) || problem_paths.contains(p))?;
     if rebuild {
         crate::store::crash_point("rebuild:before-commit");
     }

@@ -774,17 +774,14 @@ impl Writer {
     }
 
     /// Forget problems of paths that are not posts and were not seen in this scan.
-    pub fn drop_problems_except(
-        &mut self,
-        seen: &std::collections::HashSet<Vec<u8>>,
-    ) -> Result<()> {
+    pub fn drop_problems_except(&mut self, seen: &dyn Fn(&[u8]) -> bool) -> Result<()> {
         let paths: Vec<Vec<u8>> = self
             .conn
             .prepare("SELECT DISTINCT path FROM problems")
             .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
             .at(&self.path)?;
         for p in paths {
-            if !seen.contains(&p) {
+            if !seen(&p) {
                 self.set_problems(&p, &[])?;
             }
         }
