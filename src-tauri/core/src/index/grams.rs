@@ -1,7 +1,8 @@
-//! The n-grams of the text index. CJK text is indexed as single characters and adjacent pairs, so
-//! a query of any length can be answered: one or two characters exactly from a posting list,
-//! longer runs by intersecting pairs and verifying candidates against the text. Other scripts are
-//! indexed as whole words. Everything here works on *folded* text (see `crate::fold`).
+//! The n-grams of the text index. CJK text is indexed as single characters, adjacent pairs and
+//! adjacent triples, so a query of any length can be answered: one, two or three characters
+//! exactly from one posting list, longer runs by intersecting triples and verifying candidates
+//! against the text. Other scripts are indexed as whole words. Everything here works on *folded*
+//! text (see `crate::fold`).
 //!
 //! A gram is a 64-bit id: CJK grams pack their characters exactly; words are hashed (FNV-1a) with
 //! the top bit set, so the two kinds never meet. The ids are part of the on-disk format.
@@ -15,6 +16,9 @@ pub type GramId = u64;
 pub const MAX_WORD_BYTES: usize = 64;
 
 const PAIR_TAG: u64 = 1 << 42;
+/// Marks a CJK triple: three characters of 18 bits each in bits 0..=53 (every CJK character is
+/// below U+40000; a triple with a character above has no id and is looked up by its pairs).
+const TRIPLE_TAG: u64 = 1 << 61;
 const WORD_TAG: u64 = 1 << 63;
 
 /// Marks the page-only twin of a CJK gram (CJK ids use bits 0..=42).
@@ -38,6 +42,13 @@ pub fn single(c: char) -> GramId {
 
 pub fn pair(a: char, b: char) -> GramId {
     PAIR_TAG | ((a as u64) << 21) | b as u64
+}
+
+/// Three adjacent CJK characters, when each is below U+40000. A pair never has bit 61 and a
+/// single is below 2^21, so the three kinds (and their page-only twins, bit 62) never meet.
+pub fn triple(a: char, b: char, c: char) -> Option<GramId> {
+    let (a, b, c) = (a as u64, b as u64, c as u64);
+    ((a | b | c) < 1 << 18).then_some(TRIPLE_TAG | (a << 36) | (b << 18) | c)
 }
 
 pub fn word(w: &str) -> GramId {
@@ -104,9 +115,12 @@ pub fn count_doc_grams(chars: &[char], counts: &mut FxHashMap<GramId, u32>) {
         let c = chars[i];
         if is_cjk(c) {
             *counts.entry(single(c)).or_insert(0) += 1;
-            if let Some(&next) = chars.get(i + 1) {
-                if is_cjk(next) {
-                    *counts.entry(pair(c, next)).or_insert(0) += 1;
+            if let Some(&next) = chars.get(i + 1).filter(|&&n| is_cjk(n)) {
+                *counts.entry(pair(c, next)).or_insert(0) += 1;
+                if let Some(&third) = chars.get(i + 2).filter(|&&t| is_cjk(t)) {
+                    if let Some(t) = triple(c, next, third) {
+                        *counts.entry(t).or_insert(0) += 1;
+                    }
                 }
             }
             i += 1;
@@ -139,14 +153,22 @@ pub fn plan_atom(chars: &[char]) -> AtomPlan {
     for t in &toks {
         match t {
             Token::Cjk(run) if run.len() == 1 => grams.push(single(run[0])),
-            Token::Cjk(run) => grams.extend(run.windows(2).map(|w| pair(w[0], w[1]))),
+            Token::Cjk(run) if run.len() == 2 => grams.push(pair(run[0], run[1])),
+            Token::Cjk(run) => {
+                let triples: Option<Vec<GramId>> =
+                    run.windows(3).map(|w| triple(w[0], w[1], w[2])).collect();
+                match triples {
+                    Some(t) => grams.extend(t),
+                    None => grams.extend(run.windows(2).map(|w| pair(w[0], w[1]))),
+                }
+            }
             Token::Word(w) => grams.push(word(w)),
         }
     }
     grams.sort_unstable();
     grams.dedup();
     let whole_atom_is_one_token = match toks.as_slice() {
-        [Token::Cjk(run)] => run.len() <= 2 && run.len() == chars.len(),
+        [Token::Cjk(run)] => run.len() <= 3 && run.len() == chars.len(),
         [Token::Word(w)] => w.len() <= MAX_WORD_BYTES && w.chars().count() == chars.len(),
         _ => false,
     };
@@ -230,11 +252,18 @@ mod tests {
     }
 
     #[test]
-    fn one_and_two_cjk_characters_are_exact_lookups() {
+    fn one_two_and_three_cjk_characters_are_exact_lookups() {
         assert!(plan_atom(&chars("岸")).exact);
         assert!(plan_atom(&chars("两岸")).exact);
-        assert!(!plan_atom(&chars("两岸关")).exact);
-        assert_eq!(plan_atom(&chars("两岸关")).grams.len(), 2);
+        let three = plan_atom(&chars("两岸关"));
+        assert!(three.exact);
+        assert_eq!(three.grams, vec![triple('两', '岸', '关').unwrap()]);
+        let four = plan_atom(&chars("两岸关系"));
+        assert!(!four.exact);
+        assert_eq!(four.grams.len(), 2);
+        // Only characters below U+40000 pack into a triple (every CJK character is).
+        assert!(triple('两', '岸', '\u{40000}').is_none());
+        assert!(crate::fold::is_cjk('\u{3134F}') && !crate::fold::is_cjk('\u{40000}'));
     }
 
     #[test]
@@ -251,6 +280,10 @@ mod tests {
         assert_ne!(single('a') & WORD_TAG, WORD_TAG);
         assert_eq!(word("a") & WORD_TAG, WORD_TAG);
         assert_ne!(pair('中', '国') & WORD_TAG, WORD_TAG);
+        let t = triple('\u{3FFFF}', '\u{3FFFF}', '\u{3FFFF}').unwrap();
+        assert_eq!(t & (WORD_TAG | PAGE_TAG), 0);
+        assert_ne!(t, pair('\u{3FFFF}', '\u{3FFFF}'));
+        assert_eq!(pair('\u{10FFFF}', '\u{10FFFF}') & TRIPLE_TAG, 0);
     }
 
     #[test]
@@ -260,6 +293,8 @@ mod tests {
         assert_eq!(counts[&single('中')], 2);
         assert_eq!(counts[&pair('中', '国')], 2);
         assert_eq!(counts[&pair('国', '人')], 1);
+        assert_eq!(counts[&triple('中', '国', '人').unwrap()], 1);
+        assert_eq!(counts.len(), 3 + 2 + 1 + 1);
         assert_eq!(counts[&word("hello")], 2);
         assert!(!counts.contains_key(&pair('国', '中')));
     }

@@ -10,9 +10,10 @@ use rusqlite::Connection;
 /// 4: `post_text.folded` compressed with zstd; withdrawn (search verifies candidates by reading
 /// that text, and decompressing it made those queries 2–3× slower: docs/ARCHITECTURE.md).
 /// 5: `post_text.folded` plain again (a version-4 index is emptied and rebuilt).
-/// 6: `doc_columns`, the posts' metadata in chunks of 2,048 document ids (`store::columns`); a
-/// version-5 index gains it, built from its `posts`, without being rebuilt.
-pub const VERSION: i64 = 6;
+/// 6: `doc_columns`, the posts' metadata in chunks of 2,048 document ids (`store::columns`).
+/// 7: CJK triples are indexed (`index::grams::triple`), so a 3-character query is one posting
+/// list; an index of any earlier version lacks their postings and is rebuilt.
+pub const VERSION: i64 = 7;
 
 const V1: &str = r#"
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -92,13 +93,6 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<Result<i64, i64>> {
     }
     if found < VERSION {
         let tx = conn.transaction()?;
-        if found == 5 {
-            tx.execute_batch(super::columns::CREATE)?;
-            super::columns::write_all(&tx)?;
-            tx.pragma_update(None, "user_version", VERSION)?;
-            tx.commit()?;
-            return Ok(Ok(found));
-        }
         if found >= 1 {
             // An older index lacks what only reading the files again fills in (its unchanged
             // files would never be read again): it is a cache, so it is emptied and rebuilt.
