@@ -180,7 +180,7 @@ pub fn plan_atom(chars: &[char]) -> AtomPlan {
 
 /// Append one posting (document id, term frequency) to an encoded posting list.
 /// Format: varint((delta << 1) | (tf != 1)), then varint(tf) when the flag is set.
-pub fn encode_posting(buf: &mut Vec<u8>, last_doc: &mut Option<u32>, doc: u32, tf: u32) {
+pub fn encode_posting(buf: &mut impl Extend<u8>, last_doc: &mut Option<u32>, doc: u32, tf: u32) {
     let delta = match *last_doc {
         Some(prev) => doc.wrapping_sub(prev) as u64,
         None => doc as u64,
@@ -217,12 +217,16 @@ pub fn decode_postings(mut bytes: &[u8], out: &mut Vec<(u32, u32)>) {
     }
 }
 
-fn put_varint(buf: &mut Vec<u8>, mut v: u64) {
+fn put_varint(buf: &mut impl Extend<u8>, mut v: u64) {
+    let mut bytes = [0u8; 10];
+    let mut n = 0;
     while v >= 0x80 {
-        buf.push((v as u8) | 0x80);
+        bytes[n] = (v as u8) | 0x80;
         v >>= 7;
+        n += 1;
     }
-    buf.push(v as u8);
+    bytes[n] = v as u8;
+    buf.extend(bytes[..=n].iter().copied());
 }
 
 fn get_varint(bytes: &mut &[u8]) -> Option<u64> {

@@ -10,10 +10,12 @@ use rustc_hash::FxHashMap;
 
 const BLOCK_BYTES: usize = 16 * 1024;
 
+/// A gram's postings while a segment is built. Most grams of a batch (CJK triples above all) occur
+/// in one or two documents: their few bytes stay inline, with no allocation of their own.
 #[derive(Default)]
 struct PostingBuf {
     last_doc: Option<u32>,
-    bytes: Vec<u8>,
+    bytes: smallvec::SmallVec<[u8; 16]>,
 }
 
 /// Grams are split into this many partitions; each is small enough to stay in cache while a

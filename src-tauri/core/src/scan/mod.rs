@@ -156,12 +156,13 @@ fn scan_with(
         let known = &known;
         let vanished_hashes = &vanished_hashes;
         let done = &done;
+        let root = root.as_path();
         s.spawn(move || {
             changed.par_iter().for_each_with(tx, |tx, f| {
                 if cancel.load(Ordering::Relaxed) {
                     return;
                 }
-                let outcome = process(f, known.get(&f.rel), vanished_hashes, opts);
+                let outcome = process(root, f, known.get(&f.rel), vanished_hashes, opts);
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                 if n.is_multiple_of(64) || n == total {
                     progress(ScanProgress { done: n, total });
@@ -192,7 +193,7 @@ fn scan_with(
                             // Two new files with the content of one vanished file: index this one afresh.
                             let f = walked.files.iter().find(|f| f.rel == new.path);
                             if let Some(f) = f {
-                                let fresh = process(f, None, &HashSet::new(), opts);
+                                let fresh = process(root, f, None, &HashSet::new(), opts);
                                 store_parsed(&mut writer, &mut summary, known, fresh)?;
                             }
                         }
@@ -259,7 +260,6 @@ pub fn update_paths(archive_root: &Path, files: &[Edited], opts: &ScanOptions) -
     let found = |rel: &Vec<u8>| {
         let abs = archive_root.join(Path::new(std::ffi::OsStr::from_bytes(rel)));
         std::fs::metadata(&abs).ok().map(|meta| walk::Found {
-            abs,
             rel: rel.clone(),
             size: meta.len(),
             mtime_ns: walk::mtime_ns(&meta),
@@ -285,7 +285,7 @@ pub fn update_paths(archive_root: &Path, files: &[Edited], opts: &ScanOptions) -
                 } else {
                     &vanished_hashes
                 };
-                (process(&f, None, seen, &opts), e.same_text_as)
+                (process(archive_root, &f, None, seen, &opts), e.same_text_as)
             }
             None => (Outcome::ProblemsOnly(e.path.clone(), Vec::new()), None),
         })
@@ -308,7 +308,7 @@ pub fn update_paths(archive_root: &Path, files: &[Edited], opts: &ScanOptions) -
                         }
                         None => {
                             if let Some(f) = found(&new.path) {
-                                let fresh = process(&f, None, &HashSet::new(), opts);
+                                let fresh = process(archive_root, &f, None, &HashSet::new(), opts);
                                 store_parsed(&mut writer, &mut summary, &known, fresh)?;
                             }
                         }
@@ -320,7 +320,7 @@ pub fn update_paths(archive_root: &Path, files: &[Edited], opts: &ScanOptions) -
                     if !writer.update_front_matter(&rec, &old)? {
                         // The index held another version: index this file in full.
                         if let Some(f) = found(&rec.stat.path) {
-                            let full = process(&f, None, &HashSet::new(), opts);
+                            let full = process(archive_root, &f, None, &HashSet::new(), opts);
                             store_parsed(&mut writer, &mut summary, &known, full)?;
                         }
                     }
@@ -394,6 +394,7 @@ fn load_known(writer: &Writer) -> Result<HashMap<Vec<u8>, Known>> {
 
 /// Read, hash and parse one file (runs on a worker thread).
 fn process(
+    root: &Path,
     f: &walk::Found,
     known: Option<&Known>,
     vanished: &HashSet<[u8; 32]>,
@@ -413,7 +414,8 @@ fn process(
     }
     // The walk judged any link already; a file swapped for a FIFO or grown past the limit since
     // is refused here rather than hanging or filling memory.
-    let bytes = match crate::postfile::read_regular(&f.abs, opts.parse.max_bytes, true) {
+    let abs = f.abs(root);
+    let bytes = match crate::postfile::read_regular(&abs, opts.parse.max_bytes, true) {
         Ok(b) => b,
         Err(err) => {
             let msg = err.to_string();
@@ -430,8 +432,7 @@ fn process(
     if known.is_none() && vanished.contains(&hash) {
         return Outcome::Rename { hash, new: stat };
     }
-    let name = f
-        .abs
+    let name = abs
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();

@@ -9,11 +9,19 @@ use std::sync::Mutex;
 /// A candidate post file.
 #[derive(Debug, Clone)]
 pub struct Found {
-    pub abs: PathBuf,
-    /// Path relative to the archive root, byte-exact.
+    /// Path relative to the archive root, byte-exact (a million of these are held during a
+    /// scan: the absolute path is made when the file is read, `Found::abs`).
     pub rel: Vec<u8>,
     pub size: u64,
     pub mtime_ns: i64,
+}
+
+impl Found {
+    /// The file's path under `root` (the root the walk started from).
+    pub fn abs(&self, root: &Path) -> PathBuf {
+        use std::os::unix::ffi::OsStrExt;
+        root.join(std::ffi::OsStr::from_bytes(&self.rel))
+    }
 }
 
 /// What the walk saw: post files, and problems with paths that could not be walked.
@@ -112,7 +120,6 @@ impl LocalWalk<'_> {
         }
         match entry.metadata() {
             Ok(meta) => self.found.files.push(Found {
-                abs: path.to_path_buf(),
                 rel: rel_bytes(self.root, path),
                 size: meta.len(),
                 mtime_ns: mtime_ns(&meta),
@@ -188,7 +195,6 @@ impl LocalWalk<'_> {
         }
         if meta.is_file() && is_post {
             self.found.files.push(Found {
-                abs: path.to_path_buf(),
                 rel,
                 size: meta.len(),
                 mtime_ns: mtime_ns(&meta),

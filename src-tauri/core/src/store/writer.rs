@@ -10,7 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
 
 /// Flush a segment (and commit) once it holds this many postings (about 2 bytes each on disk).
-const SEGMENT_POSTINGS: usize = 48_000_000;
+const SEGMENT_POSTINGS: usize = 24_000_000;
 /// More segments than this are merged (smallest first) at the next commit.
 const MAX_SEGMENTS: usize = 8;
 
