@@ -291,9 +291,7 @@ fn eval_atom(ctx: &Ctx, atom: &Atom, within: Option<&BitSet>) -> Result<(BitSet,
                 (Field::Title, FieldValue::Text(v)) => match Needle::new(&fold_for_match(v)) {
                     Some(needle) => {
                         let titles = snap.titles(conn, path)?;
-                        mark(&mut set, snap, |i| {
-                            needle.count_bytes(titles.get(i).as_bytes()) > 0
-                        })
+                        mark(&mut set, snap, |i| needle.count_bytes(titles.get(i)) > 0)
                     }
                     // Nothing but invisible characters: every title contains that.
                     None => mark(&mut set, snap, |_| true),
@@ -427,7 +425,7 @@ fn eval_text(
     let mut matches: Vec<(usize, u32, u32)> = Vec::with_capacity(candidates.len());
     if plan.exact {
         for (i, tf) in candidates {
-            let title_tf = needle.count_bytes(titles.get(i).as_bytes());
+            let title_tf = needle.count_bytes(titles.get(i));
             matches.push((i, title_tf, tf.saturating_sub(title_tf)));
         }
     } else {
@@ -439,7 +437,7 @@ fn eval_text(
                 continue;
             }
             ctx.check()?;
-            let title_tf = needle.count_bytes(titles.get(i).as_bytes());
+            let title_tf = needle.count_bytes(titles.get(i));
             // The stored text is the title, a newline, the article, then (after another
             // newline) the rest of the page, all folded (`index::analysis::doc_grams`).
             let all_tf = stmt

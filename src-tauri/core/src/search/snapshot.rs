@@ -47,19 +47,20 @@ impl Interner {
 
 const NONE: u32 = u32::MAX;
 
-/// The folded titles (`fold_for_match`) of every document, by position.
+/// The folded titles (`fold_for_match`) of every document, by position, as UTF-8 bytes (not
+/// checked: they are searched and compared as bytes; see `store::columns::Titles`).
 #[derive(Debug, Default)]
 pub struct Titles {
-    text: String,
+    text: Vec<u8>,
     /// `start[i]..start[i + 1]` in `text`.
     start: Vec<usize>,
 }
 
 impl Titles {
-    pub fn get(&self, i: usize) -> &str {
+    pub fn get(&self, i: usize) -> &[u8] {
         match (self.start.get(i), self.start.get(i + 1)) {
-            (Some(&a), Some(&b)) => self.text.get(a..b).unwrap_or(""),
-            _ => "",
+            (Some(&a), Some(&b)) => self.text.get(a..b).unwrap_or(&[]),
+            _ => &[],
         }
     }
 }
@@ -262,11 +263,11 @@ impl Snapshot {
         let mut titles = Titles::default();
         titles.start.push(0);
         for &(no, _, len) in &self.chunks {
-            let t = columns::read_titles(conn, no, len).at(path)?;
-            for s in t.folded {
-                titles.text.push_str(&s);
+            columns::read_titles(conn, no, len, &mut |t| {
+                titles.text.extend_from_slice(t);
                 titles.start.push(titles.text.len());
-            }
+            })
+            .at(path)?;
         }
         // Another reader may have read them meanwhile: either copy is the same.
         Ok(self.titles.get_or_init(|| titles))

@@ -49,10 +49,58 @@ pub struct Chunk {
     pub cats: Vec<u32>,
 }
 
-/// The folded titles of one chunk's documents, in the chunk's order.
-#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+/// The folded titles of one chunk's documents, in the chunk's order: their UTF-8 one after
+/// another, and where each ends. Stored as the count (u32 LE), the ends (u32 LE each), then the
+/// text: a reader copies the text in one piece, with no per-title allocation or UTF-8 check
+/// (titles are only searched and compared as bytes; a bad byte only fails to match).
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct Titles {
-    pub folded: Vec<String>,
+    pub text: Vec<u8>,
+    pub ends: Vec<u32>,
+}
+
+impl Titles {
+    fn push(&mut self, title: &str) {
+        // A chunk's titles past 4 GB (only a hostile archive) are left empty.
+        if let Ok(end) = u32::try_from(self.text.len() + title.len()) {
+            self.text.extend_from_slice(title.as_bytes());
+            self.ends.push(end);
+        } else {
+            self.ends.push(self.text.len() as u32);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Title `i`'s bytes.
+    pub fn get(&self, i: usize) -> &[u8] {
+        title_at(&self.text, &self.ends, i)
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(4 + 4 * self.ends.len() + self.text.len());
+        out.extend_from_slice(&(self.ends.len() as u32).to_le_bytes());
+        for e in &self.ends {
+            out.extend_from_slice(&e.to_le_bytes());
+        }
+        out.extend_from_slice(&self.text);
+        out
+    }
+}
+
+fn title_at<'a>(text: &'a [u8], ends: &[u32], i: usize) -> &'a [u8] {
+    let start = match i {
+        0 => 0,
+        _ => ends.get(i - 1).copied().unwrap_or(0) as usize,
+    };
+    let end = ends.get(i).copied().unwrap_or(0) as usize;
+    text.get(start..end).unwrap_or(&[])
 }
 
 impl Chunk {
@@ -180,7 +228,7 @@ pub fn build(conn: &Connection, no: u32) -> rusqlite::Result<(Chunk, Titles)> {
         c.tags.extend(tags.iter().map(|t| terms.id(t)));
         c.cat_count.push(cats.len() as u32);
         c.cats.extend(cats.iter().map(|t| terms.id(t)));
-        titles.folded.push(folded);
+        titles.push(&folded);
     }
     c.authors = authors.values;
     c.sites = sites.values;
@@ -199,7 +247,7 @@ pub fn write(conn: &Connection, chunks: impl IntoIterator<Item = u32>) -> rusqli
             continue;
         }
         let cols = postcard::to_stdvec(&c).map_err(to_sql_error)?;
-        let titles = postcard::to_stdvec(&titles).map_err(to_sql_error)?;
+        let titles = titles.encode();
         conn.prepare_cached(
             "INSERT OR REPLACE INTO doc_columns(chunk, cols, titles) VALUES (?1, ?2, ?3)",
         )?
@@ -228,11 +276,23 @@ pub fn decode(no: u32, blob: &[u8]) -> Option<Chunk> {
         .filter(|c| c.check(no))
 }
 
-/// Decode a stored `titles` blob for a chunk of `len` documents.
-pub fn decode_titles(blob: &[u8], len: usize) -> Option<Titles> {
-    postcard::from_bytes::<Titles>(blob)
-        .ok()
-        .filter(|t| t.folded.len() == len)
+/// Decode a stored `titles` blob for a chunk of `len` documents: its text and where each title
+/// ends, or None when the blob is not that.
+pub fn decode_titles(blob: &[u8], len: usize) -> Option<(&[u8], Vec<u32>)> {
+    let count = u32::from_le_bytes(blob.get(..4)?.try_into().ok()?) as usize;
+    if count != len {
+        return None;
+    }
+    let head = 4usize.checked_add(count.checked_mul(4)?)?;
+    let ends: Vec<u32> = blob
+        .get(4..head)?
+        .chunks_exact(4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    let text = blob.get(head..)?;
+    let ordered = ends.windows(2).all(|w| w[0] <= w[1]);
+    let inside = ends.last().is_none_or(|&e| e as usize == text.len());
+    (ordered && inside).then_some((text, ends))
 }
 
 /// Every chunk of the index in chunk order, decoded, or built from `posts` where the stored one
@@ -251,27 +311,51 @@ pub fn read_all(conn: &Connection, mut f: impl FnMut(u32, Chunk, Origin)) -> rus
     Ok(())
 }
 
-/// The folded titles of chunk `no`, which holds `len` documents: stored, or built from `posts`.
-pub fn read_titles(conn: &Connection, no: u32, len: usize) -> rusqlite::Result<Titles> {
-    let stored: Option<Option<Titles>> = conn
+/// The folded titles of chunk `no`, which holds `len` documents, given to `each` in order: as
+/// stored, or built from `posts` when the stored blob is missing or not that chunk's.
+pub fn read_titles(
+    conn: &Connection,
+    no: u32,
+    len: usize,
+    each: &mut dyn FnMut(&[u8]),
+) -> rusqlite::Result<()> {
+    let found = conn
         .prepare_cached("SELECT titles FROM doc_columns WHERE chunk = ?1")?
         .query_row([no], |r| {
-            Ok(r.get_ref(0)?
+            let Some((text, ends)) = r
+                .get_ref(0)?
                 .as_blob()
                 .ok()
-                .and_then(|b| decode_titles(b, len)))
+                .and_then(|b| decode_titles(b, len))
+            else {
+                return Ok(false);
+            };
+            for i in 0..len {
+                each(title_at(text, &ends, i));
+            }
+            Ok(true)
         })
-        .optional()?;
-    match stored.flatten() {
-        Some(t) => Ok(t),
-        None => {
-            let (_, mut t) = build(conn, no)?;
-            // The rows may hold other documents than the chunk the reader has (a hostile
-            // index): titles are given by position, so they are padded or cut to its count.
-            t.folded.resize(len, String::new());
-            Ok(t)
+        .optional()?
+        .unwrap_or(false);
+    if !found {
+        // The rows may hold other documents than the chunk the reader has (a hostile index):
+        // titles are given by position, so they are padded or cut to its count.
+        let (_, t) = build(conn, no)?;
+        for i in 0..len {
+            each(t.get(i));
         }
     }
+    Ok(())
+}
+
+#[cfg(test)]
+fn titles_of(conn: &Connection, no: u32, len: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    read_titles(conn, no, len, &mut |t| {
+        out.push(String::from_utf8_lossy(t).into_owned())
+    })
+    .unwrap();
+    out
 }
 
 #[cfg(test)]
@@ -314,10 +398,7 @@ mod tests {
         assert_eq!(c.tags, vec![0, 1, 1]);
         assert_eq!(c.month, vec![1970 * 12 + 1; 2]);
         assert_eq!(c.title_chars, vec![11, 2]);
-        assert_eq!(
-            read_titles(&conn, 0, 2).unwrap().folded,
-            vec!["hello world", "台湾"]
-        );
+        assert_eq!(titles_of(&conn, 0, 2), vec!["hello world", "台湾"]);
         // A malformed tags column is no tags, not an error.
         assert_eq!(got[1].1.tag_count, vec![0]);
         // Removing the rows and rewriting the chunk deletes it.
@@ -359,7 +440,7 @@ mod tests {
             assert_eq!(got.len(), 1);
             assert_eq!(got[0].1, Origin::Rebuilt);
             assert_eq!(got[0].0.docids, vec![5]);
-            assert_eq!(read_titles(&conn, 0, 1).unwrap().folded, vec!["t"]);
+            assert_eq!(titles_of(&conn, 0, 1), vec!["t"]);
         }
     }
 }
