@@ -378,6 +378,11 @@ mod tests {
             );
             std::fs::write(dir.path().join(format!("p{i}.md")), body).unwrap();
         }
+        // Posts with problems are read by path at opening: a few of them.
+        for i in 0..3 {
+            let body = format!("---\ntitle: [unclosed {i}\n---\nalpha 两岸\n");
+            std::fs::write(dir.path().join(format!("bad{i}.md")), body).unwrap();
+        }
         crate::scan::scan(
             dir.path(),
             &crate::scan::ScanOptions::default(),
@@ -435,11 +440,21 @@ mod tests {
                 limit: Some(20),
                 ..Default::default()
             },
+            SearchRequest {
+                query: "has:problem".into(),
+                limit: Some(20),
+                ..Default::default()
+            },
         ];
         for req in &requests {
             let (a, small_res) = steps_to_answer(small.path(), req);
             let (b, large_res) = steps_to_answer(large.path(), req);
-            assert!(small_res.total > 0 && large_res.total > small_res.total);
+            if req.query == "has:problem" {
+                assert_eq!((small_res.total, large_res.total), (3, 3));
+                assert!(large_res.hits.iter().all(|h| h.has_problem));
+            } else {
+                assert!(small_res.total > 0 && large_res.total > small_res.total);
+            }
             assert_eq!(large_res.hits.len(), 20.min(large_res.total as usize));
             // 20 times the posts: far fewer steps than posts, and not 20 times the steps.
             assert!(b < 3_000, "{b} steps for 3,000 posts ({})", req.query);
