@@ -483,13 +483,12 @@ pub fn sort(
     sort: Sort,
     need: usize,
 ) -> Result<Vec<usize>> {
-    let ids: Vec<usize> = matched.set.iter().collect();
+    let ids = || matched.set.iter();
     // Ties are broken by newest date, then by position (document id order).
     let date_key = |i: usize| std::cmp::Reverse(snap.date_ms(i).unwrap_or(i64::MIN));
     Ok(match sort {
         Sort::Relevance => {
-            let mut keyed: Vec<_> = ids
-                .into_iter()
+            let mut keyed: Vec<_> = ids()
                 .map(|i| {
                     (
                         (
@@ -504,13 +503,12 @@ pub fn sort(
         }
         Sort::DateDesc => {
             let mut keyed: Vec<(std::cmp::Reverse<i64>, usize)> =
-                ids.into_iter().map(|i| (date_key(i), i)).collect();
+                ids().map(|i| (date_key(i), i)).collect();
             top(&mut keyed, need)
         }
         Sort::Date => {
             // Undated posts go last.
-            let mut keyed: Vec<((bool, i64), usize)> = ids
-                .into_iter()
+            let mut keyed: Vec<((bool, i64), usize)> = ids()
                 .map(|i| {
                     let d = snap.date_ms(i);
                     ((d.is_none(), d.unwrap_or(0)), i)
@@ -520,61 +518,67 @@ pub fn sort(
         }
         Sort::Title => {
             let titles = snap.titles(conn, path)?;
-            let mut keyed: Vec<_> = ids
-                .into_iter()
-                .map(|i| ((titles.get(i), date_key(i)), i))
-                .collect();
+            let mut keyed: Vec<_> = ids().map(|i| ((titles.get(i), date_key(i)), i)).collect();
             top(&mut keyed, need)
         }
-        Sort::Path => by_path(conn, path, snap, ids, need)?,
+        Sort::Path => by_path(conn, path, snap, &matched.set, need)?
+            .into_iter()
+            .map(|(_, i)| i)
+            .collect(),
     })
 }
 
-/// Below this many matches, the path sort reads each match's path; above, it walks the index's
-/// path order until it has the page.
+/// Below this many matches, their paths are read one by one; above, the index's path order is
+/// walked.
 const PATH_LOOKUPS: usize = 4096;
 
-/// The first `need` of `ids` in path order. Paths are not in the snapshot: a small set reads its
-/// paths by document id; a large one walks `posts` in path order (its unique index) and stops
-/// once it has `need` of them, which is soon when the set is large.
-fn by_path(
+/// The first `need` documents of `set` in path order, with their paths (a document whose row is
+/// missing, as only a damaged index can have, is left out). Paths are not in the snapshot: a small
+/// set reads its paths by document id and sorts them; a large one walks `posts` in path order
+/// (its unique index) and stops once it has `need`, which is soon when the set is large.
+/// `conn` must see the snapshot's generation.
+pub fn by_path(
     conn: &Connection,
     path: &Path,
     snap: &Snapshot,
-    ids: Vec<usize>,
+    set: &BitSet,
     need: usize,
-) -> Result<Vec<usize>> {
+) -> Result<Vec<(Vec<u8>, usize)>> {
     if need == 0 {
         return Ok(Vec::new());
     }
-    if ids.len() <= PATH_LOOKUPS {
+    let count = set.count();
+    if count <= PATH_LOOKUPS {
         let mut stmt = conn
             .prepare_cached("SELECT path FROM posts WHERE docid = ?1")
             .at(path)?;
-        let mut keyed = Vec::with_capacity(ids.len());
-        for i in ids {
-            let p: Vec<u8> = stmt
+        let mut keyed = Vec::with_capacity(count);
+        for i in set.iter() {
+            let p: Option<Vec<u8>> = stmt
                 .query_row([snap.docid(i)], |r| r.get(0))
                 .optional()
-                .at(path)?
-                .unwrap_or_default();
-            keyed.push((p, i));
+                .at(path)?;
+            keyed.extend(p.map(|p| (p, i)));
         }
-        return Ok(top(&mut keyed, need));
+        if need < keyed.len() {
+            keyed.select_nth_unstable(need - 1);
+            keyed.truncate(need);
+        }
+        keyed.sort_unstable();
+        return Ok(keyed);
     }
-    let want: rustc_hash::FxHashSet<usize> = ids.into_iter().collect();
     let mut stmt = conn
-        .prepare_cached("SELECT docid FROM posts ORDER BY path")
+        .prepare_cached("SELECT docid, path FROM posts ORDER BY path")
         .at(path)?;
     let mut rows = stmt.query([]).at(path)?;
-    let mut out = Vec::with_capacity(need);
+    let mut out = Vec::with_capacity(need.min(count));
     while let Some(r) = rows.next().at(path)? {
         let docid: i64 = r.get(0).at(path)?;
         if let Some(i) = snap
             .index_of_docid(docid as u32)
-            .filter(|i| want.contains(i))
+            .filter(|&i| set.contains(i))
         {
-            out.push(i);
+            out.push((r.get(1).at(path)?, i));
             if out.len() == need {
                 break;
             }

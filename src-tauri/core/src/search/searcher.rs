@@ -1,7 +1,7 @@
 //! A reader of the index: its own connection and the snapshot of the current generation (shared
 //! with the other readers of the same index, see `SharedSnapshot`).
 
-use super::exec::{evaluate, sort, CollectionTerms};
+use super::exec::{by_path, evaluate, sort, CollectionTerms};
 use super::facets::{self, Facets};
 use super::matcher::{highlight, snippet};
 use super::query::{self, Sort};
@@ -331,20 +331,8 @@ impl Searcher {
         let q = query::parse(query_text).map_err(|e| Error::Query(e.to_string()))?;
         self.read(|s| {
             let matched = evaluate(&s.conn, &s.path, terms, &s.snap, &q, &NEVER)?;
-            let mut stmt = s
-                .conn
-                .prepare_cached("SELECT path FROM posts WHERE docid = ?1")
-                .at(&s.path)?;
-            let mut paths = Vec::with_capacity(matched.set.count());
-            for i in matched.set.iter() {
-                let p: Option<Vec<u8>> = stmt
-                    .query_row([s.snap.docid(i)], |r| r.get(0))
-                    .optional()
-                    .at(&s.path)?;
-                paths.extend(p);
-            }
-            paths.sort();
-            Ok(paths)
+            let sorted = by_path(&s.conn, &s.path, &s.snap, &matched.set, usize::MAX)?;
+            Ok(sorted.into_iter().map(|(p, _)| p).collect())
         })
     }
 
@@ -463,6 +451,52 @@ mod tests {
                 "{a} steps at 150 posts, {b} at 3,000 ({})",
                 req.query
             );
+        }
+    }
+
+    #[test]
+    fn path_order_is_the_same_read_by_lookups_or_by_walking_the_path_index() {
+        // 4,203 posts: the whole archive walks the path index; a tag reads its paths one by one.
+        let dir = archive(4_200);
+        let mut s = Searcher::open(&index(dir.path()), dir.path()).unwrap();
+        let none = CollectionTerms::new();
+        let all = s.matching_paths("", &none).unwrap();
+        assert_eq!(all.len(), 4_203);
+        assert!(all.windows(2).all(|w| w[0] < w[1]));
+        let tagged = s.matching_paths("tag:t3", &none).unwrap();
+        // `archive` tags post i with t{i % 7}.
+        let expected: Vec<Vec<u8>> = all
+            .iter()
+            .filter(|p| {
+                let name = String::from_utf8_lossy(p);
+                let i = name.strip_prefix('p').and_then(|n| n.strip_suffix(".md"));
+                i.and_then(|i| i.parse::<usize>().ok())
+                    .is_some_and(|i| i % 7 == 3)
+            })
+            .cloned()
+            .collect();
+        assert!(expected.len() > 500 && expected.len() <= 4_096);
+        assert_eq!(tagged, expected);
+        for query in ["", "tag:t3"] {
+            let page = s
+                .search(
+                    &SearchRequest {
+                        query: query.into(),
+                        sort: Some(Sort::Path),
+                        offset: Some(10),
+                        limit: Some(25),
+                        ..Default::default()
+                    },
+                    &none,
+                )
+                .unwrap();
+            let paths: Vec<&str> = page.hits.iter().map(|h| h.path.as_str()).collect();
+            let list = if query.is_empty() { &all } else { &tagged };
+            let want: Vec<String> = list[10..35]
+                .iter()
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+                .collect();
+            assert_eq!(paths, want, "{query}");
         }
     }
 
