@@ -58,10 +58,7 @@ pub struct Titles {
 
 impl Titles {
     pub fn get(&self, i: usize) -> &[u8] {
-        match (self.start.get(i), self.start.get(i + 1)) {
-            (Some(&a), Some(&b)) => self.text.get(a..b).unwrap_or(&[]),
-            _ => &[],
-        }
+        span(&self.start, &self.text, i)
     }
 }
 
@@ -87,8 +84,8 @@ pub struct Snapshot {
     text_chars: Vec<u32>,
     has_source: Vec<bool>,
     has_problem: Vec<bool>,
-    /// (chunk number, first position, documents) of each chunk, for reading its titles.
-    chunks: Vec<(u32, usize, usize)>,
+    /// (chunk number, documents) of each chunk in position order, for reading its titles.
+    chunks: Vec<(u32, usize)>,
     pub terms: Interner,
     pub authors: Interner,
     pub sites: Interner,
@@ -125,7 +122,7 @@ impl Snapshot {
                 0 => NONE,
                 v => ids.get(v as usize - 1).copied().unwrap_or(NONE),
             };
-            snap.chunks.push((no, snap.docids.len(), c.len()));
+            snap.chunks.push((no, c.len()));
             let (mut tag_at, mut cat_at) = (0usize, 0usize);
             for k in 0..c.len() {
                 snap.docids.push(c.docids[k]);
@@ -226,11 +223,11 @@ impl Snapshot {
 
     /// The tags' ids in `terms` (an id is `u32::MAX` only in a hostile index: never a value).
     pub fn tags(&self, i: usize) -> &[u32] {
-        list(&self.tag_start, &self.tag_ids, i)
+        span(&self.tag_start, &self.tag_ids, i)
     }
 
     pub fn categories(&self, i: usize) -> &[u32] {
-        list(&self.cat_start, &self.cat_ids, i)
+        span(&self.cat_start, &self.cat_ids, i)
     }
 
     /// The value of term `t`, if it is one.
@@ -262,7 +259,7 @@ impl Snapshot {
         }
         let mut titles = Titles::default();
         titles.start.push(0);
-        for &(no, _, len) in &self.chunks {
+        for &(no, len) in &self.chunks {
             columns::read_titles(conn, no, len, &mut |t| {
                 titles.text.extend_from_slice(t);
                 titles.start.push(titles.text.len());
@@ -274,9 +271,10 @@ impl Snapshot {
     }
 }
 
-fn list<'a>(start: &[usize], ids: &'a [u32], i: usize) -> &'a [u32] {
+/// Item `i` of a flattened list of lists: `items[start[i]..start[i + 1]]`, empty when out of range.
+fn span<'a, T>(start: &[usize], items: &'a [T], i: usize) -> &'a [T] {
     match (start.get(i), start.get(i + 1)) {
-        (Some(&a), Some(&b)) => ids.get(a..b).unwrap_or(&[]),
+        (Some(&a), Some(&b)) => items.get(a..b).unwrap_or(&[]),
         _ => &[],
     }
 }

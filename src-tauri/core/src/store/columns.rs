@@ -5,9 +5,10 @@
 //! A chunk is a pure function of the `posts` rows whose `docid` falls in its range
 //! (`build`): the writer rebuilds the chunks its transaction touched just before it commits
 //! (`write`), and a reader that finds a chunk missing or undecodable builds it from those rows
-//! itself (`read`). A chunk's blob is decoded with bounds checked (`postcard`, then `check`), so
-//! a hostile index can make results wrong, as lying postings could, but never make a reader
-//! panic or allocate without bound.
+//! itself (`read_all`, `read_titles`). Both blobs are decoded with bounds checked (`cols` by
+//! `postcard`, then `Chunk::check`; `titles` by `decode_titles`), so a hostile index can make
+//! results wrong, as lying postings could, but never make a reader panic or allocate without
+//! bound.
 //!
 //! Two blobs per chunk: `cols` (what filters, facets, sorting and ranking need, read when a
 //! reader opens the index) and `titles` (the folded titles, read only when a query needs them).
@@ -55,8 +56,8 @@ pub struct Chunk {
 /// (titles are only searched and compared as bytes; a bad byte only fails to match).
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Titles {
-    pub text: Vec<u8>,
-    pub ends: Vec<u32>,
+    text: Vec<u8>,
+    ends: Vec<u32>,
 }
 
 impl Titles {
@@ -70,16 +71,8 @@ impl Titles {
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
-
     /// Title `i`'s bytes.
-    pub fn get(&self, i: usize) -> &[u8] {
+    fn get(&self, i: usize) -> &[u8] {
         title_at(&self.text, &self.ends, i)
     }
 
