@@ -1,9 +1,8 @@
 //! The text analysis that indexing and searching share: how text is folded for matching, and
 //! which grams (with their counts) a post's title and text make.
 
-use super::grams::{count_doc_grams, page_only};
+use super::grams::{doc_grams_into, page_only, DocGrams, GramScratch};
 use crate::fold::fold_char;
-use rustc_hash::FxHashMap;
 
 /// Fold for matching: like `fold`, with runs of whitespace collapsed to one space and trimmed.
 pub fn fold_for_match(s: &str) -> Vec<char> {
@@ -23,10 +22,12 @@ pub fn fold_for_match(s: &str) -> Vec<char> {
 /// The grams of a post's title, article and the rest of its page, the three folded for matching
 /// and stored as `title \n article \n rest` (the last `\n` and `rest` only when there is a rest;
 /// folded text has no other `\n`), and the article's length in characters. Grams of the title and
-/// article are counted under their ids, grams of the rest under `grams::page_only` ids.
-pub fn doc_grams(title: &str, article: &str, rest: &str) -> (Vec<(u64, u32)>, String, u32) {
+/// article are counted under their ids, grams of the rest under `grams::page_only` ids. Positions
+/// (of the grams that carry them) count characters from the start of the title for the title and
+/// article, and from the start of the rest for the rest.
+pub fn doc_grams(title: &str, article: &str, rest: &str) -> (DocGrams, String, u32) {
     thread_local! {
-        static COUNTS: std::cell::RefCell<FxHashMap<u64, u32>> = std::cell::RefCell::new(FxHashMap::default());
+        static SCRATCH: std::cell::RefCell<GramScratch> = std::cell::RefCell::new(GramScratch::default());
     }
     let mut chars = fold_for_match(title);
     chars.push('\n');
@@ -39,13 +40,12 @@ pub fn doc_grams(title: &str, article: &str, rest: &str) -> (Vec<(u64, u32)>, St
         folded.push('\n');
         folded.extend(rest.iter());
     }
-    COUNTS.with(|c| {
-        let mut counts = c.borrow_mut();
-        count_doc_grams(&chars, &mut counts);
-        let mut grams: Vec<(u64, u32)> = counts.iter().map(|(&g, &n)| (g, n)).collect();
+    SCRATCH.with(|c| {
+        let scratch = &mut *c.borrow_mut();
+        let mut grams = DocGrams::default();
+        doc_grams_into(&chars, |g| g, scratch, &mut grams);
         if !rest.is_empty() {
-            count_doc_grams(&rest, &mut counts);
-            grams.extend(counts.iter().map(|(&g, &n)| (page_only(g), n)));
+            doc_grams_into(&rest, page_only, scratch, &mut grams);
         }
         (grams, folded, text_chars)
     })
@@ -85,7 +85,7 @@ mod tests {
             &folded[..article_end(folded.as_bytes())],
             "title 标题\n正文 alpha"
         );
-        let has = |g: u64| grams.iter().any(|&(id, _)| id == g);
+        let has = |g: u64| grams.grams.iter().any(|d| d.gram == g);
         assert!(has(pair('正', '文')) && has(word("alpha")) && has(single('标')));
         assert!(!has(pair('相', '关')) && !has(word("beta")));
         assert!(has(page_only(pair('相', '关'))) && has(page_only(word("beta"))));

@@ -52,13 +52,48 @@ pub fn triple(a: char, b: char, c: char) -> Option<GramId> {
 }
 
 pub fn word(w: &str) -> GramId {
-    let bytes = truncate_word(w).as_bytes();
+    hash_parts(&[truncate_word(w).as_bytes()])
+}
+
+/// FNV-1a over byte strings, with the top bit set (the id space of words).
+fn hash_parts(parts: &[&[u8]]) -> GramId {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
+    for part in parts {
+        for &b in *part {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
     }
     WORD_TAG | (h >> 1)
+}
+
+/// Where a word meets CJK text with nothing between: the word and the one or two CJK characters
+/// right after it (`after`), or right before it. `iphone手机` is the word `iphone` joined to
+/// 手机, so a query of a word and one or two CJK characters is one posting list. Hashed in the
+/// word id space; the 0xFF bytes (never in UTF-8) keep them apart from words and each other.
+pub fn junction(w: &str, cjk: &[char], after: bool) -> GramId {
+    let mut buf = [0u8; 8];
+    let mut n = 0;
+    for c in cjk.iter().take(2) {
+        n += c.encode_utf8(&mut buf[n..]).len();
+    }
+    let kind: &[u8] = if after { b"\xFFw" } else { b"\xFFc" };
+    hash_parts(&[kind, truncate_word(w).as_bytes(), b"\xFF", &buf[..n]])
+}
+
+/// Two words with exactly one character between them (a space, a hyphen, a full stop...):
+/// `covid-19` is `covid`, `-`, `19`, so such a phrase is one posting list.
+pub fn word_pair(a: &str, sep: char, b: &str) -> GramId {
+    let mut buf = [0u8; 4];
+    let sep = sep.encode_utf8(&mut buf).as_bytes();
+    hash_parts(&[
+        b"\xFFp",
+        truncate_word(a).as_bytes(),
+        b"\xFF",
+        sep,
+        b"\xFF",
+        truncate_word(b).as_bytes(),
+    ])
 }
 
 fn truncate_word(w: &str) -> &str {
@@ -106,11 +141,81 @@ pub fn tokens(chars: &[char]) -> Vec<Token<'_>> {
     out
 }
 
-/// Count every gram of a document's folded text into `counts` (cleared first).
-pub fn count_doc_grams(chars: &[char], counts: &mut FxHashMap<GramId, u32>) {
+/// Whether a gram's postings carry the positions where it starts (CJK triples, and their
+/// page-only twins): a run of four or more CJK characters is then found from the positions of
+/// the triples that cover it, without reading any text.
+pub fn has_positions(g: GramId) -> bool {
+    g & (WORD_TAG | TRIPLE_TAG) == TRIPLE_TAG
+}
+
+/// One gram of a document: how often it occurs and, for a gram that [`has_positions`], where
+/// its positions start in [`DocGrams::positions`] (`count` of them, ascending).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocGram {
+    pub gram: GramId,
+    pub count: u32,
+    pub pos: u32,
+}
+
+/// The grams of a document's folded text, and the positions (in characters) of those that
+/// carry them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DocGrams {
+    pub grams: Vec<DocGram>,
+    pub positions: Vec<u32>,
+}
+
+impl DocGrams {
+    /// The positions of one of this document's grams (empty for grams without positions).
+    pub fn positions_of(&self, g: &DocGram) -> &[u32] {
+        if !has_positions(g.gram) {
+            return &[];
+        }
+        let start = g.pos as usize;
+        self.positions
+            .get(start..start.saturating_add(g.count as usize))
+            .unwrap_or_default()
+    }
+
+    /// The total number of postings (one per gram).
+    pub fn len(&self) -> usize {
+        self.grams.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.grams.is_empty()
+    }
+}
+
+/// Reused buffers of [`doc_grams_into`].
+#[derive(Default)]
+pub struct GramScratch {
+    counts: FxHashMap<GramId, u32>,
+    triples: Vec<(GramId, u32)>,
+    word_buf: String,
+    prev_word: String,
+}
+
+/// Append every gram of a document's folded text to `out`, each id passed through `id` (the
+/// page-only twin for the rest of a page). Triples are collected with their positions (the
+/// index of their first character in `chars`); the other grams are counted.
+pub fn doc_grams_into(
+    chars: &[char],
+    id: impl Fn(GramId) -> GramId,
+    scratch: &mut GramScratch,
+    out: &mut DocGrams,
+) {
+    let GramScratch {
+        counts,
+        triples,
+        word_buf,
+        prev_word,
+    } = scratch;
     counts.clear();
+    triples.clear();
+    // The previous word and the index just past it.
+    let mut prev_end: Option<usize> = None;
     let mut i = 0;
-    let mut word_buf = String::new();
     while i < chars.len() {
         let c = chars[i];
         if is_cjk(c) {
@@ -119,22 +224,77 @@ pub fn count_doc_grams(chars: &[char], counts: &mut FxHashMap<GramId, u32>) {
                 *counts.entry(pair(c, next)).or_insert(0) += 1;
                 if let Some(&third) = chars.get(i + 2).filter(|&&t| is_cjk(t)) {
                     if let Some(t) = triple(c, next, third) {
-                        *counts.entry(t).or_insert(0) += 1;
+                        triples.push((t, i as u32));
                     }
                 }
             }
             i += 1;
         } else if is_word_char(c) {
+            let start = i;
             word_buf.clear();
             while i < chars.len() && is_word_char(chars[i]) {
                 word_buf.push(chars[i]);
                 i += 1;
             }
-            *counts.entry(word(&word_buf)).or_insert(0) += 1;
+            let mut count = |g: GramId| *counts.entry(g).or_insert(0) += 1;
+            count(word(word_buf));
+            // Joined to CJK text before or after it: one and two characters.
+            let before = &chars[start.saturating_sub(2)..start];
+            for k in 1..=before.len() {
+                let cjk = &before[before.len() - k..];
+                if !cjk.iter().all(|&c| is_cjk(c)) {
+                    break;
+                }
+                count(junction(word_buf, cjk, false));
+            }
+            let after = &chars[i..(i + 2).min(chars.len())];
+            for k in 1..=after.len() {
+                let cjk = &after[..k];
+                if !cjk.iter().all(|&c| is_cjk(c)) {
+                    break;
+                }
+                count(junction(word_buf, cjk, true));
+            }
+            // One character (not CJK) after the previous word.
+            if prev_end.is_some_and(|e| e + 1 == start) && !is_cjk(chars[start - 1]) {
+                count(word_pair(prev_word, chars[start - 1], word_buf));
+            }
+            prev_end = Some(i);
+            std::mem::swap(prev_word, word_buf);
         } else {
             i += 1;
         }
     }
+    out.grams.extend(counts.iter().map(|(&g, &n)| DocGram {
+        gram: id(g),
+        count: n,
+        pos: 0,
+    }));
+    // Grouped by triple, each triple's positions ascending.
+    triples.sort_unstable();
+    let mut k = 0;
+    while k < triples.len() {
+        let t = triples[k].0;
+        let start = out.positions.len() as u32;
+        while k < triples.len() && triples[k].0 == t {
+            out.positions.push(triples[k].1);
+            k += 1;
+        }
+        out.grams.push(DocGram {
+            gram: id(t),
+            count: out.positions.len() as u32 - start,
+            pos: start,
+        });
+    }
+}
+
+/// Count every gram of a document's folded text into `counts` (cleared first).
+#[cfg(test)]
+pub fn count_doc_grams(chars: &[char], counts: &mut FxHashMap<GramId, u32>) {
+    let mut out = DocGrams::default();
+    doc_grams_into(chars, |g| g, &mut GramScratch::default(), &mut out);
+    counts.clear();
+    counts.extend(out.grams.iter().map(|g| (g.gram, g.count)));
 }
 
 /// How a query atom is looked up in the index.
@@ -144,10 +304,72 @@ pub struct AtomPlan {
     pub grams: Vec<GramId>,
     /// True when the posting list of the single gram is exactly the answer (no verification).
     pub exact: bool,
+    /// For a run of four or more CJK characters (and nothing else): triples that cover it, each
+    /// with its offset in the run. A document holds the run at `p` exactly when each triple
+    /// starts at `p + offset`, so the positions of these answer it without verification.
+    pub cover: Option<Vec<(u32, GramId)>>,
 }
 
-/// Plan the lookup of a folded query atom.
+/// The one gram that answers a word joined to one or two CJK characters (`iphone手机`, `中文bbc`)
+/// or two different words with one character between them (`covid-19`), when that is the whole
+/// atom (`len` characters). Two equal words are left out: `a-a` occurs once in `a-a-a` for the
+/// text matcher, which counts occurrences that do not overlap, but twice as a pair.
+fn joined(toks: &[Token], chars: &[char]) -> Option<GramId> {
+    let fits = |w: &str| w.len() <= MAX_WORD_BYTES;
+    let len = |w: &str| w.chars().count();
+    match toks {
+        [Token::Word(w), Token::Cjk(r)] | [Token::Cjk(r), Token::Word(w)]
+            if r.len() <= 2 && fits(w) && len(w) + r.len() == chars.len() =>
+        {
+            Some(junction(w, r, matches!(toks[0], Token::Word(_))))
+        }
+        [Token::Word(a), Token::Word(b)]
+            if a != b && fits(a) && fits(b) && len(a) + 1 + len(b) == chars.len() =>
+        {
+            Some(word_pair(a, *chars.get(len(a))?, b))
+        }
+        _ => None,
+    }
+}
+
+/// The triples that cover a run of CJK characters: at offsets 0, 3, 6, … and the last three.
+/// None when the run is shorter than four characters or a character has no triple id.
+fn cover(run: &[char]) -> Option<Vec<(u32, GramId)>> {
+    if run.len() < 4 {
+        return None;
+    }
+    let last = run.len() - 3;
+    let mut offsets: Vec<usize> = (0..last).step_by(3).collect();
+    offsets.push(last);
+    offsets
+        .into_iter()
+        .map(|o| Some((o as u32, triple(run[o], run[o + 1], run[o + 2])?)))
+        .collect()
+}
+
+/// Plan the lookup of a folded query atom: one exact posting list where one gram is the whole
+/// atom (a word, one to three CJK characters, a word joined to CJK text, two words and what lies
+/// between), positions for a longer run of CJK characters, else candidates to verify.
 pub fn plan_atom(chars: &[char]) -> AtomPlan {
+    let toks = tokens(chars);
+    if let Some(g) = joined(&toks, chars) {
+        return AtomPlan {
+            grams: vec![g],
+            exact: true,
+            cover: None,
+        };
+    }
+    let mut plan = plan_tokens(chars);
+    plan.cover = match toks.as_slice() {
+        [Token::Cjk(run)] if run.len() == chars.len() => cover(run),
+        _ => None,
+    };
+    plan
+}
+
+/// The plan from the grams of the atom's tokens alone (no positions, no joined grams): exact
+/// only when the atom is one word or one to three CJK characters.
+pub fn plan_tokens(chars: &[char]) -> AtomPlan {
     let toks = tokens(chars);
     let mut grams = Vec::new();
     for t in &toks {
@@ -175,6 +397,7 @@ pub fn plan_atom(chars: &[char]) -> AtomPlan {
     AtomPlan {
         exact: whole_atom_is_one_token && grams.len() == 1,
         grams,
+        cover: None,
     }
 }
 
@@ -192,8 +415,51 @@ pub fn encode_posting(buf: &mut impl Extend<u8>, last_doc: &mut Option<u32>, doc
     }
 }
 
-/// Decode a posting list, appending `(doc, tf)` pairs. Stops quietly at a truncated list.
-pub fn decode_postings(mut bytes: &[u8], out: &mut Vec<(u32, u32)>) {
+/// Append a posting's positions (ascending) after it, for a gram that [`has_positions`]:
+/// the first as it is, then the differences.
+pub fn encode_positions(buf: &mut impl Extend<u8>, positions: &[u32]) {
+    let mut prev = 0u32;
+    for &p in positions {
+        put_varint(buf, p.wrapping_sub(prev) as u64);
+        prev = p;
+    }
+}
+
+/// Decode the posting list of `gram`, appending `(doc, tf)` pairs (positions, if the gram has
+/// them, are skipped). Stops quietly at a truncated list.
+pub fn decode_postings(gram: GramId, bytes: &[u8], out: &mut Vec<(u32, u32)>) {
+    let mut sink = PositionSink::Skip;
+    decode(has_positions(gram), bytes, &mut sink, |doc, tf, _| {
+        out.push((doc, tf))
+    });
+}
+
+/// Decode the posting list of `gram`, appending `(doc, tf, start)` with the posting's positions
+/// at `positions[start..start + tf]` (none for a gram without positions). Stops quietly at a
+/// truncated list; a posting whose positions are cut short is dropped.
+pub fn decode_with_positions(
+    gram: GramId,
+    bytes: &[u8],
+    out: &mut Vec<(u32, u32, u32)>,
+    positions: &mut Vec<u32>,
+) {
+    let mut sink = PositionSink::Keep(positions);
+    decode(has_positions(gram), bytes, &mut sink, |doc, tf, start| {
+        out.push((doc, tf, start))
+    });
+}
+
+enum PositionSink<'a> {
+    Skip,
+    Keep(&'a mut Vec<u32>),
+}
+
+fn decode(
+    positional: bool,
+    mut bytes: &[u8],
+    sink: &mut PositionSink,
+    mut push: impl FnMut(u32, u32, u32),
+) {
     let mut doc: Option<u32> = None;
     while !bytes.is_empty() {
         let Some(v) = get_varint(&mut bytes) else {
@@ -213,7 +479,28 @@ pub fn decode_postings(mut bytes: &[u8], out: &mut Vec<(u32, u32)>) {
         } else {
             1
         };
-        out.push((d, tf));
+        let start = match sink {
+            PositionSink::Keep(p) => p.len(),
+            PositionSink::Skip => 0,
+        };
+        if positional {
+            // Every position takes at least one byte: a count beyond the bytes left is a lie
+            // (and is not trusted to size anything).
+            let mut prev = 0u32;
+            for _ in 0..tf {
+                let Some(dp) = get_varint(&mut bytes) else {
+                    if let PositionSink::Keep(p) = sink {
+                        p.truncate(start);
+                    }
+                    return;
+                };
+                prev = prev.wrapping_add(dp as u32);
+                if let PositionSink::Keep(p) = sink {
+                    p.push(prev);
+                }
+            }
+        }
+        push(d, tf, start as u32);
     }
 }
 
@@ -273,10 +560,52 @@ mod tests {
     #[test]
     fn a_single_word_is_exact_and_mixed_text_is_verified() {
         assert!(plan_atom(&chars("Vaccine")).exact);
-        let mixed = plan_atom(&chars("iPhone手机"));
+        let mixed = plan_tokens(&chars("iPhone手机"));
         assert!(!mixed.exact);
         assert_eq!(mixed.grams.len(), 2);
         assert!(!plan_atom(&chars("u.s.")).exact);
+        assert!(!plan_atom(&chars("iPhone手机壳")).exact);
+        assert!(!plan_atom(&chars("bbc 中文")).exact);
+        assert!(!plan_atom(&chars("one country two")).exact);
+    }
+
+    #[test]
+    fn a_word_joined_to_cjk_text_and_two_words_with_one_character_between_are_one_gram() {
+        let one = |q: &str, g: GramId| {
+            let plan = plan_atom(&chars(q));
+            assert!(plan.exact && plan.grams == [g], "{q}");
+        };
+        one("iPhone手机", junction("iphone", &['手', '机'], true));
+        one("BBC中", junction("bbc", &['中'], true));
+        one("中文BBC", junction("bbc", &['中', '文'], false));
+        one("COVID-19", word_pair("covid", '-', "19"));
+        one("new york", word_pair("new", ' ', "york"));
+        // The same word twice is not one gram (a-a occurs once in a-a-a, but is two pairs).
+        assert!(!plan_atom(&chars("a-a")).exact);
+        let mut counts = FxHashMap::default();
+        count_doc_grams(
+            &chars("买iPhone手机壳 大中文BBC covid-19-vaccine covid 19 a中b a-a-a"),
+            &mut counts,
+        );
+        let n = |g: GramId| counts.get(&g).copied().unwrap_or(0);
+        assert_eq!(n(junction("iphone", &['手', '机'], true)), 1);
+        assert_eq!(n(junction("iphone", &['手'], true)), 1);
+        assert_eq!(n(junction("iphone", &['买'], false)), 1);
+        assert_eq!(n(junction("bbc", &['中', '文'], false)), 1);
+        assert_eq!(n(junction("bbc", &['文'], false)), 1);
+        assert_eq!(n(junction("bbc", &['大', '中'], false)), 0);
+        assert_eq!(n(word_pair("covid", '-', "19")), 1);
+        assert_eq!(n(word_pair("19", '-', "vaccine")), 1);
+        assert_eq!(n(word_pair("covid", ' ', "19")), 1);
+        assert_eq!(n(word_pair("a", '-', "a")), 2);
+        // Not across CJK text, nor across two characters.
+        assert_eq!(n(word_pair("a", '中', "b")), 0);
+        assert_eq!(n(word_pair("vaccine", ' ', "covid")), 1);
+        assert_ne!(
+            junction("ab", &['中'], true),
+            junction("ab", &['中'], false)
+        );
+        assert_ne!(word("x"), junction("x", &[], true));
     }
 
     #[test]
@@ -298,8 +627,10 @@ mod tests {
         assert_eq!(counts[&pair('中', '国')], 2);
         assert_eq!(counts[&pair('国', '人')], 1);
         assert_eq!(counts[&triple('中', '国', '人').unwrap()], 1);
-        assert_eq!(counts.len(), 3 + 2 + 1 + 1);
+        // Singles, pairs, the triple, the word, and the word after the word.
+        assert_eq!(counts.len(), 3 + 2 + 1 + 1 + 1);
         assert_eq!(counts[&word("hello")], 2);
+        assert_eq!(counts[&word_pair("hello", ' ', "hello")], 1);
         assert!(!counts.contains_key(&pair('国', '中')));
     }
 
@@ -312,14 +643,99 @@ mod tests {
             encode_posting(&mut buf, &mut last, d, tf);
         }
         let mut out = Vec::new();
-        decode_postings(&buf, &mut out);
+        decode_postings(single('中'), &buf, &mut out);
         assert_eq!(out, list);
+    }
+
+    #[test]
+    fn triples_carry_their_positions_and_other_grams_do_not() {
+        let t = triple('两', '岸', '关').unwrap();
+        assert!(has_positions(t) && has_positions(crate::index::grams::page_only(t)));
+        assert!(!has_positions(pair('两', '岸')) && !has_positions(single('两')));
+        assert!(
+            !has_positions(word("x")) && !has_positions(crate::index::grams::page_only(word("x")))
+        );
+        let mut out = DocGrams::default();
+        doc_grams_into(
+            &chars("两岸关系 两岸关 x 两岸关"),
+            |g| g,
+            &mut GramScratch::default(),
+            &mut out,
+        );
+        let g = out.grams.iter().find(|g| g.gram == t).unwrap();
+        assert_eq!((g.count, out.positions_of(g)), (3, &[0u32, 5, 11][..]));
+        let p = out
+            .grams
+            .iter()
+            .find(|g| g.gram == pair('两', '岸'))
+            .unwrap();
+        assert_eq!((p.count, out.positions_of(p)), (3, &[][..]));
+        // A posting list with positions round-trips, and skipping them gives the same postings.
+        let (mut buf, mut last) = (Vec::new(), None);
+        for (doc, pos) in [
+            (3u32, vec![0u32, 5, 11]),
+            (9, vec![7]),
+            (300, vec![1, 2, 70_000]),
+        ] {
+            encode_posting(&mut buf, &mut last, doc, pos.len() as u32);
+            encode_positions(&mut buf, &pos);
+        }
+        let (mut list, mut positions) = (Vec::new(), Vec::new());
+        decode_with_positions(t, &buf, &mut list, &mut positions);
+        assert_eq!(list, [(3, 3, 0), (9, 1, 3), (300, 3, 4)]);
+        assert_eq!(positions, [0, 5, 11, 7, 1, 2, 70_000]);
+        let mut plain = Vec::new();
+        decode_postings(t, &buf, &mut plain);
+        assert_eq!(plain, [(3, 3), (9, 1), (300, 3)]);
+        // Cut short inside a posting's positions: that posting is dropped, no panic.
+        let (mut list, mut positions) = (Vec::new(), Vec::new());
+        decode_with_positions(t, &buf[..buf.len() - 1], &mut list, &mut positions);
+        assert_eq!((list.len(), positions.len()), (2, 4));
+        // A count that lies (2^32 - 1 positions in a few bytes) costs only the bytes there are.
+        let (mut lie, mut last) = (Vec::new(), None);
+        encode_posting(&mut lie, &mut last, 1, u32::MAX);
+        lie.extend([1, 1, 1]);
+        decode_with_positions(t, &lie, &mut list, &mut positions);
+        assert_eq!(list.len(), 2);
+    }
+
+    #[test]
+    fn a_run_of_four_or_more_is_covered_by_triples_at_every_third_character_and_the_last() {
+        let plan = plan_atom(&chars("两岸关系"));
+        let cover = plan.cover.unwrap();
+        assert_eq!(
+            cover,
+            vec![
+                (0, triple('两', '岸', '关').unwrap()),
+                (1, triple('岸', '关', '系').unwrap())
+            ]
+        );
+        let seven: Vec<u32> = plan_atom(&chars("新冠疫苗接种率"))
+            .cover
+            .unwrap()
+            .iter()
+            .map(|c| c.0)
+            .collect();
+        assert_eq!(seven, [0, 3, 4]);
+        let six: Vec<u32> = plan_atom(&chars("新冠疫苗接种"))
+            .cover
+            .unwrap()
+            .iter()
+            .map(|c| c.0)
+            .collect();
+        assert_eq!(six, [0, 3]);
+        // Three characters are one exact list; mixed text and characters without triple ids
+        // are verified.
+        assert!(plan_atom(&chars("两岸关")).cover.is_none());
+        assert!(plan_atom(&chars("iPhone手机很好")).cover.is_none());
+        assert!(plan_atom(&chars("两岸 关系")).cover.is_none());
+        assert!(plan_atom(&chars("两岸关\u{3134F}")).cover.is_some());
     }
 
     #[test]
     fn truncated_postings_do_not_panic() {
         let mut out = Vec::new();
-        decode_postings(&[0x81], &mut out);
-        decode_postings(&[0xFF; 20], &mut out);
+        decode_postings(0, &[0x81], &mut out);
+        decode_postings(0, &[0xFF; 20], &mut out);
     }
 }

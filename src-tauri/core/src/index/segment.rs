@@ -4,7 +4,10 @@
 //!
 //! Block format: repeated `[gram: i64 LE][len: varint][postings: len bytes]`.
 
-use super::grams::{decode_postings, encode_posting, GramId};
+use super::grams::{
+    decode_postings, decode_with_positions, encode_positions, encode_posting, has_positions,
+    DocGrams, GramId,
+};
 use rusqlite::{params, Connection, OptionalExtension};
 use rustc_hash::FxHashMap;
 
@@ -31,7 +34,10 @@ fn part_of(g: GramId) -> usize {
 /// Collects the postings of documents in increasing document id order.
 pub struct SegmentBuilder {
     parts: Vec<FxHashMap<GramId, PostingBuf>>,
-    pending: Vec<(GramId, u32, u32)>,
+    /// (gram, doc, tf, where its positions start in `positions`)
+    pending: Vec<(GramId, u32, u32, u32)>,
+    /// The positions of the pending postings that carry them.
+    positions: Vec<u32>,
     docs: u32,
     bytes: usize,
 }
@@ -41,6 +47,7 @@ impl Default for SegmentBuilder {
         SegmentBuilder {
             parts: (0..PARTS).map(|_| FxHashMap::default()).collect(),
             pending: Vec::new(),
+            positions: Vec::new(),
             docs: 0,
             bytes: 0,
         }
@@ -62,12 +69,20 @@ impl SegmentBuilder {
     }
 
     /// Add one document. Document ids must increase from call to call.
-    pub fn add(&mut self, doc: u32, grams: &[(GramId, u32)]) {
+    pub fn add(&mut self, doc: u32, grams: &DocGrams) {
         if self.pending.capacity() == 0 {
             self.pending.reserve(BATCH + 4096);
         }
-        self.pending
-            .extend(grams.iter().map(|&(g, tf)| (g, doc, tf)));
+        for g in &grams.grams {
+            let at = self.positions.len() as u32;
+            self.positions.extend_from_slice(grams.positions_of(g));
+            let tf = if has_positions(g.gram) {
+                self.positions.len() as u32 - at
+            } else {
+                g.count
+            };
+            self.pending.push((g.gram, doc, tf, at));
+        }
         self.docs += 1;
         if self.pending.len() >= BATCH {
             self.spread();
@@ -83,7 +98,7 @@ impl SegmentBuilder {
         for i in 1..=PARTS {
             counts[i] += counts[i - 1];
         }
-        let mut sorted = vec![(0u64, 0u32, 0u32); self.pending.len()];
+        let mut sorted = vec![(0u64, 0u32, 0u32, 0u32); self.pending.len()];
         let mut next = counts.clone();
         for &p in &self.pending {
             let part = part_of(p.0);
@@ -93,13 +108,19 @@ impl SegmentBuilder {
         self.pending.clear();
         for part in 0..PARTS {
             let map = &mut self.parts[part];
-            for &(g, doc, tf) in &sorted[counts[part]..counts[part + 1]] {
+            for &(g, doc, tf, at) in &sorted[counts[part]..counts[part + 1]] {
                 let list = map.entry(g).or_default();
                 let before = list.bytes.len();
                 encode_posting(&mut list.bytes, &mut list.last_doc, doc, tf);
+                if has_positions(g) {
+                    let at = at as usize;
+                    let positions = self.positions.get(at..at + tf as usize).unwrap_or_default();
+                    encode_positions(&mut list.bytes, positions);
+                }
                 self.bytes += list.bytes.len() - before;
             }
         }
+        self.positions.clear();
     }
 
     /// Write the segment as blocks into `gram_blocks` and register it; returns the segment id.
@@ -201,6 +222,28 @@ pub fn read_postings(
     gram: GramId,
     out: &mut Vec<(u32, u32)>,
 ) -> rusqlite::Result<()> {
+    for_each_list(conn, gram, |list| decode_postings(gram, list, out))
+}
+
+/// Read the postings of one gram across all segments with their positions: `(doc, tf, start)`
+/// with the positions at `positions[start..start + tf]` (see `grams::decode_with_positions`).
+pub fn read_positions(
+    conn: &Connection,
+    gram: GramId,
+    out: &mut Vec<(u32, u32, u32)>,
+    positions: &mut Vec<u32>,
+) -> rusqlite::Result<()> {
+    for_each_list(conn, gram, |list| {
+        decode_with_positions(gram, list, out, positions)
+    })
+}
+
+/// Hand `f` the encoded posting list of `gram` in each segment that has one, in segment order.
+fn for_each_list(
+    conn: &Connection,
+    gram: GramId,
+    mut f: impl FnMut(&[u8]),
+) -> rusqlite::Result<()> {
     let g = gram as i64;
     let mut segs = conn.prepare_cached("SELECT id FROM segments ORDER BY id")?;
     let seg_ids: Vec<i64> = segs
@@ -211,10 +254,8 @@ pub fn read_postings(
     )?;
     for seg in seg_ids {
         let block: Option<Vec<u8>> = stmt.query_row(params![seg, g], |r| r.get(0)).optional()?;
-        if let Some(block) = block {
-            if let Some(list) = find_in_block(&block, g) {
-                decode_postings(list, out);
-            }
+        if let Some(list) = block.as_deref().and_then(|b| find_in_block(b, g)) {
+            f(list);
         }
     }
     Ok(())
@@ -263,6 +304,21 @@ fn find_in_block(block: &[u8], gram: i64) -> Option<&[u8]> {
 mod tests {
     use super::*;
 
+    /// Grams without positions, as a document's grams.
+    pub(super) fn doc_grams(grams: &[(GramId, u32)]) -> DocGrams {
+        DocGrams {
+            grams: grams
+                .iter()
+                .map(|&(gram, count)| crate::index::grams::DocGram {
+                    gram,
+                    count,
+                    pos: 0,
+                })
+                .collect(),
+            positions: Vec::new(),
+        }
+    }
+
     fn db() -> Connection {
         let c = Connection::open_in_memory().unwrap();
         c.execute_batch(
@@ -282,12 +338,15 @@ mod tests {
             let grams: Vec<(GramId, u32)> = (0..400u64)
                 .map(|i| (i.wrapping_mul(0x9E37_79B9_7F4A_7C15), doc % 3 + 1))
                 .collect();
-            b.add(doc, &grams);
+            b.add(doc, &doc_grams(&grams));
         }
         b.write(&c).unwrap();
         let mut b2 = SegmentBuilder::default();
         // (a second segment, to check lookups across segments)
-        b2.add(50, &[(7u64.wrapping_mul(0x9E37_79B9_7F4A_7C15), 9)]);
+        b2.add(
+            50,
+            &doc_grams(&[(7u64.wrapping_mul(0x9E37_79B9_7F4A_7C15), 9)]),
+        );
         b2.write(&c).unwrap();
         let blocks: i64 = c
             .query_row("SELECT count(*) FROM gram_blocks", [], |r| r.get(0))
@@ -427,15 +486,20 @@ fn segment_sizes(conn: &Connection) -> rusqlite::Result<Vec<(i64, i64)>> {
         .collect()
 }
 
-/// One posting: (document id, term frequency).
-pub type Posting = (u32, u32);
+/// One posting as merged: (document id, term frequency, where its positions start in the
+/// gram's positions; see `grams::decode_with_positions`).
+pub type Posting = (u32, u32, u32);
+
+/// A gram, its postings across segments, and the positions they point into.
+pub type MergedList<'a> = (i64, &'a [Posting], &'a [u32]);
 
 /// The grams of several segments merged in gram order: a k-way merge over one cursor per
 /// segment, so one block per segment is in memory, plus the posting list of the current gram.
 pub struct MergedGrams {
     cursors: Vec<SegmentCursor>,
     heads: Vec<Option<(i64, Vec<u8>)>>,
-    decoded: Vec<(u32, u32)>,
+    decoded: Vec<Posting>,
+    positions: Vec<u32>,
 }
 
 impl MergedGrams {
@@ -450,6 +514,7 @@ impl MergedGrams {
             cursors,
             heads,
             decoded: Vec::new(),
+            positions: Vec::new(),
         })
     }
 
@@ -467,22 +532,29 @@ impl MergedGrams {
 
     /// The next gram and all its postings across the segments, sorted by document id (a gram's
     /// postings in one segment are sorted, but segments merged before may hold any document
-    /// ids, so the lists are sorted here rather than concatenated).
-    pub fn next_gram(&mut self, conn: &Connection) -> rusqlite::Result<Option<(i64, &[Posting])>> {
+    /// ids, so the lists are sorted here rather than concatenated), and the positions the
+    /// postings point into.
+    pub fn next_gram(&mut self, conn: &Connection) -> rusqlite::Result<Option<MergedList<'_>>> {
         let Some(gram) = self.heads.iter().flatten().map(|h| h.0).min() else {
             return Ok(None);
         };
         self.decoded.clear();
+        self.positions.clear();
         for (i, head) in self.heads.iter_mut().enumerate() {
             if head.as_ref().is_some_and(|h| h.0 == gram) {
                 if let Some((_, list)) = head.take() {
-                    decode_postings(&list, &mut self.decoded);
+                    decode_with_positions(
+                        gram as u64,
+                        &list,
+                        &mut self.decoded,
+                        &mut self.positions,
+                    );
                 }
                 *head = self.cursors[i].next_entry(conn)?;
             }
         }
         self.decoded.sort_unstable_by_key(|p| p.0);
-        Ok(Some((gram, &self.decoded)))
+        Ok(Some((gram, &self.decoded, &self.positions)))
     }
 }
 
@@ -503,13 +575,19 @@ fn merge_segments(
     let mut out = BlockWriter::start(conn)?;
     let mut reported = 0;
     let mut buf = Vec::new();
-    while let Some((gram, list)) = merged.next_gram(conn)? {
+    while let Some((gram, list, positions)) = merged.next_gram(conn)? {
         buf.clear();
         let mut last_doc = None;
         counts.postings_in += list.len() as u64;
-        for &(doc, tf) in list {
+        let positional = has_positions(gram as u64);
+        for &(doc, tf, at) in list {
             if live(doc) && last_doc != Some(doc) {
                 encode_posting(&mut buf, &mut last_doc, doc, tf);
+                if positional {
+                    let at = at as usize;
+                    let p = positions.get(at..at + tf as usize).unwrap_or_default();
+                    encode_positions(&mut buf, p);
+                }
                 let (word, bit) = (doc as usize / 64, doc % 64);
                 if word >= docs_seen.len() {
                     docs_seen.resize(word + 1, 0);
@@ -559,7 +637,7 @@ mod merge_tests {
                 let doc = seg * 10 + d;
                 let grams: Vec<(GramId, u32)> =
                     (0..300u64).map(|g| (g * 7919, 1 + doc % 2)).collect();
-                b.add(doc, &grams);
+                b.add(doc, &super::tests::doc_grams(&grams));
             }
             b.write(&c).unwrap();
         }

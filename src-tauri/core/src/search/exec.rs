@@ -8,9 +8,8 @@ use super::query::{Atom, Clause, Field, FieldValue, HasWhat, Query, Sort};
 use super::snapshot::Snapshot;
 use crate::error::{Error, Result, SqlContext};
 use crate::index::analysis::{article_end, fold_for_match};
-use crate::index::grams::page_only;
-use crate::index::grams::plan_atom;
-use crate::index::segment::read_postings;
+use crate::index::grams::{page_only, plan_atom, plan_tokens, GramId};
+use crate::index::segment::{read_positions, read_postings};
 use rusqlite::{Connection, OptionalExtension};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -372,92 +371,103 @@ fn eval_text(
         // Nothing searchable (only invisible characters): matches everything, like an empty query.
         return Ok((BitSet::full(n), None));
     };
-    let mut plan = plan_atom(&folded);
+    let mut plan = if verify_only() {
+        plan_tokens(&folded)
+    } else {
+        plan_atom(&folded)
+    };
     if plan.grams.len() > MAX_LOOKUP_GRAMS {
         // Evenly spread over the term's grams (they are sorted by id, not by position).
         let step = plan.grams.len().div_ceil(MAX_LOOKUP_GRAMS);
         plan.grams = plan.grams.iter().step_by(step).copied().collect();
     }
-    // Candidates with the total tf of the (single) gram when exact.
-    let candidates: Vec<(usize, u32)> = if plan.grams.is_empty() {
-        (0..n).map(|i| (i, 0)).collect()
+    let cover = plan.cover.take().filter(|c| c.len() <= MAX_LOOKUP_GRAMS);
+    let matches: Vec<(usize, u32, u32)> = if let Some(cover) = cover {
+        positional_matches(ctx, &needle, &cover, folded.len(), within, scope)?
     } else {
-        let mut lists: Vec<Vec<(u32, u32)>> = Vec::with_capacity(plan.grams.len());
-        for g in &plan.grams {
-            ctx.check()?;
-            let mut list = Vec::new();
-            read_postings(conn, *g, &mut list).at(path)?;
-            if scope == Scope::Page {
-                // The page: the gram in the title or article, or only in the rest of the page.
-                let mut rest = Vec::new();
-                read_postings(conn, page_only(*g), &mut rest).at(path)?;
-                if !rest.is_empty() {
-                    let mut tf: rustc_hash::FxHashMap<u32, u32> = list.iter().copied().collect();
-                    for (doc, n) in rest {
-                        let e = tf.entry(doc).or_insert(0);
-                        *e = e.saturating_add(n);
-                    }
-                    list = tf.into_iter().collect();
-                    list.sort_unstable();
-                }
-            }
-            lists.push(list);
-        }
-        lists.sort_by_key(|l| l.len());
-        let mut cands: Vec<(usize, u32)> = Vec::new();
-        if let Some(first) = lists.first() {
-            let rest: Vec<std::collections::HashSet<u32>> = lists[1..]
-                .iter()
-                .map(|l| l.iter().map(|p| p.0).collect())
-                .collect();
-            for &(doc, tf) in first {
-                if rest.iter().all(|r| r.contains(&doc)) {
-                    if let Some(i) = snap.index_of_docid(doc) {
-                        cands.push((i, tf));
+        // Candidates with the total tf of the (single) gram when exact.
+        let candidates: Vec<(usize, u32)> = if plan.grams.is_empty() {
+            (0..n).map(|i| (i, 0)).collect()
+        } else {
+            let mut lists: Vec<Vec<(u32, u32)>> = Vec::with_capacity(plan.grams.len());
+            for g in &plan.grams {
+                ctx.check()?;
+                let mut list = Vec::new();
+                read_postings(conn, *g, &mut list).at(path)?;
+                if scope == Scope::Page {
+                    // The page: the gram in the title or article, or only in the rest of the page.
+                    let mut rest = Vec::new();
+                    read_postings(conn, page_only(*g), &mut rest).at(path)?;
+                    if !rest.is_empty() {
+                        let mut tf: rustc_hash::FxHashMap<u32, u32> =
+                            list.iter().copied().collect();
+                        for (doc, n) in rest {
+                            let e = tf.entry(doc).or_insert(0);
+                            *e = e.saturating_add(n);
+                        }
+                        list = tf.into_iter().collect();
+                        list.sort_unstable();
                     }
                 }
+                lists.push(list);
+            }
+            lists.sort_by_key(|l| l.len());
+            let mut cands: Vec<(usize, u32)> = Vec::new();
+            if let Some(first) = lists.first() {
+                let rest: Vec<std::collections::HashSet<u32>> = lists[1..]
+                    .iter()
+                    .map(|l| l.iter().map(|p| p.0).collect())
+                    .collect();
+                for &(doc, tf) in first {
+                    if rest.iter().all(|r| r.contains(&doc)) {
+                        if let Some(i) = snap.index_of_docid(doc) {
+                            cands.push((i, tf));
+                        }
+                    }
+                }
+            }
+            cands
+        };
+        let titles = snap.titles(conn, path)?;
+        let mut matches: Vec<(usize, u32, u32)> = Vec::with_capacity(candidates.len());
+        if plan.exact {
+            for (i, tf) in candidates {
+                let title_tf = needle.count_bytes(titles.get(i));
+                matches.push((i, title_tf, tf.saturating_sub(title_tf)));
+            }
+        } else {
+            let mut stmt = conn
+                .prepare_cached("SELECT folded FROM post_text WHERE docid = ?1")
+                .at(path)?;
+            for (i, _) in candidates {
+                if within.is_some_and(|w| !w.contains(i)) {
+                    continue;
+                }
+                ctx.check()?;
+                let title_tf = needle.count_bytes(titles.get(i));
+                // The stored text is the title, a newline, the article, then (after another
+                // newline) the rest of the page, all folded (`index::analysis::doc_grams`).
+                let all_tf = stmt
+                    .query_row([snap.docid(i)], |r| {
+                        let folded = r.get_ref(0)?.as_bytes()?;
+                        let searched = match scope {
+                            Scope::Article => folded.get(..article_end(folded)).unwrap_or(folded),
+                            Scope::Page => folded,
+                        };
+                        Ok(needle.count_bytes(searched))
+                    })
+                    .optional()
+                    .at(path)?
+                    .unwrap_or(0);
+                let body_tf = all_tf.saturating_sub(title_tf);
+                if title_tf + body_tf > 0 {
+                    matches.push((i, title_tf, body_tf));
+                }
             }
         }
-        cands
+        matches
     };
     let n_docs = n as f32;
-    let titles = snap.titles(conn, path)?;
-    let mut matches: Vec<(usize, u32, u32)> = Vec::with_capacity(candidates.len());
-    if plan.exact {
-        for (i, tf) in candidates {
-            let title_tf = needle.count_bytes(titles.get(i));
-            matches.push((i, title_tf, tf.saturating_sub(title_tf)));
-        }
-    } else {
-        let mut stmt = conn
-            .prepare_cached("SELECT folded FROM post_text WHERE docid = ?1")
-            .at(path)?;
-        for (i, _) in candidates {
-            if within.is_some_and(|w| !w.contains(i)) {
-                continue;
-            }
-            ctx.check()?;
-            let title_tf = needle.count_bytes(titles.get(i));
-            // The stored text is the title, a newline, the article, then (after another
-            // newline) the rest of the page, all folded (`index::analysis::doc_grams`).
-            let all_tf = stmt
-                .query_row([snap.docid(i)], |r| {
-                    let folded = r.get_ref(0)?.as_bytes()?;
-                    let searched = match scope {
-                        Scope::Article => folded.get(..article_end(folded)).unwrap_or(folded),
-                        Scope::Page => folded,
-                    };
-                    Ok(needle.count_bytes(searched))
-                })
-                .optional()
-                .at(path)?
-                .unwrap_or(0);
-            let body_tf = all_tf.saturating_sub(title_tf);
-            if title_tf + body_tf > 0 {
-                matches.push((i, title_tf, body_tf));
-            }
-        }
-    }
     let df = matches.len() as f32;
     let idf = (1.0 + (n_docs - df + 0.5) / (df + 0.5)).ln();
     let mut scores = Vec::with_capacity(matches.len());
@@ -470,6 +480,169 @@ fn eval_text(
         scores.push((i, idf * tf * (K1 + 1.0) / (tf + K1)));
     }
     Ok((set, Some(scores)))
+}
+
+/// The documents that hold a run of CJK characters, `(position, title tf, body tf)`, from the
+/// positions of the triples that `cover` it (`grams::AtomPlan::cover`): no text is read. A
+/// document's count is that of `Needle::count_bytes` over its stored text: occurrences that do
+/// not overlap, taken from the left.
+fn positional_matches(
+    ctx: &Ctx,
+    needle: &Needle,
+    cover: &[(u32, GramId)],
+    len: usize,
+    within: Option<&BitSet>,
+    scope: Scope,
+) -> Result<Vec<(usize, u32, u32)>> {
+    let (snap, path) = (ctx.snap, ctx.path);
+    let mut counts: rustc_hash::FxHashMap<u32, u32> = Default::default();
+    run_counts(ctx, cover, len, &|g| g, &mut counts)?;
+    if scope == Scope::Page {
+        // The rest of the page has its own positions, under the page-only ids.
+        run_counts(ctx, cover, len, &page_only, &mut counts)?;
+    }
+    let mut docs: Vec<(usize, u32)> = counts
+        .into_iter()
+        .filter_map(|(doc, n)| Some((snap.index_of_docid(doc)?, n)))
+        .filter(|&(i, _)| within.is_none_or(|w| w.contains(i)))
+        .collect();
+    docs.sort_unstable();
+    let titles = snap.titles(ctx.conn, path)?;
+    Ok(docs
+        .into_iter()
+        .map(|(i, all)| {
+            let title_tf = needle.count_bytes(titles.get(i));
+            (i, title_tf, all.saturating_sub(title_tf))
+        })
+        .collect())
+}
+
+/// Add to `counts` (by docid) the occurrences of the run that `cover` covers, in the positions
+/// of the grams `id` makes of the cover's triples.
+fn run_counts(
+    ctx: &Ctx,
+    cover: &[(u32, GramId)],
+    len: usize,
+    id: &dyn Fn(GramId) -> GramId,
+    counts: &mut rustc_hash::FxHashMap<u32, u32>,
+) -> Result<()> {
+    /// One triple of the cover: its offset in the run, its postings `(doc, tf, start)` and the
+    /// positions they point into.
+    struct Triple {
+        offset: u32,
+        postings: Vec<(u32, u32, u32)>,
+        positions: Vec<u32>,
+    }
+    /// The same, looked up by document.
+    struct ByDoc<'a> {
+        offset: u32,
+        postings: rustc_hash::FxHashMap<u32, (u32, u32)>,
+        positions: &'a [u32],
+    }
+    let mut lists: Vec<Triple> = Vec::with_capacity(cover.len());
+    for &(offset, g) in cover {
+        ctx.check()?;
+        let (mut postings, mut positions) = (Vec::new(), Vec::new());
+        read_positions(ctx.conn, id(g), &mut postings, &mut positions).at(ctx.path)?;
+        if postings.is_empty() {
+            return Ok(());
+        }
+        lists.push(Triple {
+            offset,
+            postings,
+            positions,
+        });
+    }
+    lists.sort_by_key(|l| l.postings.len());
+    let Some((first, rest)) = lists.split_first() else {
+        return Ok(());
+    };
+    let rest: Vec<ByDoc> = rest
+        .iter()
+        .map(|t| ByDoc {
+            offset: t.offset,
+            postings: t
+                .postings
+                .iter()
+                .map(|&(d, tf, at)| (d, (tf, at)))
+                .collect(),
+            positions: &t.positions,
+        })
+        .collect();
+    fn slice(pos: &[u32], tf: u32, at: u32) -> &[u32] {
+        let at = at as usize;
+        pos.get(at..at.saturating_add(tf as usize))
+            .unwrap_or_default()
+    }
+    let mut starts: Vec<u32> = Vec::new();
+    let mut other: Vec<u32> = Vec::new();
+    for (k, &(doc, tf, at)) in first.postings.iter().enumerate() {
+        if k % 1024 == 0 {
+            ctx.check()?;
+        }
+        // Where the run would start, from this triple's positions.
+        starts.clear();
+        starts.extend(
+            slice(&first.positions, tf, at)
+                .iter()
+                .filter_map(|p| p.checked_sub(first.offset)),
+        );
+        for t in &rest {
+            let Some(&(tf, at)) = t.postings.get(&doc) else {
+                starts.clear();
+                break;
+            };
+            other.clear();
+            other.extend(
+                slice(t.positions, tf, at)
+                    .iter()
+                    .filter_map(|p| p.checked_sub(t.offset)),
+            );
+            intersect_sorted(&mut starts, &other);
+            if starts.is_empty() {
+                break;
+            }
+        }
+        // Occurrences that do not overlap, from the left (as the text matcher counts).
+        let mut n = 0u32;
+        let mut free_from = 0u64;
+        for &p in starts.iter() {
+            if p as u64 >= free_from {
+                n += 1;
+                free_from = p as u64 + len as u64;
+            }
+        }
+        if n > 0 {
+            let e = counts.entry(doc).or_insert(0);
+            *e = e.saturating_add(n);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests set this to answer text by verifying it, with the grams of its tokens alone (no
+    /// positions, no joined grams), to compare with the answers of positions and joined grams.
+    pub(crate) static VERIFY_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn verify_only() -> bool {
+    #[cfg(test)]
+    return VERIFY_ONLY.with(|v| v.get());
+    #[cfg(not(test))]
+    false
+}
+
+/// Keep in `a` the values also in `b` (both ascending).
+fn intersect_sorted(a: &mut Vec<u32>, b: &[u32]) {
+    let mut j = 0;
+    a.retain(|&x| {
+        while j < b.len() && b[j] < x {
+            j += 1;
+        }
+        j < b.len() && b[j] == x
+    });
 }
 
 /// The first `need` matched positions in the requested order (the rest are left unsorted and

@@ -405,6 +405,140 @@ mod tests {
         (steps.load(Ordering::Relaxed), res)
     }
 
+    /// Runs of four or more CJK characters are answered from the triples' positions, a word
+    /// joined to CJK text and two words with one character between from one posting list each:
+    /// the same posts with the same scores as verifying each candidate's text, in the article and
+    /// in the whole page, for runs that overlap themselves, cross the title, break at other
+    /// characters, or live in posts edited since (stale postings in older segments).
+    #[test]
+    fn runs_and_joined_words_found_by_the_index_score_as_verifying_the_text_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let post = |name: &str, title: &str, body: &str| {
+            std::fs::write(
+                dir.path().join(name),
+                format!("---\ntitle: {title}\n---\n{body}\n"),
+            )
+            .unwrap()
+        };
+        // Long enough that the page around the article is told apart from it.
+        let page = |article: &str, rest: &str| {
+            let p = format!("<p>{article}，这是一篇很长的文章的一段正文内容，写了很多字。</p>");
+            format!(
+                "<nav><a href=\"/a\">{rest}</a></nav><article>{}</article><footer>{rest}</footer>",
+                p.repeat(8)
+            )
+        };
+        post("overlap.md", "哈哈", "哈哈哈哈哈哈哈哈哈 哈哈哈哈 哈哈哈");
+        post(
+            "title.md",
+            "两岸关系新闻",
+            "正文两岸关系 又是两岸关系两岸关系",
+        );
+        post("broken.md", "t", "两岸关 系 两岸 关系 两岸关係");
+        post(
+            "page.md",
+            "p",
+            &page("正文没有那个词", "两岸关系 相关文章 新冠疫苗接种"),
+        );
+        post(
+            "both.md",
+            "b",
+            &page("新冠疫苗接种率 两岸关系", "两岸关系两岸关系"),
+        );
+        post(
+            "long.md",
+            "l",
+            "美国总统拜登说新冠疫苗接种率上升 美国总统拜登",
+        );
+        post(
+            "mixed.md",
+            "iPhone手机评测",
+            "买iPhone手机 iphone手机壳 XiPhone手机 手机iPhone手机iPhones BBC中文 bbc中",
+        );
+        post(
+            "latin.md",
+            "COVID-19",
+            "covid-19 covid 19 covid-19-covid COVID—19 19 covid covid19 19 covid",
+        );
+        post(
+            "mixed2.md",
+            "m",
+            &page(
+                "iphone 手机 bbc 中文 covid/19",
+                "iPhone手机 BBC中文网 covid-19",
+            ),
+        );
+        for i in 0..40 {
+            post(
+                &format!("n{i}.md"),
+                "n",
+                &format!("两岸 关系 {i} 新冠 疫苗 哈 两岸关"),
+            );
+        }
+        let scan = |dir: &Path| {
+            crate::scan::scan(dir, &Default::default(), &|_| {}, &AtomicBool::new(false)).unwrap()
+        };
+        scan(dir.path());
+        // Edited: the old text's postings stay in the first segment.
+        post("title.md", "两岸关系新闻", "正文两岸关系两岸关系 两岸关系");
+        post("gone.md", "g", "两岸关系 哈哈哈哈");
+        scan(dir.path());
+        std::fs::remove_file(dir.path().join("gone.md")).unwrap();
+        scan(dir.path());
+        let mut s = Searcher::open(&index(dir.path()), dir.path()).unwrap();
+        s.refresh().unwrap();
+        let terms = CollectionTerms::new();
+        let run = |q: &str, verify: bool| {
+            crate::search::exec::VERIFY_ONLY.with(|v| v.set(verify));
+            let q = query::parse(q).unwrap();
+            let m = evaluate(
+                s.conn(),
+                &s.path,
+                &terms,
+                s.snapshot(),
+                &q,
+                &AtomicBool::new(false),
+            )
+            .unwrap();
+            crate::search::exec::VERIFY_ONLY.with(|v| v.set(false));
+            let ids: Vec<usize> = m.set.iter().collect();
+            let scores: Vec<u32> = ids.iter().map(|&i| m.scores[i].to_bits()).collect();
+            (ids, scores)
+        };
+        let mut found = 0;
+        for q in [
+            "哈哈哈哈",
+            "两岸关系",
+            "两岸关系新闻",
+            "新冠疫苗接种",
+            "新冠疫苗接种率",
+            "美国总统拜登说新冠疫苗接种率上升",
+            "关系两岸关系两",
+            "兩岸關係",
+            "covid",
+            "iphone",
+            "iPhone手机",
+            "手机iPhone",
+            "BBC中",
+            "covid-19",
+            "covid 19",
+            "19 covid",
+        ] {
+            for q in [q.to_string(), format!("page:\"{q}\"")] {
+                let (by_positions, by_text) = (run(&q, false), run(&q, true));
+                assert_eq!(by_positions, by_text, "{q}");
+                found += by_positions.0.len();
+            }
+        }
+        assert!(found > 15, "the queries find posts ({found})");
+        // The rest of a page is searched by `page:` only (through its own positions).
+        let (article, whole) = (
+            run("新冠疫苗接种", false).0,
+            run("page:新冠疫苗接种", false).0,
+        );
+        assert!(article.len() < whole.len(), "{article:?} {whole:?}");
+    }
+
     #[test]
     fn opening_and_a_first_page_do_not_read_every_post() {
         let (small, large) = (archive(150), archive(3_000));

@@ -13,7 +13,9 @@ use rusqlite::Connection;
 /// 6: `doc_columns`, the posts' metadata in chunks of 2,048 document ids (`store::columns`).
 /// 7: CJK triples are indexed (`index::grams::triple`), so a 3-character query is one posting
 /// list; an index of any earlier version lacks their postings and is rebuilt.
-pub const VERSION: i64 = 7;
+/// 8: a triple's postings carry its positions (`index::grams::has_positions`), so a run of four
+/// or more CJK characters is answered without reading text.
+pub const VERSION: i64 = 8;
 
 const V1: &str = r#"
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;

@@ -2,7 +2,7 @@
 //! writes the postings of the documents it added, so every commit leaves a consistent index.
 
 use crate::error::{Result, SqlContext};
-use crate::index::grams::GramId;
+use crate::index::grams::{DocGrams, GramId};
 use crate::index::segment::SegmentBuilder;
 use crate::post::Post;
 use crate::problem::Problem;
@@ -19,7 +19,7 @@ const MAX_SEGMENTS: usize = 8;
 const INDEXER_SHARDS: usize = 2;
 
 enum IndexerMsg {
-    Add(u32, Vec<(GramId, u32)>),
+    Add(u32, DocGrams),
     Take(crossbeam_channel::Sender<SegmentBuilder>),
 }
 
@@ -57,13 +57,19 @@ impl Indexer {
         }
     }
 
-    fn add(&mut self, doc: u32, grams: Vec<(GramId, u32)>) {
+    fn add(&mut self, doc: u32, grams: DocGrams) {
         self.postings += grams.len();
-        let mut split: Vec<Vec<(GramId, u32)>> = (0..INDEXER_SHARDS)
-            .map(|_| Vec::with_capacity(grams.len() / INDEXER_SHARDS + 16))
+        let mut split: Vec<DocGrams> = (0..INDEXER_SHARDS)
+            .map(|_| DocGrams {
+                grams: Vec::with_capacity(grams.len() / INDEXER_SHARDS + 16),
+                positions: Vec::with_capacity(grams.positions.len() / INDEXER_SHARDS + 16),
+            })
             .collect();
-        for g in grams {
-            split[shard_of(g.0)].push(g);
+        for g in &grams.grams {
+            let part = &mut split[shard_of(g.gram)];
+            let pos = part.positions.len() as u32;
+            part.positions.extend_from_slice(grams.positions_of(g));
+            part.grams.push(crate::index::grams::DocGram { pos, ..*g });
         }
         for (tx, part) in self.shards.iter().zip(split) {
             let _ = tx.send(IndexerMsg::Add(doc, part));
@@ -101,7 +107,7 @@ pub struct PostRecord {
     pub stat: FileStat,
     pub hash: [u8; 32],
     pub post: Post,
-    pub grams: Vec<(GramId, u32)>,
+    pub grams: DocGrams,
     /// Title and body text folded for matching (see `index::analysis::fold_for_match`).
     pub folded: String,
     pub text_chars: u32,
@@ -837,8 +843,9 @@ mod compact_tests {
         crate::store::existing_index_path(dir).unwrap()
     }
 
-    /// Every gram's postings, by path: gram → [(path, tf)], and the docids the postings name.
-    type ByPath = BTreeMap<i64, Vec<(Vec<u8>, u32)>>;
+    /// Every gram's postings, by path: gram → [(path, tf, positions)], and the docids the
+    /// postings name.
+    type ByPath = BTreeMap<i64, Vec<(Vec<u8>, u32, Vec<u32>)>>;
 
     fn postings_by_path(dir: &Path) -> (ByPath, Vec<u32>) {
         let conn = crate::store::open_for_read(&index_of(dir)).unwrap();
@@ -852,12 +859,18 @@ mod compact_tests {
         let mut out = BTreeMap::new();
         let mut docids = Vec::new();
         let mut grams = MergedGrams::all(&conn).unwrap();
-        while let Some((gram, list)) = grams.next_gram(&conn).unwrap() {
-            let mut by_path: Vec<(Vec<u8>, u32)> = Vec::new();
-            for &(doc, tf) in list {
+        while let Some((gram, list, positions)) = grams.next_gram(&conn).unwrap() {
+            let mut by_path: Vec<(Vec<u8>, u32, Vec<u32>)> = Vec::new();
+            for &(doc, tf, at) in list {
                 docids.push(doc);
                 if let Some(p) = paths.get(&doc) {
-                    by_path.push((p.clone(), tf));
+                    let at = at as usize;
+                    let pos = if crate::index::grams::has_positions(gram as u64) {
+                        positions[at..at + tf as usize].to_vec()
+                    } else {
+                        Vec::new()
+                    };
+                    by_path.push((p.clone(), tf, pos));
                 }
             }
             by_path.sort();
