@@ -421,14 +421,14 @@ fn signatures(
             }
             let mut texts = Vec::with_capacity(chunk.len());
             for &(s, docid) in chunk {
-                let folded: Option<String> =
+                let stored: Option<Vec<u8>> =
                     rusqlite::OptionalExtension::optional(stmt.query_row([docid], |r| r.get(0)))
                         .at(index)?;
-                texts.push((s, folded.unwrap_or_default()));
+                texts.push((s, stored.unwrap_or_default()));
             }
             let computed: Vec<(u32, TextSig)> = texts
                 .par_iter()
-                .map(|(s, folded)| (*s, post_signature(folded)))
+                .map(|(s, stored)| (*s, post_signature(&crate::store::text::unpack(stored))))
                 .collect();
             for (s, sig) in &computed {
                 sigs.set_sig(*s as usize, sig);

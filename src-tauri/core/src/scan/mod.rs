@@ -447,7 +447,7 @@ fn process(
                     hash,
                     post,
                     grams,
-                    folded,
+                    text: crate::store::text::pack(&folded),
                     text_chars,
                 }),
                 parsed.problems,

@@ -449,12 +449,16 @@ fn eval_text(
                 // newline) the rest of the page, all folded (`index::analysis::doc_grams`).
                 let all_tf = stmt
                     .query_row([snap.docid(i)], |r| {
-                        let folded = r.get_ref(0)?.as_bytes()?;
-                        let searched = match scope {
-                            Scope::Article => folded.get(..article_end(folded)).unwrap_or(folded),
-                            Scope::Page => folded,
-                        };
-                        Ok(needle.count_bytes(searched))
+                        let stored = r.get_ref(0)?.as_bytes()?;
+                        Ok(crate::store::text::with_unpacked(stored, |folded| {
+                            let searched = match scope {
+                                Scope::Article => {
+                                    folded.get(..article_end(folded)).unwrap_or(folded)
+                                }
+                                Scope::Page => folded,
+                            };
+                            needle.count_bytes(searched)
+                        }))
                     })
                     .optional()
                     .at(path)?

@@ -3,6 +3,7 @@
 
 pub mod columns;
 mod schema;
+pub mod text;
 pub mod writer;
 
 pub use schema::VERSION as SCHEMA_VERSION;

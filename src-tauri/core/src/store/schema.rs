@@ -15,7 +15,8 @@ use rusqlite::Connection;
 /// list; an index of any earlier version lacks their postings and is rebuilt.
 /// 8: a triple's postings carry its positions (`index::grams::has_positions`), so a run of four
 /// or more CJK characters is answered without reading text.
-pub const VERSION: i64 = 8;
+/// 9: `post_text.folded` compressed again (`store::text`), now that few queries read it.
+pub const VERSION: i64 = 9;
 
 const V1: &str = r#"
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;

@@ -10,7 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
 
 /// Flush a segment (and commit) once it holds this many postings (about 2 bytes each on disk).
-const SEGMENT_POSTINGS: usize = 24_000_000;
+const SEGMENT_POSTINGS: usize = 20_000_000;
 /// More segments than this are merged (smallest first) at the next commit.
 const MAX_SEGMENTS: usize = 8;
 
@@ -108,8 +108,9 @@ pub struct PostRecord {
     pub hash: [u8; 32],
     pub post: Post,
     pub grams: DocGrams,
-    /// Title and body text folded for matching (see `index::analysis::fold_for_match`).
-    pub folded: String,
+    /// Title and body text folded for matching (see `index::analysis::doc_grams`), packed as the
+    /// index stores it (`store::text`).
+    pub text: Vec<u8>,
     pub text_chars: u32,
 }
 
@@ -570,7 +571,7 @@ impl Writer {
         };
         self.conn
             .prepare_cached("INSERT INTO post_text(docid, folded) VALUES (?1, ?2)")
-            .and_then(|mut s| s.execute(params![docid, rec.folded]))
+            .and_then(|mut s| s.execute(params![docid, rec.text]))
             .at(&self.path)?;
         self.insert_fields(id, p)?;
         self.indexer.add(docid, rec.grams);
