@@ -66,17 +66,28 @@ impl AppState {
 
 /// Watches the open archive for changes on disk; each scan that changed the index is told to the
 /// UI as an `archive-changed` event. Without a watcher the app still works (no live updates).
-fn start_watching(app: &tauri::AppHandle, state: &AppState, archive: &Archive) {
+/// The watcher is set up on a thread of its own (at a million posts watching every folder takes
+/// seconds, which must not hold up the window), and kept only if `archive` is still the open one.
+fn start_watching(app: &tauri::AppHandle, archive: Arc<Archive>) {
     // Stop the old watcher first, so that its last scan cannot report on the new archive.
-    drop(lock(&state.watcher).take());
-    let handle = app.clone();
-    let watcher = archive.watch(move |summary| {
-        let _ = handle.emit(ARCHIVE_CHANGED, summary);
+    drop(lock(&app.state::<AppState>().watcher).take());
+    let app = app.clone();
+    std::thread::spawn(move || {
+        let handle = app.clone();
+        let watcher = archive.watch(move |summary| {
+            let _ = handle.emit(ARCHIVE_CHANGED, summary);
+        });
+        let state = app.state::<AppState>();
+        match watcher {
+            Ok(w) => {
+                let open = lock(&state.archive).clone();
+                if open.is_some_and(|open| Arc::ptr_eq(&open, &archive)) {
+                    *lock(&state.watcher) = Some(w);
+                }
+            }
+            Err(e) => eprintln!("shelfmark-desktop: no live updates: {e}"),
+        }
     });
-    match watcher {
-        Ok(w) => *lock(&state.watcher) = Some(w),
-        Err(e) => eprintln!("shelfmark-desktop: no live updates: {e}"),
-    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -164,9 +175,9 @@ async fn open_archive(
     state.jobs.cancel_all();
     let archive = Arc::new(archive);
     let out = archive.info(Transport::Tauri);
-    start_watching(&app, &state, &archive);
-    *lock(&state.archive) = Some(archive);
+    *lock(&state.archive) = Some(archive.clone());
     *lock(&state.startup_error) = None;
+    start_watching(&app, archive);
     Ok(out)
 }
 
@@ -273,7 +284,7 @@ pub fn run() {
             let state = app.state::<AppState>();
             let archive = lock(&state.archive).clone();
             if let Some(archive) = archive {
-                start_watching(app.handle(), &state, &archive);
+                start_watching(app.handle(), archive);
             }
             Ok(())
         })

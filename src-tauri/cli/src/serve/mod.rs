@@ -114,6 +114,12 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The state with `changes` as its live-update counter (see the `changes` command).
+    pub fn counting(mut self, changes: Arc<AtomicU64>) -> AppState {
+        self.changes = changes;
+        self
+    }
+
     pub fn new(archive: Arc<Archive>, token: String, addr: SocketAddr, remote: bool) -> AppState {
         let port = addr.port();
         let hosts = (!remote).then(|| {
@@ -158,23 +164,21 @@ pub fn run(archive: Archive, opts: Options) -> ApiResult<()> {
     let (ip, token) = plan(&opts)?;
     let archive = Arc::new(archive);
     let cancel = Arc::new(AtomicBool::new(false));
-    if archive.is_indexed() {
-        // The index opens at once; bring it up to date in the background, after the reader's
-        // snapshot is loaded (so the first page does not wait behind the rescan).
-        let (a, c) = (archive.clone(), cancel.clone());
-        std::thread::spawn(move || {
-            let _ = a.warm_up();
-            match a.index(&ScanOptions::default(), &|_| {}, &c) {
-                Ok(s) if s.indexed + s.removed + s.renamed > 0 => eprintln!(
-                    "shelfmark: rescanned: {} indexed, {} removed, {} renamed",
-                    s.indexed, s.removed, s.renamed
-                ),
-                Ok(_) => {}
-                Err(e) => eprintln!("shelfmark: rescan failed: {}", e.message),
-            }
-        });
-    } else {
+    if !archive.is_indexed() {
         index_now(&archive, &cancel)?;
+    }
+    // The address is printed as soon as the server listens; live updates start behind it (at a
+    // million posts the watcher takes seconds to watch every folder).
+    let changes = Arc::new(AtomicU64::new(0));
+    let watcher = Arc::new(std::sync::Mutex::new(None));
+    {
+        let (a, c, n, w) = (
+            archive.clone(),
+            cancel.clone(),
+            changes.clone(),
+            watcher.clone(),
+        );
+        std::thread::spawn(move || live_updates(&a, &n, &w, &c));
     }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -200,23 +204,9 @@ pub fn run(archive: Archive, opts: Options) -> ApiResult<()> {
                 format!("could not read the bound address: {e}"),
             )
         })?;
-        let state = Arc::new(AppState::new(
-            archive,
-            token.clone(),
-            addr,
-            opts.allow_remote,
-        ));
-        // Live updates: rescan on changes on disk; the UI polls `changes` to refresh.
-        let changes = state.changes.clone();
-        let _watcher = Archive::watch(&state.archive, move |s| {
-            changes.fetch_add(1, Ordering::Relaxed);
-            eprintln!(
-                "shelfmark: changes on disk: {} indexed, {} removed, {} renamed",
-                s.indexed, s.removed, s.renamed
-            );
-        })
-        .map_err(|e| eprintln!("shelfmark: no live updates: {e}"))
-        .ok();
+        let state = Arc::new(
+            AppState::new(archive, token.clone(), addr, opts.allow_remote).counting(changes),
+        );
         {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "http://{}/#token={token}", host_port(addr));
@@ -230,7 +220,46 @@ pub fn run(archive: Archive, opts: Options) -> ApiResult<()> {
     });
     cancel.store(true, Ordering::Relaxed);
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    // Stop watching now (the thread may still hold the slot).
+    drop(watcher.lock().map(|mut w| w.take()));
     result
+}
+
+/// Live updates, on a thread of their own: load the reader's snapshot (so the first page does
+/// not wait behind what follows), watch the archive, then rescan it once. The rescan comes after
+/// the watcher is in place, so a change made before the watcher saw it is found by the rescan;
+/// both bump `changes`, which the UI polls to refresh. The watcher is kept in `slot` for as long
+/// as the server runs.
+fn live_updates(
+    archive: &Archive,
+    changes: &Arc<AtomicU64>,
+    slot: &std::sync::Mutex<Option<shelfmark_core::watch::Watcher>>,
+    cancel: &AtomicBool,
+) {
+    let _ = archive.warm_up();
+    let counter = changes.clone();
+    match Archive::watch(archive, move |s| {
+        counter.fetch_add(1, Ordering::Relaxed);
+        eprintln!(
+            "shelfmark: changes on disk: {} indexed, {} removed, {} renamed",
+            s.indexed, s.removed, s.renamed
+        );
+    }) {
+        Ok(w) => *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(w),
+        Err(e) => eprintln!("shelfmark: no live updates: {}", e.message),
+    }
+    match archive.index(&ScanOptions::default(), &|_| {}, cancel) {
+        Ok(s) if s.indexed + s.removed + s.renamed > 0 => {
+            changes.fetch_add(1, Ordering::Relaxed);
+            eprintln!(
+                "shelfmark: rescanned: {} indexed, {} removed, {} renamed",
+                s.indexed, s.removed, s.renamed
+            );
+        }
+        Ok(_) => {}
+        Err(e) if cancel.load(Ordering::Relaxed) => drop(e),
+        Err(e) => eprintln!("shelfmark: rescan failed: {}", e.message),
+    }
 }
 
 /// Indexes an archive that has no index yet, with progress on stderr.
