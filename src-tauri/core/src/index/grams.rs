@@ -428,8 +428,7 @@ pub fn encode_positions(buf: &mut impl Extend<u8>, positions: &[u32]) {
 /// Decode the posting list of `gram`, appending `(doc, tf)` pairs (positions, if the gram has
 /// them, are skipped). Stops quietly at a truncated list.
 pub fn decode_postings(gram: GramId, bytes: &[u8], out: &mut Vec<(u32, u32)>) {
-    let mut sink = PositionSink::Skip;
-    decode(has_positions(gram), bytes, &mut sink, |doc, tf, _| {
+    decode(has_positions(gram), bytes, None, |doc, tf, _| {
         out.push((doc, tf))
     });
 }
@@ -443,21 +442,18 @@ pub fn decode_with_positions(
     out: &mut Vec<(u32, u32, u32)>,
     positions: &mut Vec<u32>,
 ) {
-    let mut sink = PositionSink::Keep(positions);
-    decode(has_positions(gram), bytes, &mut sink, |doc, tf, start| {
-        out.push((doc, tf, start))
-    });
-}
-
-enum PositionSink<'a> {
-    Skip,
-    Keep(&'a mut Vec<u32>),
+    decode(
+        has_positions(gram),
+        bytes,
+        Some(positions),
+        |doc, tf, start| out.push((doc, tf, start)),
+    );
 }
 
 fn decode(
     positional: bool,
     mut bytes: &[u8],
-    sink: &mut PositionSink,
+    mut keep: Option<&mut Vec<u32>>,
     mut push: impl FnMut(u32, u32, u32),
 ) {
     let mut doc: Option<u32> = None;
@@ -479,23 +475,20 @@ fn decode(
         } else {
             1
         };
-        let start = match sink {
-            PositionSink::Keep(p) => p.len(),
-            PositionSink::Skip => 0,
-        };
+        let start = keep.as_ref().map_or(0, |p| p.len());
         if positional {
             // Every position takes at least one byte: a count beyond the bytes left is a lie
             // (and is not trusted to size anything).
             let mut prev = 0u32;
             for _ in 0..tf {
                 let Some(dp) = get_varint(&mut bytes) else {
-                    if let PositionSink::Keep(p) = sink {
+                    if let Some(p) = keep.as_mut() {
                         p.truncate(start);
                     }
                     return;
                 };
                 prev = prev.wrapping_add(dp as u32);
-                if let PositionSink::Keep(p) = sink {
+                if let Some(p) = keep.as_mut() {
                     p.push(prev);
                 }
             }
@@ -710,20 +703,12 @@ mod tests {
                 (1, triple('岸', '关', '系').unwrap())
             ]
         );
-        let seven: Vec<u32> = plan_atom(&chars("新冠疫苗接种率"))
-            .cover
-            .unwrap()
-            .iter()
-            .map(|c| c.0)
-            .collect();
-        assert_eq!(seven, [0, 3, 4]);
-        let six: Vec<u32> = plan_atom(&chars("新冠疫苗接种"))
-            .cover
-            .unwrap()
-            .iter()
-            .map(|c| c.0)
-            .collect();
-        assert_eq!(six, [0, 3]);
+        let offsets = |q: &str| -> Vec<u32> {
+            let cover = plan_atom(&chars(q)).cover.unwrap();
+            cover.iter().map(|c| c.0).collect()
+        };
+        assert_eq!(offsets("新冠疫苗接种率"), [0, 3, 4]);
+        assert_eq!(offsets("新冠疫苗接种"), [0, 3]);
         // Three characters are one exact list; mixed text and characters without triple ids
         // are verified.
         assert!(plan_atom(&chars("两岸关")).cover.is_none());
