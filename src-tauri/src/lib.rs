@@ -73,6 +73,8 @@ fn start_watching(app: &tauri::AppHandle, archive: Arc<Archive>) {
     drop(lock(&app.state::<AppState>().watcher).take());
     let app = app.clone();
     std::thread::spawn(move || {
+        // Installing the watcher walks every folder: it yields to searches (see `background`).
+        shelfmark_core::background::lower_this_thread();
         let handle = app.clone();
         let watcher = archive.watch(move |summary| {
             let _ = handle.emit(ARCHIVE_CHANGED, summary);

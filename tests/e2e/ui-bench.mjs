@@ -60,6 +60,7 @@ try {
   const expected = Object.fromEntries(QUERIES.map((q) => [q, total(q)]));
   const latencies = [];
   const perQuery = {};
+  const perRound = [];
   for (let r = 0; r < rounds; r++) {
     for (const q of QUERIES) {
       await box.fill('');
@@ -91,10 +92,12 @@ try {
       const ms = await page.evaluate(() => window.__doneAt - window.__lastKey);
       latencies.push(ms);
       (perQuery[q] ??= []).push(ms);
+      (perRound[r] ??= []).push(ms);
     }
   }
   console.log(`keystroke → results (${latencies.length} searches, from the last keystroke): p50 ${pct(latencies, 0.5).toFixed(0)} ms, p95 ${pct(latencies, 0.95).toFixed(0)} ms, max ${Math.max(...latencies).toFixed(0)} ms`);
 
+  console.log(`  per round p50/max: ${perRound.map((xs) => `${pct(xs, 0.5).toFixed(0)}/${Math.max(...xs).toFixed(0)}`).join(', ')}`);
   console.log(`  per query (max of ${rounds}): ${QUERIES.map((q) => `${q} ${Math.max(...perQuery[q]).toFixed(0)}`).join(', ')}`);
 
   await box.fill('');

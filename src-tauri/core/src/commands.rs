@@ -596,10 +596,13 @@ commands! {
     /// Name, folder and state of the open archive.
     archive_info(cx, _r: ArchiveInfoRequest) -> ArchiveInfo, call =>
         Ok(cx.archive.info(cx.transport));
-    /// Indexes the archive (an incremental scan when an index exists).
+    /// Indexes the archive (an incremental scan when an index exists). The app starts it when an
+    /// archive is opened, so it yields the processor to searches (see `background`).
     index_archive(cx, _r: IndexRequest) -> ScanSummary, job => {
         let report = |p: ScanProgress| cx.job.report(p.done, p.total);
-        cx.archive.index(&ScanOptions::default(), &report, cx.job.cancelled())
+        crate::background::run(|| {
+            cx.archive.index(&ScanOptions::default(), &report, cx.job.cancelled())
+        })
     };
     /// Posts matching a query, sorted and paged, with facets if asked.
     search(cx, r: SearchRequest) -> SearchResponse, call => cx.archive.search(&r);

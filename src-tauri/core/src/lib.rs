@@ -4,6 +4,7 @@
 //! form layers, written once in `layers::LAYERS` (a test holds the code to it).
 
 pub mod api;
+pub mod background;
 pub mod collection_terms;
 pub mod collections;
 pub mod commands;

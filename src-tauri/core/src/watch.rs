@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::postfile::is_post_name;
 use crate::scan::{ScanOptions, ScanSummary};
 use notify_debouncer_full::notify::{EventKind, RecommendedWatcher, RecursiveMode};
-use notify_debouncer_full::{new_debouncer, DebounceEventResult, Debouncer, RecommendedCache};
+use notify_debouncer_full::{new_debouncer_opt, DebounceEventResult, Debouncer, NoCache};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -25,7 +25,7 @@ const IGNORED_DIRS: [&str; 3] = [".shelfmark", ".git", "node_modules"];
 
 /// A running watcher. Dropping it stops watching.
 pub struct Watcher {
-    debouncer: Option<Debouncer<RecommendedWatcher, RecommendedCache>>,
+    debouncer: Option<Debouncer<RecommendedWatcher, NoCache>>,
     stop: Arc<AtomicBool>,
     worker: Option<std::thread::JoinHandle<()>>,
 }
@@ -110,11 +110,19 @@ pub fn watch(
     }
     let (tx, rx) = mpsc::channel::<()>();
     let handler_root = root.clone();
-    let mut debouncer = new_debouncer(DEBOUNCE, None, move |result: DebounceEventResult| {
-        if batch_matters(&handler_root, &result) {
-            let _ = tx.send(());
-        }
-    })
+    // No file-id cache: it would pair renames by walking and stat-ing every file when the watch
+    // starts (on macOS and Windows; Linux has none), and a batch only starts a rescan anyway.
+    let mut debouncer = new_debouncer_opt::<_, RecommendedWatcher, NoCache>(
+        DEBOUNCE,
+        None,
+        move |result: DebounceEventResult| {
+            if batch_matters(&handler_root, &result) {
+                let _ = tx.send(());
+            }
+        },
+        NoCache::new(),
+        notify_debouncer_full::notify::Config::default(),
+    )
     .map_err(|e| notify_error(&root, e))?;
     debouncer
         .watch(&root, RecursiveMode::Recursive)
@@ -156,7 +164,9 @@ fn worker_loop(
         }
         let summary = {
             let _guard = scan_lock.lock().unwrap_or_else(|e| e.into_inner());
-            crate::scan::scan(root, &ScanOptions::default(), &|_| {}, stop)
+            crate::background::run(|| {
+                crate::scan::scan(root, &ScanOptions::default(), &|_| {}, stop)
+            })
         };
         match summary {
             Ok(s) if s.indexed + s.removed + s.renamed > 0 => on_change(s),

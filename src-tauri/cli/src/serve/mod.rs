@@ -236,7 +236,11 @@ fn live_updates(
     slot: &std::sync::Mutex<Option<shelfmark_core::watch::Watcher>>,
     cancel: &AtomicBool,
 ) {
+    // The snapshot is what the first searches wait for: loaded at the normal priority. What
+    // follows (installing the watcher walks every folder, the rescan every file) yields to
+    // searches (see `background`).
     let _ = archive.warm_up();
+    shelfmark_core::background::lower_this_thread();
     let counter = changes.clone();
     match Archive::watch(archive, move |s| {
         counter.fetch_add(1, Ordering::Relaxed);
@@ -248,7 +252,9 @@ fn live_updates(
         Ok(w) => *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(w),
         Err(e) => eprintln!("shelfmark: no live updates: {}", e.message),
     }
-    match archive.index(&ScanOptions::default(), &|_| {}, cancel) {
+    let rescan =
+        shelfmark_core::background::run(|| archive.index(&ScanOptions::default(), &|_| {}, cancel));
+    match rescan {
         Ok(s) if s.indexed + s.removed + s.renamed > 0 => {
             changes.fetch_add(1, Ordering::Relaxed);
             eprintln!(

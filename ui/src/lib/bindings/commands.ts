@@ -68,7 +68,7 @@ import type { UndoRequest } from "./UndoRequest";
 export type Commands = {
   /** Name, folder and state of the open archive. */
   archive_info: { request: ArchiveInfoRequest; response: ArchiveInfo; job: false };
-  /** Indexes the archive (an incremental scan when an index exists). */
+  /** Indexes the archive (an incremental scan when an index exists). The app starts it when an archive is opened, so it yields the processor to searches (see `background`). */
   index_archive: { request: IndexRequest; response: ScanSummary; job: true };
   /** Posts matching a query, sorted and paged, with facets if asked. */
   search: { request: SearchRequest; response: SearchResponse; job: false };
