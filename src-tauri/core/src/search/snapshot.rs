@@ -46,6 +46,8 @@ impl Interner {
 }
 
 const NONE: u32 = u32::MAX;
+/// No date (a stored `i64::MIN`, which only a hostile index holds, reads as no date too).
+const NO_DATE: i64 = i64::MIN;
 
 /// The folded titles (`fold_for_match`) of every document, by position, as UTF-8 bytes (not
 /// checked: they are searched and compared as bytes; see `store::columns::Titles`).
@@ -70,15 +72,16 @@ pub struct Snapshot {
     /// docid → position + 1 (0: not a live document); empty when the ids are too sparse for a
     /// table (a hostile index could claim ids up to 2^32), and then `docids` is searched.
     by_docid: Vec<u32>,
-    date_ms: Vec<Option<i64>>,
+    /// Milliseconds since the epoch (`NO_DATE`: no date), 8 bytes a post instead of 16.
+    date_ms: Vec<i64>,
     /// `year * 12 + month - 1` of the date, for facets (`NONE`: no date).
     month: Vec<u32>,
     author: Vec<u32>,
     site: Vec<u32>,
     /// `tag_ids[tag_start[i]..tag_start[i + 1]]` are document i's tags (ids in `terms`).
-    tag_start: Vec<usize>,
+    tag_start: Vec<u32>,
     tag_ids: Vec<u32>,
-    cat_start: Vec<usize>,
+    cat_start: Vec<u32>,
     cat_ids: Vec<u32>,
     title_chars: Vec<u32>,
     text_chars: Vec<u32>,
@@ -123,30 +126,44 @@ impl Snapshot {
                 v => ids.get(v as usize - 1).copied().unwrap_or(NONE),
             };
             snap.chunks.push((no, c.len()));
-            let (mut tag_at, mut cat_at) = (0usize, 0usize);
-            for k in 0..c.len() {
-                snap.docids.push(c.docids[k]);
-                snap.date_ms.push(c.date_ms[k]);
-                snap.month.push(c.month[k].checked_sub(1).unwrap_or(NONE));
-                snap.author.push(local(&authors, c.author[k]));
-                snap.site.push(local(&sites, c.site[k]));
-                let tn = c.tag_count[k] as usize;
-                let cn = c.cat_count[k] as usize;
-                let tags = c.tags.get(tag_at..tag_at + tn).unwrap_or(&[]);
-                let cats = c.cats.get(cat_at..cat_at + cn).unwrap_or(&[]);
-                tag_at += tn;
-                cat_at += cn;
-                let term = |&t: &u32| terms.get(t as usize).copied().unwrap_or(NONE);
-                snap.tag_ids.extend(tags.iter().map(term));
-                snap.tag_start.push(snap.tag_ids.len());
-                snap.cat_ids.extend(cats.iter().map(term));
-                snap.cat_start.push(snap.cat_ids.len());
-                snap.title_chars.push(c.title_chars[k]);
-                snap.text_chars.push(c.text_chars[k]);
-                snap.has_source.push(c.has_source[k]);
-                title_sum += c.title_chars[k] as u64;
-                text_sum += c.text_chars[k] as u64;
-            }
+            // Column by column: one pass over each of the chunk's vectors.
+            snap.docids.extend_from_slice(&c.docids);
+            snap.date_ms
+                .extend(c.date_ms.iter().map(|d| d.unwrap_or(NO_DATE)));
+            snap.month
+                .extend(c.month.iter().map(|m| m.checked_sub(1).unwrap_or(NONE)));
+            snap.author
+                .extend(c.author.iter().map(|&a| local(&authors, a)));
+            snap.site.extend(c.site.iter().map(|&s| local(&sites, s)));
+            let term = |&t: &u32| terms.get(t as usize).copied().unwrap_or(NONE);
+            let lists =
+                |counts: &[u32], items: &[u32], ids: &mut Vec<u32>, start: &mut Vec<u32>| {
+                    let mut at = 0usize;
+                    for &n in counts {
+                        let n = n as usize;
+                        ids.extend(items.get(at..at + n).unwrap_or(&[]).iter().map(term));
+                        at += n;
+                        // Past u32::MAX entries (only a hostile index) the lists read as empty.
+                        start.push(u32::try_from(ids.len()).unwrap_or(u32::MAX));
+                    }
+                };
+            lists(
+                &c.tag_count,
+                &c.tags,
+                &mut snap.tag_ids,
+                &mut snap.tag_start,
+            );
+            lists(
+                &c.cat_count,
+                &c.cats,
+                &mut snap.cat_ids,
+                &mut snap.cat_start,
+            );
+            snap.title_chars.extend_from_slice(&c.title_chars);
+            snap.text_chars.extend_from_slice(&c.text_chars);
+            snap.has_source.extend_from_slice(&c.has_source);
+            title_sum += c.title_chars.iter().map(|&n| n as u64).sum::<u64>();
+            text_sum += c.text_chars.iter().map(|&n| n as u64).sum::<u64>();
         })
         .at(path)?;
         let n = snap.docids.len();
@@ -203,7 +220,7 @@ impl Snapshot {
     }
 
     pub fn date_ms(&self, i: usize) -> Option<i64> {
-        self.date_ms.get(i).copied().flatten()
+        self.date_ms.get(i).copied().filter(|&d| d != NO_DATE)
     }
 
     /// `year * 12 + month - 1` of the date.
@@ -272,9 +289,10 @@ impl Snapshot {
 }
 
 /// Item `i` of a flattened list of lists: `items[start[i]..start[i + 1]]`, empty when out of range.
-fn span<'a, T>(start: &[usize], items: &'a [T], i: usize) -> &'a [T] {
-    match (start.get(i), start.get(i + 1)) {
-        (Some(&a), Some(&b)) => items.get(a..b).unwrap_or(&[]),
+fn span<'a, T, S: Copy + TryInto<usize>>(start: &[S], items: &'a [T], i: usize) -> &'a [T] {
+    let at = |k: usize| start.get(k).and_then(|&s| s.try_into().ok());
+    match (at(i), at(i + 1)) {
+        (Some(a), Some(b)) => items.get(a..b).unwrap_or(&[]),
         _ => &[],
     }
 }
