@@ -73,7 +73,9 @@ fn start_watching(app: &tauri::AppHandle, archive: Arc<Archive>) {
     drop(lock(&app.state::<AppState>().watcher).take());
     let app = app.clone();
     std::thread::spawn(move || {
-        // Installing the watcher walks every folder: it yields to searches (see `background`).
+        // What the first searches need, at the normal priority; then installing the watcher,
+        // which walks every folder, yields to searches (see `background`).
+        let _ = archive.warm_up();
         shelfmark_core::background::lower_this_thread();
         let handle = app.clone();
         let watcher = archive.watch(move |summary| {

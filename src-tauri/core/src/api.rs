@@ -328,9 +328,10 @@ impl Archive {
         Ok(self.readers.with(f)?)
     }
 
-    /// Open the index and load its snapshot now, so the first search does not pay for it.
+    /// Open the index and load its snapshot and titles now, so the first searches do not pay
+    /// for them.
     pub fn warm_up(&self) -> ApiResult<()> {
-        self.with_searcher(|s| s.refresh())
+        self.with_searcher(|s| s.warm_up())
     }
 
     /// Search. A search still running when another query (or order) is asked for is

@@ -97,6 +97,8 @@ pub struct Snapshot {
     /// Chunks that had to be built from `posts` rows (their stored blob was missing or bad).
     pub rebuilt_chunks: usize,
     titles: OnceLock<Titles>,
+    /// Held while the titles are read, so readers that need them at once read them once.
+    reading_titles: std::sync::Mutex<()>,
 }
 
 impl Snapshot {
@@ -274,6 +276,13 @@ impl Snapshot {
         if let Some(t) = self.titles.get() {
             return Ok(t);
         }
+        let _reading = self
+            .reading_titles
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = self.titles.get() {
+            return Ok(t);
+        }
         let mut titles = Titles::default();
         titles.start.push(0);
         for &(no, len) in &self.chunks {
@@ -283,7 +292,6 @@ impl Snapshot {
             })
             .at(path)?;
         }
-        // Another reader may have read them meanwhile: either copy is the same.
         Ok(self.titles.get_or_init(|| titles))
     }
 }
