@@ -437,26 +437,73 @@ pub struct MergeCounts {
     pub blocks: u64,
 }
 
-/// Keep the number of segments down: when there are more than `max`, merge the smallest ones
-/// into one, dropping postings of documents that are no longer live. Streams block by block, so
-/// memory stays small whatever the index size.
+/// Segments merge by tiers: a segment's tier is how many times `TIER_FACTOR` its size is above
+/// `TIER_BASE` (`tier`), and once a tier holds `TIER_FACTOR` segments they are merged into one
+/// of the next tier. So a posting is rewritten about once per tier it climbs, log8 of the number
+/// of flushes: at a million posts (112 flushes of ~50 MB) merges rewrite 1.6× the postings
+/// instead of the 2.8× of merging the smallest whenever there were more than 8.
+pub const TIER_FACTOR: usize = 8;
+/// Segments below this size are tier 0.
+const TIER_BASE: u64 = 1 << 20;
+
+/// `0` below `TIER_BASE`, then one more for each `TIER_FACTOR` times as many bytes.
+fn tier(bytes: i64) -> u32 {
+    let mut rest = u64::try_from(bytes).unwrap_or(0) / TIER_BASE;
+    let mut t = 0;
+    while rest > 0 {
+        rest /= TIER_FACTOR as u64;
+        t += 1;
+    }
+    t
+}
+
+/// The segments (ids, from `(id, bytes)`) to merge next, if any: every segment of the lowest
+/// tier that holds `TIER_FACTOR` or more; else, past `max` segments (tiers can hold up to
+/// `TIER_FACTOR - 1` each), all but the `max / 2` largest.
+fn merge_victims(segs: &[(i64, i64)], max: usize) -> Option<Vec<i64>> {
+    let mut by_tier: std::collections::BTreeMap<u32, Vec<i64>> = Default::default();
+    for &(id, bytes) in segs {
+        by_tier.entry(tier(bytes)).or_default().push(id);
+    }
+    if let Some(ids) = by_tier.into_values().find(|ids| ids.len() >= TIER_FACTOR) {
+        return Some(ids);
+    }
+    if segs.len() <= max {
+        return None;
+    }
+    let mut segs = segs.to_vec();
+    segs.sort_by_key(|&(id, bytes)| (bytes, id));
+    Some(
+        segs.iter()
+            .take(segs.len() - max / 2)
+            .map(|s| s.0)
+            .collect(),
+    )
+}
+
+/// Whether `merge_small_segments` has anything to merge.
+pub fn needs_merge(conn: &Connection, max: usize) -> rusqlite::Result<bool> {
+    Ok(merge_victims(&segment_sizes(conn)?, max).is_some_and(|v| v.len() >= 2))
+}
+
+/// Keep the number of segments down (each costs one block read per gram per query) at a cost
+/// in rewrites that grows with the log of the index (`merge_victims`), dropping postings of
+/// documents that are no longer live. Streams block by block, so memory stays small whatever
+/// the index size. Returns whether anything was merged.
 pub fn merge_small_segments(
     conn: &Connection,
     max: usize,
     live: &dyn Fn(u32) -> bool,
 ) -> rusqlite::Result<bool> {
-    let mut segs = segment_sizes(conn)?;
-    if segs.len() <= max {
-        return Ok(false);
+    let mut merged = false;
+    while let Some(victims) = merge_victims(&segment_sizes(conn)?, max) {
+        if victims.len() < 2 {
+            break;
+        }
+        merge_segments(conn, &victims, live, &mut |_| true)?;
+        merged = true;
     }
-    segs.sort_by_key(|&(id, bytes)| (bytes, id));
-    let victims: Vec<i64> = segs
-        .iter()
-        .take(segs.len() - max / 2)
-        .map(|s| s.0)
-        .collect();
-    merge_segments(conn, &victims, live, &mut |_| true)?;
-    Ok(true)
+    Ok(merged)
 }
 
 /// Merge every segment into one (compaction), dropping postings of documents that are no longer
@@ -623,6 +670,54 @@ fn merge_segments(
 mod merge_tests {
     use super::*;
 
+    /// Flushes of equal size, merged as `merge_small_segments` would: what is rewritten in all,
+    /// and the most segments there ever were.
+    fn simulate(flushes: usize, flush: i64, max: usize) -> (i64, usize) {
+        let (mut segs, mut rewritten, mut most, mut next) = (Vec::new(), 0i64, 0usize, 0i64);
+        for _ in 0..flushes {
+            next += 1;
+            segs.push((next, flush));
+            while let Some(v) = merge_victims(&segs, max) {
+                let bytes: i64 = segs.iter().filter(|s| v.contains(&s.0)).map(|s| s.1).sum();
+                segs.retain(|s| !v.contains(&s.0));
+                next += 1;
+                segs.push((next, bytes));
+                rewritten += bytes;
+            }
+            most = most.max(segs.len());
+        }
+        (rewritten, most)
+    }
+
+    #[test]
+    fn tiers_rewrite_each_posting_about_once_per_tier_and_bound_the_segments() {
+        assert_eq!(tier(0), 0);
+        assert_eq!(tier(-5), 0);
+        assert_eq!(tier((1 << 20) - 1), 0);
+        assert_eq!(tier(1 << 20), 1);
+        assert_eq!(tier((8 << 20) - 1), 1);
+        assert_eq!(tier(8 << 20), 2);
+        // 112 flushes of 50 MB (a million posts): 14 merges of 8 flushes, 1 of 8 of those.
+        let flush = 50 << 20;
+        let (rewritten, most) = simulate(112, flush, 16);
+        assert_eq!(rewritten, (112 + 64) * flush);
+        assert!(most <= 16, "{most}");
+        // Rewrites grow as n log n, not n²: 8× the flushes, well under 8× 8 the rewrites.
+        let (more, most) = simulate(896, flush, 16);
+        assert!(more < rewritten * 8 * 3, "{more} vs {rewritten}");
+        assert!(most <= 16, "{most}");
+        // Tiny segments (edits) merge among themselves, not into the big ones.
+        let mut segs: Vec<(i64, i64)> = (1..=7).map(|i| (i, 400 << 20)).collect();
+        segs.extend((8..=15).map(|i| (i, 10_000)));
+        assert_eq!(merge_victims(&segs, 16), Some((8..=15).collect()));
+        // Past `max`, the smallest merge whatever their tiers.
+        // (7 segments of tier 1, 7 of tier 2, 3 of tier 3: no tier is full.)
+        let segs: Vec<(i64, i64)> = (1..=17)
+            .map(|i| (i, [2 << 20, 16 << 20, 128 << 20][(i as usize - 1) / 7] + i))
+            .collect();
+        assert_eq!(merge_victims(&segs, 16), Some((1..=9).collect()));
+    }
+
     #[test]
     fn merging_keeps_live_postings_in_order_and_drops_dead_ones() {
         let c = Connection::open_in_memory().unwrap();
@@ -642,17 +737,18 @@ mod merge_tests {
             b.write(&c).unwrap();
         }
         let live = |d: u32| !d.is_multiple_of(3);
-        assert!(merge_small_segments(&c, 4, &live).unwrap());
+        assert!(needs_merge(&c, 16).unwrap());
+        assert!(merge_small_segments(&c, 16, &live).unwrap());
+        assert!(!needs_merge(&c, 16).unwrap());
         let segs: i64 = c
             .query_row("SELECT count(*) FROM segments", [], |r| r.get(0))
             .unwrap();
-        assert!(segs <= 4, "{segs} segments left");
+        // Twelve segments of one tier: merged into one, which lost the dead postings.
+        assert_eq!(segs, 1);
         let mut out = Vec::new();
         read_postings(&c, 5 * 7919, &mut out).unwrap();
         let mut docs: Vec<u32> = out.iter().map(|p| p.0).collect();
-        // The ten smallest (here: oldest) segments were merged and lost their dead postings;
-        // the two left alone keep theirs (queries drop them by docid).
-        let expected: Vec<u32> = (0..120).filter(|d| *d >= 100 || live(*d)).collect();
+        let expected: Vec<u32> = (0..120).filter(|d| live(*d)).collect();
         docs.sort_unstable();
         assert_eq!(docs, expected);
         assert!(out.iter().all(|&(d, tf)| tf == 1 + d % 2));

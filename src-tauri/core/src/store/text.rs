@@ -26,13 +26,22 @@ pub const MAX_TEXT: usize = 256 << 20;
 pub fn pack(folded: &str) -> Vec<u8> {
     let bytes = folded.as_bytes();
     if bytes.len() >= MIN_COMPRESSED {
-        if let Ok(z) = zstd::bulk::compress(bytes, LEVEL) {
-            if z.len() < bytes.len() {
+        // One compression context per thread: making one per text was 2.6% of a cold index.
+        let packed = COMPRESSOR.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.is_none() {
+                *c = zstd::bulk::Compressor::new(LEVEL).ok();
+            }
+            let z = c.as_mut()?.compress(bytes).ok()?;
+            (z.len() < bytes.len()).then(|| {
                 let mut out = Vec::with_capacity(z.len() + 1);
                 out.push(ZSTD);
                 out.extend_from_slice(&z);
-                return out;
-            }
+                out
+            })
+        });
+        if let Some(out) = packed {
+            return out;
         }
     }
     let mut out = Vec::with_capacity(bytes.len() + 1);
@@ -42,6 +51,8 @@ pub fn pack(folded: &str) -> Vec<u8> {
 }
 
 thread_local! {
+    static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { RefCell::new(None) };
     static DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> =
         const { RefCell::new(None) };
 }

@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 
 /// Flush a segment (and commit) once it holds this many postings (about 2 bytes each on disk).
 const SEGMENT_POSTINGS: usize = 20_000_000;
-/// More segments than this are merged (smallest first) at the next commit.
-const MAX_SEGMENTS: usize = 8;
+/// Segments merge by tiers (`segment::merge_small_segments`); past this many, the smallest are
+/// merged at the next commit whatever their tiers.
+const MAX_SEGMENTS: usize = 16;
 
 /// Posting lists are built on threads of their own, one per shard of the gram space, so the
 /// writer's thread only talks to SQLite.
@@ -293,13 +294,9 @@ impl Writer {
         Ok(())
     }
 
-    /// Merge small segments once there are too many (each costs one read per gram per query).
+    /// Merge segments by tiers (see `segment::merge_small_segments`).
     fn merge_segments(&mut self) -> Result<()> {
-        let count: i64 = self
-            .conn
-            .query_row("SELECT count(*) FROM segments", [], |r| r.get(0))
-            .at(&self.path)?;
-        if count as usize <= MAX_SEGMENTS {
+        if !crate::index::segment::needs_merge(&self.conn, MAX_SEGMENTS).at(&self.path)? {
             return Ok(());
         }
         let live = LiveDocs::load(&self.conn).at(&self.path)?;
