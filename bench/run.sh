@@ -221,7 +221,13 @@ main() {
   wait_load; ln=$(loadnote)
   timeout 1800 "$SB" "$CORPUS" "$ROUNDS" | tee "$T.search.txt"
   echo "(before: $ln; $(afterload))"
-  FIRST_MS=$(sed -n 's/.*first search (opens index, loads snapshot) \([0-9.]*\) ms.*/\1/p' "$T.search.txt" | head -1)
+  # The first search is one figure per process: two more processes (no query rounds), median of 3.
+  local firsts=("$(sed -n 's/.*first search (opens index, loads snapshot) \([0-9.]*\) ms.*/\1/p' "$T.search.txt" | head -1)")
+  for _ in 1 2; do
+    firsts+=("$(timeout 600 "$SB" "$CORPUS" 0 | sed -n 's/.*first search (opens index, loads snapshot) \([0-9.]*\) ms.*/\1/p' | head -1)")
+  done
+  FIRST_MS=$(printf '%s\n' "${firsts[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  echo "first search after opening, 3 processes: ${firsts[*]} ms; median ${FIRST_MS} ms"
   SEARCH_P50=$(awk '$1=="all" {print $2}' "$T.search.txt")
   SEARCH_P95=$(awk '$1=="all" {print $3}' "$T.search.txt")
   SEARCH_MAX=$(awk '$1=="all" {print $4}' "$T.search.txt")
@@ -392,7 +398,7 @@ summary() {
       "cold index, wall s" "$COLD_S" "Python+FTS5: $PY_S" "<= $t_cold s$(at)" "$cold_ok" \
       "cold index, posts/s" "$COLD_PPS" "Python+FTS5: $PY_PPS" "" "" \
       "no-change rescan, wall s" "$RESCAN_S (median; max $RESCAN_MAX)" "Python: none (rebuild = cold)" "<= $t_rescan s$(at)" "$rescan_ok" \
-      "first search after opening, ms" "${FIRST_MS:-?} (in process: opens the index, loads metadata)" "" "<= $t_first ms$(at)" "$first_ok" \
+      "first search after opening, ms" "${FIRST_MS:-?} (median of 3 processes: opens the index, loads metadata)" "" "<= $t_first ms$(at)" "$first_ok" \
       "search p95 in process, ms" "$SEARCH_P95 (p50 $SEARCH_P50); worst class $SEARCH_WORST" "FTS5 (>=3 chars) $FTS_P95" "<= $t_search ms$(at)" "$search_ok" \
       "CLI search per process, ms" "p50 ${CLI_P50:-?}, p95 ${CLI_P95:-?}" "rg p95 $RG_P95 (${RG_RATIO:-?}x the CLI)" "$([ -n "$t_cli" ] && echo "p95 <= $t_cli ms, >= 10x rg")" "$cli_ok" \
       "peak RSS indexing, MB" "$COLD_RSS (rescan $RESCAN_RSS)" "Python+FTS5: $PY_RSS" "<= 1024 MB at 1M" "$mem_ok" \
