@@ -222,9 +222,10 @@ main() {
   timeout 1800 "$SB" "$CORPUS" "$ROUNDS" | tee "$T.search.txt"
   echo "(before: $ln; $(afterload))"
   # The first search is one figure per process: two more processes (no query rounds), median of 3.
-  local firsts=("$(sed -n 's/.*first search (opens index, loads snapshot) \([0-9.]*\) ms.*/\1/p' "$T.search.txt" | head -1)")
+  first_ms() { sed -n 's/.*first search (opens index, loads snapshot) \([0-9.]*\) ms.*/\1/p' | head -1; }
+  local firsts=("$(first_ms < "$T.search.txt")")
   for _ in 1 2; do
-    firsts+=("$(timeout 600 "$SB" "$CORPUS" 0 | sed -n 's/.*first search (opens index, loads snapshot) \([0-9.]*\) ms.*/\1/p' | head -1)")
+    firsts+=("$(timeout 600 "$SB" "$CORPUS" 0 | first_ms)")
   done
   FIRST_MS=$(printf '%s\n' "${firsts[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
   echo "first search after opening, 3 processes: ${firsts[*]} ms; median ${FIRST_MS} ms"

@@ -65,7 +65,7 @@ mod tests {
         let before = my_nice();
         let nices: Vec<i32> = run(|| (0..64).into_par_iter().map(|_| my_nice()).collect());
         assert!(nices.iter().all(|&n| n >= NICE), "{nices:?}");
-        assert_eq!(run(my_nice).max(NICE), run(my_nice));
+        assert!(run(my_nice) >= NICE, "the work itself runs on the pool");
         assert_eq!(my_nice(), before, "the caller's priority is unchanged");
         // The global pool is not the background pool.
         let global: Vec<i32> = (0..64).into_par_iter().map(|_| my_nice()).collect();

@@ -459,8 +459,13 @@ fn tier(bytes: i64) -> u32 {
 
 /// The segments (ids, from `(id, bytes)`) to merge next, if any: every segment of the lowest
 /// tier that holds `TIER_FACTOR` or more; else, past `max` segments (tiers can hold up to
-/// `TIER_FACTOR - 1` each), all but the `max / 2` largest.
+/// `TIER_FACTOR - 1` each), all but the `max / 2` largest. Never fewer than two: one segment
+/// merged into itself would change nothing (and with `max` below 2, loop forever).
 fn merge_victims(segs: &[(i64, i64)], max: usize) -> Option<Vec<i64>> {
+    tier_victims(segs, max).filter(|v| v.len() >= 2)
+}
+
+fn tier_victims(segs: &[(i64, i64)], max: usize) -> Option<Vec<i64>> {
     let mut by_tier: std::collections::BTreeMap<u32, Vec<i64>> = Default::default();
     for &(id, bytes) in segs {
         by_tier.entry(tier(bytes)).or_default().push(id);
@@ -483,7 +488,7 @@ fn merge_victims(segs: &[(i64, i64)], max: usize) -> Option<Vec<i64>> {
 
 /// Whether `merge_small_segments` has anything to merge.
 pub fn needs_merge(conn: &Connection, max: usize) -> rusqlite::Result<bool> {
-    Ok(merge_victims(&segment_sizes(conn)?, max).is_some_and(|v| v.len() >= 2))
+    Ok(merge_victims(&segment_sizes(conn)?, max).is_some())
 }
 
 /// Keep the number of segments down (each costs one block read per gram per query) at a cost
@@ -497,9 +502,6 @@ pub fn merge_small_segments(
 ) -> rusqlite::Result<bool> {
     let mut merged = false;
     while let Some(victims) = merge_victims(&segment_sizes(conn)?, max) {
-        if victims.len() < 2 {
-            break;
-        }
         merge_segments(conn, &victims, live, &mut |_| true)?;
         merged = true;
     }
@@ -716,6 +718,9 @@ mod merge_tests {
             .map(|i| (i, [2 << 20, 16 << 20, 128 << 20][(i as usize - 1) / 7] + i))
             .collect();
         assert_eq!(merge_victims(&segs, 16), Some((1..=9).collect()));
+        // One segment is never merged into itself, whatever `max`.
+        assert_eq!(merge_victims(&[(1, 5)], 0), None);
+        assert_eq!(merge_victims(&[(1, 5), (2, 6)], 0), Some(vec![1, 2]));
     }
 
     #[test]
