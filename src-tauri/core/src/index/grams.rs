@@ -1,8 +1,8 @@
-//! The n-grams of the text index. CJK text is indexed as single characters, adjacent pairs and
-//! adjacent triples, so a query of any length can be answered: one, two or three characters
-//! exactly from one posting list, longer runs by intersecting triples and verifying candidates
-//! against the text. Other scripts are indexed as whole words. Everything here works on *folded*
-//! text (see `crate::fold`).
+//! The n-grams of the text index. CJK text is indexed as single characters and adjacent pairs,
+//! and a pair's postings carry the positions where it occurs, so a query of any length is
+//! answered without reading text: one or two characters exactly from one posting list, longer
+//! runs from the positions of the pairs that cover them. Other scripts are indexed as whole
+//! words. Everything here works on *folded* text (see `crate::fold`).
 //!
 //! A gram is a 64-bit id: CJK grams pack their characters exactly; words are hashed (FNV-1a) with
 //! the top bit set, so the two kinds never meet. The ids are part of the on-disk format.
@@ -16,9 +16,6 @@ pub type GramId = u64;
 pub const MAX_WORD_BYTES: usize = 64;
 
 const PAIR_TAG: u64 = 1 << 42;
-/// Marks a CJK triple: three characters of 18 bits each in bits 0..=53 (every CJK character is
-/// below U+40000; a triple with a character above has no id and is looked up by its pairs).
-const TRIPLE_TAG: u64 = 1 << 61;
 const WORD_TAG: u64 = 1 << 63;
 
 /// Marks the page-only twin of a CJK gram (CJK ids use bits 0..=42).
@@ -42,13 +39,6 @@ pub fn single(c: char) -> GramId {
 
 pub fn pair(a: char, b: char) -> GramId {
     PAIR_TAG | ((a as u64) << 21) | b as u64
-}
-
-/// Three adjacent CJK characters, when each is below U+40000. A pair never has bit 61 and a
-/// single is below 2^21, so the three kinds (and their page-only twins, bit 62) never meet.
-pub fn triple(a: char, b: char, c: char) -> Option<GramId> {
-    let (a, b, c) = (a as u64, b as u64, c as u64);
-    ((a | b | c) < 1 << 18).then_some(TRIPLE_TAG | (a << 36) | (b << 18) | c)
 }
 
 pub fn word(w: &str) -> GramId {
@@ -141,11 +131,11 @@ pub fn tokens(chars: &[char]) -> Vec<Token<'_>> {
     out
 }
 
-/// Whether a gram's postings carry the positions where it starts (CJK triples, and their
-/// page-only twins): a run of four or more CJK characters is then found from the positions of
-/// the triples that cover it, without reading any text.
+/// Whether a gram's postings carry the positions where it starts (CJK pairs, and their
+/// page-only twins): a run of three or more CJK characters is then found from the positions of
+/// the pairs that cover it, without reading any text.
 pub fn has_positions(g: GramId) -> bool {
-    g & (WORD_TAG | TRIPLE_TAG) == TRIPLE_TAG
+    g & (WORD_TAG | PAIR_TAG) == PAIR_TAG
 }
 
 /// One gram of a document: how often it occurs and, for a gram that [`has_positions`], where
@@ -191,14 +181,14 @@ impl DocGrams {
 #[derive(Default)]
 pub struct GramScratch {
     counts: FxHashMap<GramId, u32>,
-    triples: Vec<(GramId, u32)>,
+    pairs: Vec<(GramId, u32)>,
     word_buf: String,
     prev_word: String,
 }
 
 /// Append every gram of a document's folded text to `out`, each id passed through `id` (the
-/// page-only twin for the rest of a page). Triples are collected with their positions (the
-/// index of their first character in `chars`); the other grams are counted.
+/// page-only twin for the rest of a page). Pairs are collected with their positions (the index
+/// of their first character in `chars`); the other grams are counted.
 pub fn doc_grams_into(
     chars: &[char],
     id: impl Fn(GramId) -> GramId,
@@ -207,12 +197,12 @@ pub fn doc_grams_into(
 ) {
     let GramScratch {
         counts,
-        triples,
+        pairs,
         word_buf,
         prev_word,
     } = scratch;
     counts.clear();
-    triples.clear();
+    pairs.clear();
     // The previous word and the index just past it.
     let mut prev_end: Option<usize> = None;
     let mut i = 0;
@@ -221,12 +211,7 @@ pub fn doc_grams_into(
         if is_cjk(c) {
             *counts.entry(single(c)).or_insert(0) += 1;
             if let Some(&next) = chars.get(i + 1).filter(|&&n| is_cjk(n)) {
-                *counts.entry(pair(c, next)).or_insert(0) += 1;
-                if let Some(&third) = chars.get(i + 2).filter(|&&t| is_cjk(t)) {
-                    if let Some(t) = triple(c, next, third) {
-                        triples.push((t, i as u32));
-                    }
-                }
+                pairs.push((pair(c, next), i as u32));
             }
             i += 1;
         } else if is_word_char(c) {
@@ -270,14 +255,14 @@ pub fn doc_grams_into(
         count: n,
         pos: 0,
     }));
-    // Grouped by triple, each triple's positions ascending.
-    triples.sort_unstable();
+    // Grouped by pair, each pair's positions ascending.
+    pairs.sort_unstable();
     let mut k = 0;
-    while k < triples.len() {
-        let t = triples[k].0;
+    while k < pairs.len() {
+        let t = pairs[k].0;
         let start = out.positions.len() as u32;
-        while k < triples.len() && triples[k].0 == t {
-            out.positions.push(triples[k].1);
+        while k < pairs.len() && pairs[k].0 == t {
+            out.positions.push(pairs[k].1);
             k += 1;
         }
         out.grams.push(DocGram {
@@ -304,8 +289,8 @@ pub struct AtomPlan {
     pub grams: Vec<GramId>,
     /// True when the posting list of the single gram is exactly the answer (no verification).
     pub exact: bool,
-    /// For a run of four or more CJK characters (and nothing else): triples that cover it, each
-    /// with its offset in the run. A document holds the run at `p` exactly when each triple
+    /// For a run of three or more CJK characters (and nothing else): pairs that cover it, each
+    /// with its offset in the run. A document holds the run at `p` exactly when each pair
     /// starts at `p + offset`, so the positions of these answer it without verification.
     pub cover: Option<Vec<(u32, GramId)>>,
 }
@@ -332,23 +317,25 @@ fn joined(toks: &[Token], chars: &[char]) -> Option<GramId> {
     }
 }
 
-/// The triples that cover a run of CJK characters: at offsets 0, 3, 6, … and the last three.
-/// None when the run is shorter than four characters or a character has no triple id.
+/// The pairs that cover a run of CJK characters: at offsets 0, 2, 4, … and the last two.
+/// None when the run is shorter than three characters.
 fn cover(run: &[char]) -> Option<Vec<(u32, GramId)>> {
-    if run.len() < 4 {
+    if run.len() < 3 {
         return None;
     }
-    let last = run.len() - 3;
-    let mut offsets: Vec<usize> = (0..last).step_by(3).collect();
+    let last = run.len() - 2;
+    let mut offsets: Vec<usize> = (0..last).step_by(2).collect();
     offsets.push(last);
-    offsets
-        .into_iter()
-        .map(|o| Some((o as u32, triple(run[o], run[o + 1], run[o + 2])?)))
-        .collect()
+    Some(
+        offsets
+            .into_iter()
+            .map(|o| (o as u32, pair(run[o], run[o + 1])))
+            .collect(),
+    )
 }
 
 /// Plan the lookup of a folded query atom: one exact posting list where one gram is the whole
-/// atom (a word, one to three CJK characters, a word joined to CJK text, two words and what lies
+/// atom (a word, one or two CJK characters, a word joined to CJK text, two words and what lies
 /// between), positions for a longer run of CJK characters, else candidates to verify.
 pub fn plan_atom(chars: &[char]) -> AtomPlan {
     let toks = tokens(chars);
@@ -368,7 +355,7 @@ pub fn plan_atom(chars: &[char]) -> AtomPlan {
 }
 
 /// The plan from the grams of the atom's tokens alone (no positions, no joined grams): exact
-/// only when the atom is one word or one to three CJK characters.
+/// only when the atom is one word or one or two CJK characters.
 pub fn plan_tokens(chars: &[char]) -> AtomPlan {
     let toks = tokens(chars);
     let mut grams = Vec::new();
@@ -377,12 +364,7 @@ pub fn plan_tokens(chars: &[char]) -> AtomPlan {
             Token::Cjk(run) if run.len() == 1 => grams.push(single(run[0])),
             Token::Cjk(run) if run.len() == 2 => grams.push(pair(run[0], run[1])),
             Token::Cjk(run) => {
-                let triples: Option<Vec<GramId>> =
-                    run.windows(3).map(|w| triple(w[0], w[1], w[2])).collect();
-                match triples {
-                    Some(t) => grams.extend(t),
-                    None => grams.extend(run.windows(2).map(|w| pair(w[0], w[1]))),
-                }
+                grams.extend(run.windows(2).map(|w| pair(w[0], w[1])));
             }
             Token::Word(w) => grams.push(word(w)),
         }
@@ -390,7 +372,7 @@ pub fn plan_tokens(chars: &[char]) -> AtomPlan {
     grams.sort_unstable();
     grams.dedup();
     let whole_atom_is_one_token = match toks.as_slice() {
-        [Token::Cjk(run)] => run.len() <= 3 && run.len() == chars.len(),
+        [Token::Cjk(run)] => run.len() <= 2 && run.len() == chars.len(),
         [Token::Word(w)] => w.len() <= MAX_WORD_BYTES && w.chars().count() == chars.len(),
         _ => false,
     };
@@ -428,9 +410,13 @@ pub fn encode_positions(buf: &mut impl Extend<u8>, positions: &[u32]) {
 /// Decode the posting list of `gram`, appending `(doc, tf)` pairs (positions, if the gram has
 /// them, are skipped). Stops quietly at a truncated list.
 pub fn decode_postings(gram: GramId, bytes: &[u8], out: &mut Vec<(u32, u32)>) {
-    decode(has_positions(gram), bytes, None, |doc, tf, _| {
-        out.push((doc, tf))
-    });
+    decode(
+        has_positions(gram),
+        bytes,
+        None,
+        |_| true,
+        |doc, tf, _| out.push((doc, tf)),
+    );
 }
 
 /// Decode the posting list of `gram`, appending `(doc, tf, start)` with the posting's positions
@@ -442,10 +428,23 @@ pub fn decode_with_positions(
     out: &mut Vec<(u32, u32, u32)>,
     positions: &mut Vec<u32>,
 ) {
+    decode_with_positions_of(gram, bytes, |_| true, out, positions);
+}
+
+/// [`decode_with_positions`] for the documents `wanted` says yes to: the others' postings are
+/// skipped, and their positions are neither decoded nor kept.
+pub fn decode_with_positions_of(
+    gram: GramId,
+    bytes: &[u8],
+    wanted: impl Fn(u32) -> bool,
+    out: &mut Vec<(u32, u32, u32)>,
+    positions: &mut Vec<u32>,
+) {
     decode(
         has_positions(gram),
         bytes,
         Some(positions),
+        wanted,
         |doc, tf, start| out.push((doc, tf, start)),
     );
 }
@@ -454,6 +453,7 @@ fn decode(
     positional: bool,
     mut bytes: &[u8],
     mut keep: Option<&mut Vec<u32>>,
+    wanted: impl Fn(u32) -> bool,
     mut push: impl FnMut(u32, u32, u32),
 ) {
     let mut doc: Option<u32> = None;
@@ -475,6 +475,32 @@ fn decode(
         } else {
             1
         };
+        let want = wanted(d);
+        if positional && (keep.is_none() || !want) {
+            // Skip the positions: `tf` varints, each ending in a byte below 0x80.
+            let mut left = tf;
+            let mut used = 0;
+            for &b in bytes {
+                if left == 0 {
+                    break;
+                }
+                used += 1;
+                if b < 0x80 {
+                    left -= 1;
+                }
+            }
+            if left > 0 {
+                return;
+            }
+            bytes = &bytes[used..];
+            if want {
+                push(d, tf, 0);
+            }
+            continue;
+        }
+        if !want {
+            continue;
+        }
         let start = keep.as_ref().map_or(0, |p| p.len());
         if positional {
             // Every position takes at least one byte: a count beyond the bytes left is a lie
@@ -536,18 +562,21 @@ mod tests {
     }
 
     #[test]
-    fn one_two_and_three_cjk_characters_are_exact_lookups() {
+    fn one_and_two_cjk_characters_are_exact_lookups() {
         assert!(plan_atom(&chars("岸")).exact);
         assert!(plan_atom(&chars("两岸")).exact);
+        assert_eq!(plan_atom(&chars("两岸")).grams, vec![pair('两', '岸')]);
         let three = plan_atom(&chars("两岸关"));
-        assert!(three.exact);
-        assert_eq!(three.grams, vec![triple('两', '岸', '关').unwrap()]);
+        assert!(!three.exact);
+        assert_eq!(three.grams.len(), 2);
+        // A run whose pairs are all one pair is still not one list: 哈哈 occurs where 哈哈哈
+        // does not.
+        assert!(!plan_atom(&chars("哈哈哈")).exact);
         let four = plan_atom(&chars("两岸关系"));
         assert!(!four.exact);
-        assert_eq!(four.grams.len(), 2);
-        // Only characters below U+40000 pack into a triple (every CJK character is).
-        assert!(triple('两', '岸', '\u{40000}').is_none());
-        assert!(crate::fold::is_cjk('\u{3134F}') && !crate::fold::is_cjk('\u{40000}'));
+        assert_eq!(four.grams.len(), 3);
+        // Every character has a pair id, even above U+40000.
+        assert_ne!(pair('两', '\u{3134F}'), pair('两', '\u{3134E}'));
     }
 
     #[test]
@@ -606,10 +635,11 @@ mod tests {
         assert_ne!(single('a') & WORD_TAG, WORD_TAG);
         assert_eq!(word("a") & WORD_TAG, WORD_TAG);
         assert_ne!(pair('中', '国') & WORD_TAG, WORD_TAG);
-        let t = triple('\u{3FFFF}', '\u{3FFFF}', '\u{3FFFF}').unwrap();
-        assert_eq!(t & (WORD_TAG | PAGE_TAG), 0);
-        assert_ne!(t, pair('\u{3FFFF}', '\u{3FFFF}'));
-        assert_eq!(pair('\u{10FFFF}', '\u{10FFFF}') & TRIPLE_TAG, 0);
+        let p = pair('\u{10FFFF}', '\u{10FFFF}');
+        assert_eq!(p & (WORD_TAG | PAGE_TAG), 0);
+        assert_ne!(p, single('\u{10FFFF}'));
+        assert_ne!(page_only(p), p);
+        assert_eq!(page_only(p) & WORD_TAG, 0);
     }
 
     #[test]
@@ -619,9 +649,8 @@ mod tests {
         assert_eq!(counts[&single('中')], 2);
         assert_eq!(counts[&pair('中', '国')], 2);
         assert_eq!(counts[&pair('国', '人')], 1);
-        assert_eq!(counts[&triple('中', '国', '人').unwrap()], 1);
-        // Singles, pairs, the triple, the word, and the word after the word.
-        assert_eq!(counts.len(), 3 + 2 + 1 + 1 + 1);
+        // Singles, pairs, the word, and the word after the word.
+        assert_eq!(counts.len(), 3 + 2 + 1 + 1);
         assert_eq!(counts[&word("hello")], 2);
         assert_eq!(counts[&word_pair("hello", ' ', "hello")], 1);
         assert!(!counts.contains_key(&pair('国', '中')));
@@ -641,10 +670,10 @@ mod tests {
     }
 
     #[test]
-    fn triples_carry_their_positions_and_other_grams_do_not() {
-        let t = triple('两', '岸', '关').unwrap();
+    fn pairs_carry_their_positions_and_other_grams_do_not() {
+        let t = pair('岸', '关');
         assert!(has_positions(t) && has_positions(crate::index::grams::page_only(t)));
-        assert!(!has_positions(pair('两', '岸')) && !has_positions(single('两')));
+        assert!(!has_positions(single('两')) && !has_positions(page_only(single('两'))));
         assert!(
             !has_positions(word("x")) && !has_positions(crate::index::grams::page_only(word("x")))
         );
@@ -656,13 +685,9 @@ mod tests {
             &mut out,
         );
         let g = out.grams.iter().find(|g| g.gram == t).unwrap();
-        assert_eq!((g.count, out.positions_of(g)), (3, &[0u32, 5, 11][..]));
-        let p = out
-            .grams
-            .iter()
-            .find(|g| g.gram == pair('两', '岸'))
-            .unwrap();
-        assert_eq!((p.count, out.positions_of(p)), (3, &[][..]));
+        assert_eq!((g.count, out.positions_of(g)), (3, &[1u32, 6, 12][..]));
+        let s = out.grams.iter().find(|g| g.gram == single('两')).unwrap();
+        assert_eq!((s.count, out.positions_of(s)), (3, &[][..]));
         // A posting list with positions round-trips, and skipping them gives the same postings.
         let (mut buf, mut last) = (Vec::new(), None);
         for (doc, pos) in [
@@ -680,6 +705,11 @@ mod tests {
         let mut plain = Vec::new();
         decode_postings(t, &buf, &mut plain);
         assert_eq!(plain, [(3, 3), (9, 1), (300, 3)]);
+        // Only the documents wanted, with only their positions.
+        let (mut some, mut theirs) = (Vec::new(), Vec::new());
+        decode_with_positions_of(t, &buf, |d| d != 9, &mut some, &mut theirs);
+        assert_eq!(some, [(3, 3, 0), (300, 3, 3)]);
+        assert_eq!(theirs, [0, 5, 11, 1, 2, 70_000]);
         // Cut short inside a posting's positions: that posting is dropped, no panic.
         let (mut list, mut positions) = (Vec::new(), Vec::new());
         decode_with_positions(t, &buf[..buf.len() - 1], &mut list, &mut positions);
@@ -693,25 +723,22 @@ mod tests {
     }
 
     #[test]
-    fn a_run_of_four_or_more_is_covered_by_triples_at_every_third_character_and_the_last() {
+    fn a_run_of_three_or_more_is_covered_by_pairs_at_every_second_character_and_the_last() {
         let plan = plan_atom(&chars("两岸关系"));
         let cover = plan.cover.unwrap();
+        assert_eq!(cover, vec![(0, pair('两', '岸')), (2, pair('关', '系'))]);
         assert_eq!(
-            cover,
-            vec![
-                (0, triple('两', '岸', '关').unwrap()),
-                (1, triple('岸', '关', '系').unwrap())
-            ]
+            plan_atom(&chars("两岸关")).cover.unwrap(),
+            vec![(0, pair('两', '岸')), (1, pair('岸', '关'))]
         );
         let offsets = |q: &str| -> Vec<u32> {
             let cover = plan_atom(&chars(q)).cover.unwrap();
             cover.iter().map(|c| c.0).collect()
         };
-        assert_eq!(offsets("新冠疫苗接种率"), [0, 3, 4]);
-        assert_eq!(offsets("新冠疫苗接种"), [0, 3]);
-        // Three characters are one exact list; mixed text and characters without triple ids
-        // are verified.
-        assert!(plan_atom(&chars("两岸关")).cover.is_none());
+        assert_eq!(offsets("新冠疫苗接种率"), [0, 2, 4, 5]);
+        assert_eq!(offsets("新冠疫苗接种"), [0, 2, 4]);
+        // Two characters are one exact list; mixed text is verified.
+        assert!(plan_atom(&chars("两岸")).cover.is_none());
         assert!(plan_atom(&chars("iPhone手机很好")).cover.is_none());
         assert!(plan_atom(&chars("两岸 关系")).cover.is_none());
         assert!(plan_atom(&chars("两岸关\u{3134F}")).cover.is_some());

@@ -8,8 +8,8 @@ use super::query::{Atom, Clause, Field, FieldValue, HasWhat, Query, Sort};
 use super::snapshot::Snapshot;
 use crate::error::{Error, Result, SqlContext};
 use crate::index::analysis::{article_end, fold_for_match};
-use crate::index::grams::{page_only, plan_atom, plan_tokens, GramId};
-use crate::index::segment::{read_positions, read_postings};
+use crate::index::grams::{decode_with_positions_of, page_only, plan_atom, plan_tokens, GramId};
+use crate::index::segment::{read_encoded_lists, read_postings};
 use rusqlite::{Connection, OptionalExtension};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -487,7 +487,7 @@ fn eval_text(
 }
 
 /// The documents that hold a run of CJK characters, `(position, title tf, body tf)`, from the
-/// positions of the triples that `cover` it (`grams::AtomPlan::cover`): no text is read. A
+/// positions of the pairs that `cover` it (`grams::AtomPlan::cover`): no text is read. A
 /// document's count is that of `Needle::count_bytes` over its stored text: occurrences that do
 /// not overlap, taken from the left.
 fn positional_matches(
@@ -522,7 +522,7 @@ fn positional_matches(
 }
 
 /// Add to `counts` (by docid) the occurrences of the run that `cover` covers, in the positions
-/// of the grams `id` makes of the cover's triples.
+/// of the grams `id` makes of the cover's pairs.
 fn run_counts(
     ctx: &Ctx,
     cover: &[(u32, GramId)],
@@ -530,49 +530,80 @@ fn run_counts(
     id: &dyn Fn(GramId) -> GramId,
     counts: &mut rustc_hash::FxHashMap<u32, u32>,
 ) -> Result<()> {
-    /// One triple of the cover: its offset in the run, its postings `(doc, tf, start)` and the
+    /// One pair of the cover: its offset in the run, its postings `(doc, tf, start)` and the
     /// positions they point into.
-    struct Triple {
+    struct Covering {
         offset: u32,
         postings: Vec<(u32, u32, u32)>,
         positions: Vec<u32>,
     }
     /// The same, looked up by document.
-    struct ByDoc<'a> {
+    struct ByDoc {
         offset: u32,
         postings: rustc_hash::FxHashMap<u32, (u32, u32)>,
-        positions: &'a [u32],
+        positions: Vec<u32>,
     }
-    let mut lists: Vec<Triple> = Vec::with_capacity(cover.len());
+    /// A pair's posting lists as stored, one per segment.
+    struct Encoded {
+        offset: u32,
+        gram: GramId,
+        lists: Vec<Vec<u8>>,
+        bytes: usize,
+    }
+    let mut encoded: Vec<Encoded> = Vec::with_capacity(cover.len());
     for &(offset, g) in cover {
         ctx.check()?;
-        let (mut postings, mut positions) = (Vec::new(), Vec::new());
-        read_positions(ctx.conn, id(g), &mut postings, &mut positions).at(ctx.path)?;
-        if postings.is_empty() {
+        let gram = id(g);
+        let lists = read_encoded_lists(ctx.conn, gram).at(ctx.path)?;
+        let bytes = lists.iter().map(Vec::len).sum();
+        if bytes == 0 {
             return Ok(());
         }
-        lists.push(Triple {
+        encoded.push(Encoded {
             offset,
-            postings,
-            positions,
+            gram,
+            lists,
+            bytes,
         });
     }
-    lists.sort_by_key(|l| l.postings.len());
-    let Some((first, rest)) = lists.split_first() else {
+    // The shortest list is decoded whole: only its documents can hold the run, so the longer
+    // lists (a common pair such as 中国 holds most posts) keep the postings and positions of
+    // those documents alone, and each narrows the candidates for the next.
+    encoded.sort_by_key(|e| e.bytes);
+    let decode = |e: &Encoded, wanted: &dyn Fn(u32) -> bool| -> Covering {
+        let (mut postings, mut positions) = (Vec::new(), Vec::new());
+        for list in &e.lists {
+            decode_with_positions_of(e.gram, list, wanted, &mut postings, &mut positions);
+        }
+        Covering {
+            offset: e.offset,
+            postings,
+            positions,
+        }
+    };
+    let Some((first, others)) = encoded.split_first() else {
         return Ok(());
     };
-    let rest: Vec<ByDoc> = rest
-        .iter()
-        .map(|t| ByDoc {
+    let first = decode(first, &|_| true);
+    let mut wanted: rustc_hash::FxHashSet<u32> = first.postings.iter().map(|p| p.0).collect();
+    let mut rest: Vec<ByDoc> = Vec::with_capacity(others.len());
+    for e in others {
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        ctx.check()?;
+        let t = decode(e, &|d| wanted.contains(&d));
+        wanted = t.postings.iter().map(|p| p.0).collect();
+        rest.push(ByDoc {
             offset: t.offset,
             postings: t
                 .postings
                 .iter()
                 .map(|&(d, tf, at)| (d, (tf, at)))
                 .collect(),
-            positions: &t.positions,
-        })
-        .collect();
+            positions: t.positions,
+        });
+    }
     fn slice(pos: &[u32], tf: u32, at: u32) -> &[u32] {
         let at = at as usize;
         pos.get(at..at.saturating_add(tf as usize))
@@ -584,7 +615,7 @@ fn run_counts(
         if k % 1024 == 0 {
             ctx.check()?;
         }
-        // Where the run would start, from this triple's positions.
+        // Where the run would start, from this pair's positions.
         starts.clear();
         starts.extend(
             slice(&first.positions, tf, at)
@@ -598,7 +629,7 @@ fn run_counts(
             };
             other.clear();
             other.extend(
-                slice(t.positions, tf, at)
+                slice(&t.positions, tf, at)
                     .iter()
                     .filter_map(|p| p.checked_sub(t.offset)),
             );

@@ -411,7 +411,7 @@ mod tests {
         (steps.load(Ordering::Relaxed), res)
     }
 
-    /// Runs of four or more CJK characters are answered from the triples' positions, a word
+    /// Runs of three or more CJK characters are answered from the pairs' positions, a word
     /// joined to CJK text and two words with one character between from one posting list each:
     /// the same posts with the same scores as verifying each candidate's text, in the article and
     /// in the whole page, for runs that overlap themselves, cross the title, break at other

@@ -16,7 +16,9 @@ use rusqlite::Connection;
 /// 8: a triple's postings carry its positions (`index::grams::has_positions`), so a run of four
 /// or more CJK characters is answered without reading text.
 /// 9: `post_text.folded` compressed again (`store::text`), now that few queries read it.
-pub const VERSION: i64 = 9;
+/// 10: CJK pairs carry their positions and triples are no longer indexed: a run of three or more
+/// characters is answered from the positions of the pairs that cover it (docs/ARCHITECTURE.md).
+pub const VERSION: i64 = 10;
 
 const V1: &str = r#"
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
