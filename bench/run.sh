@@ -47,6 +47,11 @@ for v in POSTS ROUNDS PY_BUDGET; do
 done
 [ -z "$PY_POSTS" ] || [[ "$PY_POSTS" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --py-posts must be a positive integer" >&2; exit 2; }
 
+if [ "$SKIP_BASELINES" = 0 ] && ! command -v rg >/dev/null; then
+  echo "run.sh: the ripgrep baseline needs rg (Debian: apt-get install ripgrep), or pass --skip-baselines" >&2
+  exit 2
+fi
+
 mkdir -p "$OUT"
 SM="$ROOT/target/release/shelfmark"
 SB="$ROOT/target/release/examples/search_bench"
