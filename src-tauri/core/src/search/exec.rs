@@ -585,15 +585,18 @@ fn run_counts(
         return Ok(());
     };
     let first = decode(first, &|_| true);
-    let mut wanted: rustc_hash::FxHashSet<u32> = first.postings.iter().map(|p| p.0).collect();
+    let first_docs: rustc_hash::FxHashSet<u32> = first.postings.iter().map(|p| p.0).collect();
     let mut rest: Vec<ByDoc> = Vec::with_capacity(others.len());
     for e in others {
-        if wanted.is_empty() {
+        ctx.check()?;
+        // The candidates are the documents of the list decoded last.
+        let t = match rest.last() {
+            Some(prev) => decode(e, &|d| prev.postings.contains_key(&d)),
+            None => decode(e, &|d| first_docs.contains(&d)),
+        };
+        if t.postings.is_empty() {
             return Ok(());
         }
-        ctx.check()?;
-        let t = decode(e, &|d| wanted.contains(&d));
-        wanted = t.postings.iter().map(|p| p.0).collect();
         rest.push(ByDoc {
             offset: t.offset,
             postings: t
