@@ -72,7 +72,8 @@ pub fn walk(root: &Path, follow_outside: bool) -> Walked {
         })
     });
     let mut walked = out.into_inner().unwrap_or_else(|e| e.into_inner());
-    walked.files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    // Paths are unique: an unstable sort gives the same order, faster.
+    walked.files.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
     walked
 }
 
