@@ -73,9 +73,10 @@ export class AppController {
   list = $state.raw<ListHandle>();
   readerRegion = $state.raw<HTMLElement>();
 
-  // Results follow typing: a query goes at once if no search is running, else it waits for that
-  // one (replaced by any newer keystroke, so no stale query is sent). See lib/latest.ts.
-  readonly #commitSoon = latestOnly((q: string) => this.#commit(q));
+  // Results follow typing: a query goes at once while at most one search runs (the core stops
+  // that one: the new query supersedes it), else it waits for one to end, replaced by any newer
+  // keystroke, so no stale query is sent. See lib/latest.ts.
+  readonly #commitSoon = latestOnly((q: string) => this.#commit(q), 2);
 
   #writeHash() {
     const hash = toHash(this.view, location.hash);

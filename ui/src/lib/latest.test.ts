@@ -55,3 +55,31 @@ describe('latestOnly', () => {
     expect(run.busy()).toBe(false);
   });
 });
+
+describe('latestOnly with two running', () => {
+  it('sends the latest value at once beside the running task, and never more than two', async () => {
+    const started: string[] = [];
+    const gates = new Map<string, ReturnType<typeof deferred>>();
+    const run = latestOnly((q: string) => {
+      started.push(q);
+      const d = deferred();
+      gates.set(q, d);
+      return d.promise;
+    }, 2);
+    run('两');
+    run('两岸');
+    expect(started).toEqual(['两', '两岸']); // the second did not wait for the first
+    run('两岸关');
+    run('两岸关系');
+    expect(started).toEqual(['两', '两岸']);
+    expect(run.pending()).toBe(true);
+    gates.get('两')?.resolve();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(started).toEqual(['两', '两岸', '两岸关系']); // 两岸关 was replaced before it could go
+    expect(run.pending()).toBe(false);
+    gates.get('两岸')?.resolve();
+    gates.get('两岸关系')?.resolve();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(run.busy()).toBe(false);
+  });
+});

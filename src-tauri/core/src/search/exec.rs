@@ -431,7 +431,10 @@ fn eval_text(
         let titles = snap.titles(conn, path)?;
         let mut matches: Vec<(usize, u32, u32)> = Vec::with_capacity(candidates.len());
         if plan.exact {
-            for (i, tf) in candidates {
+            for (k, (i, tf)) in candidates.into_iter().enumerate() {
+                if k % 4096 == 0 {
+                    ctx.check()?;
+                }
                 let title_tf = needle.count_bytes(titles.get(i));
                 matches.push((i, title_tf, tf.saturating_sub(title_tf)));
             }
@@ -475,7 +478,10 @@ fn eval_text(
     let df = matches.len() as f32;
     let idf = (1.0 + (n_docs - df + 0.5) / (df + 0.5)).ln();
     let mut scores = Vec::with_capacity(matches.len());
-    for (i, title_tf, body_tf) in matches {
+    for (k, (i, title_tf, body_tf)) in matches.into_iter().enumerate() {
+        if k % 4096 == 0 {
+            ctx.check()?;
+        }
         set.insert(i);
         let lt = snap.title_chars(i) as f32 / snap.avg_title_chars;
         let lb = snap.text_chars(i) as f32 / snap.avg_text_chars;
