@@ -462,12 +462,18 @@ pub struct MergeCounts {
 
 /// Segments merge by tiers: a segment's tier is how many times `TIER_FACTOR` its size is above
 /// `TIER_BASE` (`tier`), and once a tier holds `TIER_FACTOR` segments they are merged into one
-/// of the next tier. So a posting is rewritten about once per tier it climbs, log8 of the number
-/// of flushes: at a million posts (112 flushes of ~50 MB) merges rewrite 1.6× the postings
-/// instead of the 2.8× of merging the smallest whenever there were more than 8.
+/// of the next tier, up to `TOP_TIER`. So a posting is rewritten about once per tier it climbs:
+/// at a million posts (67 flushes of ~60 MB) merges rewrite 0.96× the postings (1.9× with a
+/// fourth tier; 2.8× merging the smallest whenever there were more than 8).
 pub const TIER_FACTOR: usize = 8;
 /// Segments below this size are tier 0.
 const TIER_BASE: u64 = 1 << 20;
+/// Tiers from this one up (segments of 64 MiB and more: eight flushes merged) do not merge by
+/// tiers, only when the index holds more than `max` segments, or by a compaction. As Lucene
+/// caps the size of a merged segment: the next tier would be one merge of ~4 GB at a million
+/// posts, 42.5 s of a 324 s cold index on the writer's thread while the parsers waited, to save
+/// a handful of block lookups per gram.
+const TOP_TIER: u32 = 3;
 
 /// `0` below `TIER_BASE`, then one more for each `TIER_FACTOR` times as many bytes.
 fn tier(bytes: i64) -> u32 {
@@ -481,8 +487,8 @@ fn tier(bytes: i64) -> u32 {
 }
 
 /// The segments (ids, from `(id, bytes)`) to merge next, if any: every segment of the lowest
-/// tier that holds `TIER_FACTOR` or more; else, past `max` segments (tiers can hold up to
-/// `TIER_FACTOR - 1` each), all but the `max / 2` largest. Never fewer than two: one segment
+/// tier below `TOP_TIER` that holds `TIER_FACTOR` or more; else, past `max` segments, all but
+/// the `max / 2` largest. Never fewer than two: one segment
 /// merged into itself would change nothing (and with `max` below 2, loop forever).
 fn merge_victims(segs: &[(i64, i64)], max: usize) -> Option<Vec<i64>> {
     tier_victims(segs, max).filter(|v| v.len() >= 2)
@@ -493,7 +499,10 @@ fn tier_victims(segs: &[(i64, i64)], max: usize) -> Option<Vec<i64>> {
     for &(id, bytes) in segs {
         by_tier.entry(tier(bytes)).or_default().push(id);
     }
-    if let Some(ids) = by_tier.into_values().find(|ids| ids.len() >= TIER_FACTOR) {
+    if let Some((_, ids)) = by_tier
+        .into_iter()
+        .find(|(t, ids)| *t < TOP_TIER && ids.len() >= TIER_FACTOR)
+    {
         return Some(ids);
     }
     if segs.len() <= max {
@@ -722,15 +731,25 @@ mod merge_tests {
         assert_eq!(tier(1 << 20), 1);
         assert_eq!(tier((8 << 20) - 1), 1);
         assert_eq!(tier(8 << 20), 2);
-        // 112 flushes of 50 MB (a million posts): 14 merges of 8 flushes, 1 of 8 of those.
-        let flush = 50 << 20;
-        let (rewritten, most) = simulate(112, flush, 16);
-        assert_eq!(rewritten, (112 + 64) * flush);
+        // 67 flushes of 60 MB (a million posts): 8 merges of 8 flushes, and the 8 segments they
+        // make (tier 3) stay apart.
+        let flush = 60 << 20;
+        let (rewritten, most) = simulate(67, flush, 16);
+        assert_eq!(rewritten, 64 * flush);
+        assert!(most <= 15, "{most}");
+        // Tier 3 merges only past `max` segments: 128 flushes rewrite less than twice over.
+        let (rewritten, most) = simulate(128, flush, 16);
+        assert!(rewritten < 2 * 128 * flush, "{}", rewritten / flush);
         assert!(most <= 16, "{most}");
         // Rewrites grow as n log n, not n²: 8× the flushes, well under 8× 8 the rewrites.
         let (more, most) = simulate(896, flush, 16);
         assert!(more < rewritten * 8 * 3, "{more} vs {rewritten}");
         assert!(most <= 16, "{most}");
+        // Eight segments of tier 3 do not merge; under them, eight of tier 2 do.
+        let mut segs: Vec<(i64, i64)> = (1..=8).map(|i| (i, 400 << 20)).collect();
+        assert_eq!(merge_victims(&segs, 16), None);
+        segs.extend((9..=16).map(|i| (i, 60 << 20)));
+        assert_eq!(merge_victims(&segs, 16), Some((9..=16).collect()));
         // Tiny segments (edits) merge among themselves, not into the big ones.
         let mut segs: Vec<(i64, i64)> = (1..=7).map(|i| (i, 400 << 20)).collect();
         segs.extend((8..=15).map(|i| (i, 10_000)));
