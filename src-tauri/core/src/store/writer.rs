@@ -238,7 +238,8 @@ impl Writer {
             self.conn.query_row(pragma, [], |r| r.get(0)).at(&self.path)
         };
         let (free, total) = (pages("PRAGMA freelist_count")?, pages("PRAGMA page_count")?);
-        if free > 0 && free >= total / 16 && pages("PRAGMA auto_vacuum")? == 2 {
+        // From 1/64 of the file: at 1M the tier-3 merges leave 221 MiB free, 2% of the file.
+        if free > 0 && free >= total / 64 && pages("PRAGMA auto_vacuum")? == 2 {
             self.incremental_vacuum()?;
         }
         self.conn
