@@ -191,8 +191,12 @@ main() {
 
   # ------------------------------------------------------------------- 2. cold index
   section "2. Shelfmark cold index"
-  echo "(.shelfmark/ deleted first; the OS page cache is NOT dropped: the corpus files are warm)"
+  echo "(.shelfmark/ deleted first; the OS page cache is NOT dropped: the corpus files are read once"
+  echo " before, so that they are warm whatever ran before: a 1M run left the 70k corpus cold, 17.6 s against 12.4-13.5)"
   rm -rf "$CORPUS/.shelfmark"
+  local tw; tw=$(now)
+  find "$CORPUS" -name '*.md' -type f -print0 | xargs -0 cat -- > /dev/null
+  echo "corpus read once in $(calc '%.1f' "$(ms_since "$tw")/1000") s"
   local ln; wait_load; ln=$(loadnote)
   timed "$T.cold.json" timeout 3600 "$SM" index "$CORPUS" --json
   COLD_S=$WALL; COLD_RSS=$RSS_MB
