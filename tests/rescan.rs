@@ -76,6 +76,36 @@ fn edited_deleted_added_and_moved_files_are_picked_up() {
 }
 
 #[test]
+fn a_vanished_file_that_reappears_twice_is_one_move_and_one_new_post() {
+    let f = news_archive();
+    index(f.path());
+    let id = id_of(f.path(), "_posts/2021-03-05-vaccine.md");
+    let bytes = std::fs::read(f.file("_posts/2021-03-05-vaccine.md")).unwrap();
+    std::fs::remove_file(f.file("_posts/2021-03-05-vaccine.md")).unwrap();
+    f.write("a/vaccine.md", &bytes);
+    f.write("b/vaccine.md", &bytes);
+
+    let s = index(f.path());
+    assert_eq!(
+        (s["renamed"].as_u64(), s["indexed"].as_u64()),
+        (Some(1), Some(1)),
+        "{s}"
+    );
+    assert_eq!(s["removed"], 0, "{s}");
+    // One copy took the post's identity; the other was indexed afresh.
+    let ids = [
+        id_of(f.path(), "a/vaccine.md"),
+        id_of(f.path(), "b/vaccine.md"),
+    ];
+    assert_eq!(ids.iter().filter(|&&i| i == id).count(), 1, "{ids:?}");
+    assert_eq!(
+        search_paths(f.path(), "vaccine"),
+        ["a/vaccine.md", "b/vaccine.md"]
+    );
+    assert_eq!(json(f.path(), &["stats"])["posts"], 7);
+}
+
+#[test]
 fn a_file_that_becomes_unreadable_as_a_post_leaves_the_index_with_a_problem() {
     let f = news_archive();
     index(f.path());

@@ -150,13 +150,6 @@ fn scan_with(
         }
     }
     let known = known;
-    // The walk's files are sorted by path (`walk::walk`).
-    let seen = |p: &[u8]| {
-        walked
-            .files
-            .binary_search_by(|f| f.rel.as_slice().cmp(p))
-            .is_ok()
-    };
     // Content of files that vanished, to recognise them when they reappear under a new name.
     let mut vanished: HashMap<[u8; 32], Vec<Vec<u8>>> = HashMap::new();
     for (path, k) in &known {
@@ -212,8 +205,7 @@ fn scan_with(
                         }
                         None => {
                             // Two new files with the content of one vanished file: index this one afresh.
-                            let f = walked.files.iter().find(|f| f.rel == new.path);
-                            if let Some(f) = f {
+                            if let Some(f) = walked.file(&new.path) {
                                 let fresh = process(root, f, None, &HashSet::new(), opts);
                                 store_parsed(&mut writer, &mut summary, known, fresh)?;
                             }
@@ -244,7 +236,7 @@ fn scan_with(
         writer.set_problems(path, std::slice::from_ref(problem))?;
         problem_paths.insert(path);
     }
-    writer.drop_problems_except(&|p| seen(p) || problem_paths.contains(p))?;
+    writer.drop_problems_except(&|p| walked.file(p).is_some() || problem_paths.contains(p))?;
     if rebuild {
         crate::store::crash_point("rebuild:before-commit");
     }

@@ -31,6 +31,17 @@ pub struct Walked {
     pub problems: Vec<(Vec<u8>, Problem)>,
 }
 
+impl Walked {
+    /// The post file the walk found at `rel` (the files are sorted by path: `walk`).
+    pub fn file(&self, rel: &[u8]) -> Option<&Found> {
+        let i = self
+            .files
+            .binary_search_by(|f| f.rel.as_slice().cmp(rel))
+            .ok()?;
+        self.files.get(i)
+    }
+}
+
 fn rel_bytes(root: &Path, path: &Path) -> Vec<u8> {
     path.strip_prefix(root)
         .unwrap_or(path)
