@@ -81,10 +81,21 @@ struct Ctx<'a> {
     collections: RefCell<HashMap<String, BitSet>>,
 }
 
+/// Loops over candidates look at the cancel flag once per this many of them.
+const CHECK_EVERY: usize = 1024;
+
 impl Ctx<'_> {
     fn check(&self) -> Result<()> {
         if self.cancel.load(Ordering::Relaxed) {
             return Err(Error::Cancelled);
+        }
+        Ok(())
+    }
+
+    /// `check` at the `k`th step of a loop, once every `CHECK_EVERY` steps.
+    fn check_every(&self, k: usize) -> Result<()> {
+        if k.is_multiple_of(CHECK_EVERY) {
+            self.check()?;
         }
         Ok(())
     }
@@ -432,9 +443,7 @@ fn eval_text(
         let mut matches: Vec<(usize, u32, u32)> = Vec::with_capacity(candidates.len());
         if plan.exact {
             for (k, (i, tf)) in candidates.into_iter().enumerate() {
-                if k % 4096 == 0 {
-                    ctx.check()?;
-                }
+                ctx.check_every(k)?;
                 let title_tf = needle.count_bytes(titles.get(i));
                 matches.push((i, title_tf, tf.saturating_sub(title_tf)));
             }
@@ -479,9 +488,7 @@ fn eval_text(
     let idf = (1.0 + (n_docs - df + 0.5) / (df + 0.5)).ln();
     let mut scores = Vec::with_capacity(matches.len());
     for (k, (i, title_tf, body_tf)) in matches.into_iter().enumerate() {
-        if k % 4096 == 0 {
-            ctx.check()?;
-        }
+        ctx.check_every(k)?;
         set.insert(i);
         let lt = snap.title_chars(i) as f32 / snap.avg_title_chars;
         let lb = snap.text_chars(i) as f32 / snap.avg_text_chars;
@@ -621,9 +628,7 @@ fn run_counts(
     let mut starts: Vec<u32> = Vec::new();
     let mut other: Vec<u32> = Vec::new();
     for (k, &(doc, tf, at)) in first.postings.iter().enumerate() {
-        if k % 1024 == 0 {
-            ctx.check()?;
-        }
+        ctx.check_every(k)?;
         // Where the run would start, from this pair's positions.
         starts.clear();
         starts.extend(

@@ -7,7 +7,7 @@
 //!
 //! A search is *superseded* by a later search that asks for another query or order: the user
 //! typed on, and nobody will look at the older answer. The older one is told to stop and ends
-//! with `Error::Cancelled` soon after (`exec` checks between clauses, lists and every 4,096
+//! with `Error::Cancelled` soon after (`exec` checks between clauses, lists and every 1,024
 //! candidates). Searches for the same query and order (the pages of one result list) do not
 //! cancel each other.
 
