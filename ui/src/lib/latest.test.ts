@@ -7,16 +7,22 @@ function deferred() {
   return { promise, resolve };
 }
 
+/** A `latestOnly` whose tasks record their value and run until their gate is resolved. */
+function gated(maxRunning?: number) {
+  const started: string[] = [];
+  const gates = new Map<string, ReturnType<typeof deferred>>();
+  const run = latestOnly((q: string) => {
+    started.push(q);
+    const d = deferred();
+    gates.set(q, d);
+    return d.promise;
+  }, maxRunning);
+  return { run, started, gates };
+}
+
 describe('latestOnly', () => {
   it('runs at once when idle, and only the latest of the values given while busy', async () => {
-    const started: string[] = [];
-    const gates = new Map<string, ReturnType<typeof deferred>>();
-    const run = latestOnly((q: string) => {
-      started.push(q);
-      const d = deferred();
-      gates.set(q, d);
-      return d.promise;
-    });
+    const { run, started, gates } = gated();
     run('两');
     expect(started).toEqual(['两']); // no timer: sent on the keystroke
     expect(run.busy()).toBe(true);
@@ -58,14 +64,7 @@ describe('latestOnly', () => {
 
 describe('latestOnly with two running', () => {
   it('sends the latest value at once beside the running task, and never more than two', async () => {
-    const started: string[] = [];
-    const gates = new Map<string, ReturnType<typeof deferred>>();
-    const run = latestOnly((q: string) => {
-      started.push(q);
-      const d = deferred();
-      gates.set(q, d);
-      return d.promise;
-    }, 2);
+    const { run, started, gates } = gated(2);
     run('两');
     run('两岸');
     expect(started).toEqual(['两', '两岸']); // the second did not wait for the first
