@@ -46,6 +46,28 @@ fn chinese_queries_of_one_two_and_three_characters_find_exactly_the_posts_contai
 }
 
 #[test]
+fn key_value_queries_match_keys_without_case_and_the_own_fields_by_their_columns() {
+    let f = Fixture::new(&[
+        (
+            "a.md",
+            "---\ntitle: 甲\nSource_Name: 联合早报\ntags: [乙]\nnote: [x, 丙]\n---\n正文\n"
+                .as_bytes(),
+        ),
+        ("b.md", b"---\ntitle: b\nsource_name: other\n---\nbody\n"),
+    ]);
+    index(f.path());
+    assert_eq!(search_paths(f.path(), "source_name:联合早报"), ["a.md"]);
+    assert_eq!(search_paths(f.path(), "SOURCE_NAME:聯合早報"), ["a.md"]);
+    assert_eq!(search_paths(f.path(), "source_name:other"), ["b.md"]);
+    // Each item of a list is a value.
+    assert_eq!(search_paths(f.path(), "note:丙"), ["a.md"]);
+    assert_eq!(search_paths(f.path(), "note:x"), ["a.md"]);
+    // Keys with a query field of their own are read from their columns.
+    assert_eq!(search_paths(f.path(), "tag:乙"), ["a.md"]);
+    assert_eq!(search_paths(f.path(), "title:甲"), ["a.md"]);
+}
+
+#[test]
 fn script_contents_are_not_searchable() {
     let f = news_archive();
     index(f.path());
@@ -97,6 +119,7 @@ fn field_filters_exclusion_and_or() {
         vec!["_posts/2021-03-05-vaccine.md"]
     );
     assert_eq!(search_paths(f.path(), "layout:post").len(), 6);
+    assert_eq!(search_paths(f.path(), "LAYOUT:post").len(), 6);
     assert_eq!(
         search_paths(f.path(), "title:疫苗"),
         vec!["archived/2021-06-01/2021-06-01-疫苗.md"]

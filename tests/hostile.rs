@@ -203,6 +203,7 @@ fn hostile_files_become_problems_and_good_files_are_still_indexed() {
         .as_str()
         .expect("path_bytes_hex for a non-UTF-8 name");
     assert_eq!(hex, "6261642dfffe2d6e616d652e6d64");
+    assert_eq!(hit["hits"][0]["path"], "bad-\u{FFFD}\u{FFFD}-name.md");
     assert_eq!(
         json(f.path(), &["show", &format!("hex:{hex}")])["title"],
         "非UTF8文件名"

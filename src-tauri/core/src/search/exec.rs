@@ -211,6 +211,10 @@ fn in_collection(ctx: &Ctx, name: &str, depth: usize) -> Result<BitSet> {
     Ok(set)
 }
 
+/// The documents of a `KEY:VALUE` query: `?1` the key lower-cased, `?2` the value folded.
+const KEY_VALUE_DOCS: &str = "SELECT DISTINCT p.docid FROM post_fields f
+     JOIN posts p ON p.id = f.post_id WHERE f.key = ?1 AND f.folded = ?2";
+
 #[cfg(test)]
 thread_local! {
     /// Collections evaluated by this thread (for the test of repeated names).
@@ -337,12 +341,9 @@ fn eval_atom(ctx: &Ctx, atom: &Atom, within: Option<&BitSet>) -> Result<(BitSet,
                 }),
                 (Field::Key(key), FieldValue::Text(v)) => {
                     let want = crate::fold::fold(v.trim());
-                    let mut stmt = conn
-                        .prepare_cached(
-                            "SELECT DISTINCT p.docid FROM post_fields f JOIN posts p ON p.id = f.post_id
-                             WHERE f.key = ?1 COLLATE NOCASE AND f.folded = ?2",
-                        )
-                        .at(path)?;
+                    // Keys are stored lower-cased (`store::writer`), so this is one index lookup.
+                    let mut stmt = conn.prepare_cached(KEY_VALUE_DOCS).at(path)?;
+                    let key = key.to_ascii_lowercase();
                     let rows = stmt
                         .query_map(rusqlite::params![key, want], |r| r.get::<_, i64>(0))
                         .at(path)?;
@@ -820,4 +821,28 @@ fn top<K: Ord>(keyed: &mut [(K, usize)], need: usize) -> Vec<usize> {
     let head = &mut keyed[..n];
     head.sort_unstable();
     head.iter().map(|(_, i)| *i).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_key_value_query_is_one_lookup_in_the_fields_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = crate::store::Writer::open(&dir.path().join("index.sqlite")).unwrap();
+        let plan: Vec<String> = w
+            .conn()
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", super::KEY_VALUE_DOCS))
+            .unwrap()
+            .query_map(["from", "x"], |r| r.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        // A scan of `post_fields` reads every post's fields: 15 s at 1M posts with a cold cache.
+        assert!(
+            plan.iter()
+                .any(|l| l.contains("USING COVERING INDEX post_fields_key")),
+            "{plan:?}"
+        );
+        assert!(!plan.iter().any(|l| l.starts_with("SCAN")), "{plan:?}");
+    }
 }

@@ -1245,6 +1245,19 @@ mod tests {
     // --- fields
 
     #[test]
+    fn front_matter_keys_left_out_of_the_fields_table_are_never_key_queries() {
+        // `post_fields` has no rows for these keys: a query naming one must not read it.
+        for key in crate::store::OWN_FIELD_KEYS {
+            for name in [key.to_string(), key.to_ascii_uppercase()] {
+                let Some(f) = Field::known(&name) else {
+                    panic!("{name}: would be a KEY:VALUE query over rows that are not stored");
+                };
+                assert!(!matches!(f, Field::Key(_)), "{name}");
+            }
+        }
+    }
+
+    #[test]
     fn known_fields_are_recognised() {
         assert_eq!(
             q("tag:a category:b author:c title:d path:e"),

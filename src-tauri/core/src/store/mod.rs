@@ -6,7 +6,7 @@ mod schema;
 pub mod text;
 pub mod writer;
 
-pub use schema::VERSION as SCHEMA_VERSION;
+pub use schema::{OWN_FIELD_KEYS, VERSION as SCHEMA_VERSION};
 pub use writer::Writer;
 
 use crate::error::{Error, Result, SqlContext};

@@ -18,7 +18,24 @@ use rusqlite::Connection;
 /// 9: `post_text.folded` compressed again (`store::text`), now that few queries read it.
 /// 10: CJK pairs carry their positions and triples are no longer indexed: a run of three or more
 /// characters is answered from the positions of the pairs that cover it (docs/ARCHITECTURE.md).
-pub const VERSION: i64 = 10;
+/// 11: leaner rows. `posts.path_text` is computed from `path` (only a path that is not UTF-8
+/// stores its display form, in `path_lossy`); `posts.key_spans` is gone (the edit path reads the
+/// spans from the file); `post_fields` holds no `value`, keys lower-cased, and no rows for the
+/// keys that have their own columns and query fields (`OWN_FIELD_KEYS`).
+pub const VERSION: i64 = 11;
+
+/// Front matter keys (lower-cased) that `post_fields` leaves out: the query language reads
+/// them as its own fields (`title:`, `tag:`, …) from the columns of `posts`, never as `KEY:VALUE`
+/// (a test in `search::query` holds the two lists together).
+pub const OWN_FIELD_KEYS: &[&str] = &[
+    "title",
+    "date",
+    "author",
+    "tag",
+    "tags",
+    "category",
+    "categories",
+];
 
 const V1: &str = r#"
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -26,7 +43,8 @@ CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE posts(
   id INTEGER PRIMARY KEY,
   path BLOB NOT NULL UNIQUE,
-  path_text TEXT NOT NULL,
+  path_lossy TEXT,
+  path_text TEXT GENERATED ALWAYS AS (coalesce(path_lossy, CAST(path AS TEXT))) VIRTUAL,
   size INTEGER NOT NULL,
   mtime_ns INTEGER NOT NULL,
   hash BLOB NOT NULL,
@@ -47,7 +65,6 @@ CREATE TABLE posts(
   front_matter TEXT NOT NULL,
   crlf INTEGER NOT NULL,
   body_offset INTEGER NOT NULL,
-  key_spans TEXT NOT NULL DEFAULT '[]',
   text_chars INTEGER NOT NULL
 );
 CREATE INDEX posts_hash ON posts(hash);
@@ -58,10 +75,9 @@ CREATE TABLE post_text(docid INTEGER PRIMARY KEY, folded TEXT NOT NULL);
 CREATE TABLE post_fields(
   post_id INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
   key TEXT NOT NULL,
-  value TEXT NOT NULL,
   folded TEXT NOT NULL
 );
-CREATE INDEX post_fields_key ON post_fields(key, folded);
+CREATE INDEX post_fields_key ON post_fields(key, folded, post_id);
 CREATE INDEX post_fields_post ON post_fields(post_id);
 
 CREATE TABLE problems(
@@ -152,8 +168,8 @@ mod tests {
         conn.execute_batch(V1).unwrap();
         conn.pragma_update(None, "user_version", 1).unwrap();
         conn.execute_batch(
-            "INSERT INTO posts(path, path_text, size, mtime_ns, hash, docid, title, encoding,
-             front_matter, crlf, body_offset, text_chars) VALUES (x'61', 'a', 1, 1, x'00', 1, 't',
+            "INSERT INTO posts(path, size, mtime_ns, hash, docid, title, encoding,
+             front_matter, crlf, body_offset, text_chars) VALUES (x'61', 1, 1, x'00', 1, 't',
              'utf-8', 'yaml', 0, 0, 0)",
         )
         .unwrap();

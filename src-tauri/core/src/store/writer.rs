@@ -120,7 +120,6 @@ struct JsonColumns {
     tags: String,
     cats: String,
     fields: String,
-    spans: String,
 }
 
 impl JsonColumns {
@@ -129,7 +128,6 @@ impl JsonColumns {
             tags: serde_json::to_string(&p.tags).unwrap_or_else(|_| "[]".into()),
             cats: serde_json::to_string(&p.categories).unwrap_or_else(|_| "[]".into()),
             fields: serde_json::to_string(&p.fields).unwrap_or_else(|_| "{}".into()),
-            spans: serde_json::to_string(&p.key_spans).unwrap_or_else(|_| "[]".into()),
         }
     }
 }
@@ -187,6 +185,12 @@ impl LiveDocs {
 /// Lossy display form of a byte path.
 pub fn path_text(path: &[u8]) -> String {
     String::from_utf8_lossy(path).into_owned()
+}
+
+/// What `posts.path_lossy` holds for a path: its display form when the bytes are not UTF-8,
+/// else nothing (`posts.path_text` is then the path itself).
+fn path_lossy(path: &[u8]) -> Option<String> {
+    std::str::from_utf8(path).is_err().then(|| path_text(path))
 }
 
 /// The host of a source URL, lower-cased, without a leading `www.`.
@@ -505,12 +509,7 @@ impl Writer {
                     .optional()
             })
             .at(&self.path)?;
-        let JsonColumns {
-            tags,
-            cats,
-            fields,
-            spans,
-        } = JsonColumns::of(p);
+        let JsonColumns { tags, cats, fields } = JsonColumns::of(p);
         let site = p.source.as_deref().and_then(site_of);
         let fm = match p.front_matter {
             crate::post::FrontMatterKind::Yaml => "yaml",
@@ -519,7 +518,7 @@ impl Writer {
         };
         let values = params![
             rec.stat.path,
-            path_text(&rec.stat.path),
+            path_lossy(&rec.stat.path),
             rec.stat.size as i64,
             rec.stat.mtime_ns,
             &rec.hash[..],
@@ -540,7 +539,6 @@ impl Writer {
             fm,
             p.crlf,
             p.body_offset as i64,
-            spans,
             rec.text_chars,
             p.epoch_raw,
         ];
@@ -558,10 +556,10 @@ impl Writer {
                     .at(&self.path)?;
                 self.conn
                     .prepare_cached(
-                        "UPDATE posts SET path=?1, path_text=?2, size=?3, mtime_ns=?4, hash=?5, docid=?6, title=?7,
+                        "UPDATE posts SET path=?1, path_lossy=?2, size=?3, mtime_ns=?4, hash=?5, docid=?6, title=?7,
                          date_ms=?8, date_raw=?9, date_from_name=?10, author=?11, source=?12, site=?13, layout=?14,
                          tags=?15, categories=?16, fields=?17, epoch_ms=?18, encoding=?19, front_matter=?20,
-                         crlf=?21, body_offset=?22, key_spans=?23, text_chars=?24, epoch_raw=?25 WHERE id=?26",
+                         crlf=?21, body_offset=?22, text_chars=?23, epoch_raw=?24 WHERE id=?25",
                     )
                     .and_then(|mut s| {
                         let mut v: Vec<&dyn rusqlite::ToSql> = values.to_vec();
@@ -574,10 +572,10 @@ impl Writer {
             None => {
                 self.conn
                     .prepare_cached(
-                        "INSERT INTO posts(path, path_text, size, mtime_ns, hash, docid, title, date_ms, date_raw,
+                        "INSERT INTO posts(path, path_lossy, size, mtime_ns, hash, docid, title, date_ms, date_raw,
                          date_from_name, author, source, site, layout, tags, categories, fields, epoch_ms, encoding,
-                         front_matter, crlf, body_offset, key_spans, text_chars, epoch_raw)
-                         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25)",
+                         front_matter, crlf, body_offset, text_chars, epoch_raw)
+                         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24)",
                     )
                     .and_then(|mut s| s.execute(values))
                     .at(&self.path)?;
@@ -600,22 +598,25 @@ impl Writer {
         Ok(id)
     }
 
+    /// The rows of `post_fields` for `KEY:VALUE` queries: one per value (an item of a list is a
+    /// value), its key lower-cased (keys in queries are ASCII and matched without case), folded.
     fn insert_fields(&mut self, id: i64, p: &Post) -> Result<()> {
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "INSERT INTO post_fields(post_id, key, value, folded) VALUES (?1, ?2, ?3, ?4)",
-            )
+            .prepare_cached("INSERT INTO post_fields(post_id, key, folded) VALUES (?1, ?2, ?3)")
             .at(&self.path)?;
         for (key, value) in &p.fields {
+            let key = key.to_ascii_lowercase();
+            if super::OWN_FIELD_KEYS.contains(&key.as_str()) {
+                continue;
+            }
             let mut put = |v: &serde_json::Value| -> rusqlite::Result<()> {
-                let text = match v {
-                    serde_json::Value::String(s) => s.clone(),
+                let folded = match v {
+                    serde_json::Value::String(s) => crate::fold::fold(s.trim()),
                     serde_json::Value::Null => return Ok(()),
-                    other => other.to_string(),
+                    other => crate::fold::fold(other.to_string().trim()),
                 };
-                let folded = crate::fold::fold(text.trim());
-                stmt.execute(params![id, key, text, folded]).map(|_| ())
+                stmt.execute(params![id, key, folded]).map(|_| ())
             };
             match value {
                 serde_json::Value::Array(items) => {
@@ -652,17 +653,12 @@ impl Writer {
             return Ok(false);
         }
         self.dirty.insert(super::columns::chunk_of(docid));
-        let JsonColumns {
-            tags,
-            cats,
-            fields,
-            spans,
-        } = JsonColumns::of(p);
+        let JsonColumns { tags, cats, fields } = JsonColumns::of(p);
         self.conn
             .prepare_cached(
                 "UPDATE posts SET size=?1, mtime_ns=?2, hash=?3, date_ms=?4, date_raw=?5, date_from_name=?6,
                  author=?7, source=?8, site=?9, layout=?10, tags=?11, categories=?12, fields=?13, crlf=?14,
-                 body_offset=?15, key_spans=?16 WHERE id=?17",
+                 body_offset=?15 WHERE id=?16",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -681,7 +677,6 @@ impl Writer {
                     fields,
                     p.crlf,
                     p.body_offset as i64,
-                    spans,
                     id
                 ])
             })
@@ -708,9 +703,9 @@ impl Writer {
     pub fn rename(&mut self, old_path: &[u8], new: &FileStat) -> Result<()> {
         self.begin()?;
         self.conn
-            .prepare_cached("UPDATE posts SET path = ?2, path_text = ?3, size = ?4, mtime_ns = ?5 WHERE path = ?1")
+            .prepare_cached("UPDATE posts SET path = ?2, path_lossy = ?3, size = ?4, mtime_ns = ?5 WHERE path = ?1")
             .and_then(|mut s| {
-                s.execute(params![old_path, new.path, path_text(&new.path), new.size as i64, new.mtime_ns])
+                s.execute(params![old_path, new.path, path_lossy(&new.path), new.size as i64, new.mtime_ns])
             })
             .at(&self.path)?;
         self.conn
