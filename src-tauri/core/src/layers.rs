@@ -6,8 +6,16 @@
 /// Each entry is one layer, from the bottom up, naming top-level modules of the crate.
 pub const LAYERS: &[&[&str]] = &[
     // Leaves: text folding, content hashes and hex, problem records, Shelfmark's own folder;
-    // this list; the low-priority pool for background work.
-    &["fold", "files", "problem", "dotdir", "layers", "background"],
+    // this list; the low-priority pool for background work; bytes stored compressed.
+    &[
+        "fold",
+        "files",
+        "problem",
+        "dotdir",
+        "layers",
+        "background",
+        "packed",
+    ],
     // The archive's settings; one file read into a `Post`.
     &["settings", "post"],
     // The gate for post paths; post bodies to safe HTML; remote images fetched under a policy.

@@ -19,6 +19,7 @@ pub mod fold;
 pub mod index;
 pub mod layers;
 pub mod lint;
+pub mod packed;
 pub mod post;
 pub mod postfile;
 pub mod problem;

@@ -22,7 +22,8 @@ use rusqlite::Connection;
 /// stores its display form, in `path_lossy`); `posts.key_spans` is gone (the edit path reads the
 /// spans from the file); `post_fields` holds no `value`, keys lower-cased, and no rows for the
 /// keys that have their own columns and query fields (`OWN_FIELD_KEYS`).
-pub const VERSION: i64 = 11;
+/// 12: blocks of postings (`gram_blocks.data`) are `crate::packed`: short blocks compressed.
+pub const VERSION: i64 = 12;
 
 /// Front matter keys (lower-cased) that `post_fields` leaves out: the query language reads
 /// them as its own fields (`title:`, `tag:`, …) from the columns of `posts`, never as `KEY:VALUE`
