@@ -275,20 +275,22 @@ impl BlockWriter {
                 .collect()
         }
         let (a, b) = self.full.split_at(self.full.len() / 2);
-        let packed: Vec<Vec<u8>> = if a.is_empty() {
-            pack(b)
-        } else {
-            std::thread::scope(|s| {
-                let other = s.spawn(|| pack(a));
-                let second = pack(b);
-                // A panic on the other thread (none is expected) is raised here, as if on this one.
-                let mut first = other
-                    .join()
-                    .unwrap_or_else(|e| std::panic::resume_unwind(e));
-                first.extend(second);
-                first
-            })
-        };
+        let packed: Vec<Vec<u8>> = std::thread::scope(|s| {
+            // No second thread (none to split, or the system has none to give): all on this one.
+            let other = if a.is_empty() {
+                None
+            } else {
+                std::thread::Builder::new().spawn_scoped(s, || pack(a)).ok()
+            };
+            let second = pack(b);
+            let mut first = match other {
+                // A panic there (none is expected) is raised here, as if on this thread.
+                Some(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                None => pack(a),
+            };
+            first.extend(second);
+            first
+        });
         let mut stmt = conn
             .prepare_cached("INSERT INTO gram_blocks(seg, first_gram, data) VALUES (?1, ?2, ?3)")?;
         for ((f, _), data) in self.full.iter().zip(&packed) {
