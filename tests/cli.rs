@@ -280,6 +280,38 @@ fn an_index_from_a_newer_shelfmark_is_refused_with_a_clear_message() {
 }
 
 #[test]
+fn an_index_of_an_older_schema_is_rebuilt_into_a_file_without_its_old_pages() {
+    let f = news_archive();
+    index(f.path());
+    let file = f.file(".shelfmark/index.sqlite");
+    let fresh = std::fs::metadata(&file).unwrap().len();
+    let db = rusqlite::Connection::open(&file).unwrap();
+    // 8 MB of an older index's tables, then the version of an older Shelfmark.
+    db.execute_batch(
+        "CREATE TABLE old_stuff(b BLOB);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+         INSERT INTO old_stuff SELECT randomblob(4096) FROM n;
+         PRAGMA wal_checkpoint(TRUNCATE);",
+    )
+    .unwrap();
+    let version = shelfmark_core::store::SCHEMA_VERSION - 1;
+    db.pragma_update(None, "user_version", version).unwrap();
+    drop(db);
+    assert!(std::fs::metadata(&file).unwrap().len() > fresh + 8_000_000);
+    assert_eq!(index(f.path())["indexed"], 6);
+    assert_eq!(search_paths(f.path(), "两岸").len(), 2);
+    let db = rusqlite::Connection::open(&file).unwrap();
+    db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+        .unwrap();
+    let free: i64 = db
+        .query_row("PRAGMA freelist_count", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(free, 0);
+    let after = std::fs::metadata(&file).unwrap().len();
+    assert!(after < fresh + 1_000_000, "{after} bytes, {fresh} fresh");
+}
+
+#[test]
 fn render_body_serves_only_indexed_posts() {
     let f = news_archive();
     index(f.path());

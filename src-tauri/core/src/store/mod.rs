@@ -123,7 +123,17 @@ pub fn open_for_write(path: &Path) -> Result<Connection> {
             .at(path)?;
     set_pragmas(&conn, path)?;
     match schema::migrate(&mut conn).at(path)? {
-        Ok(_) => Ok(conn),
+        Ok(found) => {
+            if (1..SCHEMA_VERSION).contains(&found) {
+                // An older index was just emptied. Its pages are given back now, while nothing
+                // is left to move (VACUUM of an empty file rewrites a few pages), so the new
+                // index grows a compact file instead of filling the old one's free pages and
+                // leaving the rest free. Best effort: a file that is busy keeps its pages until
+                // a compaction.
+                let _ = conn.execute_batch("VACUUM");
+            }
+            Ok(conn)
+        }
         Err(found) => Err(Error::SchemaTooNew {
             path: path.to_path_buf(),
             found,
