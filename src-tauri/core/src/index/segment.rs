@@ -207,15 +207,19 @@ fn write_sorted(
 /// Blocks compressed together, half on a second thread: the writer's thread is the one every
 /// parser waits on while a segment is written, so the other core does half the compression.
 const PACK_BATCH: usize = 128;
+/// … or fewer, once they hold this many bytes (a common gram's list is one block of up to a few
+/// MiB at a million posts).
+const PACK_BATCH_BYTES: usize = 8 << 20;
 
-/// Writes one segment's blocks as grams arrive in order, holding up to `PACK_BATCH` blocks
-/// (2–4 MiB) in memory.
+/// Writes one segment's blocks as grams arrive in order, holding up to `PACK_BATCH` blocks or
+/// `PACK_BATCH_BYTES` (plus the last block) in memory.
 struct BlockWriter {
     seg: i64,
     block: Vec<u8>,
     first: Option<i64>,
-    /// Full blocks waiting to be compressed and written: (first gram, entries).
+    /// Full blocks waiting to be compressed and written: (first gram, entries), and their bytes.
     full: Vec<(i64, Vec<u8>)>,
+    full_bytes: usize,
 }
 
 impl BlockWriter {
@@ -226,6 +230,7 @@ impl BlockWriter {
             block: Vec::with_capacity(BLOCK_BYTES * 2),
             first: None,
             full: Vec::with_capacity(PACK_BATCH),
+            full_bytes: 0,
         })
     }
 
@@ -251,9 +256,10 @@ impl BlockWriter {
     fn flush(&mut self, conn: &Connection) -> rusqlite::Result<()> {
         if let Some(f) = self.first.take() {
             let block = std::mem::replace(&mut self.block, Vec::with_capacity(BLOCK_BYTES * 2));
+            self.full_bytes += block.len();
             self.full.push((f, block));
         }
-        if self.full.len() >= PACK_BATCH {
+        if self.full.len() >= PACK_BATCH || self.full_bytes >= PACK_BATCH_BYTES {
             self.write_full(conn)?;
         }
         Ok(())
@@ -297,6 +303,7 @@ impl BlockWriter {
             stmt.execute(params![self.seg, f, data])?;
         }
         self.full.clear();
+        self.full_bytes = 0;
         Ok(())
     }
 
@@ -456,12 +463,14 @@ mod tests {
 
     #[test]
     fn short_blocks_are_stored_compressed_a_long_list_as_it_is_and_damage_reads_as_nothing() {
+        // Enough for more than one batch of blocks to compress (`PACK_BATCH`).
+        const DOCS: u32 = 200_000;
         let c = db();
         let mut b = SegmentBuilder::default();
         let id = |i: u64| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) & !(1 << 42);
         let common = id(1_000_000);
         // Many rare grams (short blocks), and one gram in every document (a long list).
-        for doc in 0..80_000u32 {
+        for doc in 0..DOCS {
             let rare: Vec<(GramId, u32)> = (0..4u64)
                 .map(|i| (id(doc as u64 * 4 + i), 1))
                 .chain([(common, doc % 7 + 2)])
@@ -482,10 +491,12 @@ mod tests {
         // Tag 1: a zstd frame; tag 0: as it is (the common gram's list is over 128 KiB).
         assert!(tags.iter().filter(|t| t.0 == 1).count() > 10, "{tags:?}");
         assert!(tags.iter().any(|&(t, n)| t == 0 && n > COMPRESSED_MAX));
+        assert!(tags.len() > PACK_BATCH, "{} blocks", tags.len());
         let mut out = Vec::new();
         read_postings(&c, common, &mut out).unwrap();
-        assert_eq!(out.len(), 80_000);
-        assert_eq!(out[79_999], (79_999, 79_999 % 7 + 2));
+        assert_eq!(out.len(), DOCS as usize);
+        let last = DOCS - 1;
+        assert_eq!(out[last as usize], (last, last % 7 + 2));
         out.clear();
         read_postings(&c, id(4 * 123 + 2), &mut out).unwrap();
         assert_eq!(out, [(123, 1)]);
@@ -495,7 +506,7 @@ mod tests {
         while all.next_gram(&c).unwrap().is_some() {
             grams += 1;
         }
-        assert_eq!(grams, 80_000 * 4 + 1);
+        assert_eq!(grams, DOCS as usize * 4 + 1);
         // A damaged frame (an index is untrusted): its grams have no postings, nothing panics.
         c.execute(
             "UPDATE gram_blocks SET data = substr(data, 1, 40) WHERE substr(data, 1, 1) = x'01'",
@@ -506,7 +517,7 @@ mod tests {
         read_postings(&c, id(4 * 123 + 2), &mut out).unwrap();
         assert!(out.is_empty());
         read_postings(&c, common, &mut out).unwrap();
-        assert_eq!(out.len(), 80_000);
+        assert_eq!(out.len(), DOCS as usize);
     }
 }
 
