@@ -19,9 +19,9 @@ thread_local! {
         const { RefCell::new(None) };
 }
 
-/// Append the stored form of `bytes` to `out`: compressed at zstd `level` when `bytes` are at
-/// least `min_len` long and compression makes them smaller, else as they are.
-pub fn pack_into(bytes: &[u8], min_len: usize, level: i32, out: &mut Vec<u8>) {
+/// The stored form of `bytes`: compressed at zstd `level` when they are at least `min_len` long
+/// and compression makes them smaller, else as they are.
+pub fn pack(bytes: &[u8], min_len: usize, level: i32) -> Vec<u8> {
     if bytes.len() >= min_len {
         let packed = COMPRESSOR.with(|c| {
             let mut c = c.borrow_mut();
@@ -30,26 +30,13 @@ pub fn pack_into(bytes: &[u8], min_len: usize, level: i32, out: &mut Vec<u8>) {
             }
             let (_, z) = c.as_mut()?;
             let frame = z.compress(bytes).ok()?;
-            (frame.len() < bytes.len()).then(|| {
-                out.reserve(frame.len() + 1);
-                out.push(ZSTD);
-                out.extend_from_slice(&frame);
-            })
+            (frame.len() < bytes.len()).then(|| [&[ZSTD][..], &frame].concat())
         });
-        if packed.is_some() {
-            return;
+        if let Some(out) = packed {
+            return out;
         }
     }
-    out.reserve(bytes.len() + 1);
-    out.push(RAW);
-    out.extend_from_slice(bytes);
-}
-
-/// The stored form of `bytes` (see `pack_into`).
-pub fn pack(bytes: &[u8], min_len: usize, level: i32) -> Vec<u8> {
-    let mut out = Vec::new();
-    pack_into(bytes, min_len, level, &mut out);
-    out
+    [&[RAW][..], bytes].concat()
 }
 
 /// Call `f` with the bytes of a stored form; with no bytes when it cannot be read or would
@@ -95,11 +82,15 @@ mod tests {
         // Under the length asked for, or not smaller compressed: as they are.
         assert_eq!(pack(long.as_bytes(), long.len() + 1, 1)[0], RAW);
         assert_eq!(pack(b"abcdefgh", 0, 1), b"\0abcdefgh");
-        // Appended after what `out` holds, at two levels in turn on one thread.
-        let mut out = b"xy".to_vec();
-        pack_into(long.as_bytes(), 0, 3, &mut out);
-        pack_into(long.as_bytes(), 0, 1, &mut out);
-        assert_eq!(&out[..3], b"xy\x01");
+        // Two levels in turn on one thread (the context is made again for the other level).
+        for level in [3, 1, 3] {
+            let p = pack(long.as_bytes(), 0, level);
+            assert_eq!(p[0], ZSTD);
+            assert_eq!(
+                with_unpacked(&p, usize::MAX, |b| b.to_vec()),
+                long.as_bytes()
+            );
+        }
     }
 
     #[test]

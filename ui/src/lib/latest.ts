@@ -35,7 +35,7 @@ export function latestOnly<T>(task: (value: T) => Promise<unknown> | unknown, ma
   }
 
   function startWaiting() {
-    while (waiting && running < Math.max(1, maxRunning)) {
+    if (waiting && running < Math.max(1, maxRunning)) {
       const { value } = waiting;
       waiting = null;
       void runOne(value);

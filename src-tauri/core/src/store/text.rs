@@ -3,8 +3,8 @@
 //! it is read only by the searches the postings cannot answer alone (such as a phrase of three
 //! words, or two-character CJK words apart: `bbc 中文`) and by duplicates (signatures, cached).
 //!
-//! A stored text is one tag byte and its payload: `RAW` then the UTF-8 bytes (short texts, which
-//! compression would not shrink), or `ZSTD` then a zstd frame that declares its size. The index
+//! A stored text is `crate::packed` bytes: one tag byte, then the UTF-8 bytes (short texts, which
+//! compression would not shrink) or a zstd frame that declares its size. The index
 //! is untrusted (it may come with the archive): a frame that declares more than `MAX_TEXT`
 //! bytes, or is not what it declares, reads as no text (a post whose text cannot be read matches
 //! no word, as before), never as an allocation the size a file chooses.
