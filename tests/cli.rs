@@ -294,7 +294,7 @@ fn an_index_of_an_older_schema_is_rebuilt_into_a_file_without_its_old_pages() {
          PRAGMA wal_checkpoint(TRUNCATE);",
     )
     .unwrap();
-    let version = shelfmark_core::store::SCHEMA_VERSION - 1;
+    let version = shelfmark_core::store::SCHEMA_KEPT_FROM - 1;
     db.pragma_update(None, "user_version", version).unwrap();
     drop(db);
     assert!(std::fs::metadata(&file).unwrap().len() > fresh + 8_000_000);
@@ -309,6 +309,37 @@ fn an_index_of_an_older_schema_is_rebuilt_into_a_file_without_its_old_pages() {
     assert_eq!(free, 0);
     let after = std::fs::metadata(&file).unwrap().len();
     assert!(after < fresh + 1_000_000, "{after} bytes, {fresh} fresh");
+}
+
+#[test]
+fn an_index_of_a_schema_upgraded_in_place_is_read_as_it_is_and_not_indexed_again() {
+    let f = news_archive();
+    index(f.path());
+    let file = f.file(".shelfmark/index.sqlite");
+    let db = rusqlite::Connection::open(&file).unwrap();
+    // What version 12 lacked.
+    db.execute_batch("DROP TABLE text_dicts;").unwrap();
+    let kept = shelfmark_core::store::SCHEMA_KEPT_FROM;
+    assert!(kept < shelfmark_core::store::SCHEMA_VERSION);
+    db.pragma_update(None, "user_version", kept).unwrap();
+    drop(db);
+    // A reader takes it as it is; the writer upgrades it without reading a file again.
+    assert_eq!(search_paths(f.path(), "两岸").len(), 2);
+    let summary = index(f.path());
+    assert_eq!(
+        (summary["indexed"].as_u64(), summary["unchanged"].as_u64()),
+        (Some(0), Some(6))
+    );
+    assert_eq!(search_paths(f.path(), "两岸").len(), 2);
+    let db = rusqlite::Connection::open(&file).unwrap();
+    let version: i64 = db
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, shelfmark_core::store::SCHEMA_VERSION);
+    db.query_row("SELECT count(*) FROM text_dicts", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .unwrap();
 }
 
 #[test]
@@ -494,4 +525,130 @@ fn a_compaction_or_rebuild_killed_before_it_commits_leaves_the_old_index_working
     let c = json(dir, &["index", "--compact"]);
     assert_eq!(c["after"]["segments"], 1, "{c}");
     assert_eq!(answers(dir), before);
+}
+
+/// A body of `words` words drawn from a vocabulary by `seed` (each seed its own article).
+fn drawn_body(seed: u64, words: usize) -> String {
+    const VOCAB: &[&str] = &[
+        "国家", "经济", "发展", "会议", "时间", "问题", "关系", "银行", "价格", "学校", "报道",
+        "记者", "开放", "产业", "城市", "农村", "医院", "政府", "选举", "法院", "市场", "投资",
+        "贸易", "能源", "天气", "地震", "铁路", "大学", "历史", "文化", "体育", "外交", "council",
+        "budget", "river", "harbour", "school", "minister", "report", "weather",
+    ];
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..words)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            VOCAB[(x >> 33) as usize % VOCAB.len()]
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The first byte of each stored text (`store::text`: 2 is compressed with the dictionary).
+fn stored_text_tags(file: &std::path::Path) -> Vec<u8> {
+    let db = rusqlite::Connection::open(file).unwrap();
+    let mut stmt = db
+        .prepare("SELECT substr(folded, 1, 1) FROM post_text")
+        .unwrap();
+    stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))
+        .unwrap()
+        .map(|t| t.unwrap().first().copied().unwrap_or(255))
+        .collect()
+}
+
+#[test]
+fn a_large_first_index_compresses_texts_with_a_dictionary_and_reads_them_back() {
+    const POSTS: u64 = 1200;
+    const PHRASE: &str = "quick brown fox";
+    let f = Fixture::new(&[]);
+    for i in 0..POSTS {
+        let mut body = drawn_body(i, 160);
+        if i % 97 == 3 {
+            body = format!(
+                "{} {PHRASE} {}",
+                drawn_body(i, 80),
+                drawn_body(i + POSTS, 80)
+            );
+        }
+        f.write(
+            &format!("_posts/2021-01-01-p{i}.md"),
+            post(&format!("第{i}篇"), "2021-01-01", "新闻", &body).as_bytes(),
+        );
+    }
+    // A near duplicate: post 5 with one word more.
+    let near = post(
+        "第5篇",
+        "2021-01-01",
+        "新闻",
+        &format!("{} 地震", drawn_body(5, 160)),
+    );
+    f.write("_posts/2021-01-01-p5-again.md", near.as_bytes());
+    // What holds the phrase, read from the files.
+    let with_phrase = || -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(f.file("_posts"))
+            .unwrap()
+            .flatten()
+            .filter(|e| std::fs::read_to_string(e.path()).unwrap().contains(PHRASE))
+            .map(|e| format!("_posts/{}", e.file_name().to_string_lossy()))
+            .collect();
+        v.sort();
+        v
+    };
+    let query = format!("\"{PHRASE}\"");
+    index(f.path());
+    let file = f.file(".shelfmark/index.sqlite");
+    let db = rusqlite::Connection::open(&file).unwrap();
+    let dicts: i64 = db
+        .query_row("SELECT count(*) FROM text_dicts", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(dicts, 1);
+    let tags = stored_text_tags(&file);
+    let with_dict = tags.iter().filter(|&&t| t == 2).count();
+    assert!(
+        with_dict * 10 >= tags.len() * 9,
+        "{with_dict} of {}",
+        tags.len()
+    );
+    // A phrase of three words is verified by reading the stored texts.
+    assert!(with_phrase().len() >= 12);
+    assert_eq!(search_paths(f.path(), &query), with_phrase());
+    // Near duplicates are judged on the stored texts.
+    let dupes = json(f.path(), &["duplicates", "--kind", "near"]);
+    let pair = ["_posts/2021-01-01-p5-again.md", "_posts/2021-01-01-p5.md"];
+    assert!(
+        dupes["groups"].as_array().unwrap().iter().any(|g| {
+            let paths: Vec<&str> = g["posts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["path"].as_str().unwrap())
+                .collect();
+            pair.iter().all(|p| paths.contains(p))
+        }),
+        "{dupes:#}"
+    );
+    // A file changed later is stored with the same dictionary.
+    let changed = post(
+        "第7篇",
+        "2021-01-01",
+        "新闻",
+        &format!("{} {PHRASE}", drawn_body(7, 160)),
+    );
+    f.write("_posts/2021-01-01-p7.md", changed.as_bytes());
+    assert_eq!(index(f.path())["indexed"], 1);
+    assert_eq!(search_paths(f.path(), &query), with_phrase());
+    let tags = stored_text_tags(&file);
+    assert_eq!(tags.iter().filter(|&&t| t == 2).count(), with_dict);
+    // An index that lost its dictionary (damaged, or from elsewhere) reads those texts as
+    // empty, without failing; a rebuild trains one again.
+    db.execute("DELETE FROM text_dicts", []).unwrap();
+    drop(db);
+    assert!(search_paths(f.path(), &query).len() < with_phrase().len());
+    ok(f.path(), &["index", "--rebuild"]);
+    assert_eq!(search_paths(f.path(), &query), with_phrase());
 }

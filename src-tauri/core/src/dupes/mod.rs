@@ -414,6 +414,7 @@ fn signatures(
         let mut stmt = conn
             .prepare("SELECT folded FROM post_text WHERE docid = ?1")
             .at(index)?;
+        let dicts = crate::store::text::Dicts::default();
         let mut done = 0u64;
         for chunk in missing.chunks(BATCH) {
             if cancel.load(Ordering::Relaxed) {
@@ -421,14 +422,19 @@ fn signatures(
             }
             let mut texts = Vec::with_capacity(chunk.len());
             for &(s, docid) in chunk {
-                let stored: Option<Vec<u8>> =
+                let stored: Vec<u8> =
                     rusqlite::OptionalExtension::optional(stmt.query_row([docid], |r| r.get(0)))
-                        .at(index)?;
-                texts.push((s, stored.unwrap_or_default()));
+                        .at(index)?
+                        .unwrap_or_default();
+                let dict = dicts.for_stored(conn, &stored).at(index)?;
+                texts.push((s, stored, dict));
             }
             let computed: Vec<(u32, TextSig)> = texts
                 .par_iter()
-                .map(|(s, stored)| (*s, post_signature(&crate::store::text::unpack(stored))))
+                .map(|(s, stored, dict)| {
+                    let text = crate::store::text::unpack(stored, dict.as_deref());
+                    (*s, post_signature(&text))
+                })
                 .collect();
             for (s, sig) in &computed {
                 sigs.set_sig(*s as usize, sig);

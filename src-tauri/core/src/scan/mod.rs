@@ -11,6 +11,7 @@ use crate::error::{Error, Result, SqlContext};
 use crate::index::analysis::doc_grams;
 use crate::post::{self, ParseOptions};
 use crate::problem::{Problem, ProblemKind};
+use crate::store::text::{self, Dict};
 use crate::store::writer::{FileStat, PostRecord, Writer};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -71,6 +72,22 @@ enum Outcome {
     Post(Box<PostRecord>, Vec<Problem>),
     ProblemsOnly(Vec<u8>, Vec<Problem>),
 }
+
+/// How `process` stores a post's folded text.
+#[derive(Clone, Copy)]
+enum Packing<'a> {
+    /// As it is: a sample to train the index's dictionary on, packed once that is made.
+    Unpacked,
+    /// Packed (`store::text`), with the index's dictionary if it has one.
+    With(Option<&'a Dict>),
+}
+
+/// A scan of at least this many changed files trains a dictionary for the stored texts, if the
+/// index has none: a few hundred posts already save more than its 256 KiB.
+const DICT_MIN_CHANGED: usize = 1000;
+/// The files it is trained on, spread evenly over the changed ones: 1,000 real posts took 0.25 s
+/// to train on, and did as well as 4,000 (docs/ARCHITECTURE.md).
+const DICT_SAMPLES: usize = 1000;
 
 /// Bring the index of `archive` up to date. `progress` is called from worker threads.
 pub fn scan(
@@ -135,7 +152,7 @@ fn scan_with(
     progress(ScanProgress { done: 0, total });
 
     let mut summary = ScanSummary::default();
-    let mut changed = Vec::new();
+    let mut changed: Vec<&walk::Found> = Vec::new();
     for f in &walked.files {
         match known.get_mut(&f.rel) {
             Some(k) => {
@@ -164,6 +181,50 @@ fn scan_with(
         total,
     });
 
+    // The dictionary stored texts are compressed with: the index's, or one trained now on a
+    // sample of the changed files, parsed first (their outcomes are stored first, not parsed
+    // again).
+    let mut dict = writer.text_dict()?;
+    let mut sampled: Vec<Outcome> = Vec::new();
+    if dict.is_none() && changed.len() >= DICT_MIN_CHANGED {
+        let step = changed.len() / DICT_SAMPLES;
+        let mut picked = Vec::with_capacity(DICT_SAMPLES);
+        let mut rest = Vec::with_capacity(changed.len());
+        for (i, f) in changed.into_iter().enumerate() {
+            if i % step == 0 && picked.len() < DICT_SAMPLES {
+                picked.push(f);
+            } else {
+                rest.push(f);
+            }
+        }
+        changed = rest;
+        sampled = picked
+            .par_iter()
+            .map(|f| {
+                let k = known.get(&f.rel);
+                process(&root, f, k, &vanished_hashes, opts, Packing::Unpacked)
+            })
+            .collect();
+        let n = done.fetch_add(sampled.len() as u64, Ordering::Relaxed) + sampled.len() as u64;
+        progress(ScanProgress { done: n, total });
+        let samples: Vec<&[u8]> = sampled
+            .iter()
+            .filter_map(|o| match o {
+                Outcome::Post(rec, _) => Some(&rec.text[..]),
+                _ => None,
+            })
+            .collect();
+        if let Some(bytes) = text::train(&samples) {
+            dict = writer.add_text_dict(&bytes)?;
+        }
+        sampled.par_iter_mut().for_each(|o| {
+            if let Outcome::Post(rec, _) = o {
+                rec.text = text::pack(&String::from_utf8_lossy(&rec.text), dict.as_ref());
+            }
+        });
+    }
+    let packing = Packing::With(dict.as_ref());
+
     let (tx, rx) = crossbeam_channel::bounded::<Outcome>(256);
     let mut renamed_from: HashSet<Vec<u8>> = HashSet::new();
     let result: Result<()> = std::thread::scope(|s| {
@@ -176,7 +237,7 @@ fn scan_with(
                 if cancel.load(Ordering::Relaxed) {
                     return;
                 }
-                let outcome = process(root, f, known.get(&f.rel), vanished_hashes, opts);
+                let outcome = process(root, f, known.get(&f.rel), vanished_hashes, opts, packing);
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                 if n.is_multiple_of(64) || n == total {
                     progress(ScanProgress { done: n, total });
@@ -184,7 +245,7 @@ fn scan_with(
                 let _ = tx.send(outcome);
             });
         });
-        for outcome in rx {
+        for outcome in sampled.into_iter().chain(rx) {
             if cancel.load(Ordering::Relaxed) {
                 continue;
             }
@@ -206,7 +267,7 @@ fn scan_with(
                         None => {
                             // Two new files with the content of one vanished file: index this one afresh.
                             if let Some(f) = walked.file(&new.path) {
-                                let fresh = process(root, f, None, &HashSet::new(), opts);
+                                let fresh = process(root, f, None, &HashSet::new(), opts, packing);
                                 store_parsed(&mut writer, &mut summary, known, fresh)?;
                             }
                         }
@@ -270,6 +331,8 @@ pub fn update_paths(archive_root: &Path, files: &[Edited], opts: &ScanOptions) -
     };
     let mut writer = Writer::open(&index)?;
     let known = load_known(&writer)?;
+    let dict = writer.text_dict()?;
+    let packing = Packing::With(dict.as_ref());
     let found = |rel: &Vec<u8>| {
         let abs = archive_root.join(Path::new(std::ffi::OsStr::from_bytes(rel)));
         std::fs::metadata(&abs).ok().map(|meta| walk::Found {
@@ -298,7 +361,8 @@ pub fn update_paths(archive_root: &Path, files: &[Edited], opts: &ScanOptions) -
                 } else {
                     &vanished_hashes
                 };
-                (process(archive_root, &f, None, seen, &opts), e.same_text_as)
+                let outcome = process(archive_root, &f, None, seen, &opts, packing);
+                (outcome, e.same_text_as)
             }
             None => (Outcome::ProblemsOnly(e.path.clone(), Vec::new()), None),
         })
@@ -321,7 +385,8 @@ pub fn update_paths(archive_root: &Path, files: &[Edited], opts: &ScanOptions) -
                         }
                         None => {
                             if let Some(f) = found(&new.path) {
-                                let fresh = process(archive_root, &f, None, &HashSet::new(), opts);
+                                let fresh =
+                                    process(archive_root, &f, None, &HashSet::new(), opts, packing);
                                 store_parsed(&mut writer, &mut summary, &known, fresh)?;
                             }
                         }
@@ -333,7 +398,8 @@ pub fn update_paths(archive_root: &Path, files: &[Edited], opts: &ScanOptions) -
                     if !writer.update_front_matter(&rec, &old)? {
                         // The index held another version: index this file in full.
                         if let Some(f) = found(&rec.stat.path) {
-                            let full = process(archive_root, &f, None, &HashSet::new(), opts);
+                            let full =
+                                process(archive_root, &f, None, &HashSet::new(), opts, packing);
                             store_parsed(&mut writer, &mut summary, &known, full)?;
                         }
                     }
@@ -414,6 +480,7 @@ fn process(
     known: Option<&Known>,
     vanished: &HashSet<[u8; 32]>,
     opts: &ScanOptions,
+    packing: Packing,
 ) -> Outcome {
     let stat = FileStat {
         path: f.rel.clone(),
@@ -462,7 +529,10 @@ fn process(
                     hash,
                     post,
                     grams,
-                    text: crate::store::text::pack(&folded),
+                    text: match packing {
+                        Packing::Unpacked => folded.into_bytes(),
+                        Packing::With(dict) => text::pack(&folded, dict),
+                    },
                     text_chars,
                 }),
                 parsed.problems,

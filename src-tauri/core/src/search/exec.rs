@@ -463,15 +463,20 @@ fn eval_text(
                 let all_tf = stmt
                     .query_row([snap.docid(i)], |r| {
                         let stored = r.get_ref(0)?.as_bytes()?;
-                        Ok(crate::store::text::with_unpacked(stored, |folded| {
-                            let searched = match scope {
-                                Scope::Article => {
-                                    folded.get(..article_end(folded)).unwrap_or(folded)
-                                }
-                                Scope::Page => folded,
-                            };
-                            needle.count_bytes(searched)
-                        }))
+                        let dict = snap.texts.for_stored(conn, stored)?;
+                        Ok(crate::store::text::with_unpacked(
+                            stored,
+                            dict.as_deref(),
+                            |folded| {
+                                let searched = match scope {
+                                    Scope::Article => {
+                                        folded.get(..article_end(folded)).unwrap_or(folded)
+                                    }
+                                    Scope::Page => folded,
+                                };
+                                needle.count_bytes(searched)
+                            },
+                        ))
                     })
                     .optional()
                     .at(path)?

@@ -91,6 +91,8 @@ pub struct Snapshot {
     chunks: Vec<(u32, usize)>,
     pub terms: Interner,
     pub authors: Interner,
+    /// The dictionaries of the stored texts, loaded as verification first needs them.
+    pub texts: crate::store::text::Dicts,
     pub sites: Interner,
     pub avg_title_chars: f32,
     pub avg_text_chars: f32,

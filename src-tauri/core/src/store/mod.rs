@@ -6,7 +6,7 @@ mod schema;
 pub mod text;
 pub mod writer;
 
-pub use schema::{OWN_FIELD_KEYS, VERSION as SCHEMA_VERSION};
+pub use schema::{KEPT_FROM as SCHEMA_KEPT_FROM, OWN_FIELD_KEYS, VERSION as SCHEMA_VERSION};
 pub use writer::Writer;
 
 use crate::error::{Error, Result, SqlContext};
@@ -124,7 +124,7 @@ pub fn open_for_write(path: &Path) -> Result<Connection> {
     set_pragmas(&conn, path)?;
     match schema::migrate(&mut conn).at(path)? {
         Ok(found) => {
-            if (1..SCHEMA_VERSION).contains(&found) {
+            if (1..schema::KEPT_FROM).contains(&found) {
                 // An older index was just emptied. Its pages are given back now, while nothing
                 // is left to move (VACUUM of an empty file rewrites a few pages), so the new
                 // index grows a compact file instead of filling the old one's free pages and
@@ -174,8 +174,9 @@ pub fn open_for_read(path: &Path) -> Result<Connection> {
             supported: SCHEMA_VERSION,
         });
     }
-    if found < SCHEMA_VERSION {
-        // An older index is upgraded by the writer; until then it is treated as missing.
+    if found < schema::KEPT_FROM {
+        // An older index is rebuilt by the writer; until then it is treated as missing. One of
+        // a version it upgrades in place reads as it is (what it lacks, it does not use).
         return Err(Error::NotIndexed {
             path: path.to_path_buf(),
         });

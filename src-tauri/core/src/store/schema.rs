@@ -23,7 +23,12 @@ use rusqlite::Connection;
 /// spans from the file); `post_fields` holds no `value`, keys lower-cased, and no rows for the
 /// keys that have their own columns and query fields (`OWN_FIELD_KEYS`).
 /// 12: blocks of postings (`gram_blocks.data`) are `crate::packed`: short blocks compressed.
-pub const VERSION: i64 = 12;
+/// 13: `text_dicts`, the zstd dictionary the stored texts are compressed with (`store::text`).
+/// Added to an index of version 12 as it is: its texts stay readable without one.
+pub const VERSION: i64 = 13;
+
+/// The oldest version whose index is upgraded in place; an older one is emptied and rebuilt.
+pub const KEPT_FROM: i64 = 12;
 
 /// Front matter keys (lower-cased) that `post_fields` leaves out: the query language reads
 /// them as its own fields (`title:`, `tag:`, …) from the columns of `posts`, never as `KEY:VALUE`
@@ -107,6 +112,10 @@ INSERT INTO meta(key, value) VALUES ('generation', '0'), ('next_docid', '1');
 /// findings.
 const V2: &str = "ALTER TABLE posts ADD COLUMN epoch_raw TEXT;";
 
+/// Version 13: the dictionaries of the stored texts (`store::text`), by their zstd id.
+const V13: &str =
+    "CREATE TABLE IF NOT EXISTS text_dicts(id INTEGER PRIMARY KEY, dict BLOB NOT NULL);";
+
 /// Bring the schema up to `VERSION`. Returns the version found before, or an error for a newer one.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<Result<i64, i64>> {
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -115,12 +124,17 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<Result<i64, i64>> {
     }
     if found < VERSION {
         let tx = conn.transaction()?;
-        if found >= 1 {
-            // An older index lacks what only reading the files again fills in (its unchanged
-            // files would never be read again): it is a cache, so it is emptied and rebuilt.
-            drop_everything(&tx)?;
+        if found >= KEPT_FROM {
+            // What changed since can be added to the index as it is.
+            tx.execute_batch(V13)?;
+        } else {
+            if found >= 1 {
+                // An older index lacks what only reading the files again fills in (its unchanged
+                // files would never be read again): it is a cache, so it is emptied and rebuilt.
+                drop_everything(&tx)?;
+            }
+            create(&tx)?;
         }
-        create(&tx)?;
         tx.pragma_update(None, "user_version", VERSION)?;
         tx.commit()?;
     }
@@ -131,6 +145,7 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<Result<i64, i64>> {
 fn create(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(V1)?;
     conn.execute_batch(V2)?;
+    conn.execute_batch(V13)?;
     conn.execute_batch(super::columns::CREATE)
 }
 
@@ -190,6 +205,30 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, VERSION);
+        assert_eq!(migrate(&mut conn).unwrap(), Ok(VERSION));
+    }
+
+    #[test]
+    fn an_index_of_version_12_keeps_its_posts_and_gains_the_dictionaries() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        create(&conn).unwrap();
+        conn.execute_batch(
+            "DROP TABLE text_dicts;
+             INSERT INTO posts(path, size, mtime_ns, hash, docid, title, encoding,
+             front_matter, crlf, body_offset, text_chars) VALUES (x'61', 1, 1, x'00', 1, 't',
+             'utf-8', 'yaml', 0, 0, 0)",
+        )
+        .unwrap();
+        conn.pragma_update(None, "user_version", 12).unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), Ok(12));
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM posts", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1);
+        let d: i64 = conn
+            .query_row("SELECT count(*) FROM text_dicts", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(d, 0);
         assert_eq!(migrate(&mut conn).unwrap(), Ok(VERSION));
     }
 }

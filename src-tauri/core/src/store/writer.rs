@@ -266,6 +266,34 @@ impl Writer {
         &self.path
     }
 
+    /// The dictionary the index compresses stored texts with (`store::text`), if it has one.
+    pub fn text_dict(&self) -> Result<Option<super::text::Dict>> {
+        let id: Option<i64> = self
+            .conn
+            .query_row("SELECT min(id) FROM text_dicts", [], |r| r.get(0))
+            .at(&self.path)?;
+        match id.and_then(|id| u32::try_from(id).ok()) {
+            Some(id) => super::text::load_dict(&self.conn, id).at(&self.path),
+            None => Ok(None),
+        }
+    }
+
+    /// Keep `bytes` (`store::text::train`) as the dictionary stored texts are compressed with,
+    /// and return it; none, and nothing kept, when they are not a dictionary.
+    pub fn add_text_dict(&mut self, bytes: &[u8]) -> Result<Option<super::text::Dict>> {
+        let Some(dict) = super::text::dict_from(bytes) else {
+            return Ok(None);
+        };
+        self.begin()?;
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO text_dicts(id, dict) VALUES (?1, ?2)",
+                params![dict.id(), bytes],
+            )
+            .at(&self.path)?;
+        Ok(Some(dict))
+    }
+
     fn begin(&mut self) -> Result<()> {
         if !self.in_tx {
             self.conn.execute_batch("BEGIN IMMEDIATE").at(&self.path)?;
