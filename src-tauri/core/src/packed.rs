@@ -23,26 +23,44 @@ thread_local! {
     static DCTX: RefCell<Option<zstd::zstd_safe::DCtx<'static>>> = const { RefCell::new(None) };
 }
 
-/// A zstd dictionary made ready to compress (at one level) and to decompress with.
+/// A zstd dictionary made ready to decompress with.
 pub struct Dict {
     id: u32,
-    cdict: zstd::zstd_safe::CDict<'static>,
     ddict: zstd::zstd_safe::DDict<'static>,
 }
 
 impl Dict {
-    /// The dictionary of `bytes` (a trained zstd dictionary, which names its id), to compress at
-    /// `level`; none when the bytes are no dictionary zstd can load, or name no id.
-    pub fn new(bytes: &[u8], level: i32) -> Option<Dict> {
-        let id = zstd::zstd_safe::get_dict_id_from_dict(bytes)?.get();
+    /// The dictionary of `bytes` (a trained zstd dictionary, which names its id); none when the
+    /// bytes are no dictionary zstd can load, or name no id.
+    pub fn new(bytes: &[u8]) -> Option<Dict> {
         Some(Dict {
-            id,
-            cdict: zstd::zstd_safe::CDict::try_create(bytes, level)?,
+            id: zstd::zstd_safe::get_dict_id_from_dict(bytes)?.get(),
             ddict: zstd::zstd_safe::DDict::try_create(bytes)?,
         })
     }
 
     /// The id the dictionary names, which every frame made with it names too.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+}
+
+/// A zstd dictionary made ready to compress with, at one level.
+pub struct Encoder {
+    id: u32,
+    cdict: zstd::zstd_safe::CDict<'static>,
+}
+
+impl Encoder {
+    /// As `Dict::new`, to compress at `level`.
+    pub fn new(bytes: &[u8], level: i32) -> Option<Encoder> {
+        Some(Encoder {
+            id: zstd::zstd_safe::get_dict_id_from_dict(bytes)?.get(),
+            cdict: zstd::zstd_safe::CDict::try_create(bytes, level)?,
+        })
+    }
+
+    /// The id the dictionary names.
     pub fn id(&self) -> u32 {
         self.id
     }
@@ -84,7 +102,7 @@ pub fn pack(bytes: &[u8], min_len: usize, level: i32) -> Vec<u8> {
 
 /// The stored form of `bytes` compressed with `dict` (at its level) when they are at least
 /// `min_len` long and that makes them smaller, else as they are.
-pub fn pack_with(bytes: &[u8], min_len: usize, dict: &Dict) -> Vec<u8> {
+pub fn pack_with(bytes: &[u8], min_len: usize, dict: &Encoder) -> Vec<u8> {
     if bytes.len() >= min_len {
         let packed = DICT_CCTX.with(|c| {
             let mut c = c.borrow_mut();
@@ -200,9 +218,11 @@ mod tests {
 
     #[test]
     fn with_a_dictionary_bytes_come_back_and_only_with_that_dictionary() {
-        let dict = Dict::new(&trained(), 3).unwrap();
+        let enc = Encoder::new(&trained(), 3).unwrap();
+        let dict = Dict::new(&trained()).unwrap();
+        assert_eq!(enc.id(), dict.id());
         let text = "第9999篇 两岸关系 和平发展 新华社记者 报道 经济 社会 文化 责任编辑 42";
-        let p = pack_with(text.as_bytes(), 16, &dict);
+        let p = pack_with(text.as_bytes(), 16, &enc);
         assert_eq!(p[0], DICT);
         assert_eq!(dict_id(&p), Some(dict.id()));
         // Smaller than without the dictionary.
@@ -216,7 +236,7 @@ mod tests {
         let mut other_bytes = trained();
         // The id is bytes 4..8 of a trained dictionary.
         other_bytes[4] ^= 1;
-        let other = Dict::new(&other_bytes, 3).unwrap();
+        let other = Dict::new(&other_bytes).unwrap();
         assert_ne!(other.id(), dict.id());
         assert_eq!(read(Some(&other), usize::MAX), b"");
         // Forms without a dictionary still read with one given; short bytes stay as they are.
@@ -225,9 +245,10 @@ mod tests {
             with_unpacked_dict(&plain, usize::MAX, Some(&dict), |b| b.to_vec()),
             text.as_bytes()
         );
-        assert_eq!(pack_with(b"short", 16, &dict), b"\0short");
+        assert_eq!(pack_with(b"short", 16, &enc), b"\0short");
         // Bytes that are no dictionary (or name no id) make none; damaged frames read as nothing.
-        assert!(Dict::new(b"not a dictionary", 3).is_none());
+        assert!(Dict::new(b"not a dictionary").is_none());
+        assert!(Encoder::new(b"not a dictionary", 3).is_none());
         for cut in [1, 2, p.len() / 2, p.len() - 1] {
             assert_eq!(
                 with_unpacked_dict(&p[..cut], usize::MAX, Some(&dict), |b| b.len()),

@@ -10,7 +10,7 @@
 //! no word, as before), never as an allocation the size a file chooses.
 
 use crate::packed;
-pub use crate::packed::Dict;
+pub use crate::packed::{Dict, Encoder};
 use rusqlite::{Connection, OptionalExtension};
 use std::sync::{Arc, Mutex};
 
@@ -25,13 +25,16 @@ pub const MAX_TEXT: usize = 256 << 20;
 /// The size of a trained dictionary: 256 KiB took the stored text of 5,000 real posts from 0.55
 /// of its size to 0.44 (110 KiB: 0.46; 512 KiB: 0.43), and is read once per reader.
 const DICT_BYTES: usize = 256 << 10;
+/// A dictionary is kept when it makes texts at most this much of their size without it (real
+/// posts: 0.80).
+const KEEP_BELOW: f64 = 0.95;
 /// Fewer posts than this make no dictionary worth its size.
 const MIN_SAMPLES: usize = 100;
 /// A stored dictionary above this is not loaded (the index is untrusted).
 const DICT_MAX: usize = 4 << 20;
 
 /// The stored form of a folded text, compressed with the index's dictionary if it has one.
-pub fn pack(folded: &str, dict: Option<&Dict>) -> Vec<u8> {
+pub fn pack(folded: &str, dict: Option<&Encoder>) -> Vec<u8> {
     match dict {
         Some(d) => packed::pack_with(folded.as_bytes(), MIN_COMPRESSED, d),
         None => packed::pack(folded.as_bytes(), MIN_COMPRESSED, LEVEL),
@@ -50,32 +53,69 @@ pub fn unpack(stored: &[u8], dict: Option<&Dict>) -> String {
 }
 
 /// A dictionary trained on folded texts (samples of an archive's posts), as it is stored; none
-/// when zstd cannot make one from them.
+/// when zstd cannot make one from them, or when it does not make the texts it was not trained
+/// on (one in five) at least `KEEP_BELOW` of their size compressed without it.
 pub fn train(samples: &[&[u8]]) -> Option<Vec<u8>> {
     if samples.len() < MIN_SAMPLES {
         return None;
     }
-    let total: usize = samples.iter().map(|s| s.len()).sum();
+    // One in five is held out, to check the dictionary on.
+    let held_out = |i: usize| i % 5 == 4;
+    let pick = |out: bool| -> Vec<&[u8]> {
+        let chosen = samples
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| held_out(*i) == out);
+        chosen.map(|(_, s)| *s).collect()
+    };
+    let (trained, checked) = (pick(false), pick(true));
+    let total: usize = trained.iter().map(|s| s.len()).sum();
     // zstd's advice is samples of about 100 times the dictionary; 20 times did as well here.
-    packed::train(samples, DICT_BYTES.min(total / 10))
+    let bytes = packed::train(&trained, DICT_BYTES.min(total / 10))?;
+    let encoder = encoder_from(&bytes)?;
+    let (mut with, mut without) = (0usize, 0usize);
+    for s in checked {
+        with += packed::pack_with(s, MIN_COMPRESSED, &encoder).len();
+        without += packed::pack(s, MIN_COMPRESSED, LEVEL).len();
+    }
+    (with as f64 <= without as f64 * KEEP_BELOW).then_some(bytes)
 }
 
-/// The dictionary of stored bytes, ready to use; none when they are not one (or too large).
+/// The dictionary of stored bytes, ready to read with; none when they are not one (or too
+/// large).
 pub fn dict_from(bytes: &[u8]) -> Option<Dict> {
     (bytes.len() <= DICT_MAX)
-        .then(|| Dict::new(bytes, LEVEL))
+        .then(|| Dict::new(bytes))
+        .flatten()
+}
+
+/// The dictionary of stored bytes, ready to compress with; none as for `dict_from`.
+pub fn encoder_from(bytes: &[u8]) -> Option<Encoder> {
+    (bytes.len() <= DICT_MAX)
+        .then(|| Encoder::new(bytes, LEVEL))
         .flatten()
 }
 
 /// The dictionary `id` of an index (`text_dicts`), if it holds a usable one by that id.
 pub fn load_dict(conn: &Connection, id: u32) -> rusqlite::Result<Option<Dict>> {
-    let bytes: Option<Vec<u8>> = conn
-        .prepare_cached("SELECT dict FROM text_dicts WHERE id = ?1 AND length(dict) <= ?2")
+    Ok(load_bytes(conn, id)?
+        .and_then(|b| dict_from(&b))
+        .filter(|d| d.id() == id))
+}
+
+/// The dictionary `id` of an index, to compress with, if it holds a usable one by that id.
+pub fn load_encoder(conn: &Connection, id: u32) -> rusqlite::Result<Option<Encoder>> {
+    Ok(load_bytes(conn, id)?
+        .and_then(|b| encoder_from(&b))
+        .filter(|d| d.id() == id))
+}
+
+fn load_bytes(conn: &Connection, id: u32) -> rusqlite::Result<Option<Vec<u8>>> {
+    conn.prepare_cached("SELECT dict FROM text_dicts WHERE id = ?1 AND length(dict) <= ?2")
         .and_then(|mut s| {
             s.query_row(rusqlite::params![id, DICT_MAX as i64], |r| r.get(0))
                 .optional()
-        })?;
-    Ok(bytes.and_then(|b| dict_from(&b)).filter(|d| d.id() == id))
+        })
 }
 
 /// The dictionaries a reader of an index has loaded, each once, as stored texts name them.
@@ -139,20 +179,44 @@ mod tests {
         let texts: Vec<String> = (0..300)
             .map(|i| {
                 format!(
-                    "第{i}篇 新华社北京电 记者从国务院新闻办获悉 {}",
-                    "经济 ".repeat(i % 9)
+                    "第{i}篇 新华社北京电 记者从国务院新闻办获悉 {} 责任编辑 {}",
+                    "经济 社会 ".repeat(i % 9 + 3),
+                    i * 7919
                 )
             })
             .collect();
         let samples: Vec<&[u8]> = texts.iter().map(|t| t.as_bytes()).collect();
         // Too few samples: no dictionary.
         assert!(train(&samples[..MIN_SAMPLES - 1]).is_none());
+        // A dictionary that does not pay on the texts held out (every fifth: here random bytes,
+        // unlike the rest) is not kept.
+        let mut x = 7u64;
+        let noise: Vec<Vec<u8>> = (0..300)
+            .map(|_| {
+                (0..600)
+                    .map(|_| {
+                        x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+                        (x >> 56) as u8
+                    })
+                    .collect()
+            })
+            .collect();
+        let mixed: Vec<&[u8]> = (0..300)
+            .map(|i| {
+                if i % 5 == 4 {
+                    &noise[i][..]
+                } else {
+                    samples[i]
+                }
+            })
+            .collect();
+        assert!(train(&mixed).is_none());
         let bytes = train(&samples).unwrap();
-        let dict = dict_from(&bytes).unwrap();
+        let dict = encoder_from(&bytes).unwrap();
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE text_dicts(id INTEGER PRIMARY KEY, dict BLOB NOT NULL);")
             .unwrap();
-        let text = format!("{} {} {} 完", texts[299], texts[7], texts[8]);
+        let text = format!("{} 完", texts[299]);
         let stored = pack(&text, Some(&dict));
         assert_eq!(stored[0], 2);
         let dicts = Dicts::default();

@@ -267,21 +267,21 @@ impl Writer {
     }
 
     /// The dictionary the index compresses stored texts with (`store::text`), if it has one.
-    pub fn text_dict(&self) -> Result<Option<super::text::Dict>> {
+    pub fn text_dict(&self) -> Result<Option<super::text::Encoder>> {
         let id: Option<i64> = self
             .conn
             .query_row("SELECT min(id) FROM text_dicts", [], |r| r.get(0))
             .at(&self.path)?;
         match id.and_then(|id| u32::try_from(id).ok()) {
-            Some(id) => super::text::load_dict(&self.conn, id).at(&self.path),
+            Some(id) => super::text::load_encoder(&self.conn, id).at(&self.path),
             None => Ok(None),
         }
     }
 
     /// Keep `bytes` (`store::text::train`) as the dictionary stored texts are compressed with,
     /// and return it; none, and nothing kept, when they are not a dictionary.
-    pub fn add_text_dict(&mut self, bytes: &[u8]) -> Result<Option<super::text::Dict>> {
-        let Some(dict) = super::text::dict_from(bytes) else {
+    pub fn add_text_dict(&mut self, bytes: &[u8]) -> Result<Option<super::text::Encoder>> {
+        let Some(dict) = super::text::encoder_from(bytes) else {
             return Ok(None);
         };
         self.begin()?;
