@@ -94,6 +94,52 @@ const SAMPLE_BYTES: usize = 16 << 10;
 /// The most text the samples hold unpacked before the dictionary is made (files may be large).
 const SAMPLES_HELD_BYTES: usize = 64 << 20;
 
+/// The changed files to make the dictionary from (at most `DICT_SAMPLES`), and the others.
+/// Picked by a hash of their place, not every n-th: an archive's order may repeat with a period
+/// (the grown bench corpus does, every 3,000 files), and a sample in step with it would see a
+/// few posts only.
+fn pick_samples(changed: Vec<&walk::Found>) -> (Vec<&walk::Found>, Vec<&walk::Found>) {
+    let step = (changed.len() / DICT_SAMPLES).max(1) as u64;
+    let mut picked = Vec::with_capacity(DICT_SAMPLES);
+    let mut rest = Vec::with_capacity(changed.len());
+    for (i, f) in changed.into_iter().enumerate() {
+        if is_sample(i, step) && picked.len() < DICT_SAMPLES {
+            picked.push(f);
+        } else {
+            rest.push(f);
+        }
+    }
+    (picked, rest)
+}
+
+/// Parse the samples (`parse` leaves texts unpacked), 64 at a time, so that what they hold
+/// unpacked stays bounded whatever the files hold: once `held_max` bytes is reached (or the
+/// scan is cancelled), the samples left go to `rest`, to be parsed with the other files.
+fn parse_samples<'a>(
+    picked: &[&'a walk::Found],
+    rest: &mut Vec<&'a walk::Found>,
+    held_max: usize,
+    cancel: &AtomicBool,
+    parse: &(dyn Fn(&walk::Found) -> Outcome + Sync),
+) -> Vec<Outcome> {
+    let mut sampled = Vec::with_capacity(picked.len());
+    let mut held = 0;
+    for few in picked.chunks(64) {
+        if held >= held_max || cancel.load(Ordering::Relaxed) {
+            rest.extend_from_slice(few);
+            continue;
+        }
+        let parsed: Vec<Outcome> = few.par_iter().map(|f| parse(f)).collect();
+        for o in &parsed {
+            if let Outcome::Post(rec, _) = o {
+                held += rec.text.len();
+            }
+        }
+        sampled.extend(parsed);
+    }
+    sampled
+}
+
 /// Whether the `i`th changed file is among those the dictionary is made from: one in `step`.
 fn is_sample(i: usize, step: u64) -> bool {
     mix(i as u64).is_multiple_of(step)
@@ -205,42 +251,12 @@ fn scan_with(
     let mut dict = writer.text_dict()?;
     let mut sampled: Vec<Outcome> = Vec::new();
     if dict.is_none() && changed.len() >= DICT_MIN_CHANGED {
-        // Picked by a hash of their place, not every step-th: an archive's order may repeat
-        // with a period (the grown bench corpus does, every 3,000 files) and a sample in step
-        // with it would see a few posts only.
-        let step = (changed.len() / DICT_SAMPLES).max(1) as u64;
-        let mut picked = Vec::with_capacity(DICT_SAMPLES);
-        let mut rest = Vec::with_capacity(changed.len());
-        for (i, f) in changed.into_iter().enumerate() {
-            if is_sample(i, step) && picked.len() < DICT_SAMPLES {
-                picked.push(f);
-            } else {
-                rest.push(f);
-            }
-        }
-        // Parsed a few at a time, so that what is held unpacked stays bounded whatever the
-        // files hold; once it is reached, the rest go with the other files.
-        let mut held = 0;
-        for few in picked.chunks(64) {
-            if held >= SAMPLES_HELD_BYTES || cancel.load(Ordering::Relaxed) {
-                rest.extend_from_slice(few);
-                continue;
-            }
-            let parsed: Vec<Outcome> = few
-                .par_iter()
-                .map(|f| {
-                    let k = known.get(&f.rel);
-                    process(&root, f, k, &vanished_hashes, opts, Packing::Unpacked)
-                })
-                .collect();
-            for o in &parsed {
-                if let Outcome::Post(rec, _) = o {
-                    held += rec.text.len();
-                }
-            }
-            sampled.extend(parsed);
-        }
+        let (picked, rest) = pick_samples(changed);
         changed = rest;
+        sampled = parse_samples(&picked, &mut changed, SAMPLES_HELD_BYTES, cancel, &|f| {
+            let k = known.get(&f.rel);
+            process(&root, f, k, &vanished_hashes, opts, Packing::Unpacked)
+        });
         let n = done.fetch_add(sampled.len() as u64, Ordering::Relaxed) + sampled.len() as u64;
         progress(ScanProgress { done: n, total });
         let samples: Vec<&[u8]> = sampled
@@ -598,5 +614,47 @@ mod tests {
         assert!(kinds.len() > 800, "{} kinds of 3,000", kinds.len());
         // Every file when there are fewer than the samples wanted.
         assert!((0..500).all(|i| is_sample(i, 1)));
+    }
+
+    #[test]
+    fn samples_stop_being_parsed_once_they_hold_enough_text_and_the_rest_wait_their_turn() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..130 {
+            let post = format!(
+                "---\ntitle: 第{i}篇\n---\n<p>{}</p>\n",
+                "经济 文化 ".repeat(40)
+            );
+            std::fs::write(dir.path().join(format!("p{i}.md")), post).unwrap();
+        }
+        let walked = walk(dir.path(), false);
+        let all: Vec<&walk::Found> = walked.files.iter().collect();
+        let parse = |f: &walk::Found| {
+            let none = HashSet::new();
+            process(
+                dir.path(),
+                f,
+                None,
+                &none,
+                &ScanOptions::default(),
+                Packing::Unpacked,
+            )
+        };
+        let never = AtomicBool::new(false);
+        let text_of = |o: &Outcome| match o {
+            Outcome::Post(rec, _) => rec.text.len(),
+            _ => 0,
+        };
+        // No bound reached: every sample is parsed, its text unpacked.
+        let mut rest = Vec::new();
+        let sampled = parse_samples(&all, &mut rest, usize::MAX, &never, &parse);
+        assert_eq!((sampled.len(), rest.len()), (130, 0));
+        assert!(sampled.iter().all(|o| text_of(o) > 400));
+        // Bound reached by the first 64: the other 66 are left to the rest.
+        let sampled = parse_samples(&all, &mut rest, 1, &never, &parse);
+        assert_eq!((sampled.len(), rest.len()), (64, 66));
+        // Cancelled: none parsed.
+        let mut rest = Vec::new();
+        let sampled = parse_samples(&all, &mut rest, usize::MAX, &AtomicBool::new(true), &parse);
+        assert_eq!((sampled.len(), rest.len()), (0, 130));
     }
 }
