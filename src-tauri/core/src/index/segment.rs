@@ -169,36 +169,71 @@ impl SegmentBuilder {
 
     /// Write the segment as blocks into `gram_blocks` and register it; returns the segment id.
     pub fn write(self, conn: &Connection) -> rusqlite::Result<i64> {
-        write_shards(vec![self], conn)
+        write_shards(vec![self.into_sorted()], conn)
+    }
+
+    /// The postings gathered, sorted by gram: the part of writing a segment that needs no
+    /// connection, so each shard does it on its own thread while the writer waits for them all
+    /// (`write_shards`).
+    pub fn into_sorted(mut self) -> SortedGrams {
+        self.spread();
+        // The batch buffers (about 100 MB) go before the sorted list is made.
+        let SegmentBuilder {
+            parts,
+            pending,
+            positions,
+            sorted,
+            sorted_positions,
+            docs,
+            bytes,
+        } = self;
+        drop((pending, positions, sorted, sorted_positions));
+        let mut grams: Vec<(i64, PostingBuf)> =
+            Vec::with_capacity(parts.iter().map(|m| m.len()).sum());
+        for part in parts {
+            grams.extend(part.into_iter().map(|(g, p)| (g as i64, p)));
+        }
+        grams.sort_unstable_by_key(|(g, _)| *g);
+        SortedGrams { docs, bytes, grams }
     }
 }
 
-/// Write builders that hold disjoint sets of grams (shards of one segment) as one segment.
-pub fn write_shards(shards: Vec<SegmentBuilder>, conn: &Connection) -> rusqlite::Result<i64> {
-    let mut shards = shards;
-    for s in &mut shards {
-        s.spread();
-    }
-    let docs = shards.iter().map(|s| s.docs).max().unwrap_or(0);
-    let bytes: usize = shards.iter().map(|s| s.bytes).sum();
-    let mut grams: Vec<(i64, PostingBuf)> = shards
-        .into_iter()
-        .flat_map(|s| s.parts.into_iter().flat_map(|m| m.into_iter()))
-        .map(|(g, p)| (g as i64, p))
-        .collect();
-    grams.sort_unstable_by_key(|(g, _)| *g);
-    write_sorted(conn, docs, bytes, grams)
-}
-
-/// Register a segment and write its grams (sorted by id) as blocks.
-fn write_sorted(
-    conn: &Connection,
+/// One shard's postings, sorted by gram as stored (`i64`), ready to be written.
+pub struct SortedGrams {
     docs: u32,
     bytes: usize,
     grams: Vec<(i64, PostingBuf)>,
-) -> rusqlite::Result<i64> {
+}
+
+impl SortedGrams {
+    pub fn is_empty(&self) -> bool {
+        self.docs == 0
+    }
+}
+
+/// Write shards that hold disjoint sets of grams, each sorted, as one segment: their lists are
+/// merged in gram order as they are written.
+pub fn write_shards(shards: Vec<SortedGrams>, conn: &Connection) -> rusqlite::Result<i64> {
+    let docs = shards.iter().map(|s| s.docs).max().unwrap_or(0);
+    let bytes: usize = shards.iter().map(|s| s.bytes).sum();
+    let mut heads: Vec<std::iter::Peekable<std::vec::IntoIter<(i64, PostingBuf)>>> = shards
+        .into_iter()
+        .map(|s| s.grams.into_iter().peekable())
+        .collect();
     let mut w = BlockWriter::start(conn)?;
-    for (g, list) in grams {
+    loop {
+        // Few shards: the smallest head by a scan.
+        let mut next: Option<(usize, i64)> = None;
+        for (i, h) in heads.iter_mut().enumerate() {
+            if let Some(&(g, _)) = h.peek() {
+                if next.is_none_or(|(_, m)| g < m) {
+                    next = Some((i, g));
+                }
+            }
+        }
+        let Some((g, list)) = next.and_then(|(i, _)| heads[i].next()) else {
+            break;
+        };
         w.push(conn, g, &list.bytes)?;
     }
     w.finish(conn, docs, bytes)

@@ -3,7 +3,7 @@
 
 use crate::error::{Result, SqlContext};
 use crate::index::grams::{DocGrams, GramId};
-use crate::index::segment::SegmentBuilder;
+use crate::index::segment::{SegmentBuilder, SortedGrams};
 use crate::post::Post;
 use crate::problem::Problem;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -21,7 +21,8 @@ const INDEXER_SHARDS: usize = 2;
 
 enum IndexerMsg {
     Add(u32, DocGrams),
-    Take(crossbeam_channel::Sender<SegmentBuilder>),
+    /// The postings added so far, sorted (on the shard's thread).
+    Take(crossbeam_channel::Sender<SortedGrams>),
 }
 
 struct Indexer {
@@ -44,7 +45,7 @@ impl Indexer {
                         match msg {
                             IndexerMsg::Add(doc, grams) => builder.add(doc, &grams),
                             IndexerMsg::Take(reply) => {
-                                let _ = reply.send(std::mem::take(&mut builder));
+                                let _ = reply.send(std::mem::take(&mut builder).into_sorted());
                             }
                         }
                     }
@@ -77,19 +78,23 @@ impl Indexer {
         }
     }
 
-    /// The postings added since the last take, one builder per shard (channels are FIFO).
-    fn take(&mut self) -> Vec<SegmentBuilder> {
+    /// The postings added since the last take, sorted, one list per shard (channels are FIFO).
+    /// The shards sort theirs at the same time.
+    fn take(&mut self) -> Vec<SortedGrams> {
         self.postings = 0;
-        let mut out = Vec::with_capacity(INDEXER_SHARDS);
-        for tx in &self.shards {
-            let (reply, rx) = crossbeam_channel::bounded(1);
-            if tx.send(IndexerMsg::Take(reply)).is_ok() {
-                if let Ok(b) = rx.recv() {
-                    out.push(b);
-                }
-            }
-        }
-        out
+        // Every shard is asked before any answer is awaited, so they sort side by side.
+        let replies: Vec<_> = self
+            .shards
+            .iter()
+            .filter_map(|tx| {
+                let (reply, rx) = crossbeam_channel::bounded(1);
+                tx.send(IndexerMsg::Take(reply)).ok().map(|()| rx)
+            })
+            .collect();
+        replies
+            .into_iter()
+            .filter_map(|rx| rx.recv().ok())
+            .collect()
     }
 }
 
