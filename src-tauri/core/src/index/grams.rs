@@ -414,7 +414,6 @@ pub fn plan_tokens(chars: &[char]) -> AtomPlan {
 pub trait ByteSink {
     fn push_byte(&mut self, b: u8);
     fn push_bytes(&mut self, b: &[u8]);
-    fn reserve_bytes(&mut self, n: usize);
 }
 
 impl ByteSink for Vec<u8> {
@@ -424,9 +423,6 @@ impl ByteSink for Vec<u8> {
     fn push_bytes(&mut self, b: &[u8]) {
         self.extend_from_slice(b);
     }
-    fn reserve_bytes(&mut self, n: usize) {
-        self.reserve(n);
-    }
 }
 
 impl<const N: usize> ByteSink for smallvec::SmallVec<[u8; N]> {
@@ -435,9 +431,6 @@ impl<const N: usize> ByteSink for smallvec::SmallVec<[u8; N]> {
     }
     fn push_bytes(&mut self, b: &[u8]) {
         self.extend_from_slice(b);
-    }
-    fn reserve_bytes(&mut self, n: usize) {
-        self.reserve(n);
     }
 }
 
@@ -456,15 +449,30 @@ pub fn encode_posting(buf: &mut impl ByteSink, last_doc: &mut Option<u32>, doc: 
 }
 
 /// Append a posting's positions (ascending) after it, for a gram that [`has_positions`]:
-/// the first as it is, then the differences.
+/// the first as it is, then the differences. Encoded into a buffer on the stack and appended a
+/// chunk at a time: appending each varint by itself cost more than encoding them.
 pub fn encode_positions(buf: &mut impl ByteSink, positions: &[u32]) {
-    // Most differences take one or two bytes.
-    buf.reserve_bytes(positions.len() * 2);
+    const CHUNK: usize = 128;
+    let mut chunk = [0u8; CHUNK + 5];
+    let mut n = 0;
     let mut prev = 0u32;
     for &p in positions {
-        put_varint(buf, p.wrapping_sub(prev) as u64);
+        let mut v = p.wrapping_sub(prev);
         prev = p;
+        // At most 5 bytes for a u32, so the chunk has room.
+        while v >= 0x80 {
+            chunk[n] = (v as u8) | 0x80;
+            v >>= 7;
+            n += 1;
+        }
+        chunk[n] = v as u8;
+        n += 1;
+        if n >= CHUNK {
+            buf.push_bytes(&chunk[..n]);
+            n = 0;
+        }
     }
+    buf.push_bytes(&chunk[..n]);
 }
 
 /// Decode the posting list of `gram`, appending `(doc, tf)` pairs (positions, if the gram has
@@ -781,6 +789,41 @@ mod tests {
         let mut out = DocGrams::default();
         doc_grams_into(&short, |g| g, &mut scratch, &mut out);
         assert_eq!(pairs_of(&out), naive_pairs(&short));
+    }
+
+    #[test]
+    fn long_position_lists_round_trip_into_a_vec_and_into_an_inline_buffer() {
+        // Differences of one to five bytes, over many of `encode_positions`' chunks.
+        let t = pair('两', '岸');
+        let mut pos = Vec::new();
+        let mut p = 0u32;
+        for i in 0..1_000u32 {
+            p = p.saturating_add([1, 200, 20_000, 3_000_000, 300_000_000][i as usize % 5]);
+            pos.push(p);
+        }
+        let last = *pos.last().unwrap();
+        pos.push(last.saturating_add(u32::MAX / 2));
+        let docs = [
+            (7u32, &pos[..]),
+            (8, &pos[..1]),
+            (4_000_000_000, &pos[..130]),
+        ];
+        let mut vec = Vec::new();
+        let mut inline: smallvec::SmallVec<[u8; 16]> = smallvec::SmallVec::new();
+        let (mut last_v, mut last_i) = (None, None);
+        for (doc, p) in docs {
+            encode_posting(&mut vec, &mut last_v, doc, p.len() as u32);
+            encode_positions(&mut vec, p);
+            encode_posting(&mut inline, &mut last_i, doc, p.len() as u32);
+            encode_positions(&mut inline, p);
+        }
+        assert_eq!(&vec[..], &inline[..]);
+        let (mut list, mut positions) = (Vec::new(), Vec::new());
+        decode_with_positions(t, &vec, &mut list, &mut positions);
+        let want: Vec<u32> = docs.iter().flat_map(|(_, p)| p.iter().copied()).collect();
+        assert_eq!(positions, want);
+        let n = pos.len() as u32;
+        assert_eq!(list, [(7, n, 0), (8, 1, n), (4_000_000_000, 130, n + 1)]);
     }
 
     #[test]
