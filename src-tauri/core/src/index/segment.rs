@@ -88,10 +88,17 @@ impl SegmentBuilder {
 
     /// Add one document. Document ids must increase from call to call.
     pub fn add(&mut self, doc: u32, grams: &DocGrams) {
+        self.add_where(doc, grams, |_| true);
+    }
+
+    /// Add the grams of one document that `keep` takes (a shard's share: every shard is handed
+    /// the whole document, so nothing is copied to split it). Document ids must increase from
+    /// call to call.
+    pub fn add_where(&mut self, doc: u32, grams: &DocGrams, keep: impl Fn(GramId) -> bool) {
         if self.pending.capacity() == 0 {
             self.pending.reserve(BATCH + 4096);
         }
-        for g in &grams.grams {
+        for g in grams.grams.iter().filter(|g| keep(g.gram)) {
             let at = self.positions.len() as u32;
             self.positions.extend_from_slice(grams.positions_of(g));
             let tf = if has_positions(g.gram) {

@@ -20,7 +20,8 @@ const MAX_SEGMENTS: usize = 16;
 const INDEXER_SHARDS: usize = 2;
 
 enum IndexerMsg {
-    Add(u32, DocGrams),
+    /// A document's grams, the same for every shard: each adds its own share.
+    Add(u32, std::sync::Arc<DocGrams>),
     /// The postings added so far, sorted (on the shard's thread).
     Take(crossbeam_channel::Sender<SortedGrams>),
 }
@@ -37,13 +38,15 @@ fn shard_of(g: GramId) -> usize {
 impl Indexer {
     fn start() -> Indexer {
         let shards = (0..INDEXER_SHARDS)
-            .map(|_| {
+            .map(|shard| {
                 let (tx, rx) = crossbeam_channel::bounded::<IndexerMsg>(512);
                 std::thread::spawn(move || {
                     let mut builder = SegmentBuilder::default();
                     for msg in rx {
                         match msg {
-                            IndexerMsg::Add(doc, grams) => builder.add(doc, &grams),
+                            IndexerMsg::Add(doc, grams) => {
+                                builder.add_where(doc, &grams, |g| shard_of(g) == shard)
+                            }
                             IndexerMsg::Take(reply) => {
                                 let _ = reply.send(std::mem::take(&mut builder).into_sorted());
                             }
@@ -61,20 +64,11 @@ impl Indexer {
 
     fn add(&mut self, doc: u32, grams: DocGrams) {
         self.postings += grams.len();
-        let mut split: Vec<DocGrams> = (0..INDEXER_SHARDS)
-            .map(|_| DocGrams {
-                grams: Vec::with_capacity(grams.len() / INDEXER_SHARDS + 16),
-                positions: Vec::with_capacity(grams.positions.len() / INDEXER_SHARDS + 16),
-            })
-            .collect();
-        for g in &grams.grams {
-            let part = &mut split[shard_of(g.gram)];
-            let pos = part.positions.len() as u32;
-            part.positions.extend_from_slice(grams.positions_of(g));
-            part.grams.push(crate::index::grams::DocGram { pos, ..*g });
-        }
-        for (tx, part) in self.shards.iter().zip(split) {
-            let _ = tx.send(IndexerMsg::Add(doc, part));
+        // Handed whole to every shard: splitting it here copied every position on the writer's
+        // thread.
+        let grams = std::sync::Arc::new(grams);
+        for tx in &self.shards {
+            let _ = tx.send(IndexerMsg::Add(doc, grams.clone()));
         }
     }
 
