@@ -201,6 +201,14 @@ fn pair_key(t: GramId, pos: usize) -> u64 {
     ((t & !PAIR_TAG) << POS_BITS) | pos as u64
 }
 
+/// The pair and position of a `pair_key`.
+fn pair_of_key(k: u64) -> (GramId, u32) {
+    (
+        PAIR_TAG | (k >> POS_BITS),
+        (k & ((1 << POS_BITS) - 1)) as u32,
+    )
+}
+
 /// Append every gram of a document's folded text to `out`, each id passed through `id` (the
 /// page-only twin for the rest of a page). Pairs are collected with their positions (the index
 /// of their first character in `chars`); the other grams are counted.
@@ -280,10 +288,7 @@ pub fn doc_grams_into(
     // Grouped by pair, each pair's positions ascending.
     pairs.sort_unstable();
     long_pairs.sort_unstable();
-    let mask = (1u64 << POS_BITS) - 1;
-    let unpacked = pairs
-        .iter()
-        .map(|&k| (PAIR_TAG | (k >> POS_BITS), (k & mask) as u32));
+    let unpacked = pairs.iter().map(|&k| pair_of_key(k));
     let mut all = unpacked.chain(long_pairs.iter().copied()).peekable();
     while let Some((t, first)) = all.next() {
         let start = out.positions.len() as u32;
@@ -453,20 +458,13 @@ pub fn encode_posting(buf: &mut impl ByteSink, last_doc: &mut Option<u32>, doc: 
 /// chunk at a time: appending each varint by itself cost more than encoding them.
 pub fn encode_positions(buf: &mut impl ByteSink, positions: &[u32]) {
     const CHUNK: usize = 128;
+    // Room past `CHUNK` for one more varint (at most 5 bytes for a u32).
     let mut chunk = [0u8; CHUNK + 5];
     let mut n = 0;
     let mut prev = 0u32;
     for &p in positions {
-        let mut v = p.wrapping_sub(prev);
+        n = varint_into(&mut chunk, n, u64::from(p.wrapping_sub(prev)));
         prev = p;
-        // At most 5 bytes for a u32, so the chunk has room.
-        while v >= 0x80 {
-            chunk[n] = (v as u8) | 0x80;
-            v >>= 7;
-            n += 1;
-        }
-        chunk[n] = v as u8;
-        n += 1;
         if n >= CHUNK {
             buf.push_bytes(&chunk[..n]);
             n = 0;
@@ -591,21 +589,28 @@ fn decode(
     }
 }
 
-fn put_varint(buf: &mut impl ByteSink, mut v: u64) {
+fn put_varint(buf: &mut impl ByteSink, v: u64) {
     if v < 0x80 {
         // Most deltas, counts and position differences.
         buf.push_byte(v as u8);
         return;
     }
     let mut bytes = [0u8; 10];
-    let mut n = 0;
+    let n = varint_into(&mut bytes, 0, v);
+    buf.push_bytes(&bytes[..n]);
+}
+
+/// Write `v` as a varint into `out` from `at` (which must leave room for it: 10 bytes for any
+/// u64, 5 for a u32); returns the index past it.
+#[inline]
+fn varint_into(out: &mut [u8], mut at: usize, mut v: u64) -> usize {
     while v >= 0x80 {
-        bytes[n] = (v as u8) | 0x80;
+        out[at] = (v as u8) | 0x80;
         v >>= 7;
-        n += 1;
+        at += 1;
     }
-    bytes[n] = v as u8;
-    buf.push_bytes(&bytes[..=n]);
+    out[at] = v as u8;
+    at + 1
 }
 
 fn get_varint(bytes: &mut &[u8]) -> Option<u64> {

@@ -229,16 +229,13 @@ pub fn write_shards(shards: Vec<SortedGrams>, conn: &Connection) -> rusqlite::Re
         .collect();
     let mut w = BlockWriter::start(conn)?;
     loop {
-        // Few shards: the smallest head by a scan.
-        let mut next: Option<(usize, i64)> = None;
-        for (i, h) in heads.iter_mut().enumerate() {
-            if let Some(&(g, _)) = h.peek() {
-                if next.is_none_or(|(_, m)| g < m) {
-                    next = Some((i, g));
-                }
-            }
-        }
-        let Some((g, list)) = next.and_then(|(i, _)| heads[i].next()) else {
+        // Few shards: the smallest head by a scan (as `MergedGrams::next_gram`).
+        let next = heads
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, h)| h.peek().map(|p| (p.0, i)))
+            .min();
+        let Some((g, list)) = next.and_then(|(_, i)| heads[i].next()) else {
             break;
         };
         w.push(conn, g, &list.bytes)?;
