@@ -11,7 +11,7 @@
 
 use crate::error::{Result, SqlContext};
 use crate::fold::fold;
-use crate::store::columns::{self, Origin};
+use crate::store::columns::{self, Chunk, Origin};
 use rusqlite::Connection;
 use std::collections::HashMap;
 use std::path::Path;
@@ -46,6 +46,8 @@ impl Interner {
 }
 
 const NONE: u32 = u32::MAX;
+/// Decoded chunks waiting to be added to the columns while a snapshot loads.
+const CHUNKS_IN_FLIGHT: usize = 8;
 /// No date (a stored `i64::MIN`, which only a hostile index holds, reads as no date too).
 const NO_DATE: i64 = i64::MIN;
 
@@ -112,68 +114,41 @@ impl Snapshot {
         };
         snap.tag_start.push(0);
         snap.cat_start.push(0);
-        let (mut title_sum, mut text_sum) = (0u64, 0u64);
-        columns::read_all(conn, |no, c, origin| {
-            if origin == Origin::Rebuilt {
-                snap.rebuilt_chunks += 1;
-            }
-            // Chunks come in chunk order and ids ascend inside each (checked), so positions
-            // stay in document id order.
-            let map = |ids: &mut Interner, values: &[String]| -> Vec<u32> {
-                values.iter().map(|v| ids.intern(v)).collect()
-            };
-            let authors = map(&mut snap.authors, &c.authors);
-            let sites = map(&mut snap.sites, &c.sites);
-            let terms = map(&mut snap.terms, &c.terms);
-            let local = |ids: &[u32], v: u32| match v {
-                0 => NONE,
-                v => ids.get(v as usize - 1).copied().unwrap_or(NONE),
-            };
-            snap.chunks.push((no, c.len()));
-            // Column by column: one pass over each of the chunk's vectors.
-            snap.docids.extend_from_slice(&c.docids);
-            snap.date_ms
-                .extend(c.date_ms.iter().map(|d| d.unwrap_or(NO_DATE)));
-            snap.month
-                .extend(c.month.iter().map(|m| m.checked_sub(1).unwrap_or(NONE)));
-            snap.author
-                .extend(c.author.iter().map(|&a| local(&authors, a)));
-            snap.site.extend(c.site.iter().map(|&s| local(&sites, s)));
-            let term = |&t: &u32| terms.get(t as usize).copied().unwrap_or(NONE);
-            let lists =
-                |counts: &[u32], items: &[u32], ids: &mut Vec<u32>, start: &mut Vec<u32>| {
-                    let mut at = 0usize;
-                    for &n in counts {
-                        let n = n as usize;
-                        ids.extend(items.get(at..at + n).unwrap_or(&[]).iter().map(term));
-                        at += n;
-                        // Past u32::MAX entries (only a hostile index) the lists read as empty.
-                        start.push(u32::try_from(ids.len()).unwrap_or(u32::MAX));
-                    }
-                };
-            lists(
-                &c.tag_count,
-                &c.tags,
-                &mut snap.tag_ids,
-                &mut snap.tag_start,
-            );
-            lists(
-                &c.cat_count,
-                &c.cats,
-                &mut snap.cat_ids,
-                &mut snap.cat_start,
-            );
-            snap.title_chars.extend_from_slice(&c.title_chars);
-            snap.text_chars.extend_from_slice(&c.text_chars);
-            snap.has_source.extend_from_slice(&c.has_source);
-            title_sum += c.title_chars.iter().map(|&n| n as u64).sum::<u64>();
-            text_sum += c.text_chars.iter().map(|&n| n as u64).sum::<u64>();
-        })
+        // Chunks are decoded on this thread (SQLite's) and added to the columns on another, so
+        // that opening a million posts takes the longer of the two, not their sum.
+        let mut sums = (0u64, 0u64);
+        let threaded = std::thread::scope(|s| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<(u32, Chunk, Origin)>(CHUNKS_IN_FLIGHT);
+            let (into, sums) = (&mut snap, &mut sums);
+            let adding = std::thread::Builder::new().spawn_scoped(s, move || {
+                for (no, c, origin) in rx {
+                    into.add_chunk(no, c, origin, sums);
+                }
+            });
+            let adding = adding.ok()?;
+            let read = columns::read_all(conn, |no, c, origin| {
+                // A send fails only when the other thread is gone (a panic, raised below).
+                let _ = tx.send((no, c, origin));
+            });
+            drop(tx);
+            // A panic there (none is expected) is raised here, as if on this thread.
+            adding
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            Some(read)
+        });
+        match threaded {
+            Some(read) => read,
+            // No second thread to be had: all on this one.
+            None => columns::read_all(conn, |no, c, origin| {
+                snap.add_chunk(no, c, origin, &mut sums)
+            }),
+        }
         .at(path)?;
         let n = snap.docids.len();
         let avg = |sum: u64| (sum as f32 / n.max(1) as f32).max(1.0);
-        snap.avg_title_chars = avg(title_sum);
-        snap.avg_text_chars = avg(text_sum);
+        snap.avg_title_chars = avg(sums.0);
+        snap.avg_text_chars = avg(sums.1);
         let max_docid = snap.docids.last().copied().unwrap_or(0) as usize;
         if max_docid <= n.saturating_mul(8).saturating_add(1 << 16) {
             snap.by_docid = vec![0; max_docid + 1];
@@ -198,6 +173,64 @@ impl Snapshot {
             }
         }
         Ok(snap)
+    }
+
+    /// Add chunk `no`'s documents to the columns (after those of the chunks before it), and
+    /// their title and text lengths to `sums`.
+    fn add_chunk(&mut self, no: u32, c: Chunk, origin: Origin, sums: &mut (u64, u64)) {
+        if origin == Origin::Rebuilt {
+            self.rebuilt_chunks += 1;
+        }
+        // Chunks come in chunk order and ids ascend inside each (checked), so positions
+        // stay in document id order.
+        let map = |ids: &mut Interner, values: &[String]| -> Vec<u32> {
+            values.iter().map(|v| ids.intern(v)).collect()
+        };
+        let authors = map(&mut self.authors, &c.authors);
+        let sites = map(&mut self.sites, &c.sites);
+        let terms = map(&mut self.terms, &c.terms);
+        let local = |ids: &[u32], v: u32| match v {
+            0 => NONE,
+            v => ids.get(v as usize - 1).copied().unwrap_or(NONE),
+        };
+        self.chunks.push((no, c.len()));
+        // Column by column: one pass over each of the chunk's vectors.
+        self.docids.extend_from_slice(&c.docids);
+        self.date_ms
+            .extend(c.date_ms.iter().map(|d| d.unwrap_or(NO_DATE)));
+        self.month
+            .extend(c.month.iter().map(|m| m.checked_sub(1).unwrap_or(NONE)));
+        self.author
+            .extend(c.author.iter().map(|&a| local(&authors, a)));
+        self.site.extend(c.site.iter().map(|&s| local(&sites, s)));
+        let term = |&t: &u32| terms.get(t as usize).copied().unwrap_or(NONE);
+        let lists = |counts: &[u32], items: &[u32], ids: &mut Vec<u32>, start: &mut Vec<u32>| {
+            let mut at = 0usize;
+            for &n in counts {
+                let n = n as usize;
+                ids.extend(items.get(at..at + n).unwrap_or(&[]).iter().map(term));
+                at += n;
+                // Past u32::MAX entries (only a hostile index) the lists read as empty.
+                start.push(u32::try_from(ids.len()).unwrap_or(u32::MAX));
+            }
+        };
+        lists(
+            &c.tag_count,
+            &c.tags,
+            &mut self.tag_ids,
+            &mut self.tag_start,
+        );
+        lists(
+            &c.cat_count,
+            &c.cats,
+            &mut self.cat_ids,
+            &mut self.cat_start,
+        );
+        self.title_chars.extend_from_slice(&c.title_chars);
+        self.text_chars.extend_from_slice(&c.text_chars);
+        self.has_source.extend_from_slice(&c.has_source);
+        sums.0 += c.title_chars.iter().map(|&n| n as u64).sum::<u64>();
+        sums.1 += c.text_chars.iter().map(|&n| n as u64).sum::<u64>();
     }
 
     pub fn len(&self) -> usize {
