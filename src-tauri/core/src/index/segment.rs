@@ -6,8 +6,8 @@
 //! `crate::packed` bytes: compressed with zstd (when that makes the block smaller). Most blocks
 //! hold many short lists (rare grams), which compress to 0.77 of their size; a block past
 //! `BLOCK_BYTES * 2` is one common gram's list, which compresses to about half (its documents
-//! are close together and most counts are small). Only a list longer than `UNPACKED_MAX` is
-//! kept as it is: that is also the most a reader unpacks a block to.
+//! are close together and most counts are small). What a reader unpacks is bounded by the
+//! stored size (`unpack_limit`), and the writer keeps as it is any block the reader would refuse.
 
 use super::grams::{
     decode_postings, decode_with_positions, encode_positions, encode_posting, has_positions,
@@ -20,10 +20,14 @@ use rustc_hash::FxHashMap;
 /// overflow chain, 36 of 282 MiB at 70k posts with 16 KiB blocks (17 MiB with 32 KiB), and the
 /// searches of `search_bench` took as long.
 const BLOCK_BYTES: usize = 32 * 1024;
-/// Blocks up to this long are compressed (a block ends with the list that takes it past
-/// `BLOCK_BYTES`, so most are 32–64 KiB; a common gram's list is one block of up to a few MiB at
-/// a million posts). The most a compressed block may unpack to: the index is untrusted, and a
-/// frame that claims more reads as nothing, so the writer never compresses a longer block.
+/// A block unpacks to at most this whatever its stored size (a block ends with the list that
+/// takes it past `BLOCK_BYTES`, so most are 32–64 KiB; a longer one is one common gram's list).
+const SMALL_MAX: usize = 128 * 1024;
+/// A longer block unpacks to at most this many times its stored size (real lists compress to
+/// about 0.44, so 2.3×), and never past `UNPACKED_MAX`: an index is untrusted, and a small
+/// frame must not cost a reader more than a proportionate allocation and decompression.
+const MAX_RATIO: usize = 64;
+/// The most any block unpacks to (a common gram's list is a few MiB at a million posts).
 const UNPACKED_MAX: usize = 64 << 20;
 /// zstd's fastest level: 0.77 of the size at 70k posts, against 0.74 at its default level 3,
 /// which takes a third longer on the writer's thread.
@@ -310,10 +314,7 @@ impl BlockWriter {
     /// Compress the full blocks (on this thread and one more) and insert them in order.
     fn write_full(&mut self, conn: &Connection) -> rusqlite::Result<()> {
         fn pack(blocks: &[(i64, Vec<u8>)]) -> Vec<Vec<u8>> {
-            blocks
-                .iter()
-                .map(|(_, b)| pack_block(b, UNPACKED_MAX))
-                .collect()
+            blocks.iter().map(|(_, b)| pack_block(b)).collect()
         }
         let (a, b) = self.full.split_at(self.full.len() / 2);
         let packed: Vec<Vec<u8>> = std::thread::scope(|s| {
@@ -393,16 +394,27 @@ fn for_each_list(
     Ok(())
 }
 
-/// The stored form of a block: compressed when it is at most `max` long (what a reader will
-/// unpack) and that makes it smaller, else as it is.
-fn pack_block(block: &[u8], max: usize) -> Vec<u8> {
-    let min_len = if block.len() <= max { 0 } else { usize::MAX };
-    crate::packed::pack(block, min_len, LEVEL)
+/// The most a stored block of `stored` bytes may unpack to (`SMALL_MAX`, `MAX_RATIO`,
+/// `UNPACKED_MAX`).
+fn unpack_limit(stored: usize) -> usize {
+    SMALL_MAX.max(stored.saturating_mul(MAX_RATIO).min(UNPACKED_MAX))
 }
 
-/// Call `f` with the entries of a stored block (none when it cannot be read).
+/// The stored form of a block: compressed when that makes it smaller and a reader will unpack
+/// it (`unpack_limit`), else as it is.
+fn pack_block(block: &[u8]) -> Vec<u8> {
+    let packed = crate::packed::pack(block, 0, LEVEL);
+    if block.len() <= unpack_limit(packed.len()) {
+        packed
+    } else {
+        crate::packed::pack(block, usize::MAX, LEVEL)
+    }
+}
+
+/// Call `f` with the entries of a stored block (none when it cannot be read, or claims to unpack
+/// to more than `unpack_limit` allows).
 fn unpack_block<R>(stored: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
-    crate::packed::with_unpacked(stored, UNPACKED_MAX, f)
+    crate::packed::with_unpacked(stored, unpack_limit(stored.len()), f)
 }
 
 /// The block entry at `pos`: `(gram, postings, position of the next entry)`; None at the end of
@@ -563,21 +575,40 @@ mod tests {
     }
 
     #[test]
-    fn a_block_longer_than_a_reader_unpacks_is_stored_as_it_is() {
-        let block: Vec<u8> = (0..4096u32).map(|i| (i % 7) as u8).collect();
-        let max = 1024;
-        let long = pack_block(&block, max);
-        assert_eq!(long[0], 0, "as it is");
-        assert_eq!(&long[1..], &block[..]);
-        let short = pack_block(&block[..max], max);
+    fn a_block_is_stored_as_it_is_when_a_reader_would_not_unpack_it_whole() {
+        // Short blocks: compressed, however well they compress.
+        let zeros = vec![0u8; SMALL_MAX];
+        let short = pack_block(&zeros);
         assert_eq!(short[0], 1, "compressed");
-        assert!(short.len() < max);
-        let read = crate::packed::with_unpacked(&short, max, <[u8]>::to_vec);
-        assert_eq!(read, &block[..max]);
-        // Compressed, the long one would unpack to more than the reader allows: nothing.
-        let refused = crate::packed::pack(&block, 0, LEVEL);
-        assert_eq!(refused[0], 1);
-        assert!(crate::packed::with_unpacked(&refused, max, <[u8]>::to_vec).is_empty());
+        assert!(short.len() * MAX_RATIO < zeros.len());
+        assert_eq!(unpack_block(&short, <[u8]>::to_vec), zeros);
+        // A long list that compresses like real ones (about 0.4): compressed, and read back.
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        let list: Vec<u8> = (0..SMALL_MAX * 4)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x % 16) as u8
+            })
+            .collect();
+        let packed = pack_block(&list);
+        assert_eq!(packed[0], 1, "compressed");
+        assert!(packed.len() < list.len());
+        assert_eq!(unpack_block(&packed, <[u8]>::to_vec), list);
+        // A long list that compresses past `MAX_RATIO`: as it is, and read back.
+        let long = vec![2u8; SMALL_MAX * 4];
+        let kept = pack_block(&long);
+        assert_eq!(kept[0], 0, "as it is");
+        assert_eq!(unpack_block(&kept, <[u8]>::to_vec), long);
+        // Such a frame, found in an index (a hostile one): unpacks to nothing.
+        let bomb = crate::packed::pack(&long, 0, LEVEL);
+        assert_eq!(bomb[0], 1);
+        assert!(unpack_block(&bomb, <[u8]>::to_vec).is_empty());
+        // The limit grows with the stored size, up to `UNPACKED_MAX`.
+        assert_eq!(unpack_limit(0), SMALL_MAX);
+        assert_eq!(unpack_limit(1 << 20), 64 << 20);
+        assert_eq!(unpack_limit(usize::MAX), UNPACKED_MAX);
     }
 }
 
