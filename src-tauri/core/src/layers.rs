@@ -6,7 +6,8 @@
 /// Each entry is one layer, from the bottom up, naming top-level modules of the crate.
 pub const LAYERS: &[&[&str]] = &[
     // Leaves: text folding, content hashes and hex, problem records, Shelfmark's own folder;
-    // this list; the low-priority pool for background work; bytes stored compressed.
+    // this list; the low-priority pool for background work; bytes stored compressed; work split
+    // over both cores.
     &[
         "fold",
         "files",
@@ -15,6 +16,7 @@ pub const LAYERS: &[&[&str]] = &[
         "layers",
         "background",
         "packed",
+        "halves",
     ],
     // The archive's settings; one file read into a `Post`.
     &["settings", "post"],

@@ -16,6 +16,7 @@ pub mod export;
 pub mod fetch;
 pub mod files;
 pub mod fold;
+pub mod halves;
 pub mod index;
 pub mod layers;
 pub mod lint;

@@ -316,23 +316,7 @@ impl BlockWriter {
         fn pack(blocks: &[(i64, Vec<u8>)]) -> Vec<Vec<u8>> {
             blocks.iter().map(|(_, b)| pack_block(b)).collect()
         }
-        let (a, b) = self.full.split_at(self.full.len() / 2);
-        let packed: Vec<Vec<u8>> = std::thread::scope(|s| {
-            // No second thread (none to split, or the system has none to give): all on this one.
-            let other = if a.is_empty() {
-                None
-            } else {
-                std::thread::Builder::new().spawn_scoped(s, || pack(a)).ok()
-            };
-            let second = pack(b);
-            let mut first = match other {
-                // A panic there (none is expected) is raised here, as if on this thread.
-                Some(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
-                None => pack(a),
-            };
-            first.extend(second);
-            first
-        });
+        let packed = crate::halves::map_halves(&self.full, pack);
         let mut stmt = conn
             .prepare_cached("INSERT INTO gram_blocks(seg, first_gram, data) VALUES (?1, ?2, ?3)")?;
         for ((f, _), data) in self.full.iter().zip(&packed) {

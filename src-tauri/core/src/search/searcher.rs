@@ -125,9 +125,9 @@ struct HitRow {
 }
 
 /// The snippets of a page of hits, each read from its post's file now, in the hits' order: on
-/// this thread and one more, as reading and parsing the files is most of what a page of hits
-/// costs (50 files: 10–20 ms of a 40 ms search at 70k posts). Not on rayon's pool, whose
-/// threads may all be a scan's parsers. A cancelled search stops reading (its snippets empty).
+/// this thread and one more (`halves`), as reading and parsing the files is most of what a page
+/// of hits costs (50 files: 10–20 ms of a 40 ms search at 70k posts). A cancelled search stops
+/// reading (its snippets empty).
 fn hit_snippets(
     root: &Path,
     rows: &[HitRow],
@@ -144,22 +144,7 @@ fn hit_snippets(
             })
             .collect()
     };
-    if rows.len() < 2 {
-        return each(rows);
-    }
-    let (a, b) = rows.split_at(rows.len() / 2);
-    std::thread::scope(|s| {
-        // No second thread to be had: all on this one.
-        let other = std::thread::Builder::new().spawn_scoped(s, || each(a)).ok();
-        let second = each(b);
-        let mut first = match other {
-            // A panic there (none is expected) is raised here, as if on this thread.
-            Some(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
-            None => each(a),
-        };
-        first.extend(second);
-        first
-    })
+    crate::halves::map_halves(rows, each)
 }
 
 /// The snippet of one hit: from its article; from the whole page when only the page matched
