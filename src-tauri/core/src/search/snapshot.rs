@@ -116,13 +116,12 @@ impl Snapshot {
         snap.cat_start.push(0);
         // Chunks are decoded on this thread (SQLite's) and added to the columns on another, so
         // that opening a million posts takes the longer of the two, not their sum.
-        let mut sums = (0u64, 0u64);
         let threaded = std::thread::scope(|s| {
             let (tx, rx) = std::sync::mpsc::sync_channel::<(u32, Chunk, Origin)>(CHUNKS_IN_FLIGHT);
-            let (into, sums) = (&mut snap, &mut sums);
+            let into = &mut snap;
             let adding = std::thread::Builder::new().spawn_scoped(s, move || {
                 for (no, c, origin) in rx {
-                    into.add_chunk(no, c, origin, sums);
+                    into.add_chunk(no, c, origin);
                 }
             });
             let adding = adding.ok()?;
@@ -140,15 +139,16 @@ impl Snapshot {
         match threaded {
             Some(read) => read,
             // No second thread to be had: all on this one.
-            None => columns::read_all(conn, |no, c, origin| {
-                snap.add_chunk(no, c, origin, &mut sums)
-            }),
+            None => columns::read_all(conn, |no, c, origin| snap.add_chunk(no, c, origin)),
         }
         .at(path)?;
         let n = snap.docids.len();
-        let avg = |sum: u64| (sum as f32 / n.max(1) as f32).max(1.0);
-        snap.avg_title_chars = avg(sums.0);
-        snap.avg_text_chars = avg(sums.1);
+        let avg = |chars: &[u32]| {
+            let sum: u64 = chars.iter().map(|&c| u64::from(c)).sum();
+            (sum as f32 / n.max(1) as f32).max(1.0)
+        };
+        snap.avg_title_chars = avg(&snap.title_chars);
+        snap.avg_text_chars = avg(&snap.text_chars);
         let max_docid = snap.docids.last().copied().unwrap_or(0) as usize;
         if max_docid <= n.saturating_mul(8).saturating_add(1 << 16) {
             snap.by_docid = vec![0; max_docid + 1];
@@ -175,9 +175,8 @@ impl Snapshot {
         Ok(snap)
     }
 
-    /// Add chunk `no`'s documents to the columns (after those of the chunks before it), and
-    /// their title and text lengths to `sums`.
-    fn add_chunk(&mut self, no: u32, c: Chunk, origin: Origin, sums: &mut (u64, u64)) {
+    /// Add chunk `no`'s documents to the columns (after those of the chunks before it).
+    fn add_chunk(&mut self, no: u32, c: Chunk, origin: Origin) {
         if origin == Origin::Rebuilt {
             self.rebuilt_chunks += 1;
         }
@@ -229,8 +228,6 @@ impl Snapshot {
         self.title_chars.extend_from_slice(&c.title_chars);
         self.text_chars.extend_from_slice(&c.text_chars);
         self.has_source.extend_from_slice(&c.has_source);
-        sums.0 += c.title_chars.iter().map(|&n| n as u64).sum::<u64>();
-        sums.1 += c.text_chars.iter().map(|&n| n as u64).sum::<u64>();
     }
 
     pub fn len(&self) -> usize {
