@@ -387,12 +387,11 @@ fn unpack_limit(stored: usize) -> usize {
 /// The stored form of a block: compressed when that makes it smaller and a reader will unpack
 /// it (`unpack_limit`), else as it is.
 fn pack_block(block: &[u8]) -> Vec<u8> {
-    let packed = crate::packed::pack(block, 0, LEVEL);
-    if block.len() <= unpack_limit(packed.len()) {
-        packed
-    } else {
-        crate::packed::pack(block, usize::MAX, LEVEL)
-    }
+    // Past `UNPACKED_MAX` no compressed form would be read: compression is not even tried.
+    (block.len() <= UNPACKED_MAX)
+        .then(|| crate::packed::pack(block, 0, LEVEL))
+        .filter(|packed| block.len() <= unpack_limit(packed.len()))
+        .unwrap_or_else(|| crate::packed::pack(block, usize::MAX, LEVEL))
 }
 
 /// Call `f` with the entries of a stored block (none when it cannot be read, or claims to unpack
