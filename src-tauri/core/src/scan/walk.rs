@@ -42,14 +42,6 @@ impl Walked {
     }
 }
 
-fn rel_bytes(root: &Path, path: &Path) -> Vec<u8> {
-    path.strip_prefix(root)
-        .unwrap_or(path)
-        .as_os_str()
-        .as_encoded_bytes()
-        .to_vec()
-}
-
 pub(crate) fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
     meta.modified()
         .ok()
@@ -59,92 +51,118 @@ pub(crate) fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
 }
 
 /// Walk `root` (already canonical). Links out of the archive are followed only if `follow_outside`.
+///
+/// Every folder is one task on rayon's pool (two threads here), so a deep tree costs no stack.
+/// Files are stat'ed through their folder's open descriptor (`DirEntry::metadata`, `statx` on
+/// the name alone), not by full path: at a million posts the kernel's lookups of every path's
+/// folders were a fifth of a no-change rescan's CPU, and this walk is its longest part (the
+/// `ignore` crate stat'ed by path: 4.2-4.9 s, now 3.0 s). Hidden entries and `node_modules` are
+/// skipped; links are judged (`visit_symlink`), never walked into.
 pub fn walk(root: &Path, follow_outside: bool) -> Walked {
     let out = Mutex::new(Walked::default());
-    let walker = ignore::WalkBuilder::new(root)
-        .standard_filters(false)
-        .hidden(true)
-        .follow_links(false)
-        .filter_entry(|e| e.file_name() != "node_modules")
-        .threads(2)
-        .build_parallel();
-    walker.run(|| {
-        let out = &out;
-        // Each thread collects on its own and merges once at the end: no lock in the hot loop.
-        let mut local = LocalWalk {
-            root,
-            follow_outside,
-            found: Walked::default(),
-            out,
-        };
-        Box::new(move |entry| {
-            local.visit(entry);
-            ignore::WalkState::Continue
-        })
-    });
+    let ctx = Ctx {
+        root,
+        follow_outside,
+        out: &out,
+    };
+    rayon::scope(|s| ctx.visit_dir(s, root.to_path_buf(), Vec::new()));
     let mut walked = out.into_inner().unwrap_or_else(|e| e.into_inner());
     // Paths are unique: an unstable sort gives the same order, faster.
     walked.files.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
     walked
 }
 
-struct LocalWalk<'a> {
+struct Ctx<'a> {
     root: &'a Path,
     follow_outside: bool,
-    found: Walked,
     out: &'a Mutex<Walked>,
 }
 
-impl Drop for LocalWalk<'_> {
-    fn drop(&mut self) {
-        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-        out.files.append(&mut self.found.files);
-        out.problems.append(&mut self.found.problems);
+/// `rel` (a folder's path under the root, empty for the root) joined with `name`.
+fn child_rel(rel: &[u8], name: &[u8]) -> Vec<u8> {
+    let mut child = Vec::with_capacity(rel.len() + 1 + name.len());
+    if !rel.is_empty() {
+        child.extend_from_slice(rel);
+        child.push(b'/');
     }
+    child.extend_from_slice(name);
+    child
 }
 
-impl LocalWalk<'_> {
-    fn visit(&mut self, entry: Result<ignore::DirEntry, ignore::Error>) {
-        let entry = match entry {
-            Ok(e) => e,
+fn unreadable(err: &std::io::Error) -> Problem {
+    Problem::new(ProblemKind::Unreadable, format!("cannot be read: {err}"))
+}
+
+impl<'a> Ctx<'a> {
+    /// List one folder: its post files are stat'ed here, its subfolders become tasks of their own.
+    fn visit_dir<'s>(&'s self, s: &rayon::Scope<'s>, dir: PathBuf, rel: Vec<u8>)
+    where
+        'a: 's,
+    {
+        let mut found = Walked::default();
+        match std::fs::read_dir(&dir) {
+            Ok(entries) => {
+                for entry in entries {
+                    match entry {
+                        Ok(entry) => self.visit_entry(s, &dir, &rel, &entry, &mut found),
+                        Err(err) => found.problems.push((rel.clone(), unreadable(&err))),
+                    }
+                }
+            }
+            Err(err) => found.problems.push((rel, unreadable(&err))),
+        }
+        if !found.files.is_empty() || !found.problems.is_empty() {
+            let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+            out.files.append(&mut found.files);
+            out.problems.append(&mut found.problems);
+        }
+    }
+
+    fn visit_entry<'s>(
+        &'s self,
+        s: &rayon::Scope<'s>,
+        dir: &Path,
+        rel: &[u8],
+        entry: &std::fs::DirEntry,
+        found: &mut Walked,
+    ) where
+        'a: 's,
+    {
+        let name = entry.file_name();
+        let name_bytes = name.as_encoded_bytes();
+        if name_bytes.first() == Some(&b'.') || name_bytes == b"node_modules" {
+            return;
+        }
+        let ft = match entry.file_type() {
+            Ok(ft) => ft,
             Err(err) => {
-                let path = error_path(&err)
-                    .map(|p| rel_bytes(self.root, &p))
-                    .unwrap_or_default();
-                self.found.problems.push((
-                    path,
-                    Problem::new(ProblemKind::Unreadable, format!("cannot be read: {err}")),
-                ));
+                found
+                    .problems
+                    .push((child_rel(rel, name_bytes), unreadable(&err)));
                 return;
             }
         };
-        let path = entry.path();
-        if entry.depth() == 0 {
-            return;
-        }
-        if entry.path_is_symlink() {
-            self.visit_symlink(path);
-            return;
-        }
-        let Some(ft) = entry.file_type() else { return };
-        if !ft.is_file() || !is_post_name(entry.file_name()) {
-            return;
-        }
-        match entry.metadata() {
-            Ok(meta) => self.found.files.push(Found {
-                rel: rel_bytes(self.root, path),
-                size: meta.len(),
-                mtime_ns: mtime_ns(&meta),
-            }),
-            Err(err) => self.found.problems.push((
-                rel_bytes(self.root, path),
-                Problem::new(ProblemKind::Unreadable, format!("cannot be read: {err}")),
-            )),
+        if ft.is_symlink() {
+            let child = child_rel(rel, name_bytes);
+            self.visit_symlink(&dir.join(&name), child, found);
+        } else if ft.is_dir() {
+            let child = child_rel(rel, name_bytes);
+            let path = dir.join(&name);
+            s.spawn(move |s| self.visit_dir(s, path, child));
+        } else if ft.is_file() && is_post_name(&name) {
+            let child = child_rel(rel, name_bytes);
+            match entry.metadata() {
+                Ok(meta) => found.files.push(Found {
+                    rel: child,
+                    size: meta.len(),
+                    mtime_ns: mtime_ns(&meta),
+                }),
+                Err(err) => found.problems.push((child, unreadable(&err))),
+            }
         }
     }
 
-    fn visit_symlink(&mut self, path: &Path) {
-        let rel = rel_bytes(self.root, path);
+    fn visit_symlink(&self, path: &Path, rel: Vec<u8>, found: &mut Walked) {
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
             Err(err) => {
@@ -168,13 +186,13 @@ impl LocalWalk<'_> {
                         format!("symlink cannot be followed: {err}"),
                     )
                 };
-                self.found.problems.push((rel, problem));
+                found.problems.push((rel, problem));
                 return;
             }
         };
         let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         if !target.starts_with(self.root) && !self.follow_outside {
-            self.found.problems.push((
+            found.problems.push((
                 rel,
                 Problem::new(
                     ProblemKind::OutsideArchive,
@@ -192,7 +210,7 @@ impl LocalWalk<'_> {
             // A link inside the archive must lead to a post too (not `.env`, not `.git/…`).
             let target_rel = inside.as_os_str().as_encoded_bytes();
             if meta.is_file() && is_post && crate::postfile::check_rel(target_rel).is_err() {
-                self.found.problems.push((
+                found.problems.push((
                     rel,
                     Problem::new(
                         ProblemKind::Unreadable,
@@ -206,7 +224,7 @@ impl LocalWalk<'_> {
             }
         }
         if meta.is_file() && is_post {
-            self.found.files.push(Found {
+            found.files.push(Found {
                 rel,
                 size: meta.len(),
                 mtime_ns: mtime_ns(&meta),
@@ -215,12 +233,120 @@ impl LocalWalk<'_> {
     }
 }
 
-fn error_path(err: &ignore::Error) -> Option<PathBuf> {
-    match err {
-        ignore::Error::WithPath { path, .. } => Some(path.clone()),
-        ignore::Error::WithDepth { err, .. } => error_path(err),
-        ignore::Error::WithLineNumber { err, .. } => error_path(err),
-        ignore::Error::Loop { child, .. } => Some(child.clone()),
-        _ => None,
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::symlink;
+
+    fn write(root: &Path, rel: &[u8]) {
+        let path = root.join(OsStr::from_bytes(rel));
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(path, b"---\ntitle: t\n---\nbody\n").unwrap();
+    }
+
+    fn rels(walked: &Walked) -> Vec<&[u8]> {
+        walked.files.iter().map(|f| f.rel.as_slice()).collect()
+    }
+
+    #[test]
+    fn posts_in_nested_folders_are_found_sorted_with_byte_exact_paths_and_hidden_entries_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let wanted: [&[u8]; 6] = [
+            b"2024/01/a.md",
+            b"2024/b.markdown",
+            b"top.md",
+            b"odd/name\nwith newline.md",
+            b"odd/gb\xb9\xfa.md",
+            b"odd/ lead: and * trail .md",
+        ];
+        for rel in wanted {
+            write(&root, rel);
+        }
+        for skipped in [
+            &b".git/objects/x.md"[..],
+            b".hidden.md",
+            b"2024/.draft.md",
+            b"node_modules/pkg/readme.md",
+            b"2024/node_modules/x.md",
+            b".shelfmark/collections/c.md",
+            b"2024/notes.txt",
+        ] {
+            write(&root, skipped);
+        }
+        let walked = walk(&root, false);
+        let mut expect: Vec<&[u8]> = wanted.to_vec();
+        expect.sort();
+        assert_eq!(rels(&walked), expect);
+        assert!(walked.problems.is_empty(), "{:?}", walked.problems);
+        let top = walked.file(b"top.md").unwrap();
+        let meta = std::fs::metadata(root.join("top.md")).unwrap();
+        assert_eq!(top.size, meta.len());
+        assert_eq!(top.mtime_ns, mtime_ns(&meta));
+    }
+
+    #[test]
+    fn a_deep_tree_is_walked_to_the_bottom() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let mut rel = Vec::new();
+        for _ in 0..400 {
+            rel.extend_from_slice(b"d/");
+        }
+        rel.extend_from_slice(b"deep.md");
+        write(&root, &rel);
+        write(&root, b"d/shallow.md");
+        let walked = walk(&root, false);
+        assert_eq!(rels(&walked), vec![&rel[..], b"d/shallow.md"]);
+    }
+
+    #[test]
+    fn links_are_judged_not_walked_into() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        write(&root, b"real/post.md");
+        write(outside.path(), b"secret.md");
+        symlink(root.join("real/post.md"), root.join("alias.md")).unwrap();
+        symlink(root.join("real"), root.join("linked-dir")).unwrap();
+        symlink(outside.path().join("secret.md"), root.join("escape.md")).unwrap();
+        symlink("loop-b.md", root.join("loop-a.md")).unwrap();
+        symlink("loop-a.md", root.join("loop-b.md")).unwrap();
+        symlink("missing.md", root.join("real/dangling.md")).unwrap();
+        let walked = walk(&root, false);
+        assert_eq!(rels(&walked), vec![&b"alias.md"[..], b"real/post.md"]);
+        let mut kinds: Vec<(String, ProblemKind)> = walked
+            .problems
+            .iter()
+            .map(|(rel, p)| (String::from_utf8_lossy(rel).into_owned(), p.kind))
+            .collect();
+        kinds.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            kinds,
+            vec![
+                ("escape.md".to_owned(), ProblemKind::OutsideArchive),
+                ("loop-a.md".to_owned(), ProblemKind::SymlinkLoop),
+                ("loop-b.md".to_owned(), ProblemKind::SymlinkLoop),
+                ("real/dangling.md".to_owned(), ProblemKind::BrokenSymlink),
+            ]
+        );
+        let followed = walk(&root, true);
+        assert_eq!(
+            rels(&followed),
+            vec![&b"alias.md"[..], b"escape.md", b"real/post.md"]
+        );
+    }
+
+    #[test]
+    fn a_missing_root_is_a_problem_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let walked = walk(&dir.path().join("gone"), false);
+        assert!(walked.files.is_empty());
+        assert_eq!(walked.problems.len(), 1);
+        assert_eq!(walked.problems[0].1.kind, ProblemKind::Unreadable);
     }
 }
