@@ -5,25 +5,30 @@
 
 use std::sync::OnceLock;
 
+mod t2s;
+
 /// The range of the table of Traditional → Simplified mappings (all of the BMP's CJK blocks).
 const T2S_FIRST: u32 = 0x3400;
 const T2S_LAST: u32 = 0xFAFF;
 
+/// Every character of the range as it folds: itself, or its pair in `t2s::PAIRS`. One character
+/// at a time, with no neighbours, so the mapping is context-free: the same character folds the
+/// same way in a post and in a query.
 fn t2s_table() -> &'static [char] {
     static TABLE: OnceLock<Vec<char>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut buf = [0u8; 4];
-        (T2S_FIRST..=T2S_LAST)
-            .map(|cp| match char::from_u32(cp) {
-                // One character at a time, with no neighbours, so the mapping is context-free:
-                // the same character folds the same way in a post and in a query.
-                Some(c) => fast2s::convert(c.encode_utf8(&mut buf))
-                    .chars()
-                    .next()
-                    .unwrap_or(c),
-                None => ' ',
-            })
-            .collect()
+        let mut table: Vec<char> = (T2S_FIRST..=T2S_LAST)
+            .map(|cp| char::from_u32(cp).unwrap_or(' '))
+            .collect();
+        for &(from, to) in t2s::PAIRS {
+            if let Some(slot) = (from as u32)
+                .checked_sub(T2S_FIRST)
+                .and_then(|i| table.get_mut(i as usize))
+            {
+                *slot = to;
+            }
+        }
+        table
     })
 }
 
@@ -111,6 +116,25 @@ pub fn is_word_char(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_table_is_fast2s_character_by_character() {
+        let mut buf = [0u8; 4];
+        let mut differ = 0;
+        for cp in T2S_FIRST..=T2S_LAST {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            let want = fast2s::convert(c.encode_utf8(&mut buf))
+                .chars()
+                .next()
+                .unwrap_or(c);
+            assert_eq!(fold_char(c), Some(want), "U+{cp:04X} {c}");
+            differ += usize::from(want != c);
+        }
+        assert_eq!(differ, t2s::PAIRS.len());
+        assert!(t2s::PAIRS.windows(2).all(|w| w[0].0 < w[1].0));
+    }
 
     #[test]
     fn traditional_folds_to_simplified() {
