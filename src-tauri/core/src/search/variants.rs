@@ -205,6 +205,19 @@ fn expandable(atom: &Atom) -> Option<(&str, Remake)> {
 /// (an excluded term excludes its variants too). A query with no dictionary word comes back
 /// unchanged. Spellings are folded text, which folds to itself.
 pub fn expand(query: &Query) -> Query {
+    // The table's words are Chinese, so a query whose texts are all ASCII holds none of them and
+    // does not wait for the table to be read (a millisecond of a process's first search).
+    let names_non_ascii = query
+        .clauses
+        .iter()
+        .any(|Clause::Term { alternatives, .. }| {
+            alternatives
+                .iter()
+                .any(|atom| expandable(atom).is_some_and(|(text, _)| !text.is_ascii()))
+        });
+    if !names_non_ascii {
+        return query.clone();
+    }
     expand_with(Variants::builtin(), query)
 }
 
@@ -266,6 +279,24 @@ mod tests {
 
     fn strings(v: Vec<Vec<char>>) -> Vec<String> {
         v.into_iter().map(|s| s.into_iter().collect()).collect()
+    }
+
+    #[test]
+    fn the_table_holds_no_ascii_word_so_ascii_queries_are_left_as_they_are() {
+        let table = Variants::builtin();
+        assert!(table.map.keys().all(|w| w.iter().any(|c| !c.is_ascii())));
+        for q in [
+            "",
+            "vaccine climate",
+            "\"bbc news\" title:x page:y -z",
+            "a OR b",
+        ] {
+            let query = parse(q).unwrap();
+            assert_eq!(expand(&query), query, "{q}");
+        }
+        // The check passes a query with any other character on to the table.
+        let query = parse("vaccine 回覆").unwrap();
+        assert_ne!(expand(&query), query);
     }
 
     #[test]
