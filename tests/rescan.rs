@@ -201,3 +201,53 @@ fn a_rescan_that_finds_no_change_writes_nothing() {
     index(f.path());
     assert_ne!(generation(), before);
 }
+
+/// Every byte of the index past its first page overwritten, as a bad disk or a crash in the
+/// middle of a copy can leave it: SQLite reads the header, then finds nothing that holds together.
+fn damage_index(dir: &std::path::Path) {
+    let index = dir.join(".shelfmark/index.sqlite");
+    let mut bytes = std::fs::read(&index).unwrap();
+    assert!(bytes.len() > 8192, "a real index");
+    for (i, b) in bytes.iter_mut().enumerate().skip(4096) {
+        *b = (i * 31 % 251) as u8;
+    }
+    std::fs::write(&index, bytes).unwrap();
+}
+
+#[test]
+fn a_damaged_index_is_set_aside_and_built_again_from_the_files() {
+    let f = news_archive();
+    index(f.path());
+    let before = search_paths(f.path(), "两岸");
+    assert!(!before.is_empty());
+    let damaged = std::fs::read(f.file(".shelfmark/index.sqlite")).unwrap();
+    damage_index(f.path());
+    // Reading it says what is wrong and what to do.
+    let err = fails(f.path(), &["search", "两岸"]);
+    assert!(err.contains("is damaged"), "{err}");
+    assert!(err.contains("shelfmark index"), "{err}");
+
+    let out = ok(f.path(), &["index"]);
+    assert!(out.contains("the index was damaged"), "{out}");
+    assert!(out.contains("index.sqlite.damaged"), "{out}");
+    let aside = read(&f.file(".shelfmark/index.sqlite.damaged"));
+    assert_ne!(aside, damaged, "the damaged bytes are what was set aside");
+    assert_eq!(aside.len(), damaged.len());
+    assert_eq!(search_paths(f.path(), "两岸"), before);
+    let s = index(f.path());
+    assert_eq!(
+        (s["indexed"].as_u64(), s["unchanged"].as_u64()),
+        (Some(0), Some(6))
+    );
+    assert!(s["damaged_index"].is_null());
+
+    // `--rebuild` too, and the file that is not a database at all.
+    std::fs::write(
+        f.file(".shelfmark/index.sqlite"),
+        b"not a database, not even close",
+    )
+    .unwrap();
+    let out = ok(f.path(), &["index", "--rebuild"]);
+    assert!(out.contains("the index was damaged"), "{out}");
+    assert_eq!(search_paths(f.path(), "两岸"), before);
+}

@@ -56,6 +56,9 @@ pub fn index_summary(s: &ScanSummary, as_json: bool) {
         s.problems,
         s.seconds
     );
+    if let Some(aside) = &s.damaged_index {
+        out!("the index was damaged: it was moved to {aside} and built again from the files");
+    }
     if s.problems > 0 {
         out!("see them with `shelfmark problems`");
     }

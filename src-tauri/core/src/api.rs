@@ -278,8 +278,16 @@ impl Archive {
     ) -> ApiResult<IndexMaintenance> {
         let started = std::time::Instant::now();
         let _quiet = self.scan_lock.lock().unwrap_or_else(|e| e.into_inner());
+        // An index whose figures cannot be read has none to give; the rebuild then meets what is
+        // wrong with it (and sets a damaged one aside, `scan::rebuild`).
         let before = match crate::store::existing_index_path(&self.root) {
-            Some(index) => index_figures(&crate::store::Writer::open(&index)?)?,
+            Some(index) => match crate::store::Writer::open(&index)
+                .map_err(ApiError::from)
+                .and_then(|w| index_figures(&w))
+            {
+                Err(e) if e.code == ErrorCode::Index => IndexFigures::default(),
+                figures => figures?,
+            },
             None => IndexFigures::default(),
         };
         let scan = crate::scan::rebuild(&self.root, opts, progress, cancel)?;

@@ -26,6 +26,15 @@ pub enum Error {
         source: rusqlite::Error,
     },
 
+    /// The index file is not a database, or its pages do not hold together (`Error::is_damaged`).
+    #[error(
+        "the index at {path} is damaged ({source}); indexing the archive (`shelfmark index`, or opening it in Shelfmark) sets it aside and builds it again from the files"
+    )]
+    DamagedIndex {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+
     #[error(
         "the index at {path} was written by a newer Shelfmark (schema {found}, this version knows up to {supported}); upgrade Shelfmark or delete the index to rebuild it"
     )]
@@ -92,10 +101,23 @@ pub trait SqlContext<T> {
 
 impl<T> SqlContext<T> for rusqlite::Result<T> {
     fn at(self, path: &std::path::Path) -> Result<T> {
-        self.map_err(|source| Error::Sqlite {
-            path: path.to_path_buf(),
-            source,
+        self.map_err(|source| {
+            let path = path.to_path_buf();
+            match source.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => {
+                    Error::DamagedIndex { path, source }
+                }
+                _ => Error::Sqlite { path, source },
+            }
         })
+    }
+}
+
+impl Error {
+    /// Whether this says that the index file is damaged: not a database, or one whose pages do
+    /// not hold together. The index is a cache, so a scan that meets this builds it anew.
+    pub fn is_damaged(&self) -> bool {
+        matches!(self, Error::DamagedIndex { .. })
     }
 }
 
@@ -248,7 +270,9 @@ impl From<Error> for ApiError {
             Error::Io { path, .. } | Error::Write { path, .. } => {
                 (ErrorCode::Io, Some(path.display().to_string()))
             }
-            Error::Sqlite { path, .. } => (ErrorCode::Index, Some(path.display().to_string())),
+            Error::Sqlite { path, .. } | Error::DamagedIndex { path, .. } => {
+                (ErrorCode::Index, Some(path.display().to_string()))
+            }
             Error::SchemaTooNew { path, .. } => {
                 (ErrorCode::SchemaTooNew, Some(path.display().to_string()))
             }

@@ -193,6 +193,7 @@ export class AppController {
         this.progress = { done: p.done, total: p.total, rate: secs > 0.2 ? p.done / secs : 0 };
         if (inBackground) this.backgroundStatus = t('index.background', { done: n(p.done), total: n(p.total) });
       });
+      if (summary.damaged_index) this.banner = t('index.damaged', { path: summary.damaged_index });
       if (inBackground) {
         const changed = summary.indexed + summary.removed + summary.renamed;
         this.backgroundStatus = changed ? t('index.updated', { count: n(changed) }) : null;

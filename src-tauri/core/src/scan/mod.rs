@@ -37,6 +37,9 @@ pub struct ScanSummary {
     pub renamed: u64,
     pub problems: u64,
     pub seconds: f64,
+    /// Where a damaged index found at the start was moved (`store::set_aside`) before the
+    /// archive was indexed anew; none when the index was sound.
+    pub damaged_index: Option<String>,
 }
 
 /// Progress of a running scan, reported often and cheaply.
@@ -175,7 +178,37 @@ pub fn rebuild(
     scan_with(archive, opts, progress, cancel, true)
 }
 
+/// A scan (or a rebuild) that meets a damaged index (`Error::is_damaged`: not a database, or
+/// pages that do not hold together, as a crash, a bad disk or a hostile archive can leave) sets
+/// it aside and indexes the archive anew: the index is a cache of the files. Once only: a new
+/// index that is damaged too is an error.
 fn scan_with(
+    archive: &Path,
+    opts: &ScanOptions,
+    progress: &(dyn Fn(ScanProgress) + Sync),
+    cancel: &AtomicBool,
+    rebuild: bool,
+) -> Result<ScanSummary> {
+    match scan_once(archive, opts, progress, cancel, rebuild) {
+        Err(e) if e.is_damaged() => {
+            let root = archive.canonicalize().map_err(|source| Error::Io {
+                path: archive.to_path_buf(),
+                source,
+            })?;
+            let index = crate::store::index_path(&root);
+            if !index.is_file() {
+                return Err(e);
+            }
+            let aside = crate::store::set_aside(&index)?;
+            let mut summary = scan_once(archive, opts, progress, cancel, false)?;
+            summary.damaged_index = Some(aside.display().to_string());
+            Ok(summary)
+        }
+        done => done,
+    }
+}
+
+fn scan_once(
     archive: &Path,
     opts: &ScanOptions,
     progress: &(dyn Fn(ScanProgress) + Sync),

@@ -114,10 +114,17 @@ impl Readers {
         let mut pool = self.lock_pool();
         loop {
             if let Some(s) = pool.idle.pop() {
-                return Ok(Lease {
-                    readers: self,
-                    searcher: Some(s),
-                });
+                // A reader of a file that has been replaced since (a damaged index set aside and
+                // built anew) is closed, and another opened on the file there now.
+                if crate::store::existing_index_path(&self.root).is_some_and(|i| s.reads(&i)) {
+                    return Ok(Lease {
+                        readers: self,
+                        searcher: Some(s),
+                    });
+                }
+                drop(s);
+                pool.open = pool.open.saturating_sub(1);
+                continue;
             }
             if pool.open < MAX_READERS {
                 break;
@@ -211,6 +218,36 @@ mod tests {
         // Later calls reuse them.
         readers.with(|_| Ok(())).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(readers.lock_pool().open, 3);
+    }
+
+    #[test]
+    fn readers_of_an_index_that_was_replaced_read_the_new_one() {
+        let dir = archive();
+        let readers = Readers::new(dir.path());
+        let total = |r: &Readers| {
+            r.with(|s| Ok(s.snapshot().len()))
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        assert_eq!(total(&readers), 20);
+        assert_eq!(readers.lock_pool().idle.len(), 1);
+        // The index is damaged and set aside, and a scan builds another, with fewer posts and
+        // the same generation as the old one had.
+        let index = crate::store::index_path(dir.path());
+        std::fs::write(&index, b"not a database").unwrap_or_else(|e| panic!("{e}"));
+        for i in 10..20 {
+            std::fs::remove_file(dir.path().join(format!("p{i}.md")))
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let summary = crate::scan::scan(
+            dir.path(),
+            &crate::scan::ScanOptions::default(),
+            &|_| {},
+            &AtomicBool::new(false),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(summary.damaged_index.is_some());
+        assert_eq!(total(&readers), 10);
+        assert_eq!(readers.lock_pool().open, 1);
     }
 
     #[test]

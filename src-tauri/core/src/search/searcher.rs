@@ -67,26 +67,47 @@ pub struct SearchResponse {
 pub struct Searcher {
     conn: Connection,
     path: PathBuf,
+    /// The index file this reader opened, to tell when it has been replaced.
+    file: FileId,
     root: PathBuf,
     snap: Arc<Snapshot>,
     shared: Arc<SharedSnapshot>,
 }
 
+/// The device and inode of the file at `path`.
+fn file_id(path: &Path) -> FileId {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
 /// The snapshot of the newest generation any reader of an index has seen, so that several
 /// readers load it once between them (and hold one copy), not once each.
 #[derive(Default)]
-pub struct SharedSnapshot(Mutex<Option<Arc<Snapshot>>>);
+pub struct SharedSnapshot(Mutex<Option<(FileId, Arc<Snapshot>)>>);
+
+/// An index file's device and inode: a new file (a damaged index set aside and built anew)
+/// starts its generations again, so a snapshot is the same only for the same file.
+type FileId = Option<(u64, u64)>;
 
 impl SharedSnapshot {
-    /// The snapshot of `generation`: the one already loaded, or loaded now through `conn`.
-    /// Readers that need it while it loads wait for it rather than load it again.
-    fn get(&self, conn: &Connection, path: &Path, generation: i64) -> Result<Arc<Snapshot>> {
+    /// The snapshot of `generation` of the index `file`: the one already loaded, or loaded now
+    /// through `conn`. Readers that need it while it loads wait for it rather than load it again.
+    fn get(
+        &self,
+        conn: &Connection,
+        path: &Path,
+        file: FileId,
+        generation: i64,
+    ) -> Result<Arc<Snapshot>> {
         let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(snap) = slot.as_ref().filter(|s| s.generation == generation) {
+        if let Some((_, snap)) = slot
+            .as_ref()
+            .filter(|(f, s)| *f == file && s.generation == generation)
+        {
             return Ok(snap.clone());
         }
         let snap = Arc::new(Snapshot::load(conn, path, generation)?);
-        *slot = Some(snap.clone());
+        *slot = Some((file, snap.clone()));
         Ok(snap)
     }
 }
@@ -204,6 +225,12 @@ impl Searcher {
         Searcher::from_connection(conn, index, root, shared)
     }
 
+    /// Whether the index file at `index` is the one this reader opened: not replaced since (as a
+    /// scan does with a damaged index, `store::set_aside`) and not gone.
+    pub fn reads(&self, index: &Path) -> bool {
+        self.file.is_some() && file_id(index) == self.file
+    }
+
     /// A reader on a connection already opened (`store::open_for_read`) on the index at `index`.
     fn from_connection(
         conn: Connection,
@@ -211,11 +238,13 @@ impl Searcher {
         root: &Path,
         shared: Arc<SharedSnapshot>,
     ) -> Result<Searcher> {
+        let file = file_id(index);
         let generation = crate::store::generation(&conn, index)?;
-        let snap = shared.get(&conn, index, generation)?;
+        let snap = shared.get(&conn, index, file, generation)?;
         Ok(Searcher {
             conn,
             path: index.to_path_buf(),
+            file,
             root: root.to_path_buf(),
             snap,
             shared,
@@ -234,7 +263,9 @@ impl Searcher {
     pub fn refresh(&mut self) -> Result<()> {
         let generation = crate::store::generation(&self.conn, &self.path)?;
         if generation != self.snap.generation {
-            self.snap = self.shared.get(&self.conn, &self.path, generation)?;
+            self.snap = self
+                .shared
+                .get(&self.conn, &self.path, self.file, generation)?;
         }
         Ok(())
     }

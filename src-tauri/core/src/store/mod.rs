@@ -32,6 +32,27 @@ pub fn index_path(archive: &Path) -> PathBuf {
     }
 }
 
+/// Move a damaged index (`Error::is_damaged`) aside, to `<index>.damaged` (replacing one set
+/// aside before), and remove its WAL and shared-memory files, so that the next scan builds a new
+/// index. Nothing else under `.shelfmark/` is touched. Returns where the damaged file went.
+pub fn set_aside(index: &Path) -> Result<PathBuf> {
+    check_index_files(index)?;
+    let aside = PathBuf::from(format!("{}.damaged", index.display()));
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Write { path, source }
+    };
+    std::fs::rename(index, &aside).map_err(io(index))?;
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let side = PathBuf::from(format!("{}{suffix}", index.display()));
+        match std::fs::remove_file(&side) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(&side)(e)),
+            _ => {}
+        }
+    }
+    Ok(aside)
+}
+
 /// The index file and its SQLite side files must not be links: SQLite would write through them.
 fn check_index_files(path: &Path) -> Result<()> {
     let refuse = |p: PathBuf, why: &str| Error::Write {

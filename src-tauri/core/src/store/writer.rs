@@ -250,11 +250,24 @@ impl Writer {
             .at(&self.path)?;
         let from = self.path.clone();
         drop(self);
+        // The build wrote with no syncing: its pages reach the disk before the name does, or a
+        // crash soon after could leave a damaged index in place (the first rescan used to pay
+        // for this flush instead: 1.4 s after a 70k build).
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| crate::Error::Io { path, source }
+        };
+        std::fs::File::open(&from)
+            .and_then(|f| f.sync_all())
+            .map_err(io(&from))?;
         super::check_index_files(dest)?;
-        std::fs::rename(&from, dest).map_err(|source| crate::Error::Io {
-            path: dest.to_path_buf(),
-            source,
-        })
+        std::fs::rename(&from, dest).map_err(io(dest))?;
+        if let Some(dir) = dest.parent() {
+            std::fs::File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(io(dir))?;
+        }
+        Ok(())
     }
 
     pub fn conn(&self) -> &Connection {

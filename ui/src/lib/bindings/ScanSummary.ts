@@ -3,4 +3,9 @@
 /**
  * What a scan did. `problems` counts every problem now recorded for the archive.
  */
-export type ScanSummary = { indexed: number, unchanged: number, removed: number, renamed: number, problems: number, seconds: number, };
+export type ScanSummary = { indexed: number, unchanged: number, removed: number, renamed: number, problems: number, seconds: number, 
+/**
+ * Where a damaged index found at the start was moved (`store::set_aside`) before the
+ * archive was indexed anew; none when the index was sound.
+ */
+damaged_index: string | null, };
