@@ -187,12 +187,18 @@ fn a_rescan_that_finds_no_change_writes_nothing() {
         .unwrap()
     };
     let before = generation();
+    let bytes = read(&f.file(".shelfmark/index.sqlite"));
     index(f.path());
     index(f.path());
     assert_eq!(
         generation(),
         before,
         "readers keep their snapshot when nothing changed"
+    );
+    // Not a byte of the index either (opening it for writing used to write its header).
+    assert!(
+        read(&f.file(".shelfmark/index.sqlite")) == bytes,
+        "the index file changed"
     );
     f.write(
         "_posts/2023-05-05-x.md",

@@ -112,9 +112,18 @@ pub fn existing_index_path(archive: &Path) -> Option<PathBuf> {
 fn set_pragmas(conn: &Connection, path: &Path) -> Result<()> {
     // Pragmas go outside any transaction; WAL lets readers run while the one writer writes.
     // `auto_vacuum` takes effect in a new file (before its first table) or at the next VACUUM:
-    // compaction gives space back with `incremental_vacuum` (see `Writer::reclaim_space`).
+    // compaction gives space back with `incremental_vacuum` (see `Writer::reclaim_space`). It is
+    // set only when it differs: setting it on a file that has it writes the file's header (a
+    // write transaction, a WAL, syncs at close), which made every no-change rescan write.
+    let auto_vacuum: i64 = conn
+        .query_row("PRAGMA auto_vacuum", [], |r| r.get(0))
+        .at(path)?;
+    if auto_vacuum != 2 {
+        conn.execute_batch("PRAGMA auto_vacuum=INCREMENTAL;")
+            .at(path)?;
+    }
     conn.execute_batch(
-        "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;
          PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;",
     )
     .at(path)?;
