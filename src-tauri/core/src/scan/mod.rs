@@ -238,7 +238,7 @@ fn scan_once(
     // The walk (file system) and what the index knows (SQLite) are read side by side.
     let (walked, known) = std::thread::scope(|s| {
         let walking = s.spawn(|| walk::walk(&root, opts.follow_outside_links));
-        let known = load_known(&writer);
+        let known = load_known(writer.conn(), writer.path());
         let walked = walking
             .join()
             .unwrap_or_else(|e| std::panic::resume_unwind(e));
@@ -415,7 +415,16 @@ pub fn update_paths(archive_root: &Path, files: &[Edited], opts: &ScanOptions) -
         return Ok(());
     };
     let mut writer = Writer::open(&index)?;
-    let known = load_known(&writer)?;
+    // Each path looked up, up to a bulk edit of many files, where reading every row is cheaper.
+    let known = if files.len() <= LOOKUPS_MAX {
+        load_known_of(
+            writer.conn(),
+            writer.path(),
+            files.iter().map(|e| e.path.as_slice()),
+        )?
+    } else {
+        load_known(writer.conn(), writer.path())?
+    };
     let dict = writer.text_dict()?;
     let packing = Packing::With(dict.as_ref());
     let found = |rel: &Vec<u8>| {
@@ -526,33 +535,72 @@ fn store_parsed(
     Ok(())
 }
 
-fn load_known(writer: &Writer) -> Result<KnownMap> {
-    let mut stmt = writer
-        .conn()
+/// Above this many files, an edit's update reads every post's row rather than look up each of
+/// its files (a lookup costs a few rows' reading).
+const LOOKUPS_MAX: usize = 20_000;
+
+/// What the index knows of just these paths (one lookup each in `posts`' path index): an edit
+/// of a few posts does not read the whole archive's rows (at 1M, 2-3 s per edit).
+fn load_known_of<'a>(
+    conn: &rusqlite::Connection,
+    index: &Path,
+    paths: impl Iterator<Item = &'a [u8]>,
+) -> Result<KnownMap> {
+    use rusqlite::OptionalExtension;
+    let mut stmt = conn
+        .prepare("SELECT size, mtime_ns, hash FROM posts WHERE path = ?1")
+        .at(index)?;
+    let mut known = KnownMap::default();
+    for path in paths {
+        let row = stmt
+            .query_row([path], |r| {
+                Ok(Known {
+                    size: r.get::<_, i64>(0)? as u64,
+                    mtime_ns: r.get(1)?,
+                    hash: hash_of(r.get_ref(2)?),
+                    seen: false,
+                })
+            })
+            .optional()
+            .at(index)?;
+        if let Some(k) = row {
+            known.insert(path.to_vec(), k);
+        }
+    }
+    Ok(known)
+}
+
+/// A stored content hash; anything but 32 bytes (only a damaged or hostile index) reads as zeros.
+fn hash_of(value: rusqlite::types::ValueRef<'_>) -> [u8; 32] {
+    let mut h = [0u8; 32];
+    if let Ok(hash) = value.as_blob() {
+        if hash.len() == 32 {
+            h.copy_from_slice(hash);
+        }
+    }
+    h
+}
+
+fn load_known(conn: &rusqlite::Connection, index: &Path) -> Result<KnownMap> {
+    let mut stmt = conn
         .prepare("SELECT path, size, mtime_ns, hash FROM posts")
-        .at(writer.path())?;
+        .at(index)?;
     let rows = stmt
         .query_map([], |r| {
-            let mut h = [0u8; 32];
-            if let Ok(hash) = r.get_ref(3)?.as_blob() {
-                if hash.len() == 32 {
-                    h.copy_from_slice(hash);
-                }
-            }
             Ok((
                 r.get::<_, Vec<u8>>(0)?,
                 Known {
                     size: r.get::<_, i64>(1)? as u64,
                     mtime_ns: r.get(2)?,
-                    hash: h,
+                    hash: hash_of(r.get_ref(3)?),
                     seen: false,
                 },
             ))
         })
-        .at(writer.path())?;
+        .at(index)?;
     let mut known = KnownMap::default();
     for row in rows {
-        let (path, k) = row.at(writer.path())?;
+        let (path, k) = row.at(index)?;
         known.insert(path, k);
     }
     Ok(known)
@@ -630,6 +678,58 @@ fn process(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// SQLite steps (each row read costs several) that `f` takes on `conn`.
+    fn steps<T>(
+        conn: &mut rusqlite::Connection,
+        f: impl FnOnce(&rusqlite::Connection) -> T,
+    ) -> (u64, T) {
+        use std::sync::Arc;
+        let steps = Arc::new(AtomicU64::new(0));
+        let counter = steps.clone();
+        conn.progress_handler(
+            1,
+            Some(move || {
+                counter.fetch_add(1, Ordering::Relaxed);
+                false
+            }),
+        )
+        .unwrap();
+        let out = f(conn);
+        (steps.load(Ordering::Relaxed), out)
+    }
+
+    #[test]
+    fn an_edit_looks_up_its_own_files_not_every_post() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..400 {
+            let body = format!("---\ntitle: post {i}\n---\nbody {i}\n");
+            std::fs::write(dir.path().join(format!("p{i}.md")), body).unwrap();
+        }
+        scan(
+            dir.path(),
+            &ScanOptions::default(),
+            &|_| {},
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        let index = crate::store::existing_index_path(dir.path()).unwrap();
+        let wanted: [&[u8]; 2] = [b"p7.md", b"gone.md"];
+        let mut conn = crate::store::open_for_read(&index).unwrap();
+        let (few, known) = steps(&mut conn, |c| {
+            load_known_of(c, &index, wanted.into_iter()).unwrap()
+        });
+        let mut conn = crate::store::open_for_read(&index).unwrap();
+        let (all, every) = steps(&mut conn, |c| load_known(c, &index).unwrap());
+        assert_eq!(every.len(), 400);
+        assert_eq!(known.len(), 1);
+        let k = known.get(&b"p7.md"[..]).unwrap();
+        let meta = std::fs::metadata(dir.path().join("p7.md")).unwrap();
+        assert_eq!((k.size, k.mtime_ns), (meta.len(), walk::mtime_ns(&meta)));
+        assert_eq!(k.hash, every.get(&b"p7.md"[..]).unwrap().hash);
+        assert!(few * 20 < all, "{few} steps for two paths, {all} for all");
+        assert!(few < 400, "{few} steps for two paths of 400 posts");
+    }
 
     #[test]
     fn samples_for_the_dictionary_do_not_fall_in_step_with_an_archive_that_repeats() {
