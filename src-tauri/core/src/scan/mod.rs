@@ -679,22 +679,12 @@ fn process(
 mod tests {
     use super::*;
 
-    /// SQLite steps (each row read costs several) that `f` takes on `conn`.
+    /// SQLite steps that `f` takes on `conn` (`store::count_steps`).
     fn steps<T>(
         conn: &mut rusqlite::Connection,
         f: impl FnOnce(&rusqlite::Connection) -> T,
     ) -> (u64, T) {
-        use std::sync::Arc;
-        let steps = Arc::new(AtomicU64::new(0));
-        let counter = steps.clone();
-        conn.progress_handler(
-            1,
-            Some(move || {
-                counter.fetch_add(1, Ordering::Relaxed);
-                false
-            }),
-        )
-        .unwrap();
+        let steps = crate::store::count_steps(conn);
         let out = f(conn);
         (steps.load(Ordering::Relaxed), out)
     }

@@ -433,7 +433,7 @@ impl Searcher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::atomic::Ordering;
 
     /// An archive of `n` posts, indexed.
     fn archive(n: usize) -> tempfile::TempDir {
@@ -471,16 +471,7 @@ mod tests {
     /// than there are posts.
     fn steps_to_answer(dir: &Path, req: &SearchRequest) -> (u64, SearchResponse) {
         let mut conn = crate::store::open_for_read(&index(dir)).unwrap();
-        let steps = Arc::new(AtomicU64::new(0));
-        let counter = steps.clone();
-        conn.progress_handler(
-            1,
-            Some(move || {
-                counter.fetch_add(1, Ordering::Relaxed);
-                false
-            }),
-        )
-        .unwrap();
+        let steps = crate::store::count_steps(&mut conn);
         let mut s = Searcher::from_connection(conn, &index(dir), dir, Arc::default()).unwrap();
         let res = s.search(req, &CollectionTerms::new()).unwrap();
         (steps.load(Ordering::Relaxed), res)

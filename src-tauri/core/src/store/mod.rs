@@ -32,6 +32,24 @@ pub fn index_path(archive: &Path) -> PathBuf {
     }
 }
 
+/// For tests: the SQLite virtual-machine steps run on `conn` from now on, counted (every row
+/// SQLite reads costs several, so a step count tells whether a call read a row per post).
+#[cfg(test)]
+pub(crate) fn count_steps(conn: &mut Connection) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let steps = std::sync::Arc::new(AtomicU64::new(0));
+    let counter = steps.clone();
+    conn.progress_handler(
+        1,
+        Some(move || {
+            counter.fetch_add(1, Ordering::Relaxed);
+            false
+        }),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    steps
+}
+
 /// Move a damaged index (`Error::is_damaged`) aside, to `<index>.damaged` (replacing one set
 /// aside before), and remove its WAL and shared-memory files, so that the next scan builds a new
 /// index. Nothing else under `.shelfmark/` is touched. Returns where the damaged file went.
