@@ -226,7 +226,7 @@ fn a_damaged_index_is_set_aside_and_built_again_from_the_files() {
     index(f.path());
     let before = search_paths(f.path(), "两岸");
     assert!(!before.is_empty());
-    let damaged = std::fs::read(f.file(".shelfmark/index.sqlite")).unwrap();
+    let sound = std::fs::read(f.file(".shelfmark/index.sqlite")).unwrap();
     damage_index(f.path());
     // Reading it says what is wrong and what to do.
     let err = fails(f.path(), &["search", "两岸"]);
@@ -237,8 +237,8 @@ fn a_damaged_index_is_set_aside_and_built_again_from_the_files() {
     assert!(out.contains("the index was damaged"), "{out}");
     assert!(out.contains("index.sqlite.damaged"), "{out}");
     let aside = read(&f.file(".shelfmark/index.sqlite.damaged"));
-    assert_ne!(aside, damaged, "the damaged bytes are what was set aside");
-    assert_eq!(aside.len(), damaged.len());
+    assert_ne!(aside, sound, "the damaged bytes are what was set aside");
+    assert_eq!(aside.len(), sound.len());
     assert_eq!(search_paths(f.path(), "两岸"), before);
     let s = index(f.path());
     assert_eq!(

@@ -278,16 +278,14 @@ impl Archive {
     ) -> ApiResult<IndexMaintenance> {
         let started = std::time::Instant::now();
         let _quiet = self.scan_lock.lock().unwrap_or_else(|e| e.into_inner());
-        // An index whose figures cannot be read has none to give; the rebuild then meets what is
-        // wrong with it (and sets a damaged one aside, `scan::rebuild`).
+        // A damaged index has no figures to give: the rebuild sets it aside (`scan::rebuild`).
         let before = match crate::store::existing_index_path(&self.root) {
-            Some(index) => match crate::store::Writer::open(&index)
-                .map_err(ApiError::from)
-                .and_then(|w| index_figures(&w))
-            {
-                Err(e) if e.code == ErrorCode::Index => IndexFigures::default(),
-                figures => figures?,
-            },
+            Some(index) => {
+                match crate::store::Writer::open(&index).and_then(|w| index_figures(&w)) {
+                    Err(e) if e.is_damaged() => IndexFigures::default(),
+                    figures => figures?,
+                }
+            }
             None => IndexFigures::default(),
         };
         let scan = crate::scan::rebuild(&self.root, opts, progress, cancel)?;
@@ -1306,7 +1304,7 @@ impl Archive {
 
 /// The front matter text of a clean UTF-8 file, as written.
 /// The index's size on disk (file and WAL) and its number of segments.
-fn index_figures(writer: &crate::store::Writer) -> ApiResult<IndexFigures> {
+fn index_figures(writer: &crate::store::Writer) -> crate::error::Result<IndexFigures> {
     let path = writer.path();
     let bytes = ["", "-wal"]
         .iter()

@@ -116,7 +116,7 @@ impl Readers {
             if let Some(s) = pool.idle.pop() {
                 // A reader of a file that has been replaced since (a damaged index set aside and
                 // built anew) is closed, and another opened on the file there now.
-                if crate::store::existing_index_path(&self.root).is_some_and(|i| s.reads(&i)) {
+                if s.file_is_current() {
                     return Ok(Lease {
                         readers: self,
                         searcher: Some(s),

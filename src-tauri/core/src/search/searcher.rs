@@ -225,10 +225,10 @@ impl Searcher {
         Searcher::from_connection(conn, index, root, shared)
     }
 
-    /// Whether the index file at `index` is the one this reader opened: not replaced since (as a
-    /// scan does with a damaged index, `store::set_aside`) and not gone.
-    pub fn reads(&self, index: &Path) -> bool {
-        self.file.is_some() && file_id(index) == self.file
+    /// Whether the file at this reader's index path is still the one it opened: not replaced
+    /// since (as a scan does with a damaged index, `store::set_aside`) and not gone.
+    pub fn file_is_current(&self) -> bool {
+        self.file.is_some() && file_id(&self.path) == self.file
     }
 
     /// A reader on a connection already opened (`store::open_for_read`) on the index at `index`.
