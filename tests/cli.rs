@@ -317,20 +317,37 @@ fn an_index_of_a_schema_upgraded_in_place_is_read_as_it_is_and_not_indexed_again
     index(f.path());
     let file = f.file(".shelfmark/index.sqlite");
     let db = rusqlite::Connection::open(&file).unwrap();
-    // What version 12 lacked.
-    db.execute_batch("DROP TABLE text_dicts;").unwrap();
+    // What version 12 lacked, and how it kept its texts: one to a row of `post_text`.
+    let texts = stored_texts(&db);
+    assert_eq!(texts.len(), 6);
+    db.execute_batch(
+        "DROP TABLE text_dicts; DROP TABLE post_texts;
+         CREATE TABLE post_text(docid INTEGER PRIMARY KEY, folded TEXT NOT NULL);",
+    )
+    .unwrap();
+    for (docid, text) in &texts {
+        db.execute(
+            "INSERT INTO post_text(docid, folded) VALUES (?1, ?2)",
+            rusqlite::params![docid, text],
+        )
+        .unwrap();
+    }
     let kept = shelfmark_core::store::SCHEMA_KEPT_FROM;
     assert!(kept < shelfmark_core::store::SCHEMA_VERSION);
     db.pragma_update(None, "user_version", kept).unwrap();
     drop(db);
-    // A reader takes it as it is; the writer upgrades it without reading a file again.
+    // A reader takes it as it is, stored texts included (a phrase of three words is verified
+    // in them); the writer upgrades it without reading a file again.
+    const PHRASE: &str = "\"vaccine rollout began\"";
     assert_eq!(search_paths(f.path(), "两岸").len(), 2);
+    assert_eq!(search_paths(f.path(), PHRASE).len(), 1);
     let summary = index(f.path());
     assert_eq!(
         (summary["indexed"].as_u64(), summary["unchanged"].as_u64()),
         (Some(0), Some(6))
     );
     assert_eq!(search_paths(f.path(), "两岸").len(), 2);
+    assert_eq!(search_paths(f.path(), PHRASE).len(), 1);
     let db = rusqlite::Connection::open(&file).unwrap();
     let version: i64 = db
         .query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -340,6 +357,15 @@ fn an_index_of_a_schema_upgraded_in_place_is_read_as_it_is_and_not_indexed_again
         r.get::<_, i64>(0)
     })
     .unwrap();
+    assert_eq!(stored_texts(&db), texts);
+    let old: i64 = db
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'post_text'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(old, 0);
 }
 
 #[test]
@@ -549,15 +575,38 @@ fn drawn_body(seed: u64, words: usize) -> String {
         .join(" ")
 }
 
+/// The stored texts by document id, read from the rows that hold them many to a row
+/// (`store::texts`: the first id; a count, then an id less the first and a length per text, then
+/// the texts).
+fn stored_texts(db: &rusqlite::Connection) -> Vec<(u32, Vec<u8>)> {
+    let mut stmt = db.prepare("SELECT first, data FROM post_texts").unwrap();
+    let rows: Vec<(u32, Vec<u8>)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    let u32_at = |d: &[u8], at: usize| u32::from_le_bytes(d[at..at + 4].try_into().unwrap());
+    let mut texts = Vec::new();
+    for (first, d) in rows {
+        let n = u32_at(&d, 0) as usize;
+        let mut at = 4 + n * 8;
+        for k in 0..n {
+            let len = u32_at(&d, 8 + k * 8) as usize;
+            texts.push((first + u32_at(&d, 4 + k * 8), d[at..at + len].to_vec()));
+            at += len;
+        }
+        assert_eq!(at, d.len());
+    }
+    texts.sort();
+    texts
+}
+
 /// The first byte of each stored text (`store::text`: 2 is compressed with the dictionary).
 fn stored_text_tags(file: &std::path::Path) -> Vec<u8> {
     let db = rusqlite::Connection::open(file).unwrap();
-    let mut stmt = db
-        .prepare("SELECT substr(folded, 1, 1) FROM post_text")
-        .unwrap();
-    stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))
-        .unwrap()
-        .map(|t| t.unwrap().first().copied().unwrap_or(255))
+    stored_texts(&db)
+        .into_iter()
+        .map(|(_, t)| t.first().copied().unwrap_or(255))
         .collect()
 }
 

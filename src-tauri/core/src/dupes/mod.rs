@@ -403,17 +403,17 @@ fn signatures(
         }
         None => stale_rows = true,
     })?;
-    // The slots to compute, with the docid whose stored text they are made from.
-    let missing: Vec<(u32, i64)> = (0..first.len())
+    // The slots to compute, with the docid whose stored text they are made from, in docid
+    // order: the texts are stored many to a row in that order (`store::texts`).
+    let mut missing: Vec<(u32, i64)> = (0..first.len())
         .filter(|&s| !have[s])
         .map(|s| (s as u32, rows[first[s] as usize].docid))
         .collect();
+    missing.sort_unstable_by_key(|&(_, docid)| docid);
     let total = missing.len() as u64;
     if total > 0 {
         progress(Progress { done: 0, total });
-        let mut stmt = conn
-            .prepare("SELECT folded FROM post_text WHERE docid = ?1")
-            .at(index)?;
+        let mut reader = crate::store::texts::Reader::default();
         let dicts = crate::store::text::Dicts::default();
         let mut done = 0u64;
         for chunk in missing.chunks(BATCH) {
@@ -422,10 +422,13 @@ fn signatures(
             }
             let mut texts = Vec::with_capacity(chunk.len());
             for &(s, docid) in chunk {
-                let stored: Vec<u8> =
-                    rusqlite::OptionalExtension::optional(stmt.query_row([docid], |r| r.get(0)))
-                        .at(index)?
-                        .unwrap_or_default();
+                let stored: Vec<u8> = u32::try_from(docid)
+                    .ok()
+                    .map(|d| reader.with_stored(conn, d, <[u8]>::to_vec))
+                    .transpose()
+                    .at(index)?
+                    .flatten()
+                    .unwrap_or_default();
                 let dict = dicts.for_stored(conn, &stored).at(index)?;
                 texts.push((s, stored, dict));
             }

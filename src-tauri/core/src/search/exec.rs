@@ -449,9 +449,7 @@ fn eval_text(
                 matches.push((i, title_tf, tf.saturating_sub(title_tf)));
             }
         } else {
-            let mut stmt = conn
-                .prepare_cached("SELECT folded FROM post_text WHERE docid = ?1")
-                .at(path)?;
+            let mut texts = crate::store::texts::Reader::default();
             for (i, _) in candidates {
                 if within.is_some_and(|w| !w.contains(i)) {
                     continue;
@@ -460,9 +458,8 @@ fn eval_text(
                 let title_tf = needle.count_bytes(titles.get(i));
                 // The stored text is the title, a newline, the article, then (after another
                 // newline) the rest of the page, all folded (`index::analysis::doc_grams`).
-                let all_tf = stmt
-                    .query_row([snap.docid(i)], |r| {
-                        let stored = r.get_ref(0)?.as_bytes()?;
+                let all_tf = texts
+                    .with_stored(conn, snap.docid(i), |stored| {
                         let dict = snap.texts.for_stored(conn, stored)?;
                         Ok(crate::store::text::with_unpacked(
                             stored,
@@ -478,7 +475,8 @@ fn eval_text(
                             },
                         ))
                     })
-                    .optional()
+                    .at(path)?
+                    .transpose()
                     .at(path)?
                     .unwrap_or(0);
                 let body_tf = all_tf.saturating_sub(title_tf);

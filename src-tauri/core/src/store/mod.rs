@@ -4,6 +4,7 @@
 pub mod columns;
 mod schema;
 pub mod text;
+pub mod texts;
 pub mod writer;
 
 pub use schema::{KEPT_FROM as SCHEMA_KEPT_FROM, OWN_FIELD_KEYS, VERSION as SCHEMA_VERSION};
@@ -179,6 +180,10 @@ pub fn open_for_write(path: &Path) -> Result<Connection> {
                 // leaving the rest free. Best effort: a file that is busy keeps its pages until
                 // a compaction.
                 let _ = conn.execute_batch("VACUUM");
+            } else if (schema::KEPT_FROM..14).contains(&found) {
+                // Schema 14 moved the stored texts into rows of many: the pages of the old rows
+                // (a third of an index) are given back now. Best effort, as above.
+                let _ = give_back_free_pages(&conn);
             }
             Ok(conn)
         }
@@ -188,6 +193,17 @@ pub fn open_for_write(path: &Path) -> Result<Connection> {
             supported: SCHEMA_VERSION,
         }),
     }
+}
+
+/// `incremental_vacuum` to the end, on an index that has `auto_vacuum=INCREMENTAL`.
+fn give_back_free_pages(conn: &Connection) -> rusqlite::Result<()> {
+    let mode: i64 = conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))?;
+    if mode == 2 {
+        let mut stmt = conn.prepare("PRAGMA incremental_vacuum")?;
+        let mut rows = stmt.query([])?;
+        while rows.next()?.is_some() {}
+    }
+    Ok(())
 }
 
 /// Open an existing index for reading. In a folder the user cannot write to (a read-only

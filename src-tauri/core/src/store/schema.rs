@@ -25,7 +25,10 @@ use rusqlite::Connection;
 /// 12: blocks of postings (`gram_blocks.data`) are `crate::packed`: short blocks compressed.
 /// 13: `text_dicts`, the zstd dictionary the stored texts are compressed with (`store::text`).
 /// Added to an index of version 12 as it is: its texts stay readable without one.
-pub const VERSION: i64 = 13;
+/// 14: the stored texts many to a row (`post_texts`, `store::texts`) instead of one
+/// (`post_text`), whose 4 KiB pages were a fifth empty. An index of version 12 or 13 has its
+/// texts moved as they are.
+pub const VERSION: i64 = 14;
 
 /// The oldest version whose index is upgraded in place; an older one is emptied and rebuilt.
 pub const KEPT_FROM: i64 = 12;
@@ -76,8 +79,6 @@ CREATE TABLE posts(
 CREATE INDEX posts_hash ON posts(hash);
 CREATE INDEX posts_date ON posts(date_ms);
 
-CREATE TABLE post_text(docid INTEGER PRIMARY KEY, folded TEXT NOT NULL);
-
 CREATE TABLE post_fields(
   post_id INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
   key TEXT NOT NULL,
@@ -127,6 +128,9 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<Result<i64, i64>> {
         if found >= KEPT_FROM {
             // What changed since can be added to the index as it is.
             tx.execute_batch(V13)?;
+            if found < 14 {
+                super::texts::move_from_post_text(&tx)?;
+            }
         } else {
             if found >= 1 {
                 // An older index lacks what only reading the files again fills in (its unchanged
@@ -146,6 +150,7 @@ fn create(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(V1)?;
     conn.execute_batch(V2)?;
     conn.execute_batch(V13)?;
+    conn.execute_batch(super::texts::CREATE)?;
     conn.execute_batch(super::columns::CREATE)
 }
 
@@ -209,11 +214,14 @@ mod tests {
     }
 
     #[test]
-    fn an_index_of_version_12_keeps_its_posts_and_gains_the_dictionaries() {
+    fn an_index_of_version_12_keeps_its_posts_and_texts_and_gains_the_dictionaries() {
         let mut conn = Connection::open_in_memory().unwrap();
         create(&conn).unwrap();
         conn.execute_batch(
             "DROP TABLE text_dicts;
+             DROP TABLE post_texts;
+             CREATE TABLE post_text(docid INTEGER PRIMARY KEY, folded TEXT NOT NULL);
+             INSERT INTO post_text(docid, folded) VALUES (1, x'0061'), (3, x'0062');
              INSERT INTO posts(path, size, mtime_ns, hash, docid, title, encoding,
              front_matter, crlf, body_offset, text_chars) VALUES (x'61', 1, 1, x'00', 1, 't',
              'utf-8', 'yaml', 0, 0, 0)",
@@ -221,14 +229,20 @@ mod tests {
         .unwrap();
         conn.pragma_update(None, "user_version", 12).unwrap();
         assert_eq!(migrate(&mut conn).unwrap(), Ok(12));
-        let n: i64 = conn
-            .query_row("SELECT count(*) FROM posts", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(n, 1);
-        let d: i64 = conn
-            .query_row("SELECT count(*) FROM text_dicts", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(d, 0);
+        let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(count("SELECT count(*) FROM posts"), 1);
+        assert_eq!(count("SELECT count(*) FROM text_dicts"), 0);
+        assert_eq!(
+            count("SELECT count(*) FROM sqlite_master WHERE name = 'post_text'"),
+            0
+        );
+        let mut texts = crate::store::texts::Reader::default();
+        let read = |texts: &mut crate::store::texts::Reader, id| {
+            texts.with_stored(&conn, id, <[u8]>::to_vec).unwrap()
+        };
+        assert_eq!(read(&mut texts, 1), Some(b"\0a".to_vec()));
+        assert_eq!(read(&mut texts, 2), None);
+        assert_eq!(read(&mut texts, 3), Some(b"\0b".to_vec()));
         assert_eq!(migrate(&mut conn).unwrap(), Ok(VERSION));
     }
 }

@@ -141,6 +141,10 @@ pub struct Writer {
     one_tx: bool,
     /// The metadata chunks (`columns`) whose posts changed in this transaction.
     dirty: std::collections::BTreeSet<u32>,
+    /// Stored texts of new documents, written a row at a time (`texts`).
+    texts: super::texts::Pending,
+    /// Documents whose stored texts leave their rows at the commit.
+    dead_texts: Vec<u32>,
 }
 
 /// What a compaction did.
@@ -215,6 +219,8 @@ impl Writer {
             in_tx: false,
             one_tx: false,
             dirty: Default::default(),
+            texts: Default::default(),
+            dead_texts: Vec::new(),
         })
     }
 
@@ -330,6 +336,9 @@ impl Writer {
             return Ok(());
         }
         self.flush_segment()?;
+        super::texts::remove(&self.conn, &mut self.dead_texts).at(&self.path)?;
+        self.dead_texts.clear();
+        self.texts.flush(&self.conn).at(&self.path)?;
         super::columns::write(&self.conn, std::mem::take(&mut self.dirty)).at(&self.path)?;
         self.conn
             .execute(
@@ -436,13 +445,13 @@ impl Writer {
         let Some(merged) = merged else {
             return Ok(None);
         };
-        let mut dead_rows = 0u64;
-        for sql in [
-            "DELETE FROM post_text WHERE docid NOT IN (SELECT docid FROM posts)",
-            "DELETE FROM post_fields WHERE post_id NOT IN (SELECT id FROM posts)",
-        ] {
-            dead_rows += conn.execute(sql, []).at(path)? as u64;
-        }
+        let mut dead_rows = super::texts::compact(conn, &|d| live.contains(d)).at(path)?;
+        dead_rows += conn
+            .execute(
+                "DELETE FROM post_fields WHERE post_id NOT IN (SELECT id FROM posts)",
+                [],
+            )
+            .at(path)? as u64;
         // The duplicate signatures' cache (`dupes::cache`), when it exists: rows of files the
         // index no longer holds.
         let sigs: i64 = conn
@@ -524,6 +533,8 @@ impl Writer {
         }
         self.one_tx = false;
         self.dirty.clear();
+        self.texts.clear();
+        self.dead_texts.clear();
         drop(self.indexer.take());
         let next: String = self
             .conn
@@ -586,10 +597,7 @@ impl Writer {
         let id = match existing {
             Some((id, old_docid)) => {
                 self.dirty.insert(super::columns::chunk_of(old_docid));
-                self.conn
-                    .prepare_cached("DELETE FROM post_text WHERE docid = ?1")
-                    .and_then(|mut s| s.execute([old_docid]))
-                    .at(&self.path)?;
+                self.forget_text(old_docid);
                 self.conn
                     .prepare_cached("DELETE FROM post_fields WHERE post_id = ?1")
                     .and_then(|mut s| s.execute([id]))
@@ -622,9 +630,8 @@ impl Writer {
                 self.conn.last_insert_rowid()
             }
         };
-        self.conn
-            .prepare_cached("INSERT INTO post_text(docid, folded) VALUES (?1, ?2)")
-            .and_then(|mut s| s.execute(params![docid, rec.text]))
+        self.texts
+            .push(&self.conn, docid, rec.text)
             .at(&self.path)?;
         self.insert_fields(id, p)?;
         self.indexer.add(docid, rec.grams);
@@ -729,6 +736,16 @@ impl Writer {
         Ok(true)
     }
 
+    /// The stored text of a document no longer live leaves its row at the commit (or now, if it
+    /// is still pending).
+    fn forget_text(&mut self, docid: i64) {
+        if let Ok(docid) = u32::try_from(docid) {
+            if !self.texts.forget(docid) {
+                self.dead_texts.push(docid);
+            }
+        }
+    }
+
     /// The file is unchanged in content: record its new size/mtime.
     pub fn touch(&mut self, stat: &FileStat) -> Result<()> {
         self.begin()?;
@@ -765,10 +782,7 @@ impl Writer {
             .at(&self.path)?;
         if let Some(docid) = docid {
             self.dirty.insert(super::columns::chunk_of(docid));
-            self.conn
-                .prepare_cached("DELETE FROM post_text WHERE docid = ?1")
-                .and_then(|mut s| s.execute([docid]))
-                .at(&self.path)?;
+            self.forget_text(docid);
         }
         self.conn
             .prepare_cached("DELETE FROM posts WHERE path = ?1")
@@ -1020,14 +1034,17 @@ mod compact_tests {
             docids.iter().all(|d| live.contains(d)),
             "a dead posting survived"
         );
-        assert_eq!(
-            count(
-                dir,
-                "SELECT count(*) FROM post_text WHERE docid NOT IN (SELECT docid FROM posts)"
-            ),
-            0
-        );
         let conn = crate::store::open_for_read(&index_of(dir)).unwrap();
+        // The stored texts are those of the live posts, each once.
+        let mut posts: Vec<u32> = conn
+            .prepare("SELECT docid FROM posts ORDER BY docid")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        posts.sort_unstable();
+        assert_eq!(super::super::texts::ids(&conn).unwrap(), posts);
         assert!(super::super::generation(&conn, &index_of(dir)).unwrap() > generation);
 
         // A fresh index of the same files holds the same postings, gram by gram.
