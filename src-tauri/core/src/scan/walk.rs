@@ -14,6 +14,9 @@ pub struct Found {
     pub rel: Vec<u8>,
     pub size: u64,
     pub mtime_ns: i64,
+    /// A symlink the walk judged (inside the archive, to a post file, or out of it when the
+    /// user allows): read through it. Any other file is read only if it is no link by then.
+    pub link: bool,
 }
 
 impl Found {
@@ -156,6 +159,7 @@ impl<'a> Ctx<'a> {
                     rel: child,
                     size: meta.len(),
                     mtime_ns: mtime_ns(&meta),
+                    link: false,
                 }),
                 Err(err) => found.problems.push((child, unreadable(&err))),
             }
@@ -228,6 +232,7 @@ impl<'a> Ctx<'a> {
                 rel,
                 size: meta.len(),
                 mtime_ns: mtime_ns(&meta),
+                link: true,
             });
         }
     }
