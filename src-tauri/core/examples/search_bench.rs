@@ -1,7 +1,8 @@
 //! Search latency benchmark: runs a fixed query set against an indexed archive, in process,
 //! with facets, and prints p50/p95 per query class. Used by bench/run.sh.
 //!
-//! usage: cargo run --release -p shelfmark-core --example search_bench -- ARCHIVE [ROUNDS]
+//! usage: cargo run --release -p shelfmark-core --example search_bench -- ARCHIVE [ROUNDS] [QUERY...]
+//! (queries given after ROUNDS replace the fixed set, as one class: to time or profile a few)
 
 use shelfmark_core::api::Archive;
 use shelfmark_core::search::searcher::SearchRequest;
@@ -57,6 +58,13 @@ fn main() {
         std::process::exit(2);
     };
     let rounds: usize = args.next().and_then(|r| r.parse().ok()).unwrap_or(5);
+    let given: Vec<&'static str> = args.map(|q| &*q.leak()).collect();
+    let given_class = [("given", given.as_slice())];
+    let classes: &[(&str, &[&str])] = if given.is_empty() {
+        QUERIES
+    } else {
+        &given_class
+    };
     let archive = match Archive::open(std::path::Path::new(&dir)) {
         Ok(a) => a,
         Err(e) => {
@@ -80,7 +88,7 @@ fn main() {
         "class", "p50 ms", "p95 ms", "max ms"
     );
     let mut all = Vec::new();
-    for (class, queries) in QUERIES {
+    for (class, queries) in classes {
         let mut times = Vec::new();
         let mut hits = Vec::new();
         for round in 0..rounds {
