@@ -24,13 +24,48 @@ pub struct Facets {
     pub months: Vec<FacetCount>,
 }
 
+/// Posts by month (`year * 12 + month - 1`). The months of the years 0–9999 are counted in a
+/// table: a hash map entry per post was a tenth of a 1-character search at 1M (874,658 posts).
+/// Any other month (only a hostile index holds one) goes to a map.
+struct MonthCounts {
+    table: Vec<u64>,
+    other: rustc_hash::FxHashMap<u32, u64>,
+}
+
+impl MonthCounts {
+    const IN_TABLE: usize = 10_000 * 12;
+
+    fn new() -> MonthCounts {
+        MonthCounts {
+            table: vec![0; Self::IN_TABLE],
+            other: Default::default(),
+        }
+    }
+
+    fn add(&mut self, month: u32) {
+        match self.table.get_mut(month as usize) {
+            Some(c) => *c += 1,
+            None => *self.other.entry(month).or_default() += 1,
+        }
+    }
+
+    /// The months counted, with their counts (in no order).
+    fn counted(self) -> impl Iterator<Item = (u32, u64)> {
+        let table = self.table.into_iter().enumerate();
+        table
+            .filter(|&(_, c)| c > 0)
+            .map(|(m, c)| (m as u32, c))
+            .chain(self.other)
+    }
+}
+
 /// Count facets over `set`, keeping the `limit` most frequent values of each named facet.
 pub fn count(snap: &Snapshot, set: &BitSet, limit: usize) -> Facets {
     let mut tags = vec![0u64; snap.terms.values.len()];
     let mut cats = vec![0u64; snap.terms.values.len()];
     let mut authors = vec![0u64; snap.authors.values.len()];
     let mut sites = vec![0u64; snap.sites.values.len()];
-    let mut month_counts: rustc_hash::FxHashMap<u32, u64> = Default::default();
+    let mut month_counts = MonthCounts::new();
     for i in set.iter() {
         for &t in snap.tags(i) {
             if let Some(c) = tags.get_mut(t as usize) {
@@ -49,11 +84,11 @@ pub fn count(snap: &Snapshot, set: &BitSet, limit: usize) -> Facets {
             *c += 1;
         }
         if let Some(m) = snap.month(i) {
-            *month_counts.entry(m).or_default() += 1;
+            month_counts.add(m);
         }
     }
     let months: std::collections::BTreeMap<(u32, u32), u64> = month_counts
-        .into_iter()
+        .counted()
         .map(|(m, c)| ((m / 12, m % 12 + 1), c))
         .collect();
     let mut years: std::collections::BTreeMap<u32, u64> = Default::default();
@@ -97,4 +132,31 @@ fn top(values: &[String], counts: &[u64], limit: usize) -> Vec<FacetCount> {
             count,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_are_counted_in_the_table_and_beyond_it() {
+        let mut m = MonthCounts::new();
+        let months = [0, 5, 5, 24_252, 119_999, 120_000, 120_000, u32::MAX - 1];
+        for &month in &months {
+            m.add(month);
+        }
+        let mut counted: Vec<(u32, u64)> = m.counted().collect();
+        counted.sort_unstable();
+        assert_eq!(
+            counted,
+            vec![
+                (0, 1),
+                (5, 2),
+                (24_252, 1),
+                (119_999, 1),
+                (120_000, 2),
+                (u32::MAX - 1, 1)
+            ]
+        );
+    }
 }
