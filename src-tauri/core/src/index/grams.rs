@@ -365,6 +365,46 @@ fn cover(run: &[char]) -> Option<Vec<(u32, GramId)>> {
     )
 }
 
+/// The pairs of every CJK run of a folded atom, each with its offset (in characters) from the
+/// atom's start: those that cover each run (as `cover` does; a run of two is its one pair), at
+/// most `max`, spread over the atom when there are more. A post holds the atom at `p` only if
+/// each pair starts at `p + offset`: where an atom of several runs must be verified (a phrase of
+/// CJK words apart, `"中国 美国"`), the posts where they align are the only candidates. Empty
+/// when they are fewer than two (one pair's list says nothing of alignment).
+pub fn aligned_pairs(chars: &[char], max: usize) -> Vec<(u32, GramId)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !is_cjk(chars[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && is_cjk(chars[i]) {
+            i += 1;
+        }
+        let run = &chars[start..i];
+        match run.len() {
+            0 | 1 => {}
+            2 => out.push((start as u32, pair(run[0], run[1]))),
+            _ => out.extend(
+                cover(run)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(o, g)| (start as u32 + o, g)),
+            ),
+        }
+    }
+    if out.len() > max {
+        let step = out.len().div_ceil(max.max(1));
+        out = out.into_iter().step_by(step).collect();
+    }
+    if out.len() < 2 {
+        out.clear();
+    }
+    out
+}
+
 /// Plan the lookup of a folded query atom: one exact posting list where one gram is the whole
 /// atom (a word, one or two CJK characters, a word joined to CJK text, two words and what lies
 /// between), positions for a longer run of CJK characters, else candidates to verify.
@@ -633,6 +673,36 @@ fn get_varint(bytes: &mut &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aligned_pairs_are_those_of_each_run_at_its_offset_in_the_atom() {
+        let chars = |s: &str| -> Vec<char> { s.chars().collect() };
+        let p = |a: char, b: char| pair(a, b);
+        assert_eq!(
+            aligned_pairs(&chars("中国 美国"), 16),
+            vec![(0, p('中', '国')), (3, p('美', '国'))]
+        );
+        // A run of three or more by its cover; one character and words add nothing.
+        assert_eq!(
+            aligned_pairs(&chars("x 两岸关系 中 bbc 新冠疫苗接种"), 16),
+            vec![
+                (2, p('两', '岸')),
+                (4, p('关', '系')),
+                (13, p('新', '冠')),
+                (15, p('疫', '苗')),
+                (17, p('接', '种'))
+            ]
+        );
+        // One pair says nothing of alignment.
+        assert!(aligned_pairs(&chars("中国 x"), 16).is_empty());
+        assert!(aligned_pairs(&chars("中 国"), 16).is_empty());
+        // At most `max`, spread over the atom.
+        let long = chars(&"两岸 ".repeat(40));
+        let some = aligned_pairs(&long, 16);
+        assert!(some.len() <= 16 && some.len() >= 2);
+        assert_eq!(some[0].0, 0);
+        assert!(some.last().unwrap().0 > 60);
+    }
     use crate::fold::fold;
 
     fn chars(s: &str) -> Vec<char> {

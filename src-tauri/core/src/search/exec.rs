@@ -424,6 +424,24 @@ fn eval_text(
                 lists.push(list);
             }
             lists.sort_by_key(|l| l.len());
+            // An atom of several CJK runs: only the posts where the runs' pairs align can hold
+            // it (`grams::aligned_pairs`), found from their positions; the rest of the page's
+            // pairs have positions of their own.
+            let aligned = if plan.exact || verify_only() {
+                Vec::new()
+            } else {
+                crate::index::grams::aligned_pairs(&folded, MAX_LOOKUP_GRAMS)
+            };
+            let aligned_docs: Option<rustc_hash::FxHashSet<u32>> = if aligned.is_empty() {
+                None
+            } else {
+                let mut counts = rustc_hash::FxHashMap::default();
+                run_counts(ctx, &aligned, folded.len(), &|g| g, &mut counts)?;
+                if scope == Scope::Page {
+                    run_counts(ctx, &aligned, folded.len(), &page_only, &mut counts)?;
+                }
+                Some(counts.into_keys().collect())
+            };
             let mut cands: Vec<(usize, u32)> = Vec::new();
             if let Some(first) = lists.first() {
                 let rest: Vec<std::collections::HashSet<u32>> = lists[1..]
@@ -431,7 +449,9 @@ fn eval_text(
                     .map(|l| l.iter().map(|p| p.0).collect())
                     .collect();
                 for &(doc, tf) in first {
-                    if rest.iter().all(|r| r.contains(&doc)) {
+                    if aligned_docs.as_ref().is_none_or(|a| a.contains(&doc))
+                        && rest.iter().all(|r| r.contains(&doc))
+                    {
                         if let Some(i) = snap.index_of_docid(doc) {
                             cands.push((i, tf));
                         }

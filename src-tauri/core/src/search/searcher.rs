@@ -557,6 +557,11 @@ mod tests {
         );
         post("broken.md", "t", "两岸关 系 两岸 关系 两岸关係");
         post(
+            "apart.md",
+            "中国 美国",
+            "中国和美国 美国 中国 中国  美国 中国美国",
+        );
+        post(
             "page.md",
             "p",
             &page("正文没有那个词", "两岸关系 相关文章 新冠疫苗接种"),
@@ -646,6 +651,26 @@ mod tests {
             "19 covid",
         ] {
             for q in [q.to_string(), format!("page:\"{q}\"")] {
+                let (by_positions, by_text) = (run(&q, false), run(&q, true));
+                assert_eq!(by_positions, by_text, "{q}");
+                found += by_positions.0.len();
+            }
+        }
+        // Phrases of CJK words apart: verified, but only in the posts where their pairs align
+        // (`grams::aligned_pairs`). `中国和美国` aligns and is no match.
+        for p in [
+            "两岸 关系",
+            "两岸关 系",
+            "新冠 疫苗 哈",
+            "关系 新冠 疫苗",
+            "iphone 手机 bbc 中文",
+            "哈哈 哈哈",
+            "两岸关系 又是两岸关系",
+            "中国 美国",
+            "美国 中国",
+            "相关文章 新冠疫苗接种",
+        ] {
+            for q in [format!("\"{p}\""), format!("page:\"{p}\"")] {
                 let (by_positions, by_text) = (run(&q, false), run(&q, true));
                 assert_eq!(by_positions, by_text, "{q}");
                 found += by_positions.0.len();
