@@ -199,10 +199,17 @@ pub fn open_for_write(path: &Path) -> Result<Connection> {
 fn give_back_free_pages(conn: &Connection) -> rusqlite::Result<()> {
     let mode: i64 = conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))?;
     if mode == 2 {
-        let mut stmt = conn.prepare("PRAGMA incremental_vacuum")?;
-        let mut rows = stmt.query([])?;
-        while rows.next()?.is_some() {}
+        incremental_vacuum(conn)?;
     }
+    Ok(())
+}
+
+/// Move the pages at the end of the file into free ones and truncate it (the index must have
+/// `auto_vacuum=INCREMENTAL`). Each step of the pragma frees one page: it is run to the end.
+fn incremental_vacuum(conn: &Connection) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare("PRAGMA incremental_vacuum")?;
+    let mut rows = stmt.query([])?;
+    while rows.next()?.is_some() {}
     Ok(())
 }
 

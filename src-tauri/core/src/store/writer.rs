@@ -515,14 +515,7 @@ impl Writer {
     /// Move the pages at the end of the file into free ones and truncate it (the index must
     /// have `auto_vacuum=INCREMENTAL`).
     fn incremental_vacuum(&mut self) -> Result<()> {
-        // Each step of the pragma frees one page: run it to the end.
-        let mut stmt = self
-            .conn
-            .prepare("PRAGMA incremental_vacuum")
-            .at(&self.path)?;
-        let mut rows = stmt.query([]).at(&self.path)?;
-        while rows.next().at(&self.path)?.is_some() {}
-        Ok(())
+        super::incremental_vacuum(&self.conn).at(&self.path)
     }
 
     /// Abandon everything since the last commit.
