@@ -435,11 +435,7 @@ fn eval_text(
             let aligned_docs: Option<rustc_hash::FxHashSet<u32>> = if aligned.is_empty() {
                 None
             } else {
-                let mut counts = rustc_hash::FxHashMap::default();
-                run_counts(ctx, &aligned, folded.len(), &|g| g, &mut counts)?;
-                if scope == Scope::Page {
-                    run_counts(ctx, &aligned, folded.len(), &page_only, &mut counts)?;
-                }
+                let counts = scope_counts(ctx, &aligned, folded.len(), scope)?;
                 Some(counts.into_keys().collect())
             };
             let mut cands: Vec<(usize, u32)> = Vec::new();
@@ -536,12 +532,7 @@ fn positional_matches(
     scope: Scope,
 ) -> Result<Vec<(usize, u32, u32)>> {
     let (snap, path) = (ctx.snap, ctx.path);
-    let mut counts: rustc_hash::FxHashMap<u32, u32> = Default::default();
-    run_counts(ctx, cover, len, &|g| g, &mut counts)?;
-    if scope == Scope::Page {
-        // The rest of the page has its own positions, under the page-only ids.
-        run_counts(ctx, cover, len, &page_only, &mut counts)?;
-    }
+    let counts = scope_counts(ctx, cover, len, scope)?;
     let mut docs: Vec<(usize, u32)> = counts
         .into_iter()
         .filter_map(|(doc, n)| Some((snap.index_of_docid(doc)?, n)))
@@ -556,6 +547,23 @@ fn positional_matches(
             (i, title_tf, all.saturating_sub(title_tf))
         })
         .collect())
+}
+
+/// The occurrences (by docid) of the run that `cover` covers within `scope`: `run_counts` over
+/// the title and article, and for the page over the rest too.
+fn scope_counts(
+    ctx: &Ctx,
+    cover: &[(u32, GramId)],
+    len: usize,
+    scope: Scope,
+) -> Result<rustc_hash::FxHashMap<u32, u32>> {
+    let mut counts = rustc_hash::FxHashMap::default();
+    run_counts(ctx, cover, len, &|g| g, &mut counts)?;
+    if scope == Scope::Page {
+        // The rest of the page has its own positions, under the page-only ids.
+        run_counts(ctx, cover, len, &page_only, &mut counts)?;
+    }
+    Ok(counts)
 }
 
 /// Add to `counts` (by docid) the occurrences of the run that `cover` covers, in the positions
