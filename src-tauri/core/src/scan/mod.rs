@@ -424,22 +424,15 @@ pub fn update_watched(
     paths: Vec<Vec<u8>>,
     opts: &ScanOptions,
 ) -> Result<Option<ScanSummary>> {
-    use std::os::unix::ffi::OsStrExt;
     if paths.is_empty() || paths.len() > LOOKUPS_MAX {
         return Ok(None);
     }
-    for rel in &paths {
-        let plain = crate::postfile::check_rel(rel).is_ok()
-            && !rel.split(|b| *b == b'/').any(|c| c == b"node_modules");
-        if !plain {
-            return Ok(None);
-        }
-        let abs = archive_root.join(Path::new(std::ffi::OsStr::from_bytes(rel)));
-        match std::fs::symlink_metadata(&abs) {
-            Ok(meta) if meta.file_type().is_file() => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            _ => return Ok(None),
-        }
+    let plain = |rel: &Vec<u8>| {
+        crate::postfile::check_rel(rel).is_ok()
+            && !rel.split(|b| *b == b'/').any(|c| c == b"node_modules")
+    };
+    if !paths.iter().all(plain) {
+        return Ok(None);
     }
     let files: Vec<Edited> = paths
         .into_iter()
@@ -478,6 +471,7 @@ fn update_files(
     };
     let dict = writer.text_dict()?;
     let packing = Packing::With(dict.as_ref());
+    // A file as it is now: through a link only for an edit (see above).
     let found = |rel: &Vec<u8>| {
         let abs = archive_root.join(Path::new(std::ffi::OsStr::from_bytes(rel)));
         let meta = std::fs::symlink_metadata(&abs).ok()?;
@@ -487,45 +481,51 @@ fn update_files(
             true => std::fs::metadata(&abs).ok()?,
             false => meta,
         };
-        Some(walk::Found {
-            rel: rel.clone(),
-            size: meta.len(),
-            mtime_ns: walk::mtime_ns(&meta),
-            link,
-        })
+        Some(found_of(rel, &meta, link))
     };
-    if watched
-        && files
-            .iter()
-            .any(|e| !known.contains_key(&e.path) && found(&e.path).is_none())
-    {
-        return Ok(None);
+    // Each file stat'ed once. A watched path that is no regular file now, or that is gone but
+    // was no post of the index (it may have been a folder of posts), needs the walk.
+    let mut now: Vec<(&Edited, Option<walk::Found>)> = Vec::with_capacity(files.len());
+    for e in files {
+        let f = if watched {
+            let abs = archive_root.join(Path::new(std::ffi::OsStr::from_bytes(&e.path)));
+            match std::fs::symlink_metadata(&abs) {
+                Ok(meta) if meta.file_type().is_file() => Some(found_of(&e.path, &meta, false)),
+                Err(err)
+                    if err.kind() == std::io::ErrorKind::NotFound
+                        && known.contains_key(&e.path) =>
+                {
+                    None
+                }
+                _ => return Ok(None),
+            }
+        } else {
+            found(&e.path)
+        };
+        now.push((e, f));
     }
     // A watched file with the size and time the index knows is not read (as in a full scan):
     // Shelfmark's own edits, already in the index, come back as events.
-    let files: Vec<&Edited> = files
-        .iter()
-        .filter(|e| {
-            let same = |k: &Known, f: walk::Found| k.size == f.size && k.mtime_ns == f.mtime_ns;
-            !watched
-                || !known
-                    .get(&e.path)
-                    .zip(found(&e.path))
-                    .is_some_and(|(k, f)| same(k, f))
-        })
-        .collect();
+    let same = |k: &Known, f: &walk::Found| k.size == f.size && k.mtime_ns == f.mtime_ns;
+    now.retain(|(e, f)| {
+        !watched
+            || !known
+                .get(&e.path)
+                .zip(f.as_ref())
+                .is_some_and(|(k, f)| same(k, f))
+    });
     // A file of the list that is gone and whose content appears under another path of the list
     // was moved: the post keeps its id (as in a full scan).
     let mut vanished: HashMap<[u8; 32], Vec<Vec<u8>>> = HashMap::new();
-    for e in &files {
-        if let (Some(k), None) = (known.get(&e.path), found(&e.path)) {
+    for (e, f) in &now {
+        if let (Some(k), None) = (known.get(&e.path), f) {
             vanished.entry(k.hash).or_default().push(e.path.clone());
         }
     }
     let vanished_hashes: HashSet<[u8; 32]> = vanished.keys().copied().collect();
-    let mut outcomes: Vec<(Outcome, Option<[u8; 32]>)> = files
-        .par_iter()
-        .map(|e| match found(&e.path) {
+    let mut outcomes: Vec<(Outcome, Option<[u8; 32]>)> = now
+        .into_par_iter()
+        .map(|(e, f)| match f {
             Some(f) => {
                 let mut opts = opts.clone();
                 opts.parse.skip_body_text = e.same_text_as.is_some();
@@ -594,6 +594,16 @@ fn update_files(
     }
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(Some(summary))
+}
+
+/// A file at `rel` as `meta` describes it; `link` when reached through a symlink.
+fn found_of(rel: &[u8], meta: &std::fs::Metadata, link: bool) -> walk::Found {
+    walk::Found {
+        rel: rel.to_vec(),
+        size: meta.len(),
+        mtime_ns: walk::mtime_ns(meta),
+        link,
+    }
 }
 
 /// Store a parsed file: a post with its problems, or only problems (a known post that can no
