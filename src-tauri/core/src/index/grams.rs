@@ -513,6 +513,83 @@ pub fn encode_positions(buf: &mut impl ByteSink, positions: &[u32]) {
     buf.push_bytes(&chunk[..n]);
 }
 
+/// The bytes of the posting that starts `bytes` without its positions (its document varint, and
+/// its count's when flagged), and its count. None when it runs past them.
+fn posting_head(bytes: &[u8]) -> Option<(usize, u64)> {
+    let n = bytes.iter().position(|&b| b < 0x80)? + 1;
+    if bytes[0] & 1 == 0 {
+        return Some((n, 1));
+    }
+    let mut rest = &bytes[n..];
+    let tf = get_varint(&mut rest)?;
+    Some((bytes.len() - rest.len(), tf))
+}
+
+/// The length of the first `count` varints of `bytes` (each ends in a byte below 0x80); None
+/// when there are fewer.
+fn varints_len(bytes: &[u8], count: u64) -> Option<usize> {
+    if count == 0 {
+        return Some(0);
+    }
+    let mut left = count;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b < 0x80 {
+            left -= 1;
+            if left == 0 {
+                return Some(i + 1);
+            }
+        }
+    }
+    None
+}
+
+/// Split an encoded posting list of `gram` in two: the document and count varints go to `docs`,
+/// the positions to `positions`, each copied as it is (a block of the index stores the two apart:
+/// `segment::to_columns`). False, with part of it appended, when the list is truncated.
+pub fn split_list(gram: GramId, list: &[u8], docs: &mut Vec<u8>, positions: &mut Vec<u8>) -> bool {
+    if !has_positions(gram) {
+        docs.extend_from_slice(list);
+        return true;
+    }
+    let mut rest = list;
+    while !rest.is_empty() {
+        let Some((head, tf)) = posting_head(rest) else {
+            return false;
+        };
+        docs.extend_from_slice(&rest[..head]);
+        rest = &rest[head..];
+        let Some(n) = varints_len(rest, tf) else {
+            return false;
+        };
+        positions.extend_from_slice(&rest[..n]);
+        rest = &rest[n..];
+    }
+    true
+}
+
+/// Put back together a list that [`split_list`] split: appends `docs.len() + positions.len()`
+/// bytes to `out`. False when the two parts do not fit together (a damaged block).
+pub fn join_list(gram: GramId, docs: &[u8], positions: &[u8], out: &mut Vec<u8>) -> bool {
+    if !has_positions(gram) {
+        out.extend_from_slice(docs);
+        return positions.is_empty();
+    }
+    let (mut d, mut p) = (docs, positions);
+    while !d.is_empty() {
+        let Some((head, tf)) = posting_head(d) else {
+            return false;
+        };
+        out.extend_from_slice(&d[..head]);
+        d = &d[head..];
+        let Some(n) = varints_len(p, tf) else {
+            return false;
+        };
+        out.extend_from_slice(&p[..n]);
+        p = &p[n..];
+    }
+    p.is_empty()
+}
+
 /// Decode the posting list of `gram`, appending `(doc, tf)` pairs (positions, if the gram has
 /// them, are skipped). Stops quietly at a truncated list.
 pub fn decode_postings(gram: GramId, bytes: &[u8], out: &mut Vec<(u32, u32)>) {
@@ -583,21 +660,10 @@ fn decode(
         };
         let want = wanted(d);
         if positional && (keep.is_none() || !want) {
-            // Skip the positions: `tf` varints, each ending in a byte below 0x80.
-            let mut left = tf;
-            let mut used = 0;
-            for &b in bytes {
-                if left == 0 {
-                    break;
-                }
-                used += 1;
-                if b < 0x80 {
-                    left -= 1;
-                }
-            }
-            if left > 0 {
+            // Skip the positions: `tf` varints.
+            let Some(used) = varints_len(bytes, u64::from(tf)) else {
                 return;
-            }
+            };
             bytes = &bytes[used..];
             if want {
                 push(d, tf, 0);
@@ -629,7 +695,7 @@ fn decode(
     }
 }
 
-fn put_varint(buf: &mut impl ByteSink, v: u64) {
+pub(crate) fn put_varint(buf: &mut impl ByteSink, v: u64) {
     if v < 0x80 {
         // Most deltas, counts and position differences.
         buf.push_byte(v as u8);
@@ -653,7 +719,7 @@ fn varint_into(out: &mut [u8], mut at: usize, mut v: u64) -> usize {
     at + 1
 }
 
-fn get_varint(bytes: &mut &[u8]) -> Option<u64> {
+pub(crate) fn get_varint(bytes: &mut &[u8]) -> Option<u64> {
     let mut v: u64 = 0;
     let mut shift = 0;
     loop {

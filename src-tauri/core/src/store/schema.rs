@@ -28,7 +28,10 @@ use rusqlite::Connection;
 /// 14: the stored texts many to a row (`post_texts`, `store::texts`) instead of one
 /// (`post_text`), whose 4 KiB pages were a fifth empty. An index of version 12 or 13 has its
 /// texts moved as they are.
-pub const VERSION: i64 = 14;
+/// 15: new blocks of postings are stored in columns (`index::segment`); the blocks of an index of
+/// version 12 to 14 read as they are until a merge rewrites them. A version that reads only
+/// blocks of entries must not open it.
+pub const VERSION: i64 = 15;
 
 /// The oldest version whose index is upgraded in place; an older one is emptied and rebuilt.
 pub const KEPT_FROM: i64 = 12;
