@@ -349,10 +349,8 @@ impl Archive {
 
     pub fn facets(&self, query: &str) -> ApiResult<FacetsResponse> {
         let terms = self.collection_terms(query)?;
-        self.with_searcher(|s| {
-            s.facets(query, &terms)
-                .map(|(total, facets)| FacetsResponse { total, facets })
-        })
+        let (total, facets) = self.readers.facets(query, &terms)?;
+        Ok(FacetsResponse { total, facets })
     }
 
     /// The paths of every post a query matches, in path order.

@@ -9,9 +9,12 @@
 //! typed on, and nobody will look at the older answer. The older one is told to stop and ends
 //! with `Error::Cancelled` soon after (`exec` checks between clauses, lists and every 1,024
 //! candidates). Searches for the same query and order (the pages of one result list) do not
-//! cancel each other.
+//! cancel each other. The facets of a query are superseded the same way by a search for
+//! another query (the UI asks for them once a query's rows are shown, and at a million posts
+//! counting them took a core from the search of the next keystroke); they cancel nothing.
 
 use super::exec::CollectionTerms;
+use super::facets::Facets;
 use super::query::Sort;
 use super::searcher::{SearchRequest, SearchResponse, Searcher, SharedSnapshot};
 use crate::error::{Error, Result};
@@ -39,11 +42,13 @@ struct Pool {
     open: usize,
 }
 
-/// A search that has not answered yet.
+/// A search (or a count of facets) that has not answered yet.
 struct InFlight {
     id: u64,
     query: String,
-    sort: Option<Sort>,
+    /// The order asked for; None for facets, which a search of the same query leaves alone
+    /// whatever its order.
+    sort: Option<Option<Sort>>,
     cancel: Arc<AtomicBool>,
 }
 
@@ -153,24 +158,42 @@ impl Readers {
     /// Search, as one caller among others: this search stops searches in flight that asked for
     /// another query or order, and is stopped in turn by a later one (see the module docs).
     pub fn search(&self, req: &SearchRequest, terms: &CollectionTerms) -> Result<SearchResponse> {
+        let (cancel, _registered) = self.register(&req.query, Some(req.sort));
+        self.with(|s| s.search_cancellable(req, terms, &cancel))
+    }
+
+    /// The facets of a query, stopped by a later search for another query (see the module
+    /// docs).
+    pub fn facets(&self, query: &str, terms: &CollectionTerms) -> Result<(u64, Facets)> {
+        let (cancel, _registered) = self.register(query, None);
+        self.with(|s| s.facets_cancellable(query, terms, &cancel))
+    }
+
+    /// Put a call in the list of those in flight; a search (`sort` given) first tells those
+    /// it supersedes to stop.
+    fn register(
+        &self,
+        query: &str,
+        sort: Option<Option<Sort>>,
+    ) -> (Arc<AtomicBool>, Registered<'_>) {
         let id = self.next_search.fetch_add(1, Ordering::Relaxed);
         let cancel = Arc::new(AtomicBool::new(false));
-        {
-            let mut searches = self.lock_searches();
+        let mut searches = self.lock_searches();
+        if sort.is_some() {
             for s in searches.iter() {
-                if s.query != req.query || s.sort != req.sort {
+                let same_order = s.sort.is_none() || s.sort == sort;
+                if s.query != query || !same_order {
                     s.cancel.store(true, Ordering::Relaxed);
                 }
             }
-            searches.push(InFlight {
-                id,
-                query: req.query.clone(),
-                sort: req.sort,
-                cancel: cancel.clone(),
-            });
         }
-        let _registered = Registered { readers: self, id };
-        self.with(|s| s.search_cancellable(req, terms, &cancel))
+        searches.push(InFlight {
+            id,
+            query: query.to_string(),
+            sort,
+            cancel: cancel.clone(),
+        });
+        (cancel, Registered { readers: self, id })
     }
 }
 
@@ -263,7 +286,7 @@ mod tests {
         readers.lock_searches().push(InFlight {
             id: u64::MAX,
             query: "alpha".into(),
-            sort: None,
+            sort: Some(None),
             cancel: cancel.clone(),
         });
         // A second page of the same query leaves it alone.
@@ -280,6 +303,47 @@ mod tests {
         assert!(cancel.load(Ordering::Relaxed));
         // Finished searches leave the list.
         assert_eq!(readers.lock_searches().len(), 1);
+        // Facets in flight: a search of their query, in any order, leaves them alone; one of
+        // another query stops them. Asking for facets stops nothing.
+        let facets = Arc::new(AtomicBool::new(false));
+        readers.lock_searches().push(InFlight {
+            id: u64::MAX - 1,
+            query: "beta".into(),
+            sort: None,
+            cancel: facets.clone(),
+        });
+        let sorted = SearchRequest {
+            sort: Some(Sort::Date),
+            ..req("beta")
+        };
+        let page = readers
+            .search(&sorted, &CollectionTerms::new())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(page.total, 20);
+        assert!(!facets.load(Ordering::Relaxed));
+        let search = Arc::new(AtomicBool::new(false));
+        readers.lock_searches().push(InFlight {
+            id: u64::MAX - 2,
+            query: "beta".into(),
+            sort: Some(Some(Sort::Date)),
+            cancel: search.clone(),
+        });
+        let (total, _) = readers
+            .facets("gamma", &CollectionTerms::new())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(total, 20);
+        assert!(!facets.load(Ordering::Relaxed) && !search.load(Ordering::Relaxed));
+        readers
+            .search(&req("gamma"), &CollectionTerms::new())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(facets.load(Ordering::Relaxed) && search.load(Ordering::Relaxed));
+        readers.lock_searches().retain(|s| s.id < u64::MAX - 2);
+        let mut s = readers.lend().unwrap_or_else(|e| panic!("{e}"));
+        let r = s.searcher.as_mut().map(|s| {
+            s.facets_cancellable("gamma", &CollectionTerms::new(), &AtomicBool::new(true))
+        });
+        assert!(matches!(r, Some(Err(Error::Cancelled))), "{r:?}");
+        drop(s);
         // A cancelled search answers `Cancelled`.
         let mut s = readers.lend().unwrap_or_else(|e| panic!("{e}"));
         let r = s.searcher.as_mut().map(|s| {

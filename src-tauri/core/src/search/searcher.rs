@@ -419,9 +419,19 @@ impl Searcher {
 
     /// Facets of a query's result set alone.
     pub fn facets(&mut self, query_text: &str, terms: &CollectionTerms) -> Result<(u64, Facets)> {
+        self.facets_cancellable(query_text, terms, &NEVER)
+    }
+
+    /// [`Searcher::facets`], ending with `Error::Cancelled` soon after `cancel` is set.
+    pub fn facets_cancellable(
+        &mut self,
+        query_text: &str,
+        terms: &CollectionTerms,
+        cancel: &AtomicBool,
+    ) -> Result<(u64, Facets)> {
         let q = query::parse(query_text).map_err(|e| Error::Query(e.to_string()))?;
         self.read(|s| {
-            let matched = evaluate(&s.conn, &s.path, terms, &s.snap, &q, &NEVER)?;
+            let matched = evaluate(&s.conn, &s.path, terms, &s.snap, &q, cancel)?;
             Ok((
                 matched.set.count() as u64,
                 facets::count(&s.snap, &matched.set, FACET_LIMIT),
