@@ -16,9 +16,11 @@ use std::sync::{Arc, Mutex};
 
 /// Texts shorter than this are stored as they are.
 const MIN_COMPRESSED: usize = 128;
-/// zstd's level: 3 (its default) compresses folded Chinese news text about 3× at several hundred
-/// MB/s, in the scan's worker threads.
-const LEVEL: i32 = 3;
+/// zstd's level, in the scan's worker threads. Measured on 8,844 texts of the 70k bench corpus
+/// with its dictionary, against level 3 (zstd's default): level 5 stores them in 0.94 of the
+/// space in 1.7× the time (about 2 s more CPU for 70k posts, shared by the workers), level 7 in
+/// 0.92 in 3.1×, level 19 in 0.85 in 38×. Reading is as fast whatever the level.
+const LEVEL: i32 = 5;
 /// The most a stored text may unpack to: far above what a post file's text can be (files above
 /// the scan's size limit are not indexed).
 pub const MAX_TEXT: usize = 256 << 20;
