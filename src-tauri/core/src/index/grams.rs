@@ -593,9 +593,22 @@ pub fn join_list(gram: GramId, docs: &[u8], positions: &[u8], out: &mut Vec<u8>)
 /// Decode the posting list of `gram`, appending `(doc, tf)` pairs (positions, if the gram has
 /// them, are skipped). Stops quietly at a truncated list.
 pub fn decode_postings(gram: GramId, bytes: &[u8], out: &mut Vec<(u32, u32)>) {
+    decode_postings_apart(gram, bytes, None, out);
+}
+
+/// [`decode_postings`] of a list whose positions may be `apart` (a block in columns,
+/// `split_list`): then `bytes` holds only its documents and counts, and the positions are not
+/// even looked at.
+pub fn decode_postings_apart(
+    gram: GramId,
+    bytes: &[u8],
+    apart: Option<&[u8]>,
+    out: &mut Vec<(u32, u32)>,
+) {
     decode(
-        has_positions(gram),
+        has_positions(gram) && apart.is_none(),
         bytes,
+        None,
         None,
         |_| true,
         |doc, tf, _| out.push((doc, tf)),
@@ -611,14 +624,16 @@ pub fn decode_with_positions(
     out: &mut Vec<(u32, u32, u32)>,
     positions: &mut Vec<u32>,
 ) {
-    decode_with_positions_of(gram, bytes, |_| true, out, positions);
+    decode_with_positions_of(gram, bytes, None, |_| true, out, positions);
 }
 
 /// [`decode_with_positions`] for the documents `wanted` says yes to: the others' postings are
-/// skipped, and their positions are neither decoded nor kept.
+/// skipped, and their positions are neither decoded nor kept. A list whose positions are `apart`
+/// (a block in columns, `split_list`) is read from its two parts as they are stored.
 pub fn decode_with_positions_of(
     gram: GramId,
     bytes: &[u8],
+    apart: Option<&[u8]>,
     wanted: impl Fn(u32) -> bool,
     out: &mut Vec<(u32, u32, u32)>,
     positions: &mut Vec<u32>,
@@ -626,15 +641,17 @@ pub fn decode_with_positions_of(
     decode(
         has_positions(gram),
         bytes,
+        apart,
         Some(positions),
         wanted,
         |doc, tf, start| out.push((doc, tf, start)),
     );
 }
 
-fn decode(
+fn decode<'a>(
     positional: bool,
-    mut bytes: &[u8],
+    mut bytes: &'a [u8],
+    mut apart: Option<&'a [u8]>,
     mut keep: Option<&mut Vec<u32>>,
     wanted: impl Fn(u32) -> bool,
     mut push: impl FnMut(u32, u32, u32),
@@ -659,12 +676,17 @@ fn decode(
             1
         };
         let want = wanted(d);
+        // Where this posting's positions are: after it, or in the list's other part.
+        let from: &mut &'a [u8] = match apart.as_mut() {
+            Some(p) => p,
+            None => &mut bytes,
+        };
         if positional && (keep.is_none() || !want) {
             // Skip the positions: `tf` varints.
-            let Some(used) = varints_len(bytes, u64::from(tf)) else {
+            let Some(used) = varints_len(from, u64::from(tf)) else {
                 return;
             };
-            bytes = &bytes[used..];
+            *from = &from[used..];
             if want {
                 push(d, tf, 0);
             }
@@ -679,7 +701,7 @@ fn decode(
             // (and is not trusted to size anything).
             let mut prev = 0u32;
             for _ in 0..tf {
-                let Some(dp) = get_varint(&mut bytes) else {
+                let Some(dp) = get_varint(from) else {
                     if let Some(p) = keep.as_mut() {
                         p.truncate(start);
                     }
@@ -968,6 +990,55 @@ mod tests {
     }
 
     #[test]
+    fn a_list_split_in_two_decodes_as_the_list_does_and_joins_back() {
+        let t = pair('两', '岸');
+        let mut list = Vec::new();
+        let mut last = None;
+        // Counts of one and more, positions of one and several bytes, far apart documents.
+        for (doc, ps) in [
+            (3u32, vec![5u32]),
+            (4, vec![1, 200, 90_000]),
+            (1_000_000, vec![7, 8]),
+        ] {
+            encode_posting(&mut list, &mut last, doc, ps.len() as u32);
+            encode_positions(&mut list, &ps);
+        }
+        let (mut docs, mut positions) = (Vec::new(), Vec::new());
+        assert!(split_list(t, &list, &mut docs, &mut positions));
+        assert_eq!(docs.len() + positions.len(), list.len());
+        let mut joined = Vec::new();
+        assert!(join_list(t, &docs, &positions, &mut joined));
+        assert_eq!(joined, list);
+        for wanted in [|_: u32| true, |d: u32| d != 4, |d: u32| d == 4] {
+            let (mut a, mut pa, mut b, mut pb) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            decode_with_positions_of(t, &list, None, wanted, &mut a, &mut pa);
+            decode_with_positions_of(t, &docs, Some(&positions), wanted, &mut b, &mut pb);
+            assert_eq!((a, pa), (b, pb));
+        }
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        decode_postings(t, &list, &mut a);
+        decode_postings_apart(t, &docs, Some(&positions), &mut b);
+        assert_eq!(a, [(3, 1), (4, 3), (1_000_000, 2)]);
+        assert_eq!(a, b);
+        // Parts that do not fit together: joined, refused; decoded, cut short quietly.
+        assert!(!join_list(t, &docs, &positions[1..], &mut Vec::new()));
+        assert!(!join_list(
+            t,
+            &docs,
+            &[&positions[..], &[1]].concat(),
+            &mut Vec::new()
+        ));
+        let (mut c, mut pc) = (Vec::new(), Vec::new());
+        decode_with_positions_of(t, &docs, Some(&positions[..2]), |_| true, &mut c, &mut pc);
+        assert_eq!(c.len(), 1);
+        // A list without positions is its documents alone.
+        let w = word("x");
+        let (mut d2, mut p2) = (Vec::new(), Vec::new());
+        assert!(split_list(w, &docs, &mut d2, &mut p2));
+        assert!(p2.is_empty() && d2 == docs);
+    }
+
+    #[test]
     fn pairs_carry_their_positions_and_other_grams_do_not() {
         let t = pair('岸', '关');
         assert!(has_positions(t) && has_positions(crate::index::grams::page_only(t)));
@@ -1005,7 +1076,7 @@ mod tests {
         assert_eq!(plain, [(3, 3), (9, 1), (300, 3)]);
         // Only the documents wanted, with only their positions.
         let (mut some, mut theirs) = (Vec::new(), Vec::new());
-        decode_with_positions_of(t, &buf, |d| d != 9, &mut some, &mut theirs);
+        decode_with_positions_of(t, &buf, None, |d| d != 9, &mut some, &mut theirs);
         assert_eq!(some, [(3, 3, 0), (300, 3, 3)]);
         assert_eq!(theirs, [0, 5, 11, 1, 2, 70_000]);
         // Cut short inside a posting's positions: that posting is dropped, no panic.

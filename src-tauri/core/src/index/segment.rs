@@ -19,7 +19,7 @@
 //! the writer keeps as it is any block the reader would refuse.
 
 use super::grams::{
-    decode_postings, decode_with_positions, encode_positions, encode_posting, get_varint,
+    decode_postings_apart, decode_with_positions, encode_positions, encode_posting, get_varint,
     has_positions, join_list, put_varint, split_list, DocGrams, GramId,
 };
 use rusqlite::{params, Connection, OptionalExtension};
@@ -348,22 +348,48 @@ pub fn read_postings(
     gram: GramId,
     out: &mut Vec<(u32, u32)>,
 ) -> rusqlite::Result<()> {
-    for_each_list(conn, gram, |list| decode_postings(gram, list, out))
+    for_each_list(conn, gram, |list, apart| {
+        decode_postings_apart(gram, list, apart, out)
+    })
+}
+
+/// One segment's encoded posting list of a gram: `bytes` as `grams::decode_with_positions_of`
+/// reads them, with its positions `apart` when its block is stored in columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedList {
+    pub bytes: Vec<u8>,
+    pub apart: Option<Vec<u8>>,
+}
+
+impl EncodedList {
+    pub fn len(&self) -> usize {
+        self.bytes.len() + self.apart.as_ref().map_or(0, Vec::len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// The encoded posting lists of one gram, one per segment that has one, in segment order (for a
 /// caller that decodes them itself: `grams::decode_with_positions_of`).
-pub fn read_encoded_lists(conn: &Connection, gram: GramId) -> rusqlite::Result<Vec<Vec<u8>>> {
+pub fn read_encoded_lists(conn: &Connection, gram: GramId) -> rusqlite::Result<Vec<EncodedList>> {
     let mut lists = Vec::new();
-    for_each_list(conn, gram, |list| lists.push(list.to_vec()))?;
+    for_each_list(conn, gram, |list, apart| {
+        lists.push(EncodedList {
+            bytes: list.to_vec(),
+            apart: apart.map(<[u8]>::to_vec),
+        })
+    })?;
     Ok(lists)
 }
 
-/// Hand `f` the encoded posting list of `gram` in each segment that has one, in segment order.
+/// Hand `f` the encoded posting list of `gram` in each segment that has one, in segment order:
+/// as one list, or as its documents and its positions apart (a block in columns).
 fn for_each_list(
     conn: &Connection,
     gram: GramId,
-    mut f: impl FnMut(&[u8]),
+    mut f: impl FnMut(&[u8], Option<&[u8]>),
 ) -> rusqlite::Result<()> {
     let g = gram as i64;
     let mut segs = conn.prepare_cached("SELECT id FROM segments ORDER BY id")?;
@@ -454,18 +480,20 @@ fn unpack_block(stored: &[u8]) -> Vec<u8> {
     }
 }
 
-/// Call `f` with the posting list of `gram` in a stored block, if it holds one. Only that list
-/// is put back together from the columns.
-fn find_list(stored: &[u8], gram: i64, f: impl FnOnce(&[u8])) {
+/// Call `f` with the posting list of `gram` in a stored block, if it holds one: from a block in
+/// columns, its documents and (for a gram with positions) its positions apart, as they are
+/// stored.
+fn find_list(stored: &[u8], gram: i64, f: impl FnOnce(&[u8], Option<&[u8]>)) {
     match stored.split_first() {
         Some((&COLUMNS, packed)) => {
-            if let Some(list) = find_in_columns(&unpack_columns(packed), gram) {
-                f(&list);
+            let cols = unpack_columns(packed);
+            if let Some((docs, positions)) = find_in_columns(&cols, gram) {
+                f(docs, has_positions(gram as u64).then_some(positions));
             }
         }
         _ => crate::packed::with_unpacked(stored, unpack_limit(stored.len()), |b| {
             if let Some(list) = find_in_block(b, gram) {
-                f(list);
+                f(list, None);
             }
         }),
     }
@@ -544,12 +572,11 @@ fn from_columns(cols: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// The posting list of `gram` in a block in columns, put back together.
-fn find_in_columns(cols: &[u8], gram: i64) -> Option<Vec<u8>> {
+/// The posting list of `gram` in a block in columns: its documents and its positions.
+fn find_in_columns(cols: &[u8], gram: i64) -> Option<(&[u8], &[u8])> {
     let (heads, docs, positions) = column_heads(cols)?;
-    let (g, d, dl, p, pl) = *heads.iter().find(|h| h.0 >= gram).filter(|h| h.0 == gram)?;
-    let mut list = Vec::with_capacity(dl + pl);
-    join_list(g as u64, &docs[d..d + dl], &positions[p..p + pl], &mut list).then_some(list)
+    let (_, d, dl, p, pl) = *heads.iter().find(|h| h.0 >= gram).filter(|h| h.0 == gram)?;
+    Some((&docs[d..d + dl], &positions[p..p + pl]))
 }
 
 /// The block entry at `pos`: `(gram, postings, position of the next entry)`; None at the end of
@@ -752,7 +779,15 @@ mod tests {
         for (gram, want) in seen {
             let (mut got, mut positions) = (Vec::new(), Vec::new());
             for list in read_encoded_lists(&c, gram).unwrap() {
-                decode_with_positions(gram, &list, &mut got, &mut positions);
+                let apart = list.apart.as_deref();
+                crate::index::grams::decode_with_positions_of(
+                    gram,
+                    &list.bytes,
+                    apart,
+                    |_| true,
+                    &mut got,
+                    &mut positions,
+                );
             }
             let got: Vec<(u32, u32, Vec<u32>)> = got
                 .iter()
@@ -804,7 +839,15 @@ mod tests {
         let read = |c: &Connection| {
             let (mut got, mut positions) = (Vec::new(), Vec::new());
             for list in read_encoded_lists(c, gram).unwrap() {
-                decode_with_positions(gram, &list, &mut got, &mut positions);
+                let apart = list.apart.as_deref();
+                crate::index::grams::decode_with_positions_of(
+                    gram,
+                    &list.bytes,
+                    apart,
+                    |_| true,
+                    &mut got,
+                    &mut positions,
+                );
             }
             let at = |p: &(u32, u32, u32)| (p.0, p.1, positions[p.2 as usize]);
             got.iter().map(at).collect::<Vec<_>>()

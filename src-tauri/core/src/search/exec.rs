@@ -9,7 +9,7 @@ use super::snapshot::Snapshot;
 use crate::error::{Error, Result, SqlContext};
 use crate::index::analysis::{article_end, fold_for_match};
 use crate::index::grams::{decode_with_positions_of, page_only, plan_atom, plan_tokens, GramId};
-use crate::index::segment::{read_encoded_lists, read_postings};
+use crate::index::segment::{read_encoded_lists, read_postings, EncodedList};
 use rusqlite::{Connection, OptionalExtension};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -592,7 +592,7 @@ fn run_counts(
     struct Encoded {
         offset: u32,
         gram: GramId,
-        lists: Vec<Vec<u8>>,
+        lists: Vec<EncodedList>,
         bytes: usize,
     }
     let mut encoded: Vec<Encoded> = Vec::with_capacity(cover.len());
@@ -600,7 +600,7 @@ fn run_counts(
         ctx.check()?;
         let gram = id(g);
         let lists = read_encoded_lists(ctx.conn, gram).at(ctx.path)?;
-        let bytes = lists.iter().map(Vec::len).sum();
+        let bytes = lists.iter().map(EncodedList::len).sum();
         if bytes == 0 {
             return Ok(());
         }
@@ -618,7 +618,15 @@ fn run_counts(
     let decode = |e: &Encoded, wanted: &dyn Fn(u32) -> bool| -> Covering {
         let (mut postings, mut positions) = (Vec::new(), Vec::new());
         for list in &e.lists {
-            decode_with_positions_of(e.gram, list, wanted, &mut postings, &mut positions);
+            let apart = list.apart.as_deref();
+            decode_with_positions_of(
+                e.gram,
+                &list.bytes,
+                apart,
+                wanted,
+                &mut postings,
+                &mut positions,
+            );
         }
         Covering {
             offset: e.offset,
