@@ -3,7 +3,7 @@
 // signal after every write (edit, undo, redo, recovery) so the list, the facets, the open post and
 // the history reload. Kept here so the app's shared files need only small hooks.
 
-import { api } from './backend';
+import { api, ApiError } from './backend';
 import type { EditOutcome } from './bindings/EditOutcome';
 import type { FacetCount } from './bindings/FacetCount';
 import type { HistoryEntry } from './bindings/HistoryEntry';
@@ -71,12 +71,21 @@ let terms: Promise<Record<ListKey, FacetCount[]>> | null = null;
 
 /** The archive's tags and categories with their counts (the most used), for autocomplete. */
 export function archiveTerms(): Promise<Record<ListKey, FacetCount[]>> {
-  terms ??= api
+  terms ??= loadTerms(3);
+  return terms;
+}
+
+/**
+ * Asks for them; a count the core stopped because a search for another query came meanwhile
+ * (it stops facets a newer search supersedes) is asked for again, up to `tries` times in all.
+ */
+function loadTerms(tries: number): Promise<Record<ListKey, FacetCount[]>> {
+  return api
     .facets('')
     .then((r) => ({ tags: r.facets.tags, categories: r.facets.categories }))
-    .catch(() => {
+    .catch((e: unknown) => {
+      if (tries > 1 && ApiError.from(e).code === 'cancelled') return loadTerms(tries - 1);
       terms = null;
       return { tags: [], categories: [] };
     });
-  return terms;
 }

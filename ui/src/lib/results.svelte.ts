@@ -64,8 +64,10 @@ export class Results {
         this.facetsFor = q;
       },
       (e) => {
+        // A count the core stopped (a search for another query came) is not the user's
+        // concern: the facets of the query shown are asked for again when it is run again.
         const err = ApiError.from(e);
-        if (err.code !== 'bad-query') hooks.onError(errorText(err));
+        if (err.code !== 'bad-query' && err.code !== 'cancelled') hooks.onError(errorText(err));
       },
     );
   }

@@ -85,6 +85,20 @@ describe('Results', () => {
     expect(errors).toEqual(['A file or folder could not be read or written: disk gone']);
   });
 
+  it('facets the core stopped are no error, and are asked for again with the query', async () => {
+    search.mockResolvedValue(page(2));
+    facets.mockRejectedValueOnce({ code: 'cancelled', message: 'cancelled' });
+    const { r, errors } = results();
+    await r.run('q', 'relevance');
+    await settle();
+    expect(r.facets).toBe(null);
+    expect(errors).toEqual([]);
+    await r.run('q', 'relevance');
+    await settle();
+    expect(facets).toHaveBeenCalledTimes(2);
+    expect(r.facets).toBe(FACETS);
+  });
+
   it('uses a prefetched first page once, for the same query and sort only', async () => {
     search.mockResolvedValue(page(2));
     const { r } = results();
