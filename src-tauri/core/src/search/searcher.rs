@@ -417,12 +417,8 @@ impl Searcher {
         })
     }
 
-    /// Facets of a query's result set alone.
-    pub fn facets(&mut self, query_text: &str, terms: &CollectionTerms) -> Result<(u64, Facets)> {
-        self.facets_cancellable(query_text, terms, &NEVER)
-    }
-
-    /// [`Searcher::facets`], ending with `Error::Cancelled` soon after `cancel` is set.
+    /// Facets of a query's result set alone, ending with `Error::Cancelled` soon after `cancel`
+    /// is set (`Readers::facets` sets it when a search for another query supersedes them).
     pub fn facets_cancellable(
         &mut self,
         query_text: &str,
