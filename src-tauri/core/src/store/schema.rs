@@ -31,7 +31,9 @@ use rusqlite::Connection;
 /// 15: new blocks of postings are stored in columns (`index::segment`); the blocks of an index of
 /// version 12 to 14 read as they are until a merge rewrites them. A version that reads only
 /// blocks of entries must not open it.
-pub const VERSION: i64 = 15;
+/// 16: `doc_columns.cols` bit-packed instead of `postcard` (`store::columns`); an index of
+/// version 12 to 15 has its chunks rewritten (until then a reader builds them from `posts`).
+pub const VERSION: i64 = 16;
 
 /// The oldest version whose index is upgraded in place; an older one is emptied and rebuilt.
 pub const KEPT_FROM: i64 = 12;
@@ -133,6 +135,9 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<Result<i64, i64>> {
             tx.execute_batch(V13)?;
             if found < 14 {
                 super::texts::move_from_post_text(&tx)?;
+            }
+            if found < 16 {
+                super::columns::rewrite_all(&tx)?;
             }
         } else {
             if found >= 1 {
@@ -247,5 +252,41 @@ mod tests {
         assert_eq!(read(&mut texts, 2), None);
         assert_eq!(read(&mut texts, 3), Some(b"\0b".to_vec()));
         assert_eq!(migrate(&mut conn).unwrap(), Ok(VERSION));
+    }
+
+    #[test]
+    fn an_index_of_version_15_has_its_metadata_chunks_rewritten() {
+        use crate::store::columns::{self, Origin};
+        let mut conn = Connection::open_in_memory().unwrap();
+        create(&conn).unwrap();
+        conn.execute_batch(
+            "INSERT INTO posts(path, size, mtime_ns, hash, docid, title, encoding,
+             front_matter, crlf, body_offset, text_chars) VALUES (x'61', 1, 1, x'00', 1, 't',
+             'utf-8', 'yaml', 0, 0, 0), (x'62', 1, 1, x'00', 4000, 'u', 'utf-8', 'yaml', 0, 0, 0);
+             INSERT INTO doc_columns(chunk, cols, titles) VALUES (0, x'02', x''), (1, x'01', x'')",
+        )
+        .unwrap();
+        let origins = |conn: &Connection| {
+            let mut got = Vec::new();
+            columns::read_all(conn, |no, c, o| got.push((no, c.docids, o))).unwrap();
+            got
+        };
+        // A chunk of the older form reads as nothing: a reader builds it from the rows.
+        assert_eq!(
+            origins(&conn),
+            [
+                (0, vec![1], Origin::Rebuilt),
+                (1, vec![4000], Origin::Rebuilt)
+            ]
+        );
+        conn.pragma_update(None, "user_version", 15).unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), Ok(15));
+        assert_eq!(
+            origins(&conn),
+            [
+                (0, vec![1], Origin::Stored),
+                (1, vec![4000], Origin::Stored)
+            ]
+        );
     }
 }
