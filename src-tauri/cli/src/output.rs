@@ -22,9 +22,11 @@ pub fn day(date: Option<&str>) -> &str {
 
 /// Print one JSON value on a line.
 pub fn json<T: serde::Serialize>(value: &T) {
-    let mut out = std::io::stdout().lock();
+    // Stdout flushes every KiB of a line: a page of hits would take fifty writes.
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
     let _ = serde_json::to_writer(&mut out, value);
     let _ = writeln!(out);
+    let _ = out.flush();
 }
 
 /// The progress bar of indexing.
