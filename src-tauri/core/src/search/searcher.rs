@@ -1,7 +1,7 @@
 //! A reader of the index: its own connection and the snapshot of the current generation (shared
 //! with the other readers of the same index, see `SharedSnapshot`).
 
-use super::exec::{by_path, evaluate, sort, CollectionTerms};
+use super::exec::{by_path, evaluate, sort, CollectionTerms, Matched};
 use super::facets::{self, Facets};
 use super::matcher::{highlight, snippet};
 use super::query::{self, Sort};
@@ -81,9 +81,31 @@ fn file_id(path: &Path) -> FileId {
 }
 
 /// The snapshot of the newest generation any reader of an index has seen, so that several
-/// readers load it once between them (and hold one copy), not once each.
+/// readers load it once between them (and hold one copy), not once each; and the queries they
+/// evaluated last at that generation (`Searcher::evaluated`).
 #[derive(Default)]
-pub struct SharedSnapshot(Mutex<Option<(FileId, Arc<Snapshot>)>>);
+pub struct SharedSnapshot {
+    slot: Mutex<Option<(FileId, Arc<Snapshot>)>>,
+    evaluated: Mutex<Vec<Evaluated>>,
+}
+
+/// A query evaluated at a generation of an index file, kept for the calls that follow with the
+/// same query.
+struct Evaluated {
+    file: FileId,
+    generation: i64,
+    query: String,
+    matched: Arc<Matched>,
+}
+
+/// Evaluations kept: a result list's rows and its facets, and the query before it.
+const EVALUATIONS_KEPT: usize = 2;
+
+#[cfg(test)]
+thread_local! {
+    /// Queries evaluated by this thread (for the test of evaluations kept).
+    static EVALUATIONS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
 
 /// An index file's device and inode: a new file (a damaged index set aside and built anew)
 /// starts its generations again, so a snapshot is the same only for the same file.
@@ -99,7 +121,7 @@ impl SharedSnapshot {
         file: FileId,
         generation: i64,
     ) -> Result<Arc<Snapshot>> {
-        let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((_, snap)) = slot
             .as_ref()
             .filter(|(f, s)| *f == file && s.generation == generation)
@@ -307,6 +329,55 @@ impl Searcher {
         })
     }
 
+    /// What `q` (typed as `text`) matches at this reader's generation: evaluated now, or kept
+    /// from a call of the same query a moment ago (the next page of a result list, the facets
+    /// the UI asks for once its rows are shown: at a million posts, evaluating `中` again took
+    /// as long as the first time). A query naming collections is not kept: collections are
+    /// files, and change without the index changing. Call inside `read`.
+    fn evaluated(
+        &self,
+        text: &str,
+        q: &query::Query,
+        terms: &CollectionTerms,
+        cancel: &AtomicBool,
+    ) -> Result<Arc<Matched>> {
+        let lock = || {
+            self.shared
+                .evaluated
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+        };
+        if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(Error::Cancelled);
+        }
+        let generation = self.snap.generation;
+        let same = |e: &Evaluated| e.file == self.file && e.generation == generation;
+        if terms.is_empty() {
+            if let Some(e) = lock().iter().find(|e| same(e) && e.query == text) {
+                return Ok(e.matched.clone());
+            }
+        }
+        #[cfg(test)]
+        EVALUATIONS.with(|n| n.set(n.get() + 1));
+        let matched = Arc::new(evaluate(
+            &self.conn, &self.path, terms, &self.snap, q, cancel,
+        )?);
+        if terms.is_empty() {
+            let mut kept = lock();
+            kept.retain(|e| same(e) && e.query != text);
+            if kept.len() >= EVALUATIONS_KEPT {
+                kept.remove(0);
+            }
+            kept.push(Evaluated {
+                file: self.file,
+                generation,
+                query: text.to_string(),
+                matched: matched.clone(),
+            });
+        }
+        Ok(matched)
+    }
+
     /// Run `f` in one read transaction, with the snapshot of the generation that transaction
     /// sees: a consistent view while the writer works, and the snapshot's lazy parts (titles)
     /// are read at its own generation.
@@ -326,7 +397,7 @@ impl Searcher {
         cancel: &AtomicBool,
     ) -> Result<SearchResponse> {
         let snap = &self.snap;
-        let matched = evaluate(&self.conn, &self.path, terms, snap, q, cancel)?;
+        let matched = self.evaluated(&req.query, q, terms, cancel)?;
         let total = matched.set.count() as u64;
         let facets = req
             .facets
@@ -427,7 +498,7 @@ impl Searcher {
     ) -> Result<(u64, Facets)> {
         let q = query::parse(query_text).map_err(|e| Error::Query(e.to_string()))?;
         self.read(|s| {
-            let matched = evaluate(&s.conn, &s.path, terms, &s.snap, &q, cancel)?;
+            let matched = s.evaluated(query_text, &q, terms, cancel)?;
             Ok((
                 matched.set.count() as u64,
                 facets::count(&s.snap, &matched.set, FACET_LIMIT),
@@ -808,5 +879,71 @@ mod tests {
         let after = s.search(&req, &CollectionTerms::new()).unwrap();
         assert_eq!(before, after);
         assert!(before.total > 0);
+    }
+
+    #[test]
+    fn a_query_is_evaluated_once_for_its_pages_and_facets_and_again_after_a_write() {
+        let dir = archive(30);
+        let shared = Arc::new(SharedSnapshot::default());
+        let open =
+            || Searcher::open_shared(&index(dir.path()), dir.path(), shared.clone()).unwrap();
+        let evaluations = || EVALUATIONS.with(|n| n.get());
+        let terms = CollectionTerms::new();
+        let page = |s: &mut Searcher, q: &str, offset| {
+            let req = SearchRequest {
+                query: q.into(),
+                limit: Some(5),
+                offset: Some(offset),
+                ..Default::default()
+            };
+            s.search(&req, &terms).unwrap()
+        };
+        let (mut a, mut b) = (open(), open());
+        let start = evaluations();
+        let first = page(&mut a, "两岸", 0);
+        assert_eq!(evaluations(), start + 1);
+        // The next page, on another reader, and the facets: the same evaluation.
+        let second = page(&mut b, "两岸", 5);
+        let (total, _) = a.facets_cancellable("两岸", &terms, &NEVER).unwrap();
+        assert_eq!(evaluations(), start + 1);
+        assert_eq!((first.total, second.total, total), (33, 33, 33));
+        let ids: Vec<i64> = first
+            .hits
+            .iter()
+            .chain(&second.hits)
+            .map(|h| h.id)
+            .collect();
+        let once: std::collections::HashSet<_> = ids.iter().collect();
+        assert_eq!(once.len(), 10);
+        // Another query, then two more: the oldest is no longer kept.
+        page(&mut a, "alpha", 0);
+        page(&mut a, "beta", 0);
+        assert_eq!(evaluations(), start + 3);
+        page(&mut a, "两岸", 0);
+        assert_eq!(evaluations(), start + 4);
+        // A write makes a new generation: evaluated again, and its answer is the new one.
+        std::fs::write(dir.path().join("new.md"), "---\ntitle: new\n---\n两岸\n").unwrap();
+        crate::scan::scan(
+            dir.path(),
+            &crate::scan::ScanOptions::default(),
+            &|_| {},
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        assert_eq!(page(&mut b, "两岸", 0).total, 34);
+        assert_eq!(evaluations(), start + 5);
+        // A query naming a collection is never kept.
+        let mut named = CollectionTerms::new();
+        named.insert(
+            "c".into(),
+            super::super::exec::CollectionTerm::Posts(Vec::new()),
+        );
+        let req = SearchRequest {
+            query: "collection:c".into(),
+            ..Default::default()
+        };
+        a.search(&req, &named).unwrap();
+        a.search(&req, &named).unwrap();
+        assert_eq!(evaluations(), start + 7);
     }
 }
