@@ -529,14 +529,19 @@ mod tests {
             let body = format!("---\ntitle: [unclosed {i}\n---\nalpha 两岸\n");
             std::fs::write(dir.path().join(format!("bad{i}.md")), body).unwrap();
         }
+        index_files(dir.path());
+        dir
+    }
+
+    /// Index (or index again) the archive at `dir`.
+    fn index_files(dir: &Path) {
         crate::scan::scan(
-            dir.path(),
+            dir,
             &crate::scan::ScanOptions::default(),
             &|_| {},
             &AtomicBool::new(false),
         )
         .unwrap();
-        dir
     }
 
     fn index(dir: &Path) -> PathBuf {
@@ -923,13 +928,7 @@ mod tests {
         assert_eq!(evaluations(), start + 4);
         // A write makes a new generation: evaluated again, and its answer is the new one.
         std::fs::write(dir.path().join("new.md"), "---\ntitle: new\n---\n两岸\n").unwrap();
-        crate::scan::scan(
-            dir.path(),
-            &crate::scan::ScanOptions::default(),
-            &|_| {},
-            &AtomicBool::new(false),
-        )
-        .unwrap();
+        index_files(dir.path());
         assert_eq!(page(&mut b, "两岸", 0).total, 34);
         assert_eq!(evaluations(), start + 5);
         // A query naming a collection is never kept.
