@@ -369,6 +369,18 @@ impl EncodedList {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// `grams::decode_with_positions_of` over this list, its positions read where they are.
+    pub fn decode_with_positions_of(
+        &self,
+        gram: GramId,
+        wanted: impl Fn(u32) -> bool,
+        out: &mut Vec<(u32, u32, u32)>,
+        positions: &mut Vec<u32>,
+    ) {
+        let apart = self.apart.as_deref();
+        super::grams::decode_with_positions_of(gram, &self.bytes, apart, wanted, out, positions);
+    }
 }
 
 /// The encoded posting lists of one gram, one per segment that has one, in segment order (for a
@@ -735,15 +747,7 @@ mod tests {
     fn read_with_positions(c: &Connection, gram: GramId) -> (Vec<(u32, u32, u32)>, Vec<u32>) {
         let (mut got, mut positions) = (Vec::new(), Vec::new());
         for list in read_encoded_lists(c, gram).unwrap() {
-            let apart = list.apart.as_deref();
-            crate::index::grams::decode_with_positions_of(
-                gram,
-                &list.bytes,
-                apart,
-                |_| true,
-                &mut got,
-                &mut positions,
-            );
+            list.decode_with_positions_of(gram, |_| true, &mut got, &mut positions);
         }
         (got, positions)
     }

@@ -8,7 +8,7 @@ use super::query::{Atom, Clause, Field, FieldValue, HasWhat, Query, Sort};
 use super::snapshot::Snapshot;
 use crate::error::{Error, Result, SqlContext};
 use crate::index::analysis::{article_end, fold_for_match};
-use crate::index::grams::{decode_with_positions_of, page_only, plan_atom, plan_tokens, GramId};
+use crate::index::grams::{page_only, plan_atom, plan_tokens, GramId};
 use crate::index::segment::{read_encoded_lists, read_postings, EncodedList};
 use rusqlite::{Connection, OptionalExtension};
 use std::cell::RefCell;
@@ -618,15 +618,7 @@ fn run_counts(
     let decode = |e: &Encoded, wanted: &dyn Fn(u32) -> bool| -> Covering {
         let (mut postings, mut positions) = (Vec::new(), Vec::new());
         for list in &e.lists {
-            let apart = list.apart.as_deref();
-            decode_with_positions_of(
-                e.gram,
-                &list.bytes,
-                apart,
-                wanted,
-                &mut postings,
-                &mut positions,
-            );
+            list.decode_with_positions_of(e.gram, wanted, &mut postings, &mut positions);
         }
         Covering {
             offset: e.offset,
