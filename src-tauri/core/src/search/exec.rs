@@ -304,7 +304,7 @@ fn eval_atom(ctx: &Ctx, atom: &Atom, within: Option<&BitSet>) -> Result<(BitSet,
                 }
                 (Field::Title, FieldValue::Text(v)) => match Needle::new(&fold_for_match(v)) {
                     Some(needle) => {
-                        let titles = snap.titles(conn, path)?;
+                        let titles = snap.all_titles(conn, path)?;
                         mark(&mut set, snap, |i| needle.count_bytes(titles.get(i)) > 0)
                     }
                     // Nothing but invisible characters: every title contains that.
@@ -456,7 +456,7 @@ fn eval_text(
             }
             cands
         };
-        let titles = snap.titles(conn, path)?;
+        let titles = snap.titles(conn, path, candidates.iter().map(|c| c.0))?;
         let mut matches: Vec<(usize, u32, u32)> = Vec::with_capacity(candidates.len());
         if plan.exact {
             for (k, (i, tf)) in candidates.into_iter().enumerate() {
@@ -539,7 +539,7 @@ fn positional_matches(
         .filter(|&(i, _)| within.is_none_or(|w| w.contains(i)))
         .collect();
     docs.sort_unstable();
-    let titles = snap.titles(ctx.conn, path)?;
+    let titles = snap.titles(ctx.conn, path, docs.iter().map(|d| d.0))?;
     Ok(docs
         .into_iter()
         .map(|(i, all)| {
@@ -765,7 +765,7 @@ pub fn sort(
             need,
         ),
         Sort::Title => {
-            let titles = snap.titles(conn, path)?;
+            let titles = snap.titles(conn, path, ids())?;
             top(ids(), count, |i| (titles.get(i), date_key(i)), need)
         }
         Sort::Path => by_path(conn, path, snap, &matched.set, need)?

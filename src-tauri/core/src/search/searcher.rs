@@ -295,7 +295,7 @@ impl Searcher {
     /// Load what a first search would otherwise wait for: the snapshot and the folded titles
     /// (every text query ranks by them; reading them is most of a first text query at 1M).
     pub fn warm_up(&mut self) -> Result<()> {
-        self.read(|s| s.snap.titles(&s.conn, &s.path).map(|_| ()))
+        self.read(|s| s.snap.all_titles(&s.conn, &s.path).map(|_| ()))
     }
 
     pub fn snapshot(&self) -> &Snapshot {
@@ -814,6 +814,53 @@ mod tests {
                 req.query
             );
         }
+    }
+
+    /// A query whose documents are few in each chunk has their titles looked up one by one
+    /// (no chunk's titles read whole); a chunk that holds many of them is read whole and kept.
+    /// Both give the titles every chunk read whole gives, and searches rank the same by them.
+    #[test]
+    fn titles_of_a_few_documents_are_looked_up_and_a_chunk_of_many_is_read_whole() {
+        let dir = archive(4_200);
+        let mut s = Searcher::open(&index(dir.path()), dir.path()).unwrap();
+        let req = |q: &str| SearchRequest {
+            query: q.into(),
+            limit: Some(10),
+            ..Default::default()
+        };
+        let none = CollectionTerms::new();
+        // `archive`'s titles are "post {i}": each number is one post's title and body.
+        let rare = s.search(&req("1234 OR 3999 OR 17"), &none).unwrap();
+        assert_eq!(rare.total, 3);
+        s.read(|r| {
+            let snap = &r.snap;
+            assert_eq!(snap.len(), 4_203);
+            assert_eq!(snap.chunks_of_titles_read(), 0);
+            // Seven documents across the three chunks: looked up.
+            let few: Vec<usize> = (0..snap.len()).step_by(700).collect();
+            let looked_up = snap.titles(&r.conn, &r.path, few.iter().copied())?;
+            let got: Vec<Vec<u8>> = few.iter().map(|&i| looked_up.get(i).to_vec()).collect();
+            assert_eq!(snap.chunks_of_titles_read(), 0);
+            // Forty of the first chunk's and one of the last: the first chunk is read whole.
+            let many = (0..40).chain([snap.len() - 1]);
+            let some = snap.titles(&r.conn, &r.path, many.clone())?;
+            let got_many: Vec<Vec<u8>> = many.clone().map(|i| some.get(i).to_vec()).collect();
+            assert_eq!(snap.chunks_of_titles_read(), 1);
+            let all = snap.all_titles(&r.conn, &r.path)?;
+            assert_eq!(snap.chunks_of_titles_read(), 3);
+            let want: Vec<Vec<u8>> = few.iter().map(|&i| all.get(i).to_vec()).collect();
+            let want_many: Vec<Vec<u8>> = many.map(|i| all.get(i).to_vec()).collect();
+            assert_eq!(got, want);
+            assert_eq!(got_many, want_many);
+            assert!(want
+                .iter()
+                .chain(&want_many)
+                .all(|t| t.starts_with(b"post ")));
+            Ok(())
+        })
+        .unwrap();
+        // Every chunk read now: the rare query answers as before.
+        assert_eq!(s.search(&req("1234 OR 3999 OR 17"), &none).unwrap(), rare);
     }
 
     #[test]

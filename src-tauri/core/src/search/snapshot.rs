@@ -3,7 +3,8 @@
 //!
 //! A snapshot is read from the index's persisted chunks (`store::columns`): a few hundred blobs
 //! at a million posts, not a row per post. What only some queries need is read when first
-//! needed: the folded titles (text queries rank by them; `title:` and the title sort read them).
+//! needed: the folded titles, a chunk at a time (text queries rank their hits by them; `title:`
+//! and the title sort read them).
 //! What a hit shows (its title, path, source) is read for the hits alone (`Searcher`).
 //!
 //! A snapshot's lazy parts must be read at its own generation: every reader reads them inside
@@ -11,6 +12,7 @@
 
 use crate::error::{Result, SqlContext};
 use crate::fold::fold;
+use crate::index::analysis::fold_for_match;
 use crate::store::columns::{self, Chunk, Origin};
 use rusqlite::Connection;
 use std::collections::HashMap;
@@ -51,18 +53,98 @@ const CHUNKS_IN_FLIGHT: usize = 8;
 /// No date (a stored `i64::MIN`, which only a hostile index holds, reads as no date too).
 const NO_DATE: i64 = i64::MIN;
 
-/// The folded titles (`fold_for_match`) of every document, by position, as UTF-8 bytes (not
-/// checked: they are searched and compared as bytes; see `store::columns::Titles`).
+/// The folded titles (`fold_for_match`) of the documents, by position, as UTF-8 bytes (not
+/// checked: they are searched and compared as bytes; see `store::columns::Titles`). They are read
+/// a chunk at a time, as queries need them: a rare word's hits need the titles of a few chunks,
+/// not the whole archive's (75 MB at a million posts).
 #[derive(Debug, Default)]
 pub struct Titles {
-    text: Vec<u8>,
-    /// `start[i]..start[i + 1]` in `text`.
-    start: Vec<usize>,
+    /// The position of each chunk's first document (ascending; chunks may be empty).
+    first: Vec<usize>,
+    /// For each run of `1 << BUCKET_BITS` positions, the chunk of its first position.
+    bucket: Vec<u32>,
+    /// Each chunk's titles, once read.
+    chunks: Vec<OnceLock<columns::Titles>>,
 }
 
+/// Positions per entry of `Titles::bucket` (a chunk holds up to 2,048 documents).
+const BUCKET_BITS: u32 = 8;
+/// A chunk whose titles a query needs for at least this many documents is read whole (about
+/// 150 KB at 2,048 documents); below, its titles are looked up one by one.
+const CHUNK_READ_MIN: u32 = 32;
+
 impl Titles {
+    fn new(chunks: &[(u32, usize)]) -> Titles {
+        let mut first = Vec::with_capacity(chunks.len());
+        let mut n = 0usize;
+        for &(_, len) in chunks {
+            first.push(n);
+            n += len;
+        }
+        let mut bucket = Vec::with_capacity((n >> BUCKET_BITS) + 1);
+        let mut c = 0usize;
+        for p in (0..n).step_by(1 << BUCKET_BITS) {
+            while first.get(c + 1).is_some_and(|&f| f <= p) {
+                c += 1;
+            }
+            bucket.push(c as u32);
+        }
+        Titles {
+            first,
+            bucket,
+            chunks: chunks.iter().map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// The chunk that holds position `i`.
+    fn chunk_of(&self, i: usize) -> Option<usize> {
+        let mut c = *self.bucket.get(i >> BUCKET_BITS)? as usize;
+        while self.first.get(c + 1).is_some_and(|&f| f <= i) {
+            c += 1;
+        }
+        Some(c)
+    }
+
+    /// Call `f(position, its chunk)` for each position (they mostly ascend, so most are placed
+    /// without a lookup).
+    fn each_chunk(&self, positions: impl Iterator<Item = usize>, mut f: impl FnMut(usize, usize)) {
+        let mut last: Option<(usize, usize, usize)> = None;
+        for i in positions {
+            match last {
+                Some((first, end, c)) if first <= i && i < end => f(i, c),
+                _ => {
+                    if let Some(c) = self.chunk_of(i) {
+                        let first = self.first.get(c).copied().unwrap_or(0);
+                        let end = self.first.get(c + 1).copied().unwrap_or(usize::MAX);
+                        last = Some((first, end, c));
+                        f(i, c);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Title `i`, if its chunk was read.
+    fn read(&self, i: usize) -> Option<&[u8]> {
+        let c = self.chunk_of(i)?;
+        let first = *self.first.get(c)?;
+        Some(self.chunks.get(c)?.get()?.get(i - first))
+    }
+}
+
+/// A query's folded titles (`Snapshot::titles`): from the chunks read whole, or looked up.
+pub struct TitlesOf<'a> {
+    titles: &'a Titles,
+    single: rustc_hash::FxHashMap<usize, Vec<u8>>,
+}
+
+impl TitlesOf<'_> {
+    /// Title `i` (empty for a position the query did not ask for).
     pub fn get(&self, i: usize) -> &[u8] {
-        span(&self.start, &self.text, i)
+        match self.titles.read(i) {
+            Some(t) => t,
+            None => self.single.get(&i).map_or(&[], Vec::as_slice),
+        }
     }
 }
 
@@ -100,8 +182,8 @@ pub struct Snapshot {
     pub avg_text_chars: f32,
     /// Chunks that had to be built from `posts` rows (their stored blob was missing or bad).
     pub rebuilt_chunks: usize,
-    titles: OnceLock<Titles>,
-    /// Held while the titles are read, so readers that need them at once read them once.
+    titles: Titles,
+    /// Held while titles are read, so readers that need them at once read them once.
     reading_titles: std::sync::Mutex<()>,
 }
 
@@ -142,6 +224,7 @@ impl Snapshot {
             None => columns::read_all(conn, |no, c, origin| snap.add_chunk(no, c, origin)),
         }
         .at(path)?;
+        snap.titles = Titles::new(&snap.chunks);
         let n = snap.docids.len();
         let avg = |chars: &[u32]| {
             let sum: u64 = chars.iter().map(|&c| u64::from(c)).sum();
@@ -302,29 +385,86 @@ impl Snapshot {
         self.text_chars.get(i).copied().unwrap_or(0)
     }
 
-    /// The folded titles, read now if no query needed them before. `conn` must see this
-    /// snapshot's generation (see the module's note).
-    pub fn titles(&self, conn: &Connection, path: &Path) -> Result<&Titles> {
-        if let Some(t) = self.titles.get() {
-            return Ok(t);
+    /// The folded titles of the documents at `positions`: a chunk that holds many of them is
+    /// read whole and kept (if no query read it before), the titles of the others are looked up
+    /// one by one, so a query with few hits in each chunk does not read every chunk's titles.
+    /// `conn` must see this snapshot's generation (see the module's note).
+    pub fn titles<I>(&self, conn: &Connection, path: &Path, positions: I) -> Result<TitlesOf<'_>>
+    where
+        I: IntoIterator<Item = usize>,
+        I::IntoIter: Clone,
+    {
+        let t = &self.titles;
+        let positions = positions.into_iter();
+        let mut count = vec![0u32; t.chunks.len()];
+        t.each_chunk(positions.clone(), |_, c| {
+            count[c] = count[c].saturating_add(1)
+        });
+        let wanted: Vec<bool> = count.iter().map(|&n| n >= CHUNK_READ_MIN).collect();
+        self.read_titles(conn, path, &wanted)?;
+        let mut single = rustc_hash::FxHashMap::default();
+        let unread = |c: usize| t.chunks.get(c).is_some_and(|t| t.get().is_none());
+        if (0..count.len()).any(|c| count[c] > 0 && unread(c)) {
+            let mut stmt = conn
+                .prepare_cached("SELECT title FROM posts WHERE docid = ?1")
+                .at(path)?;
+            let mut looked_up = Ok(());
+            t.each_chunk(positions, |i, c| {
+                if looked_up.is_err() || !unread(c) {
+                    return;
+                }
+                match stmt.query_row([self.docid(i)], |r| r.get::<_, String>(0)) {
+                    Ok(title) => {
+                        let folded: String = fold_for_match(&title).into_iter().collect();
+                        single.insert(i, folded.into_bytes());
+                    }
+                    Err(rusqlite::Error::QueryReturnedNoRows) => {}
+                    Err(e) => looked_up = Err(e),
+                }
+            });
+            looked_up.at(path)?;
+        }
+        Ok(TitlesOf { titles: t, single })
+    }
+
+    /// Every document's folded title, every chunk read and kept (see `titles`).
+    pub fn all_titles(&self, conn: &Connection, path: &Path) -> Result<TitlesOf<'_>> {
+        let t = &self.titles;
+        self.read_titles(conn, path, &vec![true; t.chunks.len()])?;
+        Ok(TitlesOf {
+            titles: t,
+            single: Default::default(),
+        })
+    }
+
+    /// How many chunks' titles were read whole.
+    #[cfg(test)]
+    pub fn chunks_of_titles_read(&self) -> usize {
+        self.titles
+            .chunks
+            .iter()
+            .filter(|c| c.get().is_some())
+            .count()
+    }
+
+    /// Read the titles of each chunk `wanted` that no query read before.
+    fn read_titles(&self, conn: &Connection, path: &Path, wanted: &[bool]) -> Result<()> {
+        let t = &self.titles;
+        let missing = |c: usize| wanted[c] && t.chunks[c].get().is_none();
+        if !(0..wanted.len()).any(missing) {
+            return Ok(());
         }
         let _reading = self
             .reading_titles
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        if let Some(t) = self.titles.get() {
-            return Ok(t);
+        for (c, &(no, len)) in self.chunks.iter().enumerate() {
+            if missing(c) {
+                let read = columns::read_titles(conn, no, len).at(path)?;
+                let _ = t.chunks[c].set(read);
+            }
         }
-        let mut titles = Titles::default();
-        titles.start.push(0);
-        for &(no, len) in &self.chunks {
-            columns::read_titles(conn, no, len, &mut |t| {
-                titles.text.extend_from_slice(t);
-                titles.start.push(titles.text.len());
-            })
-            .at(path)?;
-        }
-        Ok(self.titles.get_or_init(|| titles))
+        Ok(())
     }
 }
 

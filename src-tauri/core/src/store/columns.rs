@@ -78,8 +78,8 @@ impl Titles {
         }
     }
 
-    /// Title `i`'s bytes.
-    fn get(&self, i: usize) -> &[u8] {
+    /// Title `i`'s bytes (empty past the last).
+    pub fn get(&self, i: usize) -> &[u8] {
         title_at(&self.text, &self.ends, i)
     }
 
@@ -465,51 +465,37 @@ pub fn read_all(conn: &Connection, mut f: impl FnMut(u32, Chunk, Origin)) -> rus
     Ok(())
 }
 
-/// The folded titles of chunk `no`, which holds `len` documents, given to `each` in order: as
-/// stored, or built from `posts` when the stored blob is missing or not that chunk's.
-pub fn read_titles(
-    conn: &Connection,
-    no: u32,
-    len: usize,
-    each: &mut dyn FnMut(&[u8]),
-) -> rusqlite::Result<()> {
+/// The folded titles of chunk `no`, which holds `len` documents, in order: as stored, or built
+/// from `posts` when the stored blob is missing or not that chunk's. The rows may then hold
+/// other documents than the chunk the reader has (a hostile index): titles are given by
+/// position, and a position past them reads as empty.
+pub fn read_titles(conn: &Connection, no: u32, len: usize) -> rusqlite::Result<Titles> {
     let found = conn
         .prepare_cached("SELECT titles FROM doc_columns WHERE chunk = ?1")?
         .query_row([no], |r| {
-            let Some((text, ends)) = r
-                .get_ref(0)?
+            Ok(r.get_ref(0)?
                 .as_blob()
                 .ok()
                 .and_then(|b| decode_titles(b, len))
-            else {
-                return Ok(false);
-            };
-            for i in 0..len {
-                each(title_at(text, &ends, i));
-            }
-            Ok(true)
+                .map(|(text, ends)| Titles {
+                    text: text.to_vec(),
+                    ends,
+                }))
         })
         .optional()?
-        .unwrap_or(false);
-    if !found {
-        // The rows may hold other documents than the chunk the reader has (a hostile index):
-        // titles are given by position, so they are padded or cut to its count.
-        let (_, t) = build(conn, no)?;
-        for i in 0..len {
-            each(t.get(i));
-        }
+        .flatten();
+    match found {
+        Some(t) => Ok(t),
+        None => Ok(build(conn, no)?.1),
     }
-    Ok(())
 }
 
 #[cfg(test)]
 fn titles_of(conn: &Connection, no: u32, len: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    read_titles(conn, no, len, &mut |t| {
-        out.push(String::from_utf8_lossy(t).into_owned())
-    })
-    .unwrap();
-    out
+    let t = read_titles(conn, no, len).unwrap();
+    (0..len)
+        .map(|i| String::from_utf8_lossy(t.get(i)).into_owned())
+        .collect()
 }
 
 #[cfg(test)]
