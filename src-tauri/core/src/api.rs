@@ -411,23 +411,41 @@ impl Archive {
                     |r| {
                         let tags: String = r.get(9)?;
                         let cats: String = r.get(10)?;
+                        let tags: Vec<String> = serde_json::from_str(&tags).unwrap_or_default();
+                        let categories: Vec<String> =
+                            serde_json::from_str(&cats).unwrap_or_default();
                         let fields: String = r.get(12)?;
+                        let (title, date_raw): (String, Option<String>) = (r.get(3)?, r.get(5)?);
+                        let (author, source): (Option<String>, Option<String>) =
+                            (r.get(6)?, r.get(7)?);
+                        let layout: Option<String> = r.get(11)?;
+                        let own = crate::store::fields::Own {
+                            title: &title,
+                            date_raw: date_raw.as_deref(),
+                            author: author.as_deref(),
+                            source: source.as_deref(),
+                            tags: &tags,
+                            categories: &categories,
+                            layout: layout.as_deref(),
+                        };
+                        let fields = crate::store::fields::unpack(&fields, &own)
+                            .map_or(serde_json::Value::Null, serde_json::Value::Object);
                         let path_b: Vec<u8> = r.get(1)?;
                         Ok((
                             PostDetail {
                                 id: r.get(0)?,
                                 path_bytes_hex: path_bytes_hex(&path_b),
                                 path: r.get(2)?,
-                                title: r.get(3)?,
+                                title,
                                 date: r.get::<_, Option<i64>>(4)?.and_then(rfc3339),
-                                date_raw: r.get(5)?,
-                                author: r.get(6)?,
-                                source: r.get(7)?,
+                                date_raw,
+                                author,
+                                source,
                                 site: r.get(8)?,
-                                tags: serde_json::from_str(&tags).unwrap_or_default(),
-                                categories: serde_json::from_str(&cats).unwrap_or_default(),
-                                layout: r.get(11)?,
-                                fields: serde_json::from_str(&fields).unwrap_or(serde_json::Value::Null),
+                                tags,
+                                categories,
+                                layout,
+                                fields,
                                 epoch_ms: r.get(13)?,
                                 text: String::new(),
                                 article: Vec::new(),

@@ -300,7 +300,8 @@ pub fn scan(conn: &Connection, f: &mut dyn FnMut(&Row, Hit)) -> Result<Scanned> 
     {
         let mut stmt = sql(tx.prepare(
             "SELECT path, path_text, hash, title, date_ms, date_raw, date_from_name, fields,
-             epoch_ms, epoch_raw, text_chars, tags, categories FROM posts ORDER BY path",
+             epoch_ms, epoch_raw, text_chars, tags, categories, author, source, layout
+             FROM posts ORDER BY path",
         ))?;
         let mut rows = sql(stmt.query([]))?;
         while let Some(r) = sql(rows.next())? {
@@ -308,21 +309,36 @@ pub fn scan(conn: &Connection, f: &mut dyn FnMut(&Row, Hit)) -> Result<Scanned> 
                 let text: String = r.get(i)?;
                 Ok(serde_json::from_str(&text).unwrap_or_default())
             };
-            let fields: String = sql(r.get(7))?;
+            let stored: String = sql(r.get(7))?;
+            let (title, date_raw): (String, Option<String>) = (sql(r.get(3))?, sql(r.get(5))?);
+            let (tags, categories) = (sql(json_list(11))?, sql(json_list(12))?);
+            let author: Option<String> = sql(r.get(13))?;
+            let source: Option<String> = sql(r.get(14))?;
+            let layout: Option<String> = sql(r.get(15))?;
+            let own = crate::store::fields::Own {
+                title: &title,
+                date_raw: date_raw.as_deref(),
+                author: author.as_deref(),
+                source: source.as_deref(),
+                tags: &tags,
+                categories: &categories,
+                layout: layout.as_deref(),
+            };
+            let fields = crate::store::fields::unpack(&stored, &own).unwrap_or_default();
             let row = Row {
                 path: sql(r.get(0))?,
                 path_text: sql(r.get(1))?,
                 hash: sql(r.get(2))?,
-                title: sql(r.get(3))?,
+                title,
                 date_ms: sql(r.get(4))?,
-                date_raw: sql(r.get(5))?,
+                date_raw,
                 date_from_name: sql(r.get(6))?,
-                fields: serde_json::from_str(&fields).unwrap_or_default(),
+                fields,
                 epoch_ms: sql(r.get(8))?,
                 epoch_raw: sql(r.get(9))?,
                 text_chars: sql(r.get(10))?,
-                tags: sql(json_list(11))?,
-                categories: sql(json_list(12))?,
+                tags,
+                categories,
             };
             posts += 1;
             terms.count(&row.tags, &row.categories);

@@ -2,6 +2,7 @@
 //! One writer (`Writer`), any number of readers, WAL mode.
 
 pub mod columns;
+pub mod fields;
 mod schema;
 pub mod text;
 pub mod texts;

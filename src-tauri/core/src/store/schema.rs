@@ -33,7 +33,10 @@ use rusqlite::Connection;
 /// blocks of entries must not open it.
 /// 16: `doc_columns.cols` bit-packed instead of `postcard` (`store::columns`); an index of
 /// version 12 to 15 has its chunks rewritten (until then a reader builds them from `posts`).
-pub const VERSION: i64 = 16;
+/// 17: `posts.fields` leaves out the values the row's own columns hold (`store::fields`); the
+/// JSON objects of version 12 to 16 read as they are. A version that reads only objects must
+/// not open it.
+pub const VERSION: i64 = 17;
 
 /// The oldest version whose index is upgraded in place; an older one is emptied and rebuilt.
 pub const KEPT_FROM: i64 = 12;

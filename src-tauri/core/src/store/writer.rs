@@ -126,7 +126,7 @@ impl JsonColumns {
         JsonColumns {
             tags: serde_json::to_string(&p.tags).unwrap_or_else(|_| "[]".into()),
             cats: serde_json::to_string(&p.categories).unwrap_or_else(|_| "[]".into()),
-            fields: serde_json::to_string(&p.fields).unwrap_or_else(|_| "{}".into()),
+            fields: super::fields::pack(&p.fields, &super::fields::Own::of(p)),
         }
     }
 }
