@@ -405,57 +405,42 @@ impl Archive {
             let bytes = path_bytes_from_arg(path);
             let row = conn
                 .query_row(
-                    "SELECT id, path, path_text, title, date_ms, date_raw, author, source, site, tags, categories,
-                     layout, fields, epoch_ms, encoding, front_matter, docid, hash FROM posts WHERE path = ?1",
+                    &format!(
+                        "SELECT id, path, path_text, date_ms, site, epoch_ms, encoding, front_matter, docid, hash,
+                         {} FROM posts WHERE path = ?1",
+                        crate::store::fields::COLUMNS
+                    ),
                     [&bytes],
                     |r| {
-                        let tags: String = r.get(9)?;
-                        let cats: String = r.get(10)?;
-                        let tags: Vec<String> = serde_json::from_str(&tags).unwrap_or_default();
-                        let categories: Vec<String> =
-                            serde_json::from_str(&cats).unwrap_or_default();
-                        let fields: String = r.get(12)?;
-                        let (title, date_raw): (String, Option<String>) = (r.get(3)?, r.get(5)?);
-                        let (author, source): (Option<String>, Option<String>) =
-                            (r.get(6)?, r.get(7)?);
-                        let layout: Option<String> = r.get(11)?;
-                        let own = crate::store::fields::Own {
-                            title: &title,
-                            date_raw: date_raw.as_deref(),
-                            author: author.as_deref(),
-                            source: source.as_deref(),
-                            tags: &tags,
-                            categories: &categories,
-                            layout: layout.as_deref(),
-                        };
-                        let fields = crate::store::fields::unpack(&fields, &own)
-                            .map_or(serde_json::Value::Null, serde_json::Value::Object);
+                        let c = crate::store::fields::Columns::read(r, 10)?;
                         let path_b: Vec<u8> = r.get(1)?;
                         Ok((
                             PostDetail {
                                 id: r.get(0)?,
                                 path_bytes_hex: path_bytes_hex(&path_b),
                                 path: r.get(2)?,
-                                title,
-                                date: r.get::<_, Option<i64>>(4)?.and_then(rfc3339),
-                                date_raw,
-                                author,
-                                source,
-                                site: r.get(8)?,
-                                tags,
-                                categories,
-                                layout,
-                                fields,
-                                epoch_ms: r.get(13)?,
+                                title: c.title,
+                                date: r.get::<_, Option<i64>>(3)?.and_then(rfc3339),
+                                date_raw: c.date_raw,
+                                author: c.author,
+                                source: c.source,
+                                site: r.get(4)?,
+                                tags: c.tags,
+                                categories: c.categories,
+                                layout: c.layout,
+                                fields: c
+                                    .fields
+                                    .map_or(serde_json::Value::Null, serde_json::Value::Object),
+                                epoch_ms: r.get(5)?,
                                 text: String::new(),
                                 article: Vec::new(),
-                                encoding: r.get(14)?,
-                                front_matter: r.get(15)?,
-                                hash: to_hex(&r.get::<_, Vec<u8>>(17)?),
+                                encoding: r.get(6)?,
+                                front_matter: r.get(7)?,
+                                hash: to_hex(&r.get::<_, Vec<u8>>(9)?),
                                 front_matter_raw: None,
                                 problems: Vec::new(),
                             },
-                            r.get::<_, i64>(16)?,
+                            r.get::<_, i64>(8)?,
                             path_b,
                         ))
                     },

@@ -298,47 +298,28 @@ pub fn scan(conn: &Connection, f: &mut dyn FnMut(&Row, Hit)) -> Result<Scanned> 
     let mut terms = Terms::default();
     let mut posts = 0u64;
     {
-        let mut stmt = sql(tx.prepare(
-            "SELECT path, path_text, hash, title, date_ms, date_raw, date_from_name, fields,
-             epoch_ms, epoch_raw, text_chars, tags, categories, author, source, layout
-             FROM posts ORDER BY path",
-        ))?;
+        let mut stmt = sql(tx.prepare(&format!(
+            "SELECT path, path_text, hash, date_ms, date_from_name, epoch_ms, epoch_raw,
+                 text_chars, {} FROM posts ORDER BY path",
+            crate::store::fields::COLUMNS
+        )))?;
         let mut rows = sql(stmt.query([]))?;
         while let Some(r) = sql(rows.next())? {
-            let json_list = |i: usize| -> rusqlite::Result<Vec<String>> {
-                let text: String = r.get(i)?;
-                Ok(serde_json::from_str(&text).unwrap_or_default())
-            };
-            let stored: String = sql(r.get(7))?;
-            let (title, date_raw): (String, Option<String>) = (sql(r.get(3))?, sql(r.get(5))?);
-            let (tags, categories) = (sql(json_list(11))?, sql(json_list(12))?);
-            let author: Option<String> = sql(r.get(13))?;
-            let source: Option<String> = sql(r.get(14))?;
-            let layout: Option<String> = sql(r.get(15))?;
-            let own = crate::store::fields::Own {
-                title: &title,
-                date_raw: date_raw.as_deref(),
-                author: author.as_deref(),
-                source: source.as_deref(),
-                tags: &tags,
-                categories: &categories,
-                layout: layout.as_deref(),
-            };
-            let fields = crate::store::fields::unpack(&stored, &own).unwrap_or_default();
+            let c = sql(crate::store::fields::Columns::read(r, 8))?;
             let row = Row {
                 path: sql(r.get(0))?,
                 path_text: sql(r.get(1))?,
                 hash: sql(r.get(2))?,
-                title,
-                date_ms: sql(r.get(4))?,
-                date_raw,
-                date_from_name: sql(r.get(6))?,
-                fields,
-                epoch_ms: sql(r.get(8))?,
-                epoch_raw: sql(r.get(9))?,
-                text_chars: sql(r.get(10))?,
-                tags,
-                categories,
+                title: c.title,
+                date_ms: sql(r.get(3))?,
+                date_raw: c.date_raw,
+                date_from_name: sql(r.get(4))?,
+                fields: c.fields.unwrap_or_default(),
+                epoch_ms: sql(r.get(5))?,
+                epoch_raw: sql(r.get(6))?,
+                text_chars: sql(r.get(7))?,
+                tags: c.tags,
+                categories: c.categories,
             };
             posts += 1;
             terms.count(&row.tags, &row.categories);

@@ -65,6 +65,54 @@ impl<'a> Own<'a> {
     }
 }
 
+/// The columns of `posts` that `Columns::read` reads, in its order: select them together.
+pub const COLUMNS: &str = "fields, title, date_raw, author, source, tags, categories, layout";
+
+/// A row's front matter with the columns it is stored against (`COLUMNS`).
+pub struct Columns {
+    /// None when the stored fields are neither form (a damaged index).
+    pub fields: Option<Map<String, Value>>,
+    pub title: String,
+    pub date_raw: Option<String>,
+    pub author: Option<String>,
+    pub source: Option<String>,
+    pub tags: Vec<String>,
+    pub categories: Vec<String>,
+    pub layout: Option<String>,
+}
+
+impl Columns {
+    /// Read `COLUMNS`, selected from column `first` of `r` on.
+    pub fn read(r: &rusqlite::Row, first: usize) -> rusqlite::Result<Columns> {
+        let list = |i: usize| -> rusqlite::Result<Vec<String>> {
+            let text: String = r.get(first + i)?;
+            Ok(serde_json::from_str(&text).unwrap_or_default())
+        };
+        let stored: String = r.get(first)?;
+        let mut c = Columns {
+            fields: None,
+            title: r.get(first + 1)?,
+            date_raw: r.get(first + 2)?,
+            author: r.get(first + 3)?,
+            source: r.get(first + 4)?,
+            tags: list(5)?,
+            categories: list(6)?,
+            layout: r.get(first + 7)?,
+        };
+        let own = Own {
+            title: &c.title,
+            date_raw: c.date_raw.as_deref(),
+            author: c.author.as_deref(),
+            source: c.source.as_deref(),
+            tags: &c.tags,
+            categories: &c.categories,
+            layout: c.layout.as_deref(),
+        };
+        c.fields = unpack(&stored, &own);
+        Ok(c)
+    }
+}
+
 /// The stored form of `fields` in a row whose own columns are `own`.
 pub fn pack(fields: &Map<String, Value>, own: &Own) -> String {
     let items: Vec<Value> = fields
