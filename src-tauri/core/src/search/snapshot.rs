@@ -12,7 +12,6 @@
 
 use crate::error::{Result, SqlContext};
 use crate::fold::fold;
-use crate::index::analysis::fold_for_match;
 use crate::store::columns::{self, Chunk, Origin};
 use rusqlite::Connection;
 use std::collections::HashMap;
@@ -415,8 +414,7 @@ impl Snapshot {
                 }
                 match stmt.query_row([self.docid(i)], |r| r.get::<_, String>(0)) {
                     Ok(title) => {
-                        let folded: String = fold_for_match(&title).into_iter().collect();
-                        single.insert(i, folded.into_bytes());
+                        single.insert(i, columns::folded_title(&title).into_bytes());
                     }
                     Err(rusqlite::Error::QueryReturnedNoRows) => {}
                     Err(e) => looked_up = Err(e),

@@ -184,6 +184,11 @@ impl Dict {
     }
 }
 
+/// A post's title as the chunks store it (`Titles`): folded for matching.
+pub fn folded_title(title: &str) -> String {
+    fold_for_match(title).into_iter().collect()
+}
+
 /// Build chunk `no` from the `posts` rows in its range.
 pub fn build(conn: &Connection, no: u32) -> rusqlite::Result<(Chunk, Titles)> {
     let (from, to) = chunk_range(no);
@@ -204,7 +209,7 @@ pub fn build(conn: &Connection, no: u32) -> rusqlite::Result<(Chunk, Titles)> {
         let tags: String = r.get(6)?;
         let cats: String = r.get(7)?;
         let text_chars: i64 = r.get(8)?;
-        let folded: String = fold_for_match(&title).into_iter().collect();
+        let folded = folded_title(&title);
         c.docids.push(docid as u32);
         c.date_ms.push(date_ms);
         c.month.push(
