@@ -60,15 +60,39 @@ fn part_of(g: GramId) -> usize {
     (g.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize % PARTS
 }
 
+/// One posting waiting to be spread: 16 bytes. `x` is the count of a gram without positions;
+/// for a gram with positions, its one position when it occurs once (most pairs of a document
+/// do), else `INDIRECT` and where its count and then its positions are in `positions`.
+#[derive(Clone, Copy, Default)]
+struct Pending {
+    gram: GramId,
+    doc: u32,
+    x: u32,
+}
+
+/// The flag of a `Pending::x` that points into the positions.
+const INDIRECT: u32 = 1 << 31;
+
+impl Pending {
+    /// The positions it takes in the batch's `positions` (its count, then the positions).
+    fn positions_len(&self, positions: &[u32]) -> usize {
+        if has_positions(self.gram) && self.x & INDIRECT != 0 {
+            let at = (self.x & !INDIRECT) as usize;
+            1 + positions.get(at).map_or(0, |&n| n as usize)
+        } else {
+            0
+        }
+    }
+}
+
 /// Collects the postings of documents in increasing document id order.
 pub struct SegmentBuilder {
     parts: Vec<FxHashMap<GramId, PostingBuf>>,
-    /// (gram, doc, tf, where its positions start in `positions`)
-    pending: Vec<(GramId, u32, u32, u32)>,
-    /// The positions of the pending postings that carry them.
+    pending: Vec<Pending>,
+    /// The counts and positions of the pending postings that point here (`Pending::x`).
     positions: Vec<u32>,
     /// `spread`'s buffers, kept from batch to batch.
-    sorted: Vec<(GramId, u32, u32, u32)>,
+    sorted: Vec<Pending>,
     sorted_positions: Vec<u32>,
     docs: u32,
     bytes: usize,
@@ -114,15 +138,35 @@ impl SegmentBuilder {
         if self.pending.capacity() == 0 {
             self.pending.reserve(BATCH + 4096);
         }
+        // Offsets into `positions` must stay below `INDIRECT`: a batch that would pass it is
+        // spread first (a document's positions are far fewer: its text is a file's).
+        if self.positions.len() + grams.positions.len() + grams.len() >= INDIRECT as usize {
+            self.spread();
+        }
         for g in grams.grams.iter().filter(|g| keep(g.gram)) {
-            let at = self.positions.len() as u32;
-            self.positions.extend_from_slice(grams.positions_of(g));
-            let tf = if has_positions(g.gram) {
-                self.positions.len() as u32 - at
-            } else {
+            let x = if !has_positions(g.gram) {
                 g.count
+            } else {
+                match *grams.positions_of(g) {
+                    [p] if p & INDIRECT == 0 => p,
+                    ref all => {
+                        let Ok(at) = u32::try_from(self.positions.len()) else {
+                            continue;
+                        };
+                        if at & INDIRECT != 0 {
+                            continue;
+                        }
+                        self.positions.push(all.len() as u32);
+                        self.positions.extend_from_slice(all);
+                        at | INDIRECT
+                    }
+                }
             };
-            self.pending.push((g.gram, doc, tf, at));
+            self.pending.push(Pending {
+                gram: g.gram,
+                doc,
+                x,
+            });
         }
         self.docs += 1;
         if self.pending.len() >= BATCH {
@@ -131,17 +175,19 @@ impl SegmentBuilder {
     }
 
     /// Spread the pending postings over the partitions (a counting sort that keeps doc order).
-    /// Their positions move with them, so each partition reads its positions in order: read
-    /// where `add` left them, they missed cache on nearly every posting (59% of this function's
-    /// time at 70k posts).
+    /// The positions of those that point to them move with them, so each partition reads its
+    /// positions in order: read where `add` left them, they missed cache on nearly every
+    /// posting (59% of this function's time at 70k posts). A posting with one position carries
+    /// it, and most pairs occur once in a document: at 70k posts, 93 M postings held 81 M
+    /// positions, and copying each posting's positions by itself cost as much as the rest of the
+    /// spreading.
     fn spread(&mut self) {
-        let n_pos = |p: &(GramId, u32, u32, u32)| if has_positions(p.0) { p.2 as usize } else { 0 };
         let mut counts = vec![0usize; PARTS + 1];
         let mut pos_counts = vec![0usize; PARTS + 1];
         for p in &self.pending {
-            let part = part_of(p.0);
+            let part = part_of(p.gram);
             counts[part + 1] += 1;
-            pos_counts[part + 1] += n_pos(p);
+            pos_counts[part + 1] += p.positions_len(&self.positions);
         }
         for i in 1..=PARTS {
             counts[i] += counts[i - 1];
@@ -149,38 +195,49 @@ impl SegmentBuilder {
         }
         let mut sorted = std::mem::take(&mut self.sorted);
         sorted.clear();
-        sorted.resize(self.pending.len(), (0u64, 0u32, 0u32, 0u32));
+        sorted.resize(self.pending.len(), Pending::default());
         let mut sorted_pos = std::mem::take(&mut self.sorted_positions);
         sorted_pos.clear();
         sorted_pos.resize(pos_counts[PARTS], 0);
         let mut next = counts.clone();
         let mut next_pos = pos_counts.clone();
         for &p in &self.pending {
-            let part = part_of(p.0);
-            let n = n_pos(&p);
-            let at = next_pos[part];
-            let from = p.3 as usize;
-            if let (Some(to), Some(src)) = (
-                sorted_pos.get_mut(at..at + n),
-                self.positions.get(from..from + n),
-            ) {
-                to.copy_from_slice(src);
+            let part = part_of(p.gram);
+            let mut moved = p;
+            let n = p.positions_len(&self.positions);
+            if n > 0 {
+                let at = next_pos[part];
+                let from = (p.x & !INDIRECT) as usize;
+                if let (Some(to), Some(src)) = (
+                    sorted_pos.get_mut(at..at + n),
+                    self.positions.get(from..from + n),
+                ) {
+                    to.copy_from_slice(src);
+                }
+                next_pos[part] += n;
+                // Below `INDIRECT`: a batch holds fewer positions (`add_where`).
+                moved.x = at as u32 | INDIRECT;
             }
-            next_pos[part] += n;
-            sorted[next[part]] = (p.0, p.1, p.2, at as u32);
+            sorted[next[part]] = moved;
             next[part] += 1;
         }
         self.pending.clear();
         self.positions.clear();
         for part in 0..PARTS {
             let map = &mut self.parts[part];
-            for &(g, doc, tf, at) in &sorted[counts[part]..counts[part + 1]] {
-                let list = map.entry(g).or_default();
+            for p in &sorted[counts[part]..counts[part + 1]] {
+                let list = map.entry(p.gram).or_default();
                 let before = list.bytes.len();
-                encode_posting(&mut list.bytes, &mut list.last_doc, doc, tf);
-                if has_positions(g) {
-                    let at = at as usize;
-                    let positions = sorted_pos.get(at..at + tf as usize).unwrap_or_default();
+                if !has_positions(p.gram) {
+                    encode_posting(&mut list.bytes, &mut list.last_doc, p.doc, p.x);
+                } else if p.x & INDIRECT == 0 {
+                    encode_posting(&mut list.bytes, &mut list.last_doc, p.doc, 1);
+                    put_varint(&mut list.bytes, u64::from(p.x));
+                } else {
+                    let at = (p.x & !INDIRECT) as usize;
+                    let n = sorted_pos.get(at).map_or(0, |&n| n as usize);
+                    let positions = sorted_pos.get(at + 1..at + 1 + n).unwrap_or_default();
+                    encode_posting(&mut list.bytes, &mut list.last_doc, p.doc, n as u32);
                     encode_positions(&mut list.bytes, positions);
                 }
                 self.bytes += list.bytes.len() - before;
@@ -644,6 +701,65 @@ mod tests {
         )
         .unwrap();
         c
+    }
+
+    #[test]
+    fn positions_come_back_as_added_whether_a_posting_carries_one_or_points_to_many() {
+        use crate::index::grams::{decode_with_positions_of, pair, DocGram};
+        let c = db();
+        let (a, b, w) = (pair('中', '国'), pair('两', '岸'), 77u64);
+        // Per document: a's positions, b's positions (one past the flag bit among them).
+        type Doc = (u32, Vec<u32>, Vec<u32>);
+        let docs: Vec<Doc> = vec![
+            (1, vec![5], vec![0, 9, 400]),
+            (2, vec![3, 70_000], vec![INDIRECT + 5]),
+            (4, vec![u32::MAX], vec![7]),
+            (9, vec![], vec![1]),
+        ];
+        let mut builder = SegmentBuilder::default();
+        for (doc, pa, pb) in &docs {
+            let mut grams = DocGrams::default();
+            for (gram, ps) in [(a, pa), (b, pb)] {
+                if !ps.is_empty() {
+                    grams.grams.push(DocGram {
+                        gram,
+                        count: ps.len() as u32,
+                        pos: grams.positions.len() as u32,
+                    });
+                    grams.positions.extend_from_slice(ps);
+                }
+            }
+            grams.grams.push(DocGram {
+                gram: w,
+                count: *doc,
+                pos: 0,
+            });
+            builder.add(*doc, &grams);
+        }
+        builder.write(&c).unwrap();
+        let read = |gram: GramId| {
+            let (mut out, mut positions) = (Vec::new(), Vec::new());
+            for_each_list(&c, gram, |list, apart| {
+                decode_with_positions_of(gram, list, apart, |_| true, &mut out, &mut positions)
+            })
+            .unwrap();
+            let pos_of = |&(doc, tf, at): &(u32, u32, u32)| {
+                (doc, positions[at as usize..(at + tf) as usize].to_vec())
+            };
+            out.iter().map(pos_of).collect::<Vec<_>>()
+        };
+        let expected = |pick: fn(&Doc) -> &Vec<u32>| {
+            let of = |d: &Doc| (d.0, pick(d).clone());
+            docs.iter()
+                .filter(|d| !pick(d).is_empty())
+                .map(of)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(read(a), expected(|d| &d.1));
+        assert_eq!(read(b), expected(|d| &d.2));
+        let mut counts = Vec::new();
+        read_postings(&c, w, &mut counts).unwrap();
+        assert_eq!(counts, vec![(1, 1), (2, 2), (4, 4), (9, 9)]);
     }
 
     #[test]
