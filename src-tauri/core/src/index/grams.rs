@@ -189,7 +189,15 @@ pub struct GramScratch {
     long_pairs: Vec<(GramId, u32)>,
     word_buf: String,
     prev_word: String,
+    /// Counts of the commonest CJK characters (`SINGLES`), by code point: counting each in
+    /// `counts` was a hash lookup per character of Chinese text.
+    singles: Vec<u32>,
+    /// The characters `singles` counted in this text (offsets from `SINGLES.start`).
+    singles_seen: Vec<u16>,
 }
+
+/// Kana, CJK Extension A and the CJK Unified Ideographs: the singles counted in an array.
+const SINGLES: std::ops::Range<u32> = 0x3000..0xA000;
 
 /// Bits of a position in `pair_key`: parts of a text up to 4 Mi characters (a longer one, rare,
 /// sorts its pairs as tuples).
@@ -224,7 +232,10 @@ pub fn doc_grams_into(
         long_pairs,
         word_buf,
         prev_word,
+        singles,
+        singles_seen,
     } = scratch;
+    singles.resize(SINGLES.len(), 0);
     counts.clear();
     pairs.clear();
     long_pairs.clear();
@@ -235,7 +246,15 @@ pub fn doc_grams_into(
     while i < chars.len() {
         let c = chars[i];
         if is_cjk(c) {
-            *counts.entry(single(c)).or_insert(0) += 1;
+            match singles.get_mut((c as u32).wrapping_sub(SINGLES.start) as usize) {
+                Some(n) => {
+                    if *n == 0 {
+                        singles_seen.push((c as u32 - SINGLES.start) as u16);
+                    }
+                    *n += 1;
+                }
+                None => *counts.entry(single(c)).or_insert(0) += 1,
+            }
             if let Some(&next) = chars.get(i + 1).filter(|&&n| is_cjk(n)) {
                 if packed {
                     pairs.push(pair_key(pair(c, next), i));
@@ -285,6 +304,16 @@ pub fn doc_grams_into(
         count: n,
         pos: 0,
     }));
+    for at in singles_seen.drain(..) {
+        if let Some(n) = singles.get_mut(at as usize) {
+            let c = u64::from(SINGLES.start + u32::from(at));
+            out.grams.push(DocGram {
+                gram: id(c),
+                count: std::mem::take(n),
+                pos: 0,
+            });
+        }
+    }
     // Grouped by pair, each pair's positions ascending.
     pairs.sort_unstable();
     long_pairs.sort_unstable();
