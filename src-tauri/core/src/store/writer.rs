@@ -145,6 +145,10 @@ pub struct Writer {
     texts: super::texts::Pending,
     /// Documents whose stored texts leave their rows at the commit.
     dead_texts: Vec<u32>,
+    /// In a transaction: the `problems` table held no row when it began, and it has added none
+    /// since, so clearing a post's problems needs no query (a cold index clears every post's).
+    /// The transaction is `IMMEDIATE`: no other writer adds any meanwhile.
+    no_problems: bool,
 }
 
 /// What a compaction did.
@@ -221,6 +225,7 @@ impl Writer {
             dirty: Default::default(),
             texts: Default::default(),
             dead_texts: Vec::new(),
+            no_problems: false,
         })
     }
 
@@ -316,6 +321,12 @@ impl Writer {
         if !self.in_tx {
             self.conn.execute_batch("BEGIN IMMEDIATE").at(&self.path)?;
             self.in_tx = true;
+            self.no_problems = self
+                .conn
+                .query_row("SELECT NOT EXISTS (SELECT 1 FROM problems)", [], |r| {
+                    r.get(0)
+                })
+                .at(&self.path)?;
         }
         Ok(())
     }
@@ -789,6 +800,9 @@ impl Writer {
     /// Writes nothing when they are already recorded, so a scan that finds no change leaves the
     /// index (and its generation, which readers watch) untouched.
     pub fn set_problems(&mut self, path: &[u8], problems: &[Problem]) -> Result<()> {
+        if problems.is_empty() && self.in_tx && self.no_problems {
+            return Ok(());
+        }
         type Row = (String, String, Option<u32>, Option<u32>);
         let existing: Vec<Row> = self
             .conn
@@ -814,6 +828,7 @@ impl Writer {
         if existing == wanted {
             return Ok(());
         }
+        self.no_problems = false;
         self.begin()?;
         self.conn
             .prepare_cached("DELETE FROM problems WHERE path = ?1")
