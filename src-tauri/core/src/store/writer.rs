@@ -828,8 +828,9 @@ impl Writer {
         if existing == wanted {
             return Ok(());
         }
-        self.no_problems = false;
         self.begin()?;
+        // After `begin`, which reads the flag when it starts a transaction.
+        self.no_problems = false;
         self.conn
             .prepare_cached("DELETE FROM problems WHERE path = ?1")
             .and_then(|mut s| s.execute([path]))
@@ -910,6 +911,39 @@ mod compact_tests {
 
     fn scan(dir: &Path) {
         crate::scan::scan(dir, &Default::default(), &|_| {}, &AtomicBool::new(false)).unwrap();
+    }
+
+    #[test]
+    fn problems_recorded_in_a_transaction_are_cleared_in_it_and_in_the_next() {
+        use crate::problem::{Problem, ProblemKind};
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = Writer::open_bulk(&dir.path().join("index.sqlite")).unwrap();
+        let rows = |w: &Writer| -> i64 {
+            w.conn()
+                .query_row("SELECT count(*) FROM problems", [], |r| r.get(0))
+                .unwrap()
+        };
+        let bad = [Problem::new(ProblemKind::MalformedFrontMatter, "bad")];
+        // Outside a transaction, with the table empty: recording one begins a transaction.
+        w.set_problems(b"a.md", &bad).unwrap();
+        assert_eq!(rows(&w), 1);
+        w.set_problems(b"a.md", &[]).unwrap();
+        assert_eq!(rows(&w), 0);
+        w.set_problems(b"b.md", &bad).unwrap();
+        w.commit().unwrap();
+        // The next transaction begins with a row in the table.
+        w.set_problems(b"c.md", &bad).unwrap();
+        w.set_problems(b"b.md", &[]).unwrap();
+        w.commit().unwrap();
+        let paths: Vec<Vec<u8>> = w
+            .conn()
+            .prepare("SELECT path FROM problems")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(paths, vec![b"c.md".to_vec()]);
     }
 
     #[test]
