@@ -246,10 +246,11 @@ pub fn doc_grams_into(
     while i < chars.len() {
         let c = chars[i];
         if is_cjk(c) {
-            match singles.get_mut((c as u32).wrapping_sub(SINGLES.start) as usize) {
+            let at = (c as u32).wrapping_sub(SINGLES.start);
+            match singles.get_mut(at as usize) {
                 Some(n) => {
                     if *n == 0 {
-                        singles_seen.push((c as u32 - SINGLES.start) as u16);
+                        singles_seen.push(at as u16);
                     }
                     *n += 1;
                 }
@@ -305,10 +306,10 @@ pub fn doc_grams_into(
         pos: 0,
     }));
     for at in singles_seen.drain(..) {
-        if let Some(n) = singles.get_mut(at as usize) {
-            let c = u64::from(SINGLES.start + u32::from(at));
+        let c = char::from_u32(SINGLES.start + u32::from(at));
+        if let (Some(c), Some(n)) = (c, singles.get_mut(at as usize)) {
             out.grams.push(DocGram {
-                gram: id(c),
+                gram: id(single(c)),
                 count: std::mem::take(n),
                 pos: 0,
             });
@@ -526,6 +527,11 @@ pub fn encode_posting(buf: &mut impl ByteSink, last_doc: &mut Option<u32>, doc: 
 /// the first as it is, then the differences. Encoded into a buffer on the stack and appended a
 /// chunk at a time: appending each varint by itself cost more than encoding them.
 pub fn encode_positions(buf: &mut impl ByteSink, positions: &[u32]) {
+    // Most pairs occur once in a document.
+    if let [p] = positions {
+        put_varint(buf, u64::from(*p));
+        return;
+    }
     const CHUNK: usize = 128;
     // Room past `CHUNK` for one more varint (at most 5 bytes for a u32).
     let mut chunk = [0u8; CHUNK + 5];

@@ -74,6 +74,17 @@ struct Pending {
 const INDIRECT: u32 = 1 << 31;
 
 impl Pending {
+    /// The positions of a posting of a gram that has them, the one it carries or those it
+    /// points to in the batch's `positions`.
+    fn positions<'a>(&'a self, positions: &'a [u32]) -> &'a [u32] {
+        if self.x & INDIRECT == 0 {
+            return std::slice::from_ref(&self.x);
+        }
+        let at = (self.x & !INDIRECT) as usize;
+        let n = positions.get(at).map_or(0, |&n| n as usize);
+        positions.get(at + 1..at + 1 + n).unwrap_or_default()
+    }
+
     /// The positions it takes in the batch's `positions` (its count, then the positions).
     fn positions_len(&self, positions: &[u32]) -> usize {
         if has_positions(self.gram) && self.x & INDIRECT != 0 {
@@ -150,15 +161,15 @@ impl SegmentBuilder {
                 match *grams.positions_of(g) {
                     [p] if p & INDIRECT == 0 => p,
                     ref all => {
-                        let Ok(at) = u32::try_from(self.positions.len()) else {
-                            continue;
-                        };
-                        if at & INDIRECT != 0 {
+                        // Below `INDIRECT` after the check above, unless one document alone
+                        // holds 2^31 positions.
+                        let at = self.positions.len();
+                        if at >= INDIRECT as usize {
                             continue;
                         }
                         self.positions.push(all.len() as u32);
                         self.positions.extend_from_slice(all);
-                        at | INDIRECT
+                        at as u32 | INDIRECT
                     }
                 }
             };
@@ -228,17 +239,13 @@ impl SegmentBuilder {
             for p in &sorted[counts[part]..counts[part + 1]] {
                 let list = map.entry(p.gram).or_default();
                 let before = list.bytes.len();
-                if !has_positions(p.gram) {
-                    encode_posting(&mut list.bytes, &mut list.last_doc, p.doc, p.x);
-                } else if p.x & INDIRECT == 0 {
-                    encode_posting(&mut list.bytes, &mut list.last_doc, p.doc, 1);
-                    put_varint(&mut list.bytes, u64::from(p.x));
-                } else {
-                    let at = (p.x & !INDIRECT) as usize;
-                    let n = sorted_pos.get(at).map_or(0, |&n| n as usize);
-                    let positions = sorted_pos.get(at + 1..at + 1 + n).unwrap_or_default();
-                    encode_posting(&mut list.bytes, &mut list.last_doc, p.doc, n as u32);
+                if has_positions(p.gram) {
+                    let positions = p.positions(&sorted_pos);
+                    let tf = positions.len() as u32;
+                    encode_posting(&mut list.bytes, &mut list.last_doc, p.doc, tf);
                     encode_positions(&mut list.bytes, positions);
+                } else {
+                    encode_posting(&mut list.bytes, &mut list.last_doc, p.doc, p.x);
                 }
                 self.bytes += list.bytes.len() - before;
             }
