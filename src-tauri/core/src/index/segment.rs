@@ -10,7 +10,7 @@
 //! only moved: positions (character offsets, mostly two bytes each) compress badly mixed with the
 //! documents and well together, and sorted gram ids shrink to their differences; at 70k posts
 //! the stored blocks went from 239 to 216 MiB. A lookup reads a list's two parts where they are
-//! stored (`find_list`); the merge's cursor puts whole blocks back as entries (`from_columns`).
+//! stored (`find_list`), and a merge moves each list's two parts as they are (`SegmentCursor`).
 //! A block of an older index (entries, no `COLUMNS` tag) reads as it did.
 //!
 //! Most blocks hold many short lists (rare grams); a block past `BLOCK_BYTES * 2` is one common
@@ -19,11 +19,12 @@
 //! the writer keeps as it is any block the reader would refuse.
 
 use super::grams::{
-    decode_postings_apart, decode_with_positions, encode_positions, encode_posting, get_varint,
-    has_positions, join_list, put_varint, split_list, DocGrams, GramId,
+    decode_postings_apart, decode_with_positions_of, encode_positions, encode_posting, get_varint,
+    has_positions, put_varint, split_list, DocGrams, GramId,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 use rustc_hash::FxHashMap;
+use std::ops::Range;
 
 /// 32 KiB: each block's row leaves on average half a 4 KiB page unused at the end of its
 /// overflow chain, 36 of 282 MiB at 70k posts with 16 KiB blocks (17 MiB with 32 KiB), and the
@@ -331,14 +332,37 @@ const PACK_BATCH: usize = 128;
 const PACK_BATCH_BYTES: usize = 8 << 20;
 
 /// Writes one segment's blocks as grams arrive in order, holding up to `PACK_BATCH` blocks or
-/// `PACK_BATCH_BYTES` (plus the last block) in memory.
+/// `PACK_BATCH_BYTES` (plus the last block) in memory. Lists arrive whole (`push`: a block of
+/// entries, put in columns when packed) or already apart (`push_parts`, from a merge: the block is
+/// built in columns); a block ends where a block of entries would, so both make the same blocks.
 struct BlockWriter {
     seg: i64,
+    /// The block being built: entries, or the columns' parts (`Columns`).
     block: Vec<u8>,
+    cols: Columns,
+    /// The size of the block as entries.
+    size: usize,
     first: Option<i64>,
-    /// Full blocks waiting to be compressed and written: (first gram, entries), and their bytes.
-    full: Vec<(i64, Vec<u8>)>,
+    /// Full blocks waiting to be compressed and written: (first gram, block), and their bytes.
+    full: Vec<(i64, Unpacked)>,
     full_bytes: usize,
+}
+
+/// A block of lists put apart as it is built: the heads (without their count), the documents,
+/// the positions (see `to_columns`).
+#[derive(Default)]
+struct Columns {
+    count: u64,
+    prev: u64,
+    heads: Vec<u8>,
+    docs: Vec<u8>,
+    positions: Vec<u8>,
+}
+
+/// A full block before it is packed.
+enum Unpacked {
+    Entries(Vec<u8>),
+    Columns([Vec<u8>; 3]),
 }
 
 impl BlockWriter {
@@ -347,12 +371,15 @@ impl BlockWriter {
         Ok(BlockWriter {
             seg: conn.last_insert_rowid(),
             block: Vec::with_capacity(BLOCK_BYTES * 2),
+            cols: Columns::default(),
+            size: 0,
             first: None,
             full: Vec::with_capacity(PACK_BATCH),
             full_bytes: 0,
         })
     }
 
+    /// Add a gram's whole list (documents and positions together).
     fn push(&mut self, conn: &Connection, gram: i64, postings: &[u8]) -> rusqlite::Result<()> {
         if self.first.is_none() {
             self.first = Some(gram);
@@ -360,7 +387,36 @@ impl BlockWriter {
         self.block.extend_from_slice(&gram.to_le_bytes());
         put_varint(&mut self.block, postings.len() as u64);
         self.block.extend_from_slice(postings);
-        if self.block.len() >= BLOCK_BYTES {
+        self.size = self.block.len();
+        if self.size >= BLOCK_BYTES {
+            self.flush(conn)?;
+        }
+        Ok(())
+    }
+
+    /// Add a gram's list as its two parts (`grams::split_list`). Not mixed with `push` in one
+    /// segment.
+    fn push_parts(
+        &mut self,
+        conn: &Connection,
+        gram: i64,
+        docs: &[u8],
+        positions: &[u8],
+    ) -> rusqlite::Result<()> {
+        if self.first.is_none() {
+            self.first = Some(gram);
+        }
+        let c = &mut self.cols;
+        put_varint(&mut c.heads, (gram as u64).wrapping_sub(c.prev));
+        put_varint(&mut c.heads, docs.len() as u64);
+        put_varint(&mut c.heads, positions.len() as u64);
+        c.docs.extend_from_slice(docs);
+        c.positions.extend_from_slice(positions);
+        c.prev = gram as u64;
+        c.count += 1;
+        let len = docs.len() + positions.len();
+        self.size += 8 + varint_len(len as u64) + len;
+        if self.size >= BLOCK_BYTES {
             self.flush(conn)?;
         }
         Ok(())
@@ -369,8 +425,18 @@ impl BlockWriter {
     /// End the current block; write the batch once it is full.
     fn flush(&mut self, conn: &Connection) -> rusqlite::Result<()> {
         if let Some(f) = self.first.take() {
-            let block = std::mem::replace(&mut self.block, Vec::with_capacity(BLOCK_BYTES * 2));
-            self.full_bytes += block.len();
+            let block = if self.cols.count > 0 {
+                let c = std::mem::take(&mut self.cols);
+                let mut first = Vec::with_capacity(10 + c.heads.len());
+                put_varint(&mut first, c.count);
+                first.extend_from_slice(&c.heads);
+                Unpacked::Columns([first, c.docs, c.positions])
+            } else {
+                let block = std::mem::replace(&mut self.block, Vec::with_capacity(BLOCK_BYTES * 2));
+                Unpacked::Entries(block)
+            };
+            self.full_bytes += self.size;
+            self.size = 0;
             self.full.push((f, block));
         }
         if self.full.len() >= PACK_BATCH || self.full_bytes >= PACK_BATCH_BYTES {
@@ -381,8 +447,14 @@ impl BlockWriter {
 
     /// Compress the full blocks (on this thread and one more) and insert them in order.
     fn write_full(&mut self, conn: &Connection) -> rusqlite::Result<()> {
-        fn pack(blocks: &[(i64, Vec<u8>)]) -> Vec<Vec<u8>> {
-            blocks.iter().map(|(_, b)| pack_block(b)).collect()
+        fn pack(blocks: &[(i64, Unpacked)]) -> Vec<Vec<u8>> {
+            blocks
+                .iter()
+                .map(|(_, b)| match b {
+                    Unpacked::Entries(b) => pack_block(b),
+                    Unpacked::Columns(cols) => pack_columns(cols),
+                })
+                .collect()
         }
         let packed = crate::halves::map_halves(&self.full, pack);
         let mut stmt = conn
@@ -404,6 +476,11 @@ impl BlockWriter {
         )?;
         Ok(self.seg)
     }
+}
+
+/// The bytes `put_varint` writes for `v`.
+fn varint_len(v: u64) -> usize {
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
 }
 
 /// Read the postings of one gram across all segments, in segment order.
@@ -498,13 +575,18 @@ const COLUMNS: u8 = b'C';
 /// its own when that makes it smaller and a reader will unpack it (`unpack_limit`), else as it
 /// is: `COLUMNS`, then per column the length of its stored form (varint) and that form.
 fn pack_block(block: &[u8]) -> Vec<u8> {
-    let Some(columns) = to_columns(block) else {
+    match to_columns(block) {
+        Some(columns) => pack_columns(&columns),
         // Not entries (only a test hands such bytes): kept as they are, without the tag.
-        return pack_bytes(block);
-    };
+        None => pack_bytes(block),
+    }
+}
+
+/// The stored form of a block's columns (`pack_block`).
+fn pack_columns(columns: &[Vec<u8>; 3]) -> Vec<u8> {
     let mut out = vec![COLUMNS];
     for column in columns {
-        let packed = pack_bytes(&column);
+        let packed = pack_bytes(column);
         put_varint(&mut out, packed.len() as u64);
         out.extend_from_slice(&packed);
     }
@@ -548,7 +630,8 @@ fn unpack_columns(mut stored: &[u8]) -> Vec<u8> {
 }
 
 /// The entries of a stored block (none when it cannot be read, claims to unpack to more than
-/// `unpack_limit` allows, or its columns do not fit together).
+/// `unpack_limit` allows, or its columns do not fit together). The tests read blocks back with it.
+#[cfg(test)]
 fn unpack_block(stored: &[u8]) -> Vec<u8> {
     match stored.split_first() {
         Some((&COLUMNS, packed)) => from_columns(&unpack_columns(packed)).unwrap_or_default(),
@@ -629,14 +712,15 @@ fn column_heads(cols: &[u8]) -> Option<(Vec<(i64, usize, usize, usize, usize)>, 
     Some((heads, d, p))
 }
 
-/// A block's entries put back from its columns.
+/// A block's entries put back from its columns (the tests check the columns with it).
+#[cfg(test)]
 fn from_columns(cols: &[u8]) -> Option<Vec<u8>> {
     let (heads, docs, positions) = column_heads(cols)?;
     let mut out = Vec::with_capacity(cols.len() + heads.len() * 8);
     for (gram, d, dl, p, pl) in heads {
         out.extend_from_slice(&gram.to_le_bytes());
         put_varint(&mut out, (dl + pl) as u64);
-        if !join_list(
+        if !super::grams::join_list(
             gram as u64,
             &docs[d..d + dl],
             &positions[p..p + pl],
@@ -1078,24 +1162,64 @@ mod tests {
     }
 }
 
-/// The entries of one segment, block by block, in gram order (one block in memory at a time).
+/// The lists of one segment, block by block, in gram order (one block in memory at a time), each
+/// as its two parts as a block in columns stores them: a merge moves them without putting them
+/// back together.
 struct SegmentCursor {
     seg: i64,
     last_first: Option<i64>,
-    block: Vec<u8>,
-    pos: usize,
+    /// The block's columns unpacked one after another (`unpack_columns`).
+    cols: Vec<u8>,
+    /// Each list of the block: its gram, where its documents and its positions are in `cols`.
+    heads: Vec<(i64, Range<usize>, Range<usize>)>,
+    at: usize,
     blocks: u64,
+    done: bool,
 }
 
 impl SegmentCursor {
-    fn open(seg: i64) -> SegmentCursor {
-        SegmentCursor {
+    /// A cursor on the first list of `seg`.
+    fn open(conn: &Connection, seg: i64) -> rusqlite::Result<SegmentCursor> {
+        let mut c = SegmentCursor {
             seg,
             last_first: None,
-            block: Vec::new(),
-            pos: 0,
+            cols: Vec::new(),
+            heads: Vec::new(),
+            at: 0,
             blocks: 0,
+            done: false,
+        };
+        c.fill(conn)?;
+        Ok(c)
+    }
+
+    /// The list at the cursor: `(gram, documents, positions)`.
+    fn head(&self) -> Option<(i64, &[u8], &[u8])> {
+        let (gram, d, p) = self.heads.get(self.at)?;
+        Some((*gram, self.cols.get(d.clone())?, self.cols.get(p.clone())?))
+    }
+
+    fn gram(&self) -> Option<i64> {
+        self.heads.get(self.at).map(|h| h.0)
+    }
+
+    /// Move to the next list.
+    fn advance(&mut self, conn: &Connection) -> rusqlite::Result<()> {
+        self.at += 1;
+        self.fill(conn)
+    }
+
+    /// Load blocks until the cursor is on a list or past the last block. A damaged block holds
+    /// no list.
+    fn fill(&mut self, conn: &Connection) -> rusqlite::Result<()> {
+        while self.at >= self.heads.len() && !self.done {
+            self.heads.clear();
+            self.at = 0;
+            if !self.load_next_block(conn)? {
+                self.done = true;
+            }
         }
+        Ok(())
     }
 
     fn load_next_block(&mut self, conn: &Connection) -> rusqlite::Result<bool> {
@@ -1114,31 +1238,40 @@ impl SegmentCursor {
                 if self.last_first.is_none() || first > self.last_first.unwrap_or(i64::MIN) =>
             {
                 self.last_first = Some(first);
-                self.block = unpack_block(&data);
-                self.pos = 0;
+                self.cols = block_columns(&data);
+                self.heads = list_ranges(&self.cols).unwrap_or_default();
                 self.blocks += 1;
                 Ok(true)
             }
             _ => Ok(false),
         }
     }
+}
 
-    /// The next `(gram, postings)` entry, or None at the end (or at a damaged block).
-    fn next_entry(&mut self, conn: &Connection) -> rusqlite::Result<Option<(i64, Vec<u8>)>> {
-        while self.pos >= self.block.len() {
-            if !self.load_next_block(conn)? {
-                return Ok(None);
-            }
-        }
-        Ok(self.parse_entry())
+/// A stored block's columns unpacked one after another, whatever its form: a block of entries
+/// (an index before schema 15) is put in columns. Empty when it cannot be read.
+fn block_columns(stored: &[u8]) -> Vec<u8> {
+    match stored.split_first() {
+        Some((&COLUMNS, packed)) => unpack_columns(packed),
+        _ => crate::packed::with_unpacked(stored, unpack_limit(stored.len()), |b| {
+            to_columns(b).map(|c| c.concat()).unwrap_or_default()
+        }),
     }
+}
 
-    fn parse_entry(&mut self) -> Option<(i64, Vec<u8>)> {
-        let (gram, list, next) = entry_at(&self.block, self.pos)?;
-        let list = list.to_vec();
-        self.pos = next;
-        Some((gram, list))
-    }
+/// Each list of a block's columns: its gram and where its two parts are in `cols`. None when the
+/// columns do not add up.
+#[allow(clippy::type_complexity)]
+fn list_ranges(cols: &[u8]) -> Option<Vec<(i64, Range<usize>, Range<usize>)>> {
+    let (heads, docs, positions) = column_heads(cols)?;
+    let d0 = cols.len() - docs.len() - positions.len();
+    let p0 = cols.len() - positions.len();
+    Some(
+        heads
+            .into_iter()
+            .map(|(gram, d, dl, p, pl)| (gram, d0 + d..d0 + d + dl, p0 + p..p0 + p + pl))
+            .collect(),
+    )
 }
 
 /// What a merge read and wrote.
@@ -1270,22 +1403,18 @@ pub type MergedList<'a> = (i64, &'a [Posting], &'a [u32]);
 /// segment, so one block per segment is in memory, plus the posting list of the current gram.
 pub struct MergedGrams {
     cursors: Vec<SegmentCursor>,
-    heads: Vec<Option<(i64, Vec<u8>)>>,
     decoded: Vec<Posting>,
     positions: Vec<u32>,
 }
 
 impl MergedGrams {
     pub fn open(conn: &Connection, segs: &[i64]) -> rusqlite::Result<MergedGrams> {
-        let mut cursors: Vec<SegmentCursor> =
-            segs.iter().map(|&s| SegmentCursor::open(s)).collect();
-        let heads = cursors
-            .iter_mut()
-            .map(|c| c.next_entry(conn))
+        let cursors = segs
+            .iter()
+            .map(|&s| SegmentCursor::open(conn, s))
             .collect::<Result<_, _>>()?;
         Ok(MergedGrams {
             cursors,
-            heads,
             decoded: Vec::new(),
             positions: Vec::new(),
         })
@@ -1303,37 +1432,175 @@ impl MergedGrams {
         self.cursors.iter().map(|c| c.blocks).sum()
     }
 
+    /// The smallest gram any segment holds next.
+    fn next_gram_id(&self) -> Option<i64> {
+        self.cursors.iter().filter_map(SegmentCursor::gram).min()
+    }
+
+    /// The lists of `gram` in the segments that hold it next, as their two parts.
+    fn parts_of(&self, gram: i64) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.cursors
+            .iter()
+            .filter_map(SegmentCursor::head)
+            .filter(move |h| h.0 == gram)
+            .map(|(_, docs, positions)| (docs, positions))
+    }
+
+    /// Move past `gram` in every segment.
+    fn pass(&mut self, conn: &Connection, gram: i64) -> rusqlite::Result<()> {
+        for c in &mut self.cursors {
+            if c.gram() == Some(gram) {
+                c.advance(conn)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The next gram and all its postings across the segments, sorted by document id (a gram's
     /// postings in one segment are sorted, but segments merged before may hold any document
     /// ids, so the lists are sorted here rather than concatenated), and the positions the
     /// postings point into.
     pub fn next_gram(&mut self, conn: &Connection) -> rusqlite::Result<Option<MergedList<'_>>> {
-        let Some(gram) = self.heads.iter().flatten().map(|h| h.0).min() else {
+        let Some(gram) = self.next_gram_id() else {
             return Ok(None);
         };
-        self.decoded.clear();
-        self.positions.clear();
-        for (i, head) in self.heads.iter_mut().enumerate() {
-            if head.as_ref().is_some_and(|h| h.0 == gram) {
-                if let Some((_, list)) = head.take() {
-                    decode_with_positions(
-                        gram as u64,
-                        &list,
-                        &mut self.decoded,
-                        &mut self.positions,
-                    );
-                }
-                *head = self.cursors[i].next_entry(conn)?;
-            }
-        }
-        self.decoded.sort_unstable_by_key(|p| p.0);
+        let (mut decoded, mut positions) = (
+            std::mem::take(&mut self.decoded),
+            std::mem::take(&mut self.positions),
+        );
+        decode_parts(gram, self.parts_of(gram), &mut decoded, &mut positions);
+        (self.decoded, self.positions) = (decoded, positions);
+        self.pass(conn, gram)?;
         Ok(Some((gram, &self.decoded, &self.positions)))
     }
+}
+
+/// The postings of a gram's lists (their two parts each), sorted by document id, appended to
+/// `decoded` (cleared first) and pointing into `positions` (cleared too).
+fn decode_parts<'a>(
+    gram: i64,
+    parts: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+    decoded: &mut Vec<Posting>,
+    positions: &mut Vec<u32>,
+) {
+    decoded.clear();
+    positions.clear();
+    for (docs, pos) in parts {
+        decode_with_positions_of(gram as u64, docs, Some(pos), |_| true, decoded, positions);
+    }
+    decoded.sort_unstable_by_key(|p| p.0);
+}
+
+/// A gram's lists from several segments as one, by moving their bytes: appends the documents
+/// part to `docs` and the positions part to `positions`, calling `seen` with each document,
+/// and returns the number of postings. Only when every document is live and the lists, taken
+/// in order of their first documents, do not overlap (as the flushes of a scan: each holds the
+/// documents after the last one's) and read as well formed; None otherwise, and the caller
+/// decodes them instead (`decode_parts`), leaving aside what it appended.
+///
+/// Each list's first posting holds its document id itself and the others a difference; only that
+/// first posting of the second list on is written again, as a difference from the list before.
+/// Positions start afresh at each posting, so they move as they are.
+fn concat_parts(
+    gram: i64,
+    parts: &[(&[u8], &[u8])],
+    live: &dyn Fn(u32) -> bool,
+    seen: &mut dyn FnMut(u32),
+    docs: &mut Vec<u8>,
+    positions: &mut Vec<u8>,
+) -> Option<u64> {
+    let positional = has_positions(gram as u64);
+    let mut spans: smallvec::SmallVec<[Span; 16]> = Default::default();
+    let mut postings = 0u64;
+    for (index, &(d, p)) in parts.iter().enumerate() {
+        let mut rest = d;
+        let mut span: Option<Span> = None;
+        let mut tfs = 0u64;
+        while !rest.is_empty() {
+            let before = rest.len();
+            let v = get_varint(&mut rest)?;
+            let delta = (v >> 1) as u32;
+            let doc = match span.as_mut() {
+                Some(s) => {
+                    s.last = s.last.checked_add(delta).filter(|&n| n > s.last)?;
+                    s.last
+                }
+                None => {
+                    span = Some(Span {
+                        first: delta,
+                        last: delta,
+                        head_len: before - rest.len(),
+                        flag: v & 1,
+                        index,
+                    });
+                    delta
+                }
+            };
+            let tf = if v & 1 == 1 {
+                get_varint(&mut rest)?
+            } else {
+                1
+            };
+            tfs = tfs.checked_add(tf)?;
+            if !live(doc) {
+                return None;
+            }
+            seen(doc);
+            postings += 1;
+        }
+        let well_formed = if positional {
+            // `tfs` positions, each a varint (which ends in a byte below 0x80).
+            p.iter().filter(|&&b| b < 0x80).count() as u64 == tfs
+                && p.last().is_none_or(|&b| b < 0x80)
+        } else {
+            p.is_empty()
+        };
+        if !well_formed {
+            return None;
+        }
+        // An empty list adds nothing.
+        spans.extend(span);
+    }
+    spans.sort_unstable_by_key(|s| s.first);
+    if spans.windows(2).any(|w| w[0].last >= w[1].first) {
+        return None;
+    }
+    let mut prev_last: Option<u32> = None;
+    for s in &spans {
+        let (d, p) = parts[s.index];
+        match prev_last {
+            None => docs.extend_from_slice(d),
+            Some(prev) => {
+                put_varint(docs, (u64::from(s.first - prev) << 1) | s.flag);
+                docs.extend_from_slice(&d[s.head_len..]);
+            }
+        }
+        positions.extend_from_slice(p);
+        prev_last = Some(s.last);
+    }
+    Some(postings)
+}
+
+/// One list of a gram as `concat_parts` reads it.
+struct Span {
+    first: u32,
+    last: u32,
+    /// The length of its first varint (the first document's id and the count's flag), and that
+    /// flag.
+    head_len: usize,
+    flag: u64,
+    /// Which of the parts it is.
+    index: usize,
 }
 
 /// Merge `victims` into one new segment, keeping only postings of live documents, then delete
 /// them. Runs inside the caller's transaction; None when `step` stopped it half-way (then the
 /// transaction must be rolled back).
+///
+/// A gram's lists are moved as they are stored when they can be (`concat_parts`: every
+/// document live, the segments' documents apart), and decoded, sorted and encoded again
+/// otherwise. At a million posts a merge of eight flushes took 9 s on the writer's thread,
+/// most of it decoding and encoding every posting and position (docs/ARCHITECTURE.md).
 fn merge_segments(
     conn: &Connection,
     victims: &[i64],
@@ -1345,33 +1612,50 @@ fn merge_segments(
     let mut total_bytes = 0usize;
     // Documents seen, as a bitset by document id (bounded by the largest id, not by postings).
     let mut docs_seen: Vec<u64> = Vec::new();
+    let mut see = |doc: u32| {
+        let (word, bit) = (doc as usize / 64, doc % 64);
+        if word >= docs_seen.len() {
+            docs_seen.resize(word + 1, 0);
+        }
+        docs_seen[word] |= 1 << bit;
+    };
     let mut out = BlockWriter::start(conn)?;
     let mut reported = 0;
-    let mut buf = Vec::new();
-    while let Some((gram, list, positions)) = merged.next_gram(conn)? {
-        buf.clear();
-        let mut last_doc = None;
-        counts.postings_in += list.len() as u64;
-        let positional = has_positions(gram as u64);
-        for &(doc, tf, at) in list {
-            if live(doc) && last_doc != Some(doc) {
-                encode_posting(&mut buf, &mut last_doc, doc, tf);
-                if positional {
-                    let at = at as usize;
-                    let p = positions.get(at..at + tf as usize).unwrap_or_default();
-                    encode_positions(&mut buf, p);
+    let (mut docs, mut positions) = (Vec::new(), Vec::new());
+    let (mut decoded, mut decoded_positions) = (Vec::new(), Vec::new());
+    while let Some(gram) = merged.next_gram_id() {
+        docs.clear();
+        positions.clear();
+        let mut parts: smallvec::SmallVec<[(&[u8], &[u8]); 16]> = merged.parts_of(gram).collect();
+        if let Some(n) = concat_parts(gram, &parts, live, &mut see, &mut docs, &mut positions) {
+            counts.postings_in += n;
+            counts.postings_out += n;
+        } else {
+            docs.clear();
+            positions.clear();
+            decode_parts(gram, parts.drain(..), &mut decoded, &mut decoded_positions);
+            counts.postings_in += decoded.len() as u64;
+            let mut last_doc = None;
+            for &(doc, tf, at) in &decoded {
+                if live(doc) && last_doc != Some(doc) {
+                    encode_posting(&mut docs, &mut last_doc, doc, tf);
+                    if has_positions(gram as u64) {
+                        let at = at as usize;
+                        let p = decoded_positions
+                            .get(at..at + tf as usize)
+                            .unwrap_or_default();
+                        encode_positions(&mut positions, p);
+                    }
+                    see(doc);
+                    counts.postings_out += 1;
                 }
-                let (word, bit) = (doc as usize / 64, doc % 64);
-                if word >= docs_seen.len() {
-                    docs_seen.resize(word + 1, 0);
-                }
-                docs_seen[word] |= 1 << bit;
-                counts.postings_out += 1;
             }
         }
-        if !buf.is_empty() {
-            total_bytes += buf.len();
-            out.push(conn, gram, &buf)?;
+        drop(parts);
+        merged.pass(conn, gram)?;
+        if !docs.is_empty() {
+            total_bytes += docs.len() + positions.len();
+            out.push_parts(conn, gram, &docs, &positions)?;
         }
         let blocks = merged.blocks();
         if blocks >= reported + 64 {
@@ -1455,6 +1739,169 @@ mod merge_tests {
         // One segment is never merged into itself, whatever `max`.
         assert_eq!(merge_victims(&[(1, 5)], 0), None);
         assert_eq!(merge_victims(&[(1, 5), (2, 6)], 0), Some(vec![1, 2]));
+    }
+
+    /// A list of `gram` as a block in columns stores it: its documents part and positions part.
+    fn parts(gram: i64, postings: &[(u32, Vec<u32>)]) -> (Vec<u8>, Vec<u8>) {
+        let (mut list, mut last) = (Vec::new(), None);
+        for (doc, ps) in postings {
+            if has_positions(gram as u64) {
+                encode_posting(&mut list, &mut last, *doc, ps.len() as u32);
+                encode_positions(&mut list, ps);
+            } else {
+                encode_posting(&mut list, &mut last, *doc, ps[0]);
+            }
+        }
+        let (mut docs, mut positions) = (Vec::new(), Vec::new());
+        assert!(split_list(gram as u64, &list, &mut docs, &mut positions));
+        (docs, positions)
+    }
+
+    #[test]
+    fn lists_apart_are_moved_into_the_list_their_postings_encode_to_and_others_are_refused() {
+        let g = crate::index::grams::pair('中', '国') as i64;
+        let a = parts(g, &[(3, vec![1, 8]), (5, vec![2])]);
+        let b = parts(
+            g,
+            &[(9, vec![4, 6, 200]), (12, vec![0]), (300, vec![1 << 20])],
+        );
+        let whole = parts(
+            g,
+            &[
+                (3, vec![1, 8]),
+                (5, vec![2]),
+                (9, vec![4, 6, 200]),
+                (12, vec![0]),
+                (300, vec![1 << 20]),
+            ],
+        );
+        let concat_of = |g: i64, parts: &[&(Vec<u8>, Vec<u8>)], live: &dyn Fn(u32) -> bool| {
+            let parts: Vec<(&[u8], &[u8])> = parts.iter().map(|p| (&p.0[..], &p.1[..])).collect();
+            let (mut docs, mut positions, mut seen) = (Vec::new(), Vec::new(), Vec::new());
+            let n = concat_parts(
+                g,
+                &parts,
+                live,
+                &mut |d| seen.push(d),
+                &mut docs,
+                &mut positions,
+            );
+            seen.sort_unstable();
+            n.map(|n| (n, (docs, positions), seen))
+        };
+        let concat =
+            |parts: &[&(Vec<u8>, Vec<u8>)], live: &dyn Fn(u32) -> bool| concat_of(g, parts, live);
+        let all = |_: u32| true;
+        // In either order (segments merged before may come in any), and past an empty list.
+        let empty = (Vec::new(), Vec::new());
+        for order in [[&a, &b, &empty], [&b, &empty, &a]] {
+            let (n, got, seen) = concat(&order, &all).unwrap();
+            assert_eq!(n, 5);
+            assert_eq!(got, whole);
+            assert_eq!(seen, vec![3, 5, 9, 12, 300]);
+        }
+        // Lists that overlap, a dead document, positions that do not add up, a document twice
+        // in one list: left to decoding.
+        let c = parts(g, &[(4, vec![1])]);
+        assert!(concat(&[&a, &c], &all).is_none());
+        assert!(concat(&[&a, &b], &|d| d != 12).is_none());
+        let short = (b.0.clone(), b.1[..b.1.len() - 1].to_vec());
+        assert!(concat(&[&a, &short], &all).is_none());
+        let long = (b.0.clone(), [&b.1[..], &[5]].concat());
+        assert!(concat(&[&a, &long], &all).is_none());
+        let twice = parts(g, &[(20, vec![1]), (20, vec![2])]);
+        assert!(concat(&[&a, &twice], &all).is_none());
+        let cut = (b.0[..b.0.len() - 1].to_vec(), b.1.clone());
+        assert!(concat(&[&a, &cut], &all).is_none());
+        // A gram without positions: counts move with their documents.
+        let w = 77i64;
+        let (x, y) = (
+            parts(w, &[(1, vec![4])]),
+            parts(w, &[(2, vec![1]), (7, vec![9])]),
+        );
+        let both = parts(w, &[(1, vec![4]), (2, vec![1]), (7, vec![9])]);
+        let (n, got, _) = concat_of(w, &[&y, &x], &all).unwrap();
+        assert_eq!((n, got), (3, both));
+        // (one of `w`'s lists with a position part is not what a block holds)
+        let stray = (y.0.clone(), vec![1]);
+        assert!(concat_of(w, &[&x, &stray], &all).is_none());
+    }
+
+    #[test]
+    fn merges_read_back_every_live_posting_whether_lists_were_moved_or_decoded() {
+        use crate::index::grams::{decode_with_positions_of, pair, DocGram};
+        let (a, w) = (pair('两', '岸'), 91u64);
+        // Each layout is segments of documents: apart (a scan's flushes: lists moved), and
+        // interleaved (as segments merged before may be: decoded).
+        let layouts: [&[&[u32]]; 3] = [
+            &[&[1, 2, 3], &[10, 11], &[], &[300, 1000]],
+            &[&[1, 5, 9], &[3, 7], &[20]],
+            &[&[40, 41], &[0, 2]],
+        ];
+        let positions_of =
+            |doc: u32| -> Vec<u32> { (0..1 + doc % 3).map(|i| doc * 7 + i * 3).collect() };
+        for layout in layouts {
+            for live in [&(|_: u32| true) as &dyn Fn(u32) -> bool, &|d: u32| {
+                !d.is_multiple_of(5)
+            }] {
+                let c = Connection::open_in_memory().unwrap();
+                c.execute_batch(
+                    "CREATE TABLE segments(id INTEGER PRIMARY KEY, docs INTEGER, bytes INTEGER);
+                     CREATE TABLE gram_blocks(seg INTEGER, first_gram INTEGER, data BLOB, PRIMARY KEY(seg, first_gram)) WITHOUT ROWID;",
+                )
+                .unwrap();
+                for docs in layout {
+                    let mut b = SegmentBuilder::default();
+                    for &doc in *docs {
+                        let ps = positions_of(doc);
+                        let mut grams = DocGrams::default();
+                        grams.grams.push(DocGram {
+                            gram: a,
+                            count: ps.len() as u32,
+                            pos: 0,
+                        });
+                        grams.positions.extend_from_slice(&ps);
+                        grams.grams.push(DocGram {
+                            gram: w,
+                            count: doc + 1,
+                            pos: 0,
+                        });
+                        b.add(doc, &grams);
+                    }
+                    if !b.is_empty() {
+                        b.write(&c).unwrap();
+                    }
+                }
+                let counts = merge_all_segments(&c, live, &mut |_| true)
+                    .unwrap()
+                    .unwrap();
+                let mut expected: Vec<u32> =
+                    layout.iter().flat_map(|d| d.iter().copied()).collect();
+                expected.sort_unstable();
+                expected.retain(|&d| live(d));
+                assert_eq!(counts.postings_out, 2 * expected.len() as u64, "{layout:?}");
+                let (mut got, mut positions) = (Vec::new(), Vec::new());
+                for_each_list(&c, a, |list, apart| {
+                    decode_with_positions_of(a, list, apart, |_| true, &mut got, &mut positions)
+                })
+                .unwrap();
+                let got: Vec<(u32, Vec<u32>)> = got
+                    .iter()
+                    .map(|&(d, tf, at)| (d, positions[at as usize..(at + tf) as usize].to_vec()))
+                    .collect();
+                let want: Vec<(u32, Vec<u32>)> =
+                    expected.iter().map(|&d| (d, positions_of(d))).collect();
+                assert_eq!(got, want, "{layout:?}");
+                let mut counts = Vec::new();
+                read_postings(&c, w, &mut counts).unwrap();
+                let want: Vec<(u32, u32)> = expected.iter().map(|&d| (d, d + 1)).collect();
+                assert_eq!(counts, want, "{layout:?}");
+                let docs: i64 = c
+                    .query_row("SELECT docs FROM segments", [], |r| r.get(0))
+                    .unwrap();
+                assert_eq!(docs, expected.len() as i64);
+            }
+        }
     }
 
     #[test]
