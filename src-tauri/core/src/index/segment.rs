@@ -300,28 +300,100 @@ impl SortedGrams {
 }
 
 /// Write shards that hold disjoint sets of grams, each sorted, as one segment: their lists are
-/// merged in gram order as they are written.
+/// merged in gram order into blocks. The grams are cut into ranges of about as many bytes
+/// (`ranges_for`: up to `WRITE_RANGES`), and two ranges at a time have their blocks built and compressed, each on a thread
+/// (the writer's thread, which every parser waits on meanwhile, and one more), then written in
+/// order; so only a quarter of the segment's blocks wait in memory to be written.
 pub fn write_shards(shards: Vec<SortedGrams>, conn: &Connection) -> rusqlite::Result<i64> {
     let docs = shards.iter().map(|s| s.docs).max().unwrap_or(0);
     let bytes: usize = shards.iter().map(|s| s.bytes).sum();
-    let mut heads: Vec<std::iter::Peekable<std::vec::IntoIter<(i64, PostingBuf)>>> = shards
-        .into_iter()
-        .map(|s| s.grams.into_iter().peekable())
+    let lists: Vec<Vec<(i64, PostingBuf)>> = shards.into_iter().map(|s| s.grams).collect();
+    // Each range from a cut (or the first gram) up to the next cut (or past the last gram).
+    let bounds: Vec<Option<i64>> = std::iter::once(None)
+        .chain(cut_grams(&lists, ranges_for(bytes)).into_iter().map(Some))
+        .chain(std::iter::once(None))
         .collect();
-    let mut w = BlockWriter::start(conn)?;
+    fn between(
+        l: &[(i64, PostingBuf)],
+        from: Option<i64>,
+        to: Option<i64>,
+    ) -> &[(i64, PostingBuf)] {
+        let at = |g: Option<i64>, none: usize| g.map_or(none, |g| l.partition_point(|e| e.0 < g));
+        &l[at(from, 0)..at(to, l.len())]
+    }
+    let ranges: Vec<Vec<&[(i64, PostingBuf)]>> = bounds
+        .windows(2)
+        .map(|w| lists.iter().map(|l| between(l, w[0], w[1])).collect())
+        .collect();
+    let w = BlockWriter::start(conn)?;
+    for two in ranges.chunks(2) {
+        let packed = crate::halves::map_halves(two, |r| {
+            r.iter().flat_map(|shards| pack_sorted(shards)).collect()
+        });
+        w.insert(conn, &packed)?;
+    }
+    drop(ranges);
+    // Millions of lists to free: on a thread of their own, so the parsers go on meanwhile.
+    let _ = std::thread::Builder::new().spawn(move || drop(lists));
+    w.finish(conn, docs, bytes)
+}
+
+/// The ranges of grams a segment's blocks are built in, two at a time (`write_shards`): at most
+/// this many, …
+const WRITE_RANGES: usize = 8;
+/// … and one for each this many bytes of postings, so that a small segment (an edit's) is one
+/// range and its blocks are as few as they can be.
+const WRITE_RANGE_BYTES: usize = 2 << 20;
+
+/// How many ranges a segment of `bytes` of postings is written in.
+fn ranges_for(bytes: usize) -> usize {
+    (bytes / WRITE_RANGE_BYTES).clamp(1, WRITE_RANGES)
+}
+
+/// The grams (ascending) that cut the largest of `lists` (each sorted by gram) into at most `n`
+/// ranges of about as many bytes.
+fn cut_grams(lists: &[Vec<(i64, PostingBuf)>], n: usize) -> Vec<i64> {
+    let mut cuts: Vec<i64> = Vec::new();
+    let Some(largest) = lists.iter().max_by_key(|l| l.len()) else {
+        return cuts;
+    };
+    let total: usize = largest.iter().map(|e| e.1.bytes.len()).sum();
+    let mut sum = 0;
+    for (gram, list) in largest {
+        if cuts.len() + 1 >= n {
+            break;
+        }
+        // A cut starts the range whose first bytes pass the next share of the total.
+        if sum * n >= total * (cuts.len() + 1) {
+            cuts.push(*gram);
+        }
+        sum += list.bytes.len();
+    }
+    cuts
+}
+
+/// The packed blocks of sorted lists from shards of disjoint grams, merged in gram order:
+/// `(first gram, stored block)`.
+fn pack_sorted(shards: &[&[(i64, PostingBuf)]]) -> Vec<(i64, Vec<u8>)> {
+    let mut at = vec![0usize; shards.len()];
+    let mut blocks = Blocks::default();
+    let mut out = Vec::new();
     loop {
-        // Few shards: the smallest head by a scan (as `MergedGrams::next_gram`).
-        let next = heads
-            .iter_mut()
-            .enumerate()
-            .filter_map(|(i, h)| h.peek().map(|p| (p.0, i)))
+        // Few shards: the smallest head by a scan.
+        let next = (0..shards.len())
+            .filter_map(|i| shards[i].get(at[i]).map(|e| (e.0, i)))
             .min();
-        let Some((g, list)) = next.and_then(|(_, i)| heads[i].next()) else {
+        let Some((_, i)) = next else {
             break;
         };
-        w.push(conn, g, &list.bytes)?;
+        let (gram, list) = &shards[i][at[i]];
+        at[i] += 1;
+        if blocks.push(*gram, &list.bytes) {
+            out.extend(blocks.take().map(|(f, _, b)| (f, b.pack())));
+        }
     }
-    w.finish(conn, docs, bytes)
+    out.extend(blocks.take().map(|(f, _, b)| (f, b.pack())));
+    out
 }
 
 /// Blocks compressed together, half on a second thread: the writer's thread is the one every
@@ -331,21 +403,17 @@ const PACK_BATCH: usize = 128;
 /// MiB at a million posts).
 const PACK_BATCH_BYTES: usize = 8 << 20;
 
-/// Writes one segment's blocks as grams arrive in order, holding up to `PACK_BATCH` blocks or
-/// `PACK_BATCH_BYTES` (plus the last block) in memory. Lists arrive whole (`push`: a block of
-/// entries, put in columns when packed) or already apart (`push_parts`, from a merge: the block is
-/// built in columns); a block ends where a block of entries would, so both make the same blocks.
-struct BlockWriter {
-    seg: i64,
-    /// The block being built: entries, or the columns' parts (`Columns`).
+/// A block being built. Lists arrive whole (`push`: a block of entries, put in columns when
+/// packed) or already apart (`push_parts`, from a merge: the block is built in columns); a block
+/// ends where a block of entries would, so both make the same blocks.
+#[derive(Default)]
+struct Blocks {
+    /// Entries, or the columns' parts (`Columns`).
     block: Vec<u8>,
     cols: Columns,
     /// The size of the block as entries.
     size: usize,
     first: Option<i64>,
-    /// Full blocks waiting to be compressed and written: (first gram, block), and their bytes.
-    full: Vec<(i64, Unpacked)>,
-    full_bytes: usize,
 }
 
 /// A block of lists put apart as it is built: the heads (without their count), the documents,
@@ -365,44 +433,32 @@ enum Unpacked {
     Columns([Vec<u8>; 3]),
 }
 
-impl BlockWriter {
-    fn start(conn: &Connection) -> rusqlite::Result<BlockWriter> {
-        conn.execute("INSERT INTO segments(docs, bytes) VALUES (0, 0)", [])?;
-        Ok(BlockWriter {
-            seg: conn.last_insert_rowid(),
-            block: Vec::with_capacity(BLOCK_BYTES * 2),
-            cols: Columns::default(),
-            size: 0,
-            first: None,
-            full: Vec::with_capacity(PACK_BATCH),
-            full_bytes: 0,
-        })
+impl Unpacked {
+    fn pack(&self) -> Vec<u8> {
+        match self {
+            Unpacked::Entries(b) => pack_block(b),
+            Unpacked::Columns(cols) => pack_columns(cols),
+        }
     }
+}
 
-    /// Add a gram's whole list (documents and positions together).
-    fn push(&mut self, conn: &Connection, gram: i64, postings: &[u8]) -> rusqlite::Result<()> {
+impl Blocks {
+    /// Add a gram's whole list (documents and positions together); true once the block is full.
+    fn push(&mut self, gram: i64, postings: &[u8]) -> bool {
         if self.first.is_none() {
             self.first = Some(gram);
+            self.block.reserve(BLOCK_BYTES * 2);
         }
         self.block.extend_from_slice(&gram.to_le_bytes());
         put_varint(&mut self.block, postings.len() as u64);
         self.block.extend_from_slice(postings);
         self.size = self.block.len();
-        if self.size >= BLOCK_BYTES {
-            self.flush(conn)?;
-        }
-        Ok(())
+        self.size >= BLOCK_BYTES
     }
 
-    /// Add a gram's list as its two parts (`grams::split_list`). Not mixed with `push` in one
-    /// segment.
-    fn push_parts(
-        &mut self,
-        conn: &Connection,
-        gram: i64,
-        docs: &[u8],
-        positions: &[u8],
-    ) -> rusqlite::Result<()> {
+    /// Add a gram's list as its two parts (`grams::split_list`); true once the block is full.
+    /// Not mixed with `push` in one block.
+    fn push_parts(&mut self, gram: i64, docs: &[u8], positions: &[u8]) -> bool {
         if self.first.is_none() {
             self.first = Some(gram);
         }
@@ -416,7 +472,55 @@ impl BlockWriter {
         c.count += 1;
         let len = docs.len() + positions.len();
         self.size += 8 + varint_len(len as u64) + len;
-        if self.size >= BLOCK_BYTES {
+        self.size >= BLOCK_BYTES
+    }
+
+    /// The block so far, if it holds any list: its first gram, its size as entries, the block.
+    fn take(&mut self) -> Option<(i64, usize, Unpacked)> {
+        let first = self.first.take()?;
+        let block = if self.cols.count > 0 {
+            let c = std::mem::take(&mut self.cols);
+            let mut heads = Vec::with_capacity(10 + c.heads.len());
+            put_varint(&mut heads, c.count);
+            heads.extend_from_slice(&c.heads);
+            Unpacked::Columns([heads, c.docs, c.positions])
+        } else {
+            Unpacked::Entries(std::mem::take(&mut self.block))
+        };
+        Some((first, std::mem::take(&mut self.size), block))
+    }
+}
+
+/// Writes one segment's blocks as grams arrive in order, holding up to `PACK_BATCH` blocks or
+/// `PACK_BATCH_BYTES` (plus the last block) in memory.
+struct BlockWriter {
+    seg: i64,
+    blocks: Blocks,
+    /// Full blocks waiting to be compressed and written: (first gram, block), and their bytes.
+    full: Vec<(i64, Unpacked)>,
+    full_bytes: usize,
+}
+
+impl BlockWriter {
+    fn start(conn: &Connection) -> rusqlite::Result<BlockWriter> {
+        conn.execute("INSERT INTO segments(docs, bytes) VALUES (0, 0)", [])?;
+        Ok(BlockWriter {
+            seg: conn.last_insert_rowid(),
+            blocks: Blocks::default(),
+            full: Vec::with_capacity(PACK_BATCH),
+            full_bytes: 0,
+        })
+    }
+
+    /// Add a gram's list as its two parts (`Blocks::push_parts`).
+    fn push_parts(
+        &mut self,
+        conn: &Connection,
+        gram: i64,
+        docs: &[u8],
+        positions: &[u8],
+    ) -> rusqlite::Result<()> {
+        if self.blocks.push_parts(gram, docs, positions) {
             self.flush(conn)?;
         }
         Ok(())
@@ -424,19 +528,8 @@ impl BlockWriter {
 
     /// End the current block; write the batch once it is full.
     fn flush(&mut self, conn: &Connection) -> rusqlite::Result<()> {
-        if let Some(f) = self.first.take() {
-            let block = if self.cols.count > 0 {
-                let c = std::mem::take(&mut self.cols);
-                let mut first = Vec::with_capacity(10 + c.heads.len());
-                put_varint(&mut first, c.count);
-                first.extend_from_slice(&c.heads);
-                Unpacked::Columns([first, c.docs, c.positions])
-            } else {
-                let block = std::mem::replace(&mut self.block, Vec::with_capacity(BLOCK_BYTES * 2));
-                Unpacked::Entries(block)
-            };
-            self.full_bytes += self.size;
-            self.size = 0;
+        if let Some((f, size, block)) = self.blocks.take() {
+            self.full_bytes += size;
             self.full.push((f, block));
         }
         if self.full.len() >= PACK_BATCH || self.full_bytes >= PACK_BATCH_BYTES {
@@ -447,23 +540,23 @@ impl BlockWriter {
 
     /// Compress the full blocks (on this thread and one more) and insert them in order.
     fn write_full(&mut self, conn: &Connection) -> rusqlite::Result<()> {
-        fn pack(blocks: &[(i64, Unpacked)]) -> Vec<Vec<u8>> {
-            blocks
-                .iter()
-                .map(|(_, b)| match b {
-                    Unpacked::Entries(b) => pack_block(b),
-                    Unpacked::Columns(cols) => pack_columns(cols),
-                })
-                .collect()
+        fn pack(blocks: &[(i64, Unpacked)]) -> Vec<(i64, Vec<u8>)> {
+            blocks.iter().map(|(f, b)| (*f, b.pack())).collect()
         }
         let packed = crate::halves::map_halves(&self.full, pack);
-        let mut stmt = conn
-            .prepare_cached("INSERT INTO gram_blocks(seg, first_gram, data) VALUES (?1, ?2, ?3)")?;
-        for ((f, _), data) in self.full.iter().zip(&packed) {
-            stmt.execute(params![self.seg, f, data])?;
-        }
+        self.insert(conn, &packed)?;
         self.full.clear();
         self.full_bytes = 0;
+        Ok(())
+    }
+
+    /// Insert packed blocks, in gram order after any written before.
+    fn insert(&self, conn: &Connection, packed: &[(i64, Vec<u8>)]) -> rusqlite::Result<()> {
+        let mut stmt = conn
+            .prepare_cached("INSERT INTO gram_blocks(seg, first_gram, data) VALUES (?1, ?2, ?3)")?;
+        for (f, data) in packed {
+            stmt.execute(params![self.seg, f, data])?;
+        }
         Ok(())
     }
 
@@ -851,6 +944,73 @@ mod tests {
         let mut counts = Vec::new();
         read_postings(&c, w, &mut counts).unwrap();
         assert_eq!(counts, vec![(1, 1), (2, 2), (4, 4), (9, 9)]);
+    }
+
+    #[test]
+    fn a_large_segment_written_in_ranges_reads_back_every_list_in_gram_order() {
+        let c = db();
+        let mut b = SegmentBuilder::default();
+        // Spread over the id space, negative (word) ids included, with counts of one and two
+        // bytes: ~7 MB of postings, written in several ranges.
+        let id = |i: u64| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) & !(1 << 42);
+        let count = |doc: u32, i: u64| 1 + (doc as u64 * 7 + i) % 200;
+        for doc in 0..1000u32 {
+            let grams: Vec<(GramId, u32)> = (0..4000u64)
+                .map(|i| (id(i), count(doc, i) as u32))
+                .collect();
+            b.add(doc, &doc_grams(&grams));
+        }
+        b.write(&c).unwrap();
+        let bytes: i64 = c
+            .query_row("SELECT bytes FROM segments", [], |r| r.get(0))
+            .unwrap();
+        assert!(ranges_for(bytes as usize) >= 3, "{bytes}");
+        for i in (0..4000u64).step_by(7) {
+            let mut got = Vec::new();
+            read_postings(&c, id(i), &mut got).unwrap();
+            let want: Vec<(u32, u32)> = (0..1000).map(|d| (d, count(d, i) as u32)).collect();
+            assert_eq!(got, want, "gram {i}");
+        }
+        // The blocks, in order of their first grams, hold every gram once and in order: no two
+        // ranges' blocks overlap.
+        let mut grams: Vec<i64> = Vec::new();
+        for data in c
+            .prepare("SELECT data FROM gram_blocks ORDER BY first_gram")
+            .unwrap()
+            .query_map([], |r| r.get::<_, Vec<u8>>(0))
+            .unwrap()
+        {
+            let cols = block_columns(&data.unwrap());
+            grams.extend(list_ranges(&cols).unwrap().iter().map(|h| h.0));
+        }
+        let mut want: Vec<i64> = (0..4000u64).map(|i| id(i) as i64).collect();
+        want.sort_unstable();
+        assert_eq!(grams, want);
+    }
+
+    #[test]
+    fn grams_are_cut_into_ranges_of_about_as_many_bytes() {
+        let list = |sizes: &[usize]| -> Vec<(i64, PostingBuf)> {
+            let buf = |n: usize| PostingBuf {
+                last_doc: None,
+                bytes: std::iter::repeat_n(1u8, n).collect(),
+            };
+            sizes
+                .iter()
+                .enumerate()
+                .map(|(g, &n)| (g as i64 * 10, buf(n)))
+                .collect()
+        };
+        assert_eq!(cut_grams(&[], 8), Vec::<i64>::new());
+        assert_eq!(cut_grams(&[list(&[5, 5, 5, 5])], 1), Vec::<i64>::new());
+        // Cut by the largest list's bytes: each range starts where the one before passed its
+        // share.
+        assert_eq!(cut_grams(&[list(&[5, 5, 5, 5]), list(&[1])], 2), vec![20]);
+        assert_eq!(cut_grams(&[list(&[5, 5, 5, 5])], 4), vec![10, 20, 30]);
+        // A common gram's list fills its range, and the next range starts after it.
+        assert_eq!(cut_grams(&[list(&[1, 100, 1, 1])], 4), vec![20, 30]);
+        assert_eq!(ranges_for(0), 1);
+        assert_eq!(ranges_for(100 << 20), WRITE_RANGES);
     }
 
     #[test]
