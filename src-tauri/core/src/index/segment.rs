@@ -301,9 +301,9 @@ impl SortedGrams {
 
 /// Write shards that hold disjoint sets of grams, each sorted, as one segment: their lists are
 /// merged in gram order into blocks. The grams are cut into ranges of about as many bytes
-/// (`ranges_for`: up to `WRITE_RANGES`), and two ranges at a time have their blocks built and compressed, each on a thread
-/// (the writer's thread, which every parser waits on meanwhile, and one more), then written in
-/// order; so only a quarter of the segment's blocks wait in memory to be written.
+/// (`ranges_for`: up to `WRITE_RANGES`), and two ranges at a time have their blocks built and
+/// compressed, each on a thread (the writer's thread, which every parser waits on meanwhile, and
+/// one more), then written; so at most a quarter of the segment's blocks wait in memory.
 pub fn write_shards(shards: Vec<SortedGrams>, conn: &Connection) -> rusqlite::Result<i64> {
     let docs = shards.iter().map(|s| s.docs).max().unwrap_or(0);
     let bytes: usize = shards.iter().map(|s| s.bytes).sum();
@@ -396,8 +396,8 @@ fn pack_sorted(shards: &[&[(i64, PostingBuf)]]) -> Vec<(i64, Vec<u8>)> {
     out
 }
 
-/// Blocks compressed together, half on a second thread: the writer's thread is the one every
-/// parser waits on while a segment is written, so the other core does half the compression.
+/// A merge's blocks compressed together, half on a second thread: the writer's thread is the one
+/// every parser waits on while it merges, so the other core does half the compression.
 const PACK_BATCH: usize = 128;
 /// … or fewer, once they hold this many bytes (a common gram's list is one block of up to a few
 /// MiB at a million posts).
@@ -877,7 +877,7 @@ mod tests {
         }
     }
 
-    fn db() -> Connection {
+    pub(super) fn db() -> Connection {
         let c = Connection::open_in_memory().unwrap();
         c.execute_batch(
             "CREATE TABLE segments(id INTEGER PRIMARY KEY, docs INTEGER, bytes INTEGER);
@@ -2004,12 +2004,7 @@ mod merge_tests {
             for live in [&(|_: u32| true) as &dyn Fn(u32) -> bool, &|d: u32| {
                 !d.is_multiple_of(5)
             }] {
-                let c = Connection::open_in_memory().unwrap();
-                c.execute_batch(
-                    "CREATE TABLE segments(id INTEGER PRIMARY KEY, docs INTEGER, bytes INTEGER);
-                     CREATE TABLE gram_blocks(seg INTEGER, first_gram INTEGER, data BLOB, PRIMARY KEY(seg, first_gram)) WITHOUT ROWID;",
-                )
-                .unwrap();
+                let c = super::tests::db();
                 for docs in layout {
                     let mut b = SegmentBuilder::default();
                     for &doc in *docs {
