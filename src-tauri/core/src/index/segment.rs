@@ -1656,7 +1656,8 @@ fn decode_parts<'a>(
 /// and returns the number of postings. Only when every document is live and the lists, taken
 /// in order of their first documents, do not overlap (as the flushes of a scan: each holds the
 /// documents after the last one's) and read as well formed; None otherwise, and the caller
-/// decodes them instead (`decode_parts`), leaving aside what it appended.
+/// decodes them instead (`decode_parts`), leaving aside what it appended. `seen` may have heard
+/// some documents before None: only live ones, which the decoding keeps as well.
 ///
 /// Each list's first posting holds its document id itself and the others a difference; only that
 /// first posting of the second list on is written again, as a difference from the list before.
@@ -1795,11 +1796,12 @@ fn merge_segments(
             positions.clear();
             decode_parts(gram, parts.drain(..), &mut decoded, &mut decoded_positions);
             counts.postings_in += decoded.len() as u64;
+            let positional = has_positions(gram as u64);
             let mut last_doc = None;
             for &(doc, tf, at) in &decoded {
                 if live(doc) && last_doc != Some(doc) {
                     encode_posting(&mut docs, &mut last_doc, doc, tf);
-                    if has_positions(gram as u64) {
+                    if positional {
                         let at = at as usize;
                         let p = decoded_positions
                             .get(at..at + tf as usize)
