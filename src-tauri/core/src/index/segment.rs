@@ -909,6 +909,22 @@ mod tests {
         }
     }
 
+    /// The grams of every list in the blocks of `gram_blocks`, in order of the blocks' first
+    /// grams.
+    pub(super) fn grams_of_blocks(c: &Connection) -> Vec<i64> {
+        let mut grams: Vec<i64> = Vec::new();
+        for data in c
+            .prepare("SELECT data FROM gram_blocks ORDER BY first_gram")
+            .unwrap()
+            .query_map([], |r| r.get::<_, Vec<u8>>(0))
+            .unwrap()
+        {
+            let cols = block_columns(&data.unwrap());
+            grams.extend(list_ranges(&cols).unwrap().iter().map(|h| h.0));
+        }
+        grams
+    }
+
     pub(super) fn db() -> Connection {
         let c = Connection::open_in_memory().unwrap();
         c.execute_batch(
@@ -1005,16 +1021,7 @@ mod tests {
         }
         // The blocks, in order of their first grams, hold every gram once and in order: no two
         // ranges' blocks overlap.
-        let mut grams: Vec<i64> = Vec::new();
-        for data in c
-            .prepare("SELECT data FROM gram_blocks ORDER BY first_gram")
-            .unwrap()
-            .query_map([], |r| r.get::<_, Vec<u8>>(0))
-            .unwrap()
-        {
-            let cols = block_columns(&data.unwrap());
-            grams.extend(list_ranges(&cols).unwrap().iter().map(|h| h.0));
-        }
+        let grams = grams_of_blocks(&c);
         let mut want: Vec<i64> = (0..4000u64).map(|i| id(i) as i64).collect();
         want.sort_unstable();
         assert_eq!(grams, want);
@@ -2229,16 +2236,7 @@ mod merge_tests {
             assert_eq!(positions[at..at + tf as usize], positions_of(doc), "{doc}");
         }
         // The blocks, in order of their first grams, hold every gram once and in order.
-        let mut grams: Vec<i64> = Vec::new();
-        for data in c
-            .prepare("SELECT data FROM gram_blocks ORDER BY first_gram")
-            .unwrap()
-            .query_map([], |r| r.get::<_, Vec<u8>>(0))
-            .unwrap()
-        {
-            let cols = block_columns(&data.unwrap());
-            grams.extend(list_ranges(&cols).unwrap().iter().map(|h| h.0));
-        }
+        let grams = super::tests::grams_of_blocks(&c);
         let mut want: Vec<i64> = (0..8000u64).map(|i| id(i) as i64).collect();
         want.push(common as i64);
         want.sort_unstable();
