@@ -106,14 +106,6 @@ CREATE TABLE problems(
 );
 CREATE INDEX problems_path ON problems(path);
 
-CREATE TABLE segments(id INTEGER PRIMARY KEY, docs INTEGER NOT NULL, bytes INTEGER NOT NULL);
-CREATE TABLE gram_blocks(
-  seg INTEGER NOT NULL,
-  first_gram INTEGER NOT NULL,
-  data BLOB NOT NULL,
-  PRIMARY KEY(seg, first_gram)
-) WITHOUT ROWID;
-
 INSERT INTO meta(key, value) VALUES ('generation', '0'), ('next_docid', '1');
 "#;
 
@@ -161,6 +153,7 @@ fn create(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(V1)?;
     conn.execute_batch(V2)?;
     conn.execute_batch(V13)?;
+    conn.execute_batch(crate::index::segment::CREATE)?;
     conn.execute_batch(super::texts::CREATE)?;
     conn.execute_batch(super::columns::CREATE)
 }
