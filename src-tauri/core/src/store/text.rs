@@ -16,11 +16,13 @@ use std::sync::{Arc, Mutex};
 
 /// Texts shorter than this are stored as they are.
 const MIN_COMPRESSED: usize = 128;
-/// zstd's level, in the scan's worker threads. Measured on 8,844 texts of the 70k bench corpus
-/// with its dictionary, against level 3 (zstd's default): level 5 stores them in 0.94 of the
-/// space in 1.7× the time (about 2 s more CPU for 70k posts, shared by the workers), level 7 in
-/// 0.92 in 3.1×, level 19 in 0.85 in 38×. Reading is as fast whatever the level.
-const LEVEL: i32 = 5;
+/// zstd's level, in the scan's worker threads. Measured on 20,000 texts of the 70k bench corpus
+/// (97 MB) with a dictionary of their own: level 3 stores them in 0.446 of their size in
+/// 825 ms, level 4 in 0.437 in 1,186 ms, level 5 in 0.417 in 1,300 ms (level 7 and 19 were
+/// 0.92 and 0.85 of level 3's size in 3.1× and 38× its time). Stops 26–34 used level 5; level 3
+/// made a 70k cold index 1.0–2.4 s faster, with the space it adds (9 MiB at 70k) won back in
+/// `gram_blocks` (`index::segment::CREATE`). Reading is as fast whatever the level.
+const LEVEL: i32 = 3;
 /// The most a stored text may unpack to: far above what a post file's text can be (files above
 /// the scan's size limit are not indexed).
 pub const MAX_TEXT: usize = 256 << 20;
