@@ -390,9 +390,12 @@ fn cut_grams(lists: &[Vec<(i64, PostingBuf)>], n: usize) -> Vec<i64> {
     cuts
 }
 
+/// Compressed blocks, each with its first gram, in gram order.
+type PackedBlocks = Vec<(i64, Vec<u8>)>;
+
 /// The packed blocks of sorted lists from shards of disjoint grams, merged in gram order:
 /// `(first gram, stored block)`.
-fn pack_sorted(shards: &[&[(i64, PostingBuf)]]) -> Vec<(i64, Vec<u8>)> {
+fn pack_sorted(shards: &[&[(i64, PostingBuf)]]) -> PackedBlocks {
     let mut at = vec![0usize; shards.len()];
     let mut blocks = Blocks::default();
     let mut out = Vec::new();
@@ -509,9 +512,6 @@ impl Blocks {
         Some((first, std::mem::take(&mut self.size), block))
     }
 }
-
-/// Compressed blocks, each with its first gram, in gram order.
-type PackedBlocks = Vec<(i64, Vec<u8>)>;
 
 /// Writes one segment's blocks as grams arrive in order, holding up to two batches of
 /// `PACK_BATCH` blocks or `PACK_BATCH_BYTES` (plus the last block) in memory: the one being
