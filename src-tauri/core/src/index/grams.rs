@@ -504,8 +504,18 @@ impl<const N: usize> ByteSink for smallvec::SmallVec<[u8; N]> {
     fn push_byte(&mut self, b: u8) {
         self.push(b);
     }
+    /// A few bytes (most are a varint of two or three: a position, a document's difference)
+    /// are pushed one by one: `SmallVec::extend_from_slice` is `insert_from_slice`, two calls
+    /// into libc (a memmove of the nothing after the end, then the copy).
     fn push_bytes(&mut self, b: &[u8]) {
-        self.extend_from_slice(b);
+        if b.len() <= 16 {
+            self.reserve(b.len());
+            for &x in b {
+                self.push(x);
+            }
+        } else {
+            self.extend_from_slice(b);
+        }
     }
 }
 
