@@ -1040,10 +1040,13 @@ mod tests {
         let mut list = Vec::new();
         let mut last = None;
         // Counts of one and more, positions of one and several bytes, far apart documents.
+        // A count of two bytes, too (130 positions).
+        let many: Vec<u32> = (0..130).map(|i| i * 3).collect();
         for (doc, ps) in [
             (3u32, vec![5u32]),
             (4, vec![1, 200, 90_000]),
             (1_000_000, vec![7, 8]),
+            (1_000_001, many),
         ] {
             encode_posting(&mut list, &mut last, doc, ps.len() as u32);
             encode_positions(&mut list, &ps);
@@ -1063,8 +1066,14 @@ mod tests {
         let (mut a, mut b) = (Vec::new(), Vec::new());
         decode_postings(t, &list, &mut a);
         decode_postings_apart(t, &docs, Some(&positions), &mut b);
-        assert_eq!(a, [(3, 1), (4, 3), (1_000_000, 2)]);
+        assert_eq!(a, [(3, 1), (4, 3), (1_000_000, 2), (1_000_001, 130)]);
         assert_eq!(a, b);
+        // A list cut inside a posting does not split; cut after one, it does (the first
+        // posting is two bytes: document 3, position 5).
+        for (end, whole) in [(1, false), (2, true), (4, false), (list.len() - 1, false)] {
+            let (mut d, mut p) = (Vec::new(), Vec::new());
+            assert_eq!(split_list(t, &list[..end], &mut d, &mut p), whole, "{end}");
+        }
         // Parts that do not fit together: joined, refused; decoded, cut short quietly.
         assert!(!join_list(t, &docs, &positions[1..], &mut Vec::new()));
         assert!(!join_list(
