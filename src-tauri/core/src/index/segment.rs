@@ -6,11 +6,12 @@
 //! schema 15) in three columns, each its own `crate::packed` frame after the tag `COLUMNS`: the
 //! heads (the count of entries, then per entry its gram's difference from the one before and the
 //! lengths of its two parts), every entry's documents and counts, every entry's positions. The
-//! writer and the merge build the columns as lists come (`Blocks`); a reader that wants entries
-//! puts them back together (`unpack_block`). A list's bytes are its entry's, only moved: positions (character offsets, mostly two bytes each) compress badly mixed with the
-//! documents and well together, and sorted gram ids shrink to their differences; at 70k posts
-//! the stored blocks went from 239 to 216 MiB. A lookup reads a list's two parts where they are
-//! stored (`find_list`), and a merge moves each list's two parts as they are (`SegmentCursor`).
+//! writer and the merge build the columns as the lists come (`Blocks`). A list's bytes are its
+//! entry's, only moved: positions (character offsets, mostly two bytes each) compress badly
+//! mixed with the documents and well together, and sorted gram ids shrink to their
+//! differences; at 70k posts the stored blocks went from 239 to 216 MiB. A lookup reads a
+//! list's two parts where they are stored (`find_list`), and a merge moves each list's two parts
+//! as they are (`SegmentCursor`).
 //! A block of an older index (entries, no `COLUMNS` tag) reads as it did.
 //!
 //! Most blocks hold many short lists (rare grams); a block past `BLOCK_BYTES * 2` is one common
@@ -75,9 +76,9 @@ const PARTS: usize = 256;
 /// Postings collected (in their partitions) before they are added to the partitions' maps. The
 /// more a batch holds, the more of a map's entries are used again while in cache: on 10,000
 /// posts of the 70k corpus (13.3 M postings, one thread) 4 Mi postings took the inversion from 75
-/// to 66 ns a posting against 2 Mi. About 64 MiB a shard, as the two buffers of 2 Mi postings of
-/// the counting sort that spread a batch until stop 36 (each posting now goes to its partition's
-/// batch as it comes: 66 → 58 ns).
+/// to 66 ns a posting against 2 Mi. 64 MiB of postings a shard (80 MiB with each partition's
+/// room to spare), as the two buffers of 2 Mi postings of the counting sort that spread a batch
+/// until stop 36 (each posting now goes to its partition's batch as it comes: 66 → 58 ns).
 const BATCH: usize = 1 << 22;
 
 fn part_of(g: GramId) -> usize {
