@@ -558,6 +558,54 @@ pub fn encode_positions(buf: &mut impl ByteSink, positions: &[u32]) {
     buf.push_bytes(&chunk[..n]);
 }
 
+/// What a merge needs to know of a list's documents part (`split_list`) to move it whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ListSpan {
+    pub first: u32,
+    pub last: u32,
+    /// The length of the first posting's document varint, and its flag (a count follows).
+    pub head_len: usize,
+    pub flag: u64,
+    pub postings: u64,
+    /// The sum of the postings' counts (the positions a positional gram's list holds).
+    pub tfs: u64,
+}
+
+/// A non-empty documents part read for [`ListSpan`]; None unless it is well formed: documents
+/// ascending, every flagged posting followed by its count, counts and differences within
+/// `u32`. Reads every varint once, and which varint is a count is carried as a mask rather than
+/// a branch (the flags of a list's postings are as good as random: branching on them was most of
+/// the time a merge spent reading lists).
+pub(crate) fn list_span(docs: &[u8]) -> Option<ListSpan> {
+    let mut rest = docs;
+    let v = get_varint(&mut rest)?;
+    let head_len = docs.len() - rest.len();
+    let first = u32::try_from(v >> 1).ok()?;
+    let mut count_next = v & 1;
+    let (mut tfs, mut sum, mut postings, mut bad) = (count_next ^ 1, 0u64, 1u64, 0u64);
+    while !rest.is_empty() {
+        let v = get_varint(&mut rest)?;
+        // All ones when `v` is a count, zero when it starts a posting.
+        let count = count_next.wrapping_neg();
+        let delta = (v >> 1) & !count;
+        // (Wrapping: a difference or count past `u32` makes it `bad` anyway.)
+        tfs = tfs.wrapping_add((v & count) | (((v & 1) ^ 1) & !count));
+        sum = sum.wrapping_add(delta);
+        postings += 1 & !count;
+        bad |= ((u64::from(delta == 0) | (delta >> 32)) & !count) | ((v & count) >> 32);
+        count_next = v & 1 & !count;
+    }
+    let last = u32::try_from(u64::from(first) + sum).ok()?;
+    (count_next == 0 && bad == 0).then_some(ListSpan {
+        first,
+        last,
+        head_len,
+        flag: v & 1,
+        postings,
+        tfs,
+    })
+}
+
 /// The bytes of the posting that starts `bytes` without its positions (its document varint, and
 /// its count's when flagged), and its count. None when it runs past them.
 fn posting_head(bytes: &[u8]) -> Option<(usize, u64)> {
@@ -786,7 +834,20 @@ fn varint_into(out: &mut [u8], mut at: usize, mut v: u64) -> usize {
     at + 1
 }
 
+/// Inlined, with one byte (most varints of a list: small differences, counts, positions) taken
+/// before the loop: a merge reads every document id of the lists it moves this way.
+#[inline(always)]
 pub(crate) fn get_varint(bytes: &mut &[u8]) -> Option<u64> {
+    let (&b, rest) = bytes.split_first()?;
+    if b < 0x80 {
+        *bytes = rest;
+        return Some(u64::from(b));
+    }
+    get_long_varint(bytes)
+}
+
+#[inline(never)]
+fn get_long_varint(bytes: &mut &[u8]) -> Option<u64> {
     let mut v: u64 = 0;
     let mut shift = 0;
     loop {
@@ -806,6 +867,76 @@ pub(crate) fn get_varint(bytes: &mut &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_list_span_is_what_decoding_the_documents_gives_and_none_when_they_do_not_read() {
+        let encode = |postings: &[(u32, u32)]| {
+            let (mut docs, mut last) = (Vec::new(), None);
+            for &(d, tf) in postings {
+                encode_posting(&mut docs, &mut last, d, tf);
+            }
+            docs
+        };
+        // Counts of one (no count stored) and others, large gaps, ids past one byte.
+        let mut seed = 7u64;
+        for n in [1usize, 2, 3, 17, 400] {
+            let (mut postings, mut doc) = (Vec::new(), 0u32);
+            for i in 0..n {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                doc += if i == 0 {
+                    (seed >> 40) as u32 % 300
+                } else {
+                    1 + (seed >> 33) as u32 % 5000
+                };
+                let tf = if seed >> 62 == 0 {
+                    1 + (seed >> 20) as u32 % 300
+                } else {
+                    1
+                };
+                postings.push((doc, tf));
+            }
+            let docs = encode(&postings);
+            let mut rest = &docs[..];
+            let head = get_varint(&mut rest).unwrap();
+            let want = ListSpan {
+                first: postings[0].0,
+                last: postings[n - 1].0,
+                head_len: docs.len() - rest.len(),
+                flag: head & 1,
+                postings: n as u64,
+                tfs: postings.iter().map(|p| u64::from(p.1)).sum(),
+            };
+            assert_eq!(list_span(&docs), Some(want), "{postings:?}");
+        }
+        assert_eq!(
+            list_span(&encode(&[(u32::MAX, 1)])).map(|s| s.last),
+            Some(u32::MAX)
+        );
+        // A flag with no count after it, a varint cut short, a document twice, a difference or
+        // a count past u32, ids past u32 in all.
+        let mut flagged = Vec::new();
+        put_varint(&mut flagged, (5 << 1) | 1);
+        assert_eq!(list_span(&flagged), None);
+        let long = encode(&[(3, 1), (200_000, 1)]);
+        assert_eq!(list_span(&long[..long.len() - 1]), None);
+        assert_eq!(list_span(&[6, 0]), None);
+        let mut wide = encode(&[(3, 1)]);
+        put_varint(&mut wide, 1 << 33);
+        assert_eq!(list_span(&wide), None);
+        let mut counted = vec![7];
+        put_varint(&mut counted, 1 << 32);
+        assert_eq!(list_span(&counted), None);
+        assert_eq!(
+            list_span(&encode(&[(u32::MAX - 1, 1), (u32::MAX, 1)])).map(|s| s.postings),
+            Some(2)
+        );
+        let mut past = encode(&[(u32::MAX - 1, 1)]);
+        put_varint(&mut past, 4);
+        assert_eq!(list_span(&past), None);
+        assert_eq!(list_span(&[]), None);
+    }
 
     #[test]
     fn aligned_pairs_are_those_of_each_run_at_its_offset_in_the_atom() {

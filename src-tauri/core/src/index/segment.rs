@@ -21,7 +21,7 @@
 
 use super::grams::{
     decode_postings_apart, decode_with_positions_of, encode_positions, encode_posting, get_varint,
-    has_positions, put_varint, split_list, DocGrams, GramId,
+    has_positions, list_span, put_varint, split_list, DocGrams, GramId,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 use rustc_hash::FxHashMap;
@@ -891,6 +891,11 @@ fn find_in_block(block: &[u8], gram: i64) -> Option<&[u8]> {
 mod tests {
     use super::*;
 
+    /// The documents below 4,096 for which `live` holds, as a merge takes them.
+    pub(super) fn live_where(live: impl Fn(u32) -> bool) -> LiveDocs {
+        LiveDocs::new((0..4096).filter(|&d| live(d)))
+    }
+
     /// Grams without positions, as a document's grams.
     pub(super) fn doc_grams(grams: &[(GramId, u32)]) -> DocGrams {
         DocGrams {
@@ -1266,7 +1271,7 @@ mod tests {
         want.extend([(2000, 1, first("关系")), (2001, 1, first(text))]);
         assert!(read(&c) == want, "read before the merge");
         // A merge reads both kinds and writes columns.
-        merge_all_segments(&c, &|_| true, &mut |_| true).unwrap();
+        merge_all_segments(&c, &live_where(|_| true), &mut |_| true).unwrap();
         let kinds: Vec<Vec<u8>> = c
             .prepare("SELECT DISTINCT substr(data, 1, 1) FROM gram_blocks")
             .unwrap()
@@ -1496,6 +1501,66 @@ fn list_ranges(cols: &[u8]) -> Option<Vec<(i64, Range<usize>, Range<usize>)>> {
     )
 }
 
+/// The documents still live, for a merge: a bitset by document id, and the number of ids not
+/// live before each word of it, so that whether a whole range of ids is live is two lookups
+/// (a merge asks it of every list it moves: `concat_parts`).
+#[derive(Debug, Default)]
+pub struct LiveDocs {
+    bits: Vec<u64>,
+    /// `dead_before[w]`: ids below `64 * w` that are not live (one more entry than `bits`).
+    dead_before: Vec<u32>,
+}
+
+impl LiveDocs {
+    pub fn new(docs: impl IntoIterator<Item = u32>) -> LiveDocs {
+        let mut bits: Vec<u64> = Vec::new();
+        for doc in docs {
+            let word = doc as usize / 64;
+            if word >= bits.len() {
+                bits.resize(word + 1, 0);
+            }
+            bits[word] |= 1 << (doc % 64);
+        }
+        let mut dead_before = Vec::with_capacity(bits.len() + 1);
+        let mut dead = 0u32;
+        dead_before.push(0);
+        for w in &bits {
+            dead = dead.saturating_add(w.count_zeros());
+            dead_before.push(dead);
+        }
+        LiveDocs { bits, dead_before }
+    }
+
+    pub fn contains(&self, doc: u32) -> bool {
+        self.bits
+            .get(doc as usize / 64)
+            .is_some_and(|w| w & (1 << (doc % 64)) != 0)
+    }
+
+    /// Ids below `n` that are not live, for `n` up to the bitset's end.
+    fn dead_below(&self, n: u64) -> Option<u64> {
+        let (word, bit) = ((n / 64) as usize, n % 64);
+        let before = u64::from(*self.dead_before.get(word)?);
+        if bit == 0 {
+            return Some(before);
+        }
+        let w = self.bits.get(word)?;
+        Some(before + bit - u64::from((w & ((1u64 << bit) - 1)).count_ones()))
+    }
+
+    /// Whether every id from `first` to `last` is live.
+    pub fn all(&self, first: u32, last: u32) -> bool {
+        first <= last
+            && match (
+                self.dead_below(u64::from(first)),
+                self.dead_below(u64::from(last) + 1),
+            ) {
+                (Some(a), Some(b)) => a == b,
+                _ => false,
+            }
+    }
+}
+
 /// What a merge read and wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MergeCounts {
@@ -1577,7 +1642,7 @@ pub fn needs_merge(conn: &Connection, max: usize) -> rusqlite::Result<bool> {
 pub fn merge_small_segments(
     conn: &Connection,
     max: usize,
-    live: &dyn Fn(u32) -> bool,
+    live: &LiveDocs,
 ) -> rusqlite::Result<bool> {
     let mut merged = false;
     while let Some(victims) = merge_victims(&segment_sizes(conn)?, max) {
@@ -1593,7 +1658,7 @@ pub fn merge_small_segments(
 /// transaction makes it all or nothing).
 pub fn merge_all_segments(
     conn: &Connection,
-    live: &dyn Fn(u32) -> bool,
+    live: &LiveDocs,
     step: &mut dyn FnMut(u64) -> bool,
 ) -> rusqlite::Result<Option<MergeCounts>> {
     let segs: Vec<i64> = segment_sizes(conn)?.into_iter().map(|s| s.0).collect();
@@ -1714,21 +1779,21 @@ fn decode_parts<'a>(
 }
 
 /// A gram's lists from several segments as one, by moving their bytes: appends the documents
-/// part to `docs` and the positions part to `positions`, calling `seen` with each document,
-/// and returns the number of postings. Only when every document is live and the lists, taken
-/// in order of their first documents, do not overlap (as the flushes of a scan: each holds the
-/// documents after the last one's) and read as well formed; None otherwise, and the caller
-/// decodes them instead (`decode_parts`), leaving aside what it appended. `seen` may have heard
-/// some documents before None: only live ones, which the decoding keeps as well.
+/// part to `docs` and the positions part to `positions`, and returns the number of postings.
+/// Only when every document is live and the lists, taken in order of their first documents, do
+/// not overlap (as the flushes of a scan: each holds the documents after the last one's) and
+/// read as well formed; None otherwise, and the caller decodes them instead (`decode_parts`),
+/// leaving aside what it appended.
 ///
 /// Each list's first posting holds its document id itself and the others a difference; only that
 /// first posting of the second list on is written again, as a difference from the list before.
-/// Positions start afresh at each posting, so they move as they are.
+/// Positions start afresh at each posting, so they move as they are. A list's documents are read
+/// once for its last document; they are looked up one by one in `live` only when the ids from its
+/// first to its last are not all live (after edits: at a scan's merges they are).
 fn concat_parts(
     gram: i64,
     parts: &[(&[u8], &[u8])],
-    live: &dyn Fn(u32) -> bool,
-    seen: &mut dyn FnMut(u32),
+    live: &LiveDocs,
     docs: &mut Vec<u8>,
     positions: &mut Vec<u8>,
 ) -> Option<u64> {
@@ -1736,40 +1801,21 @@ fn concat_parts(
     let mut spans: smallvec::SmallVec<[Span; 16]> = Default::default();
     let mut postings = 0u64;
     for (index, &(d, p)) in parts.iter().enumerate() {
-        let mut rest = d;
-        let mut span: Option<Span> = None;
         let mut tfs = 0u64;
-        while !rest.is_empty() {
-            let before = rest.len();
-            let v = get_varint(&mut rest)?;
-            let delta = (v >> 1) as u32;
-            let doc = match span.as_mut() {
-                Some(s) => {
-                    s.last = s.last.checked_add(delta).filter(|&n| n > s.last)?;
-                    s.last
-                }
-                None => {
-                    span = Some(Span {
-                        first: delta,
-                        last: delta,
-                        head_len: before - rest.len(),
-                        flag: v & 1,
-                        index,
-                    });
-                    delta
-                }
-            };
-            let tf = if v & 1 == 1 {
-                get_varint(&mut rest)?
-            } else {
-                1
-            };
-            tfs = tfs.checked_add(tf)?;
-            if !live(doc) {
+        if !d.is_empty() {
+            let span = list_span(d)?;
+            if !live.all(span.first, span.last) && !list_docs_live(d, live) {
                 return None;
             }
-            seen(doc);
-            postings += 1;
+            postings += span.postings;
+            tfs = span.tfs;
+            spans.push(Span {
+                first: span.first,
+                last: span.last,
+                head_len: span.head_len,
+                flag: span.flag,
+                index,
+            });
         }
         let well_formed = if positional {
             // `tfs` positions, each a varint (which ends in a byte below 0x80).
@@ -1781,8 +1827,6 @@ fn concat_parts(
         if !well_formed {
             return None;
         }
-        // An empty list adds nothing.
-        spans.extend(span);
     }
     spans.sort_unstable_by_key(|s| s.first);
     if spans.windows(2).any(|w| w[0].last >= w[1].first) {
@@ -1802,6 +1846,24 @@ fn concat_parts(
         prev_last = Some(s.last);
     }
     Some(postings)
+}
+
+/// Whether every document of a list's documents part (read well formed before) is live.
+fn list_docs_live(mut d: &[u8], live: &LiveDocs) -> bool {
+    let mut doc = 0u32;
+    let mut first = true;
+    while let Some(v) = get_varint(&mut d) {
+        doc = if first {
+            (v >> 1) as u32
+        } else {
+            doc.wrapping_add((v >> 1) as u32)
+        };
+        first = false;
+        if !live.contains(doc) || (v & 1 == 1 && get_varint(&mut d).is_none()) {
+            return false;
+        }
+    }
+    true
 }
 
 /// One list of a gram as `concat_parts` reads it.
@@ -1827,20 +1889,31 @@ struct Span {
 fn merge_segments(
     conn: &Connection,
     victims: &[i64],
-    live: &dyn Fn(u32) -> bool,
+    live: &LiveDocs,
     step: &mut dyn FnMut(u64) -> bool,
 ) -> rusqlite::Result<Option<MergeCounts>> {
     let mut merged = MergedGrams::open(conn, victims)?;
     let mut counts = MergeCounts::default();
     let mut total_bytes = 0usize;
-    // Documents seen, as a bitset by document id (bounded by the largest id, not by postings).
-    let mut docs_seen: Vec<u64> = Vec::new();
-    let mut see = |doc: u32| {
+    // A document's postings are all in one segment (each is added once, under an id never given
+    // again), so the merged segment holds the victims' documents less the dead ones dropped,
+    // counted as a bitset by document id (bounded by the largest id, not by postings).
+    let mut victim_docs = 0u64;
+    for seg in victims {
+        let docs: Option<i64> = conn
+            .query_row("SELECT docs FROM segments WHERE id = ?1", [seg], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        victim_docs += docs.unwrap_or(0).max(0) as u64;
+    }
+    let mut dropped: Vec<u64> = Vec::new();
+    let mut drop_doc = |doc: u32| {
         let (word, bit) = (doc as usize / 64, doc % 64);
-        if word >= docs_seen.len() {
-            docs_seen.resize(word + 1, 0);
+        if word >= dropped.len() {
+            dropped.resize(word + 1, 0);
         }
-        docs_seen[word] |= 1 << bit;
+        dropped[word] |= 1 << bit;
     };
     let mut out = BlockWriter::start(conn)?;
     let mut reported = 0;
@@ -1850,7 +1923,7 @@ fn merge_segments(
         docs.clear();
         positions.clear();
         let mut parts: smallvec::SmallVec<[(&[u8], &[u8]); 16]> = merged.parts_of(gram).collect();
-        if let Some(n) = concat_parts(gram, &parts, live, &mut see, &mut docs, &mut positions) {
+        if let Some(n) = concat_parts(gram, &parts, live, &mut docs, &mut positions) {
             counts.postings_in += n;
             counts.postings_out += n;
         } else {
@@ -1861,7 +1934,9 @@ fn merge_segments(
             let positional = has_positions(gram as u64);
             let mut last_doc = None;
             for &(doc, tf, at) in &decoded {
-                if live(doc) && last_doc != Some(doc) {
+                if !live.contains(doc) {
+                    drop_doc(doc);
+                } else if last_doc != Some(doc) {
                     encode_posting(&mut docs, &mut last_doc, doc, tf);
                     if positional {
                         let at = at as usize;
@@ -1870,7 +1945,6 @@ fn merge_segments(
                             .unwrap_or_default();
                         encode_positions(&mut positions, p);
                     }
-                    see(doc);
                     counts.postings_out += 1;
                 }
             }
@@ -1894,7 +1968,8 @@ fn merge_segments(
         conn.execute("DELETE FROM gram_blocks WHERE seg = ?1", [seg])?;
         conn.execute("DELETE FROM segments WHERE id = ?1", [seg])?;
     }
-    let docs: u32 = docs_seen.iter().map(|w| w.count_ones()).sum();
+    let dead: u64 = dropped.iter().map(|w| u64::from(w.count_ones())).sum();
+    let docs = u32::try_from(victim_docs.saturating_sub(dead)).unwrap_or(u32::MAX);
     out.finish(conn, docs, total_bytes)?;
     step(counts.blocks);
     Ok(Some(counts))
@@ -1982,6 +2057,23 @@ mod merge_tests {
     }
 
     #[test]
+    fn live_documents_answer_for_single_ids_and_whole_ranges() {
+        let live = LiveDocs::new((0..200).filter(|d| d % 50 != 7).chain([300]));
+        assert!(live.contains(0) && live.contains(300) && !live.contains(57));
+        assert!(!live.contains(299) && !live.contains(u32::MAX));
+        assert!(live.all(0, 6) && live.all(8, 56) && live.all(58, 63) && live.all(58, 64));
+        assert!(live.all(158, 199) && live.all(300, 300) && live.all(64, 106));
+        assert!(!live.all(0, 7) && !live.all(7, 7) && !live.all(56, 58) && !live.all(0, 199));
+        assert!(!live.all(199, 200) && !live.all(299, 300) && !live.all(300, 301));
+        assert!(!live.all(5, 4) && !live.all(u32::MAX, u32::MAX));
+        // Word edges: ids 63, 64, 127, 128.
+        let live = LiveDocs::new((0..256).filter(|&d| d != 128));
+        assert!(live.all(0, 127) && live.all(129, 255) && live.all(63, 64));
+        assert!(!live.all(127, 128) && !live.all(0, 255) && !live.all(0, 256));
+        assert!(!LiveDocs::new([]).all(0, 0));
+    }
+
+    #[test]
     fn lists_apart_are_moved_into_the_list_their_postings_encode_to_and_others_are_refused() {
         let g = crate::index::grams::pair('中', '国') as i64;
         let a = parts(g, &[(3, vec![1, 8]), (5, vec![2])]);
@@ -2001,17 +2093,10 @@ mod merge_tests {
         );
         let concat_of = |g: i64, parts: &[&(Vec<u8>, Vec<u8>)], live: &dyn Fn(u32) -> bool| {
             let parts: Vec<(&[u8], &[u8])> = parts.iter().map(|p| (&p.0[..], &p.1[..])).collect();
-            let (mut docs, mut positions, mut seen) = (Vec::new(), Vec::new(), Vec::new());
-            let n = concat_parts(
-                g,
-                &parts,
-                live,
-                &mut |d| seen.push(d),
-                &mut docs,
-                &mut positions,
-            );
-            seen.sort_unstable();
-            n.map(|n| (n, (docs, positions), seen))
+            let (mut docs, mut positions) = (Vec::new(), Vec::new());
+            let live = super::tests::live_where(live);
+            let n = concat_parts(g, &parts, &live, &mut docs, &mut positions);
+            n.map(|n| (n, (docs, positions)))
         };
         let concat =
             |parts: &[&(Vec<u8>, Vec<u8>)], live: &dyn Fn(u32) -> bool| concat_of(g, parts, live);
@@ -2019,15 +2104,17 @@ mod merge_tests {
         // In either order (segments merged before may come in any), and past an empty list.
         let empty = (Vec::new(), Vec::new());
         for order in [[&a, &b, &empty], [&b, &empty, &a]] {
-            let (n, got, seen) = concat(&order, &all).unwrap();
+            let (n, got) = concat(&order, &all).unwrap();
             assert_eq!(n, 5);
             assert_eq!(got, whole);
-            assert_eq!(seen, vec![3, 5, 9, 12, 300]);
         }
         // Lists that overlap, a dead document, positions that do not add up, a document twice
         // in one list: left to decoding.
         let c = parts(g, &[(4, vec![1])]);
         assert!(concat(&[&a, &c], &all).is_none());
+        // Dead ids between a list's documents (an edited post's old id) are no reason to refuse it.
+        let (n, got) = concat(&[&b, &a], &|d| d != 4 && d != 100).unwrap();
+        assert_eq!((n, got), (5, whole.clone()));
         assert!(concat(&[&a, &b], &|d| d != 12).is_none());
         let short = (b.0.clone(), b.1[..b.1.len() - 1].to_vec());
         assert!(concat(&[&a, &short], &all).is_none());
@@ -2044,7 +2131,7 @@ mod merge_tests {
             parts(w, &[(2, vec![1]), (7, vec![9])]),
         );
         let both = parts(w, &[(1, vec![4]), (2, vec![1]), (7, vec![9])]);
-        let (n, got, _) = concat_of(w, &[&y, &x], &all).unwrap();
+        let (n, got) = concat_of(w, &[&y, &x], &all).unwrap();
         assert_eq!((n, got), (3, both));
         // (one of `w`'s lists with a position part is not what a block holds)
         let stray = (y.0.clone(), vec![1]);
@@ -2091,7 +2178,7 @@ mod merge_tests {
                         b.write(&c).unwrap();
                     }
                 }
-                let counts = merge_all_segments(&c, live, &mut |_| true)
+                let counts = merge_all_segments(&c, &super::tests::live_where(live), &mut |_| true)
                     .unwrap()
                     .unwrap();
                 let mut expected: Vec<u32> =
@@ -2181,7 +2268,7 @@ mod merge_tests {
         }
         let live = |d: u32| !d.is_multiple_of(3);
         assert!(needs_merge(&c, 16).unwrap());
-        assert!(merge_small_segments(&c, 16, &live).unwrap());
+        assert!(merge_small_segments(&c, 16, &super::tests::live_where(live)).unwrap());
         assert!(!needs_merge(&c, 16).unwrap());
         let segs: i64 = c
             .query_row("SELECT count(*) FROM segments", [], |r| r.get(0))
@@ -2243,7 +2330,7 @@ mod merge_tests {
             })
             .unwrap();
         assert!(largest as usize > READ_AHEAD_BYTES / 3, "{largest}");
-        merge_all_segments(&c, &|_| true, &mut |_| true)
+        merge_all_segments(&c, &super::tests::live_where(|_| true), &mut |_| true)
             .unwrap()
             .unwrap();
         let (segs, blocks): (i64, i64) = c

@@ -161,32 +161,15 @@ pub struct Compacted {
     pub dead_rows: u64,
 }
 
-/// The set of live document ids, as a bitset (one bit per id ever given out).
-struct LiveDocs(Vec<u64>);
-
-impl LiveDocs {
-    fn load(conn: &Connection) -> rusqlite::Result<LiveDocs> {
-        let mut bits: Vec<u64> = Vec::new();
-        let mut stmt = conn.prepare("SELECT docid FROM posts")?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let Ok(doc) = u32::try_from(r.get::<_, i64>(0)?) else {
-                continue;
-            };
-            let word = doc as usize / 64;
-            if word >= bits.len() {
-                bits.resize(word + 1, 0);
-            }
-            bits[word] |= 1 << (doc % 64);
-        }
-        Ok(LiveDocs(bits))
-    }
-
-    fn contains(&self, doc: u32) -> bool {
-        self.0
-            .get(doc as usize / 64)
-            .is_some_and(|w| w & (1 << (doc % 64)) != 0)
-    }
+/// The live document ids (every post's), for a merge.
+fn live_docs(conn: &Connection) -> rusqlite::Result<crate::index::segment::LiveDocs> {
+    let mut stmt = conn.prepare("SELECT docid FROM posts")?;
+    let docs = stmt
+        .query_map([], |r| r.get::<_, i64>(0))?
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
+    Ok(crate::index::segment::LiveDocs::new(
+        docs.into_iter().filter_map(|d| u32::try_from(d).ok()),
+    ))
 }
 
 /// Lossy display form of a byte path.
@@ -374,11 +357,9 @@ impl Writer {
         if !crate::index::segment::needs_merge(&self.conn, MAX_SEGMENTS).at(&self.path)? {
             return Ok(());
         }
-        let live = LiveDocs::load(&self.conn).at(&self.path)?;
-        crate::index::segment::merge_small_segments(&self.conn, MAX_SEGMENTS, &|d| {
-            live.contains(d)
-        })
-        .at(&self.path)?;
+        let live = live_docs(&self.conn).at(&self.path)?;
+        crate::index::segment::merge_small_segments(&self.conn, MAX_SEGMENTS, &live)
+            .at(&self.path)?;
         Ok(())
     }
 
@@ -446,8 +427,8 @@ impl Writer {
             .at(path)?;
         let total = segment::block_count(conn).at(path)?;
         progress(0, total);
-        let live = LiveDocs::load(conn).at(path)?;
-        let merged = segment::merge_all_segments(conn, &|d| live.contains(d), &mut |blocks| {
+        let live = live_docs(conn).at(path)?;
+        let merged = segment::merge_all_segments(conn, &live, &mut |blocks| {
             progress(blocks, total);
             crate::store::crash_point("compact:merging");
             !cancel.load(Ordering::Relaxed)
