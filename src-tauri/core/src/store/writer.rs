@@ -11,6 +11,19 @@ use std::path::{Path, PathBuf};
 
 /// Flush a segment (and commit) once it holds this many postings (about 2 bytes each on disk).
 const SEGMENT_POSTINGS: usize = 20_000_000;
+
+#[cfg(test)]
+thread_local! {
+    /// Tests flush after fewer postings, to have merges among a few posts.
+    static FLUSH_AT: std::cell::Cell<usize> = const { std::cell::Cell::new(SEGMENT_POSTINGS) };
+}
+
+fn flush_at() -> usize {
+    #[cfg(test)]
+    return FLUSH_AT.with(|f| f.get());
+    #[cfg(not(test))]
+    SEGMENT_POSTINGS
+}
 /// Segments merge by tiers (`segment::merge_small_segments`); past this many, the smallest are
 /// merged at the next commit whatever their tiers.
 const MAX_SEGMENTS: usize = 16;
@@ -620,7 +633,7 @@ impl Writer {
             .at(&self.path)?;
         self.insert_fields(id, p)?;
         self.indexer.add(docid, rec.grams);
-        if self.indexer.postings >= SEGMENT_POSTINGS {
+        if self.indexer.postings >= flush_at() {
             if self.one_tx {
                 self.flush_segment()?;
             } else {
@@ -925,6 +938,37 @@ mod compact_tests {
             .map(|r| r.unwrap())
             .collect();
         assert_eq!(paths, vec![b"c.md".to_vec()]);
+    }
+
+    #[test]
+    fn a_bulk_build_that_merges_indexes_as_a_scan_into_an_existing_index() {
+        // Flushes of a few posts: 300 posts make dozens of segments, and merges of eight, which
+        // move lists as they are stored (`segment::concat_parts`).
+        FLUSH_AT.with(|f| f.set(2_000));
+        let (bulk, other) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        for dir in [bulk.path(), other.path()] {
+            for i in 0..300 {
+                std::fs::write(dir.join(format!("p{i}.md")), post(i, "")).unwrap();
+            }
+        }
+        // An index that exists (empty) is not built in bulk.
+        let index = crate::store::index_path(other.path());
+        std::fs::create_dir_all(index.parent().unwrap()).unwrap();
+        drop(Writer::open(&index).unwrap());
+        scan(bulk.path());
+        scan(other.path());
+        FLUSH_AT.with(|f| f.set(SEGMENT_POSTINGS));
+        let (got, _) = postings_by_path(bulk.path());
+        let (want, _) = postings_by_path(other.path());
+        assert!(got.len() > 100);
+        assert!(got == want, "the postings differ");
+        for dir in [bulk.path(), other.path()] {
+            let segments = count(dir, "SELECT count(*) FROM segments");
+            assert!((2..=MAX_SEGMENTS as i64).contains(&segments), "{segments}");
+            assert_eq!(count(dir, "SELECT sum(docs) FROM segments"), 300);
+            // Merged: a segment holds more posts than a flush does.
+            assert!(count(dir, "SELECT max(docs) FROM segments") >= 8 * 5);
+        }
     }
 
     #[test]
