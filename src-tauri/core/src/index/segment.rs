@@ -21,7 +21,7 @@
 
 use super::grams::{
     decode_postings_apart, decode_with_positions_of, encode_positions, encode_posting, get_varint,
-    has_positions, list_span, put_varint, split_list, DocGrams, GramId,
+    has_positions, list_span, put_varint, split_list, DocGrams, GramId, ListSpan,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 use rustc_hash::FxHashMap;
@@ -1511,16 +1511,26 @@ pub struct LiveDocs {
     dead_before: Vec<u32>,
 }
 
+/// Set `doc`'s bit in a bitset by document id, growing it as needed.
+pub fn set_doc(bits: &mut Vec<u64>, doc: u32) {
+    let word = doc as usize / 64;
+    if word >= bits.len() {
+        bits.resize(word + 1, 0);
+    }
+    bits[word] |= 1 << (doc % 64);
+}
+
 impl LiveDocs {
     pub fn new(docs: impl IntoIterator<Item = u32>) -> LiveDocs {
-        let mut bits: Vec<u64> = Vec::new();
+        let mut bits = Vec::new();
         for doc in docs {
-            let word = doc as usize / 64;
-            if word >= bits.len() {
-                bits.resize(word + 1, 0);
-            }
-            bits[word] |= 1 << (doc % 64);
+            set_doc(&mut bits, doc);
         }
+        LiveDocs::from_bits(bits)
+    }
+
+    /// The documents whose bits are set (`set_doc`).
+    pub fn from_bits(bits: Vec<u64>) -> LiveDocs {
         let mut dead_before = Vec::with_capacity(bits.len() + 1);
         let mut dead = 0u32;
         dead_before.push(0);
@@ -1798,7 +1808,8 @@ fn concat_parts(
     positions: &mut Vec<u8>,
 ) -> Option<u64> {
     let positional = has_positions(gram as u64);
-    let mut spans: smallvec::SmallVec<[Span; 16]> = Default::default();
+    // Each list's span and which of the parts it is.
+    let mut spans: smallvec::SmallVec<[(ListSpan, usize); 16]> = Default::default();
     let mut postings = 0u64;
     for (index, &(d, p)) in parts.iter().enumerate() {
         let mut tfs = 0u64;
@@ -1809,13 +1820,7 @@ fn concat_parts(
             }
             postings += span.postings;
             tfs = span.tfs;
-            spans.push(Span {
-                first: span.first,
-                last: span.last,
-                head_len: span.head_len,
-                flag: span.flag,
-                index,
-            });
+            spans.push((span, index));
         }
         let well_formed = if positional {
             // `tfs` positions, each a varint (which ends in a byte below 0x80).
@@ -1828,13 +1833,13 @@ fn concat_parts(
             return None;
         }
     }
-    spans.sort_unstable_by_key(|s| s.first);
-    if spans.windows(2).any(|w| w[0].last >= w[1].first) {
+    spans.sort_unstable_by_key(|(s, _)| s.first);
+    if spans.windows(2).any(|w| w[0].0.last >= w[1].0.first) {
         return None;
     }
     let mut prev_last: Option<u32> = None;
-    for s in &spans {
-        let (d, p) = parts[s.index];
+    for (s, index) in &spans {
+        let (d, p) = parts[*index];
         match prev_last {
             None => docs.extend_from_slice(d),
             Some(prev) => {
@@ -1850,32 +1855,15 @@ fn concat_parts(
 
 /// Whether every document of a list's documents part (read well formed before) is live.
 fn list_docs_live(mut d: &[u8], live: &LiveDocs) -> bool {
+    // The first posting holds its id itself: a difference from 0.
     let mut doc = 0u32;
-    let mut first = true;
     while let Some(v) = get_varint(&mut d) {
-        doc = if first {
-            (v >> 1) as u32
-        } else {
-            doc.wrapping_add((v >> 1) as u32)
-        };
-        first = false;
+        doc = doc.wrapping_add((v >> 1) as u32);
         if !live.contains(doc) || (v & 1 == 1 && get_varint(&mut d).is_none()) {
             return false;
         }
     }
     true
-}
-
-/// One list of a gram as `concat_parts` reads it.
-struct Span {
-    first: u32,
-    last: u32,
-    /// The length of its first varint (the first document's id and the count's flag), and that
-    /// flag.
-    head_len: usize,
-    flag: u64,
-    /// Which of the parts it is.
-    index: usize,
 }
 
 /// Merge `victims` into one new segment, keeping only postings of live documents, then delete
@@ -1908,13 +1896,6 @@ fn merge_segments(
         victim_docs += docs.unwrap_or(0).max(0) as u64;
     }
     let mut dropped: Vec<u64> = Vec::new();
-    let mut drop_doc = |doc: u32| {
-        let (word, bit) = (doc as usize / 64, doc % 64);
-        if word >= dropped.len() {
-            dropped.resize(word + 1, 0);
-        }
-        dropped[word] |= 1 << bit;
-    };
     let mut out = BlockWriter::start(conn)?;
     let mut reported = 0;
     let (mut docs, mut positions) = (Vec::new(), Vec::new());
@@ -1935,7 +1916,7 @@ fn merge_segments(
             let mut last_doc = None;
             for &(doc, tf, at) in &decoded {
                 if !live.contains(doc) {
-                    drop_doc(doc);
+                    set_doc(&mut dropped, doc);
                 } else if last_doc != Some(doc) {
                     encode_posting(&mut docs, &mut last_doc, doc, tf);
                     if positional {

@@ -176,13 +176,16 @@ pub struct Compacted {
 
 /// The live document ids (every post's), for a merge.
 fn live_docs(conn: &Connection) -> rusqlite::Result<crate::index::segment::LiveDocs> {
+    use crate::index::segment::{set_doc, LiveDocs};
+    let mut bits = Vec::new();
     let mut stmt = conn.prepare("SELECT docid FROM posts")?;
-    let docs = stmt
-        .query_map([], |r| r.get::<_, i64>(0))?
-        .collect::<rusqlite::Result<Vec<i64>>>()?;
-    Ok(crate::index::segment::LiveDocs::new(
-        docs.into_iter().filter_map(|d| u32::try_from(d).ok()),
-    ))
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        if let Ok(doc) = u32::try_from(r.get::<_, i64>(0)?) {
+            set_doc(&mut bits, doc);
+        }
+    }
+    Ok(LiveDocs::from_bits(bits))
 }
 
 /// Lossy display form of a byte path.
