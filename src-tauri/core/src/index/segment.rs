@@ -1503,34 +1503,52 @@ fn list_ranges(cols: &[u8]) -> Option<Vec<(i64, Range<usize>, Range<usize>)>> {
 
 /// The documents still live, for a merge: a bitset by document id, and the number of ids not
 /// live before each word of it, so that whether a whole range of ids is live is two lookups
-/// (a merge asks it of every list it moves: `concat_parts`).
-#[derive(Debug, Default)]
-pub struct LiveDocs {
-    bits: Vec<u64>,
-    /// `dead_before[w]`: ids below `64 * w` that are not live (one more entry than `bits`).
-    dead_before: Vec<u32>,
+/// (a merge asks it of every list it moves: `concat_parts`). The ids come from an index, which
+/// is untrusted: when the largest is far past the number of ids (`DENSE_IDS_PER_DOC`), they are
+/// kept as a sorted list instead, so that a few rows with ids near 2³² cost their own size and
+/// not a bitset of 512 MiB.
+#[derive(Debug)]
+pub struct LiveDocs(Ids);
+
+#[derive(Debug)]
+enum Ids {
+    Dense {
+        bits: Vec<u64>,
+        /// `dead_before[w]`: ids below `64 * w` that are not live (one more entry than `bits`).
+        dead_before: Vec<u32>,
+    },
+    /// Ascending, without repeats.
+    Sparse(Vec<u32>),
 }
 
-/// Set `doc`'s bit in a bitset by document id, growing it as needed.
-pub fn set_doc(bits: &mut Vec<u64>, doc: u32) {
-    let word = doc as usize / 64;
-    if word >= bits.len() {
-        bits.resize(word + 1, 0);
+/// Live ids are a bitset while the largest is below this many times their number (plus
+/// `DENSE_SLACK`): at most 8 bytes of bitset a live document. Shelfmark gives out ids in
+/// order, a new one for every post edited, so only an index of many more edits than posts, or
+/// one made by hand, is sparse.
+const DENSE_IDS_PER_DOC: u64 = 64;
+const DENSE_SLACK: u64 = 1 << 20;
+
+impl Default for LiveDocs {
+    fn default() -> Self {
+        LiveDocs(Ids::Sparse(Vec::new()))
     }
-    bits[word] |= 1 << (doc % 64);
 }
 
 impl LiveDocs {
     pub fn new(docs: impl IntoIterator<Item = u32>) -> LiveDocs {
-        let mut bits = Vec::new();
-        for doc in docs {
-            set_doc(&mut bits, doc);
+        let mut ids: Vec<u32> = docs.into_iter().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let Some(&max) = ids.last() else {
+            return LiveDocs::default();
+        };
+        if u64::from(max) >= (ids.len() as u64) * DENSE_IDS_PER_DOC + DENSE_SLACK {
+            return LiveDocs(Ids::Sparse(ids));
         }
-        LiveDocs::from_bits(bits)
-    }
-
-    /// The documents whose bits are set (`set_doc`).
-    pub fn from_bits(bits: Vec<u64>) -> LiveDocs {
+        let mut bits = vec![0u64; max as usize / 64 + 1];
+        for doc in ids {
+            bits[doc as usize / 64] |= 1 << (doc % 64);
+        }
         let mut dead_before = Vec::with_capacity(bits.len() + 1);
         let mut dead = 0u32;
         dead_before.push(0);
@@ -1538,36 +1556,87 @@ impl LiveDocs {
             dead = dead.saturating_add(w.count_zeros());
             dead_before.push(dead);
         }
-        LiveDocs { bits, dead_before }
+        LiveDocs(Ids::Dense { bits, dead_before })
     }
 
     pub fn contains(&self, doc: u32) -> bool {
-        self.bits
-            .get(doc as usize / 64)
-            .is_some_and(|w| w & (1 << (doc % 64)) != 0)
-    }
-
-    /// Ids below `n` that are not live, for `n` up to the bitset's end.
-    fn dead_below(&self, n: u64) -> Option<u64> {
-        let (word, bit) = ((n / 64) as usize, n % 64);
-        let before = u64::from(*self.dead_before.get(word)?);
-        if bit == 0 {
-            return Some(before);
+        match &self.0 {
+            Ids::Dense { bits, .. } => bits
+                .get(doc as usize / 64)
+                .is_some_and(|w| w & (1 << (doc % 64)) != 0),
+            Ids::Sparse(ids) => ids.binary_search(&doc).is_ok(),
         }
-        let w = self.bits.get(word)?;
-        Some(before + bit - u64::from((w & ((1u64 << bit) - 1)).count_ones()))
     }
 
     /// Whether every id from `first` to `last` is live.
     pub fn all(&self, first: u32, last: u32) -> bool {
-        first <= last
-            && match (
-                self.dead_below(u64::from(first)),
-                self.dead_below(u64::from(last) + 1),
-            ) {
-                (Some(a), Some(b)) => a == b,
-                _ => false,
+        if first > last {
+            return false;
+        }
+        match &self.0 {
+            Ids::Dense { bits, dead_before } => {
+                // Ids not live below `n`, for `n` up to the bitset's end.
+                let dead_below = |n: u64| -> Option<u64> {
+                    let (word, bit) = ((n / 64) as usize, n % 64);
+                    let before = u64::from(*dead_before.get(word)?);
+                    if bit == 0 {
+                        return Some(before);
+                    }
+                    let w = bits.get(word)?;
+                    Some(before + bit - u64::from((w & ((1u64 << bit) - 1)).count_ones()))
+                };
+                match (
+                    dead_below(u64::from(first)),
+                    dead_below(u64::from(last) + 1),
+                ) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => false,
+                }
             }
+            Ids::Sparse(ids) => {
+                let from = ids.partition_point(|&d| d < first);
+                let to = ids.partition_point(|&d| d <= last);
+                (to - from) as u64 == u64::from(last - first) + 1
+            }
+        }
+    }
+
+    /// The ids a bitset covers (none when the ids are a list).
+    fn dense_ids(&self) -> u64 {
+        match &self.0 {
+            Ids::Dense { bits, .. } => bits.len() as u64 * 64,
+            Ids::Sparse(_) => 0,
+        }
+    }
+}
+
+/// Distinct document ids, counted (the dead documents a merge drops): a bitset as large as the
+/// live documents' (bounded, `LiveDocs`), and a set for ids past it (from an untrusted index).
+struct DistinctDocs {
+    bits: Vec<u64>,
+    beyond: rustc_hash::FxHashSet<u32>,
+}
+
+impl DistinctDocs {
+    fn new(live: &LiveDocs) -> DistinctDocs {
+        DistinctDocs {
+            bits: vec![0; (live.dense_ids() / 64) as usize],
+            beyond: Default::default(),
+        }
+    }
+
+    fn insert(&mut self, doc: u32) {
+        match self.bits.get_mut(doc as usize / 64) {
+            Some(w) => *w |= 1 << (doc % 64),
+            None => {
+                self.beyond.insert(doc);
+            }
+        }
+    }
+
+    fn len(&self) -> u64 {
+        let bits: u64 = self.bits.iter().map(|w| u64::from(w.count_ones())).sum();
+        bits + self.beyond.len() as u64
     }
 }
 
@@ -1885,7 +1954,7 @@ fn merge_segments(
     let mut total_bytes = 0usize;
     // A document's postings are all in one segment (each is added once, under an id never given
     // again), so the merged segment holds the victims' documents less the dead ones dropped,
-    // counted as a bitset by document id (bounded by the largest id, not by postings).
+    // counted by document id (`DistinctDocs`, not a bitset per posting).
     let mut victim_docs = 0u64;
     for seg in victims {
         let docs: Option<i64> = conn
@@ -1895,7 +1964,7 @@ fn merge_segments(
             .optional()?;
         victim_docs += docs.unwrap_or(0).max(0) as u64;
     }
-    let mut dropped: Vec<u64> = Vec::new();
+    let mut dropped = DistinctDocs::new(live);
     let mut out = BlockWriter::start(conn)?;
     let mut reported = 0;
     let (mut docs, mut positions) = (Vec::new(), Vec::new());
@@ -1916,7 +1985,7 @@ fn merge_segments(
             let mut last_doc = None;
             for &(doc, tf, at) in &decoded {
                 if !live.contains(doc) {
-                    set_doc(&mut dropped, doc);
+                    dropped.insert(doc);
                 } else if last_doc != Some(doc) {
                     encode_posting(&mut docs, &mut last_doc, doc, tf);
                     if positional {
@@ -1949,8 +2018,7 @@ fn merge_segments(
         conn.execute("DELETE FROM gram_blocks WHERE seg = ?1", [seg])?;
         conn.execute("DELETE FROM segments WHERE id = ?1", [seg])?;
     }
-    let dead: u64 = dropped.iter().map(|w| u64::from(w.count_ones())).sum();
-    let docs = u32::try_from(victim_docs.saturating_sub(dead)).unwrap_or(u32::MAX);
+    let docs = u32::try_from(victim_docs.saturating_sub(dropped.len())).unwrap_or(u32::MAX);
     out.finish(conn, docs, total_bytes)?;
     step(counts.blocks);
     Ok(Some(counts))
@@ -2052,6 +2120,57 @@ mod merge_tests {
         assert!(live.all(0, 127) && live.all(129, 255) && live.all(63, 64));
         assert!(!live.all(127, 128) && !live.all(0, 255) && !live.all(0, 256));
         assert!(!LiveDocs::new([]).all(0, 0));
+    }
+
+    #[test]
+    fn live_documents_with_ids_far_apart_are_a_list_that_answers_as_the_bitset_does() {
+        // An index made by hand: a few rows with ids near 2^32 cost their own size.
+        let far = [1, 5, 6, 7, u32::MAX - 3, u32::MAX - 2, u32::MAX];
+        let live = LiveDocs::new(far);
+        assert!(matches!(live.0, Ids::Sparse(_)));
+        assert_eq!(live.dense_ids(), 0);
+        assert!(live.contains(u32::MAX) && live.contains(5) && !live.contains(u32::MAX - 1));
+        assert!(
+            live.all(5, 7) && live.all(u32::MAX, u32::MAX) && live.all(u32::MAX - 3, u32::MAX - 2)
+        );
+        assert!(!live.all(4, 5) && !live.all(u32::MAX - 3, u32::MAX) && !live.all(7, u32::MAX - 3));
+        assert!(!live.all(2, 1) && !LiveDocs::default().all(0, 0));
+        // The dead documents a merge drops are counted without a bitset to their largest id.
+        let mut dropped = DistinctDocs::new(&live);
+        for doc in [2, 3, 2, u32::MAX - 1, u32::MAX - 1, 1 << 31] {
+            dropped.insert(doc);
+        }
+        assert_eq!(dropped.len(), 4);
+        assert!(dropped.bits.is_empty());
+        // Dense ids with one far past them: a list too.
+        let one_far = LiveDocs::new((0..1000).chain([u32::MAX]));
+        assert!(matches!(one_far.0, Ids::Sparse(_)));
+        assert!(one_far.all(0, 999) && !one_far.all(0, 1000) && one_far.contains(u32::MAX));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn live_documents_answer_as_a_set_of_them_does_dense_or_sparse(
+            ids in proptest::collection::vec(
+                proptest::prop_oneof![0u32..300, (u32::MAX - 300)..=u32::MAX], 0..80),
+            dense in proptest::bool::ANY,
+            probes in proptest::collection::vec((0u32..320, 0u32..8), 32),
+        ) {
+            let set: std::collections::BTreeSet<u32> = if dense {
+                ids.iter().map(|&d| d % 300).collect()
+            } else {
+                ids.iter().copied().collect()
+            };
+            let live = LiveDocs::new(set.iter().copied());
+            for (p, span) in probes {
+                for first in [p, u32::MAX - p] {
+                    let last = first.saturating_add(span);
+                    proptest::prop_assert_eq!(live.contains(first), set.contains(&first));
+                    let want = set.range(first..=last).count() as u64 == u64::from(last - first) + 1;
+                    proptest::prop_assert_eq!(live.all(first, last), want, "{}..={}", first, last);
+                }
+            }
+        }
     }
 
     #[test]

@@ -176,16 +176,15 @@ pub struct Compacted {
 
 /// The live document ids (every post's), for a merge.
 fn live_docs(conn: &Connection) -> rusqlite::Result<crate::index::segment::LiveDocs> {
-    use crate::index::segment::{set_doc, LiveDocs};
-    let mut bits = Vec::new();
+    let mut ids = Vec::new();
     let mut stmt = conn.prepare("SELECT docid FROM posts")?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         if let Ok(doc) = u32::try_from(r.get::<_, i64>(0)?) {
-            set_doc(&mut bits, doc);
+            ids.push(doc);
         }
     }
-    Ok(LiveDocs::from_bits(bits))
+    Ok(crate::index::segment::LiveDocs::new(ids))
 }
 
 /// Lossy display form of a byte path.
@@ -1041,6 +1040,18 @@ mod compact_tests {
         (out, docids)
     }
 
+    /// The document ids of the index's posts.
+    fn live_ids(dir: &Path) -> std::collections::HashSet<u32> {
+        let conn = crate::store::open_for_read(&index_of(dir)).unwrap();
+        let mut s = conn.prepare("SELECT docid FROM posts").unwrap();
+        let v = s
+            .query_map([], |r| r.get::<_, i64>(0))
+            .unwrap()
+            .map(|r| r.unwrap() as u32)
+            .collect();
+        v
+    }
+
     fn count(dir: &Path, sql: &str) -> i64 {
         let conn = crate::store::open_for_read(&index_of(dir)).unwrap();
         conn.query_row(sql, [], |r| r.get(0)).unwrap()
@@ -1074,16 +1085,7 @@ mod compact_tests {
         let dir = t.path();
         assert!(count(dir, "SELECT count(*) FROM segments") > 1);
         let (_, before) = postings_by_path(dir);
-        let live: std::collections::HashSet<u32> = {
-            let conn = crate::store::open_for_read(&index_of(dir)).unwrap();
-            let mut s = conn.prepare("SELECT docid FROM posts").unwrap();
-            let v = s
-                .query_map([], |r| r.get::<_, i64>(0))
-                .unwrap()
-                .map(|r| r.unwrap() as u32)
-                .collect();
-            v
-        };
+        let live = live_ids(dir);
         assert!(
             before.iter().any(|d| !live.contains(d)),
             "the edits left dead postings to drop"
@@ -1131,6 +1133,48 @@ mod compact_tests {
             compacted == expected,
             "compacted postings differ from a fresh index"
         );
+    }
+
+    #[test]
+    fn compaction_of_an_index_whose_document_ids_were_set_far_apart_by_hand_keeps_the_live_postings(
+    ) {
+        // An index is untrusted: one post's id set near 2^32 makes the live ids a list, not a
+        // bitset of 512 MiB, and the merge still keeps every other post's postings.
+        let t = edited_archive();
+        let dir = t.path();
+        let (_, before) = postings_by_path(dir);
+        let far = u64::from(u32::MAX) - 5;
+        let old: i64 = {
+            let conn = rusqlite::Connection::open(index_of(dir)).unwrap();
+            let (path, old): (Vec<u8>, i64) = conn
+                .query_row(
+                    "SELECT path, docid FROM posts ORDER BY docid LIMIT 1",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap();
+            conn.execute(
+                "UPDATE posts SET docid = ?1 WHERE path = ?2",
+                rusqlite::params![far as i64, path],
+            )
+            .unwrap();
+            old
+        };
+        let live = live_ids(dir);
+        let mut w = Writer::open(&index_of(dir)).unwrap();
+        let done = w.compact(&|_, _| {}, &AtomicBool::new(false)).unwrap();
+        drop(w);
+        assert_eq!(count(dir, "SELECT count(*) FROM segments"), 1);
+        let (_, after) = postings_by_path(dir);
+        let kept = before.iter().filter(|d| live.contains(d)).count();
+        assert!(kept > 0 && before.contains(&(old as u32)));
+        assert_eq!(
+            after.len(),
+            kept,
+            "every live posting kept, the rest dropped"
+        );
+        assert_eq!(done.postings_after, kept as u64);
+        assert!(after.iter().all(|d| live.contains(d) && *d as i64 != old));
     }
 
     #[test]
