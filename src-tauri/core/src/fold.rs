@@ -67,7 +67,7 @@ pub fn fold_char(c: char) -> Option<char> {
 
 /// General Punctuation to CJK Symbols and Punctuation (`、。“”…`): the punctuation of Chinese
 /// text, whose folding (`fold_other`, through the whitespace, control and lower-case tables)
-/// was 2% of a cold index, looked up instead in a table made from it.
+/// was 2% of a cold index's profile samples, looked up instead in a table made from it.
 const PUNCTUATION: std::ops::Range<u32> = 0x2000..0x3040;
 
 /// The characters of `PUNCTUATION` as `fold_other` folds them.
@@ -150,8 +150,8 @@ pub fn is_word_char(c: char) -> bool {
 }
 
 /// Below CJK Extension A (U+3400): Chinese punctuation (`、。“”`), which `is_alphanumeric`
-/// looked up in its tables one by one (1.2% of a cold index), is in this range with the
-/// letters and digits of the alphabets that use spaces.
+/// looked up in its tables one by one (1.2% of a cold index's profile samples), is in this
+/// range with the letters and digits of the alphabets that use spaces.
 const WORD_TABLE_END: u32 = 0x3400;
 
 /// One bit per character from U+0080 to `WORD_TABLE_END`, set where `is_word_char_slow` holds.

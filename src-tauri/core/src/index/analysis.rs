@@ -33,7 +33,8 @@ impl FoldedText for String {
 
 /// Append `s` folded for matching (as `fold_for_match` folds it on its own) to `chars`, and the
 /// same characters to `text`: the stored text is made in the same pass (making it afterwards
-/// from `chars`, one character at a time, was 2.4% of a cold index).
+/// from `chars`, one character at a time, was 2.4% of a cold index's profile samples; the cold
+/// index is under 1% faster for this and the tables of `fold`, docs/ARCHITECTURE.md).
 fn fold_for_match_into(s: &str, chars: &mut Vec<char>, text: &mut impl FoldedText) {
     let start = chars.len();
     for c in s.chars().filter_map(fold_char) {

@@ -1601,10 +1601,10 @@ impl LiveDocs {
         }
     }
 
-    /// The ids a bitset covers (none when the ids are a list).
-    fn dense_ids(&self) -> u64 {
+    /// The words of the bitset (none when the ids are a list).
+    fn dense_words(&self) -> usize {
         match &self.0 {
-            Ids::Dense { bits, .. } => bits.len() as u64 * 64,
+            Ids::Dense { bits, .. } => bits.len(),
             Ids::Sparse(_) => 0,
         }
     }
@@ -1620,7 +1620,7 @@ struct DistinctDocs {
 impl DistinctDocs {
     fn new(live: &LiveDocs) -> DistinctDocs {
         DistinctDocs {
-            bits: vec![0; (live.dense_ids() / 64) as usize],
+            bits: vec![0; live.dense_words()],
             beyond: Default::default(),
         }
     }
@@ -2128,7 +2128,7 @@ mod merge_tests {
         let far = [1, 5, 6, 7, u32::MAX - 3, u32::MAX - 2, u32::MAX];
         let live = LiveDocs::new(far);
         assert!(matches!(live.0, Ids::Sparse(_)));
-        assert_eq!(live.dense_ids(), 0);
+        assert_eq!(live.dense_words(), 0);
         assert!(live.contains(u32::MAX) && live.contains(5) && !live.contains(u32::MAX - 1));
         assert!(
             live.all(5, 7) && live.all(u32::MAX, u32::MAX) && live.all(u32::MAX - 3, u32::MAX - 2)

@@ -397,7 +397,7 @@ fn is_furniture(line: &str) -> bool {
 }
 
 /// A copyright cue in a line shorter than 400 bytes, or `ORIGINALLY_PUBLISHED`: one pass over
-/// the line for all of them (a `contains` for each was 1% of a cold index).
+/// the line for all of them (a `contains` for each was 1% of a cold index's profile samples).
 fn has_footer_cue(line: &str) -> bool {
     static CUES: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
         std::sync::OnceLock::new();

@@ -1143,7 +1143,7 @@ mod compact_tests {
         let t = edited_archive();
         let dir = t.path();
         let (_, before) = postings_by_path(dir);
-        let far = u64::from(u32::MAX) - 5;
+        let far = i64::from(u32::MAX) - 5;
         let old: i64 = {
             let conn = rusqlite::Connection::open(index_of(dir)).unwrap();
             let (path, old): (Vec<u8>, i64) = conn
@@ -1155,7 +1155,7 @@ mod compact_tests {
                 .unwrap();
             conn.execute(
                 "UPDATE posts SET docid = ?1 WHERE path = ?2",
-                rusqlite::params![far as i64, path],
+                rusqlite::params![far, path],
             )
             .unwrap();
             old
