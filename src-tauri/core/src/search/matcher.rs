@@ -133,6 +133,23 @@ impl Needle {
         self.find_all(hay).len() as u32
     }
 
+    /// Where the needle's bytes first occur in `hay`, whatever is around them (an occurrence
+    /// that `count_bytes` counts is one of these).
+    pub fn find_bytes(&self, hay: &[u8]) -> Option<usize> {
+        self.finder.find(hay)
+    }
+
+    /// Whether `count_bytes` counts every occurrence of the needle's bytes, taken from the left
+    /// without overlapping: no word boundary is asked at either end (a CJK needle's).
+    pub fn counts_every_occurrence(&self) -> bool {
+        !self.word_start && !self.word_end
+    }
+
+    /// The needle's length in bytes.
+    pub fn byte_len(&self) -> usize {
+        self.text.len()
+    }
+
     /// Count matches in folded text stored as UTF-8 (from `fold_for_match`, so whitespace is
     /// already single spaces). Same rules as `find_all`. `hay` is not validated: a bad byte
     /// only fails to match.

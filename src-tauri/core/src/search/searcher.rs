@@ -816,6 +816,60 @@ mod tests {
         }
     }
 
+    /// A CJK query over most of a chunk counts its titles in one pass over the chunk: the
+    /// ranking follows each title's own count, and a match made of the end of one title and
+    /// the start of the next counts for neither.
+    #[test]
+    fn titles_counted_a_chunk_at_a_time_rank_by_each_titles_own_count() {
+        let dir = tempfile::tempdir().unwrap();
+        // Titles of one length, holding 中国 `k = i % 4` times; those of k = 0 start with 国
+        // and end with 中, so that two of them side by side hold 中国 across their ends. Every
+        // body holds it once.
+        let title = |i: usize| match i % 4 {
+            3 => format!("中国中国 {i:04} 中国甲乙"),
+            2 => format!("中国中国 {i:04} 甲乙丙丁"),
+            1 => format!("中国甲乙 {i:04} 甲乙丙丁"),
+            _ => format!("国甲乙丙 {i:04} 甲乙丙中"),
+        };
+        let n = 400;
+        for i in 0..n {
+            let body = format!("---\ntitle: {}\n---\n中国 正文\n", title(i));
+            std::fs::write(dir.path().join(format!("p{i}.md")), body).unwrap();
+        }
+        index_files(dir.path());
+        let mut s = Searcher::open(&index(dir.path()), dir.path()).unwrap();
+        let req = SearchRequest {
+            query: "中国".into(),
+            limit: Some(n as u32),
+            ..Default::default()
+        };
+        let r = s.search(&req, &CollectionTerms::new()).unwrap();
+        assert_eq!(r.total, n as u64);
+        let k = |h: &SearchHit| {
+            let i: usize = h
+                .path
+                .trim_start_matches('p')
+                .trim_end_matches(".md")
+                .parse()
+                .unwrap();
+            i % 4
+        };
+        let ks: Vec<(usize, i64)> = r.hits.iter().map(|h| (k(h), h.id)).collect();
+        assert_eq!(ks.len(), n);
+        // Higher counts first; posts of one count score alike and come in the order they were
+        // indexed (a title counted 1 across its end would score above the others of k = 0).
+        assert!(
+            ks.windows(2)
+                .all(|w| w[0].0 > w[1].0 || (w[0].0 == w[1].0 && w[0].1 < w[1].1)),
+            "{ks:?}"
+        );
+        s.read(|r| {
+            assert_eq!(r.snap.chunks_of_titles_read(), 1);
+            Ok(())
+        })
+        .unwrap();
+    }
+
     /// A query whose documents are few in each chunk has their titles looked up one by one
     /// (no chunk's titles read whole); a chunk that holds many of them is read whole and kept.
     /// Both give the titles every chunk read whole gives, and searches rank the same by them.

@@ -145,6 +145,16 @@ impl TitlesOf<'_> {
             None => self.single.get(&i).map_or(&[], Vec::as_slice),
         }
     }
+
+    /// The chunk read whole that holds position `i`, and the positions it holds (title `j` of
+    /// the chunk is position `start + j`); none when `i`'s title was looked up on its own.
+    pub fn chunk(&self, i: usize) -> Option<(std::ops::Range<usize>, &columns::Titles)> {
+        let t = self.titles;
+        let c = t.chunk_of(i)?;
+        let start = *t.first.get(c)?;
+        let titles = t.chunks.get(c)?.get()?;
+        Some((start..start + titles.len(), titles))
+    }
 }
 
 #[derive(Debug, Default)]
