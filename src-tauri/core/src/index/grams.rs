@@ -210,8 +210,9 @@ struct PairGroups {
 
 /// Append each distinct pair of `pairs` (pair and position, positions ascending) to `out` with
 /// its positions: grouped as they come by a hash table sized to the text, then the positions
-/// placed at each group's offset (a counting sort). Linear in the pairs: sorting them (one
-/// integer each) was 3.8% of a cold index's instructions, the table about a third of that.
+/// placed at each group's offset (a counting sort). Linear in the pairs, and with few branches
+/// to mispredict: sorting them (one integer each) made `doc_grams` 11% slower for about as many
+/// instructions (docs/ARCHITECTURE.md).
 fn group_pairs(
     pairs: &[(GramId, u32)],
     g: &mut PairGroups,

@@ -576,7 +576,10 @@ fn with_title_counts(
                 });
             }
             let counted = match &chunk {
-                Some((range, Some(counts))) => counts.get(i - range.start).copied(),
+                Some((range, Some(counts))) => i
+                    .checked_sub(range.start)
+                    .and_then(|j| counts.get(j))
+                    .copied(),
                 _ => None,
             };
             let title_tf = counted.unwrap_or_else(|| needle.count_bytes(titles.get(i)));
