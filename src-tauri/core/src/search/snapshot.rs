@@ -125,9 +125,14 @@ impl Titles {
 
     /// Title `i`, if its chunk was read.
     fn read(&self, i: usize) -> Option<&[u8]> {
+        let (first, titles) = self.read_chunk(i)?;
+        Some(titles.get(i - first))
+    }
+
+    /// The chunk of position `i`, if it was read, and the position of its first title.
+    fn read_chunk(&self, i: usize) -> Option<(usize, &columns::Titles)> {
         let c = self.chunk_of(i)?;
-        let first = *self.first.get(c)?;
-        Some(self.chunks.get(c)?.get()?.get(i - first))
+        Some((*self.first.get(c)?, self.chunks.get(c)?.get()?))
     }
 }
 
@@ -149,10 +154,7 @@ impl TitlesOf<'_> {
     /// The chunk read whole that holds position `i`, and the positions it holds (title `j` of
     /// the chunk is position `start + j`); none when `i`'s title was looked up on its own.
     pub fn chunk(&self, i: usize) -> Option<(std::ops::Range<usize>, &columns::Titles)> {
-        let t = self.titles;
-        let c = t.chunk_of(i)?;
-        let start = *t.first.get(c)?;
-        let titles = t.chunks.get(c)?.get()?;
+        let (start, titles) = self.titles.read_chunk(i)?;
         Some((start..start + titles.len(), titles))
     }
 }
